@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` and `make test`.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
+SYSTEMD_DIR ?= /etc/systemd/system
+
+.PHONY: all deps build run test test-fast install format clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	$(BUILD_DIR)/dmq --role=combined --data-dir=./dmq-data --http-listen=127.0.0.1:8080 --kafka-listen=127.0.0.1:9092
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# Unit and simulation tests only (no processes, no clients).
+test-fast: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+install: build
+	install -D -m 0755 $(BUILD_DIR)/dmq $(DESTDIR)$(PREFIX)/bin/dmq
+	install -d $(DESTDIR)/etc/dmq
+	@if [ ! -e $(DESTDIR)/etc/dmq/dmq.toml ]; then install -m 0644 etc/dmq.toml $(DESTDIR)/etc/dmq/dmq.toml; fi
+	install -D -m 0644 systemd/dmq.service $(DESTDIR)$(SYSTEMD_DIR)/dmq.service
+	install -D -m 0644 systemd/dmq@.service $(DESTDIR)$(SYSTEMD_DIR)/dmq@.service
+	@echo "installed; run: systemctl daemon-reload && systemctl enable --now dmq"
+
+format:
+	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp')
+
+clean:
+	rm -rf $(BUILD_DIR)

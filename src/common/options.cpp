@@ -1,0 +1,250 @@
+#include "common/options.h"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <set>
+#include <sstream>
+
+#include "common/version.h"
+
+namespace dmq {
+namespace {
+
+bool parse_int(const std::string& text, int64_t min, int64_t max, int64_t* out) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return false;
+  if (value < min || value > max) return false;
+  *out = value;
+  return true;
+}
+
+// CLI11's messages may span lines; the contract is one clear line.
+std::string first_line(const std::string& text) {
+  auto end = text.find('\n');
+  return end == std::string::npos ? text : text.substr(0, end);
+}
+
+}  // namespace
+
+const char* role_name(Role role) {
+  switch (role) {
+    case Role::kController:
+      return "controller";
+    case Role::kBroker:
+      return "broker";
+    case Role::kCombined:
+      return "combined";
+  }
+  return "combined";
+}
+
+std::optional<HostPort> parse_host_port(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty() || host.find_first_of(" /@,") != std::string::npos) return std::nullopt;
+  int64_t port = 0;
+  if (!parse_int(text.substr(colon + 1), 1, 65535, &port)) return std::nullopt;
+  return HostPort{host, static_cast<uint16_t>(port)};
+}
+
+std::optional<std::vector<Voter>> parse_voters(const std::string& text, std::string* error) {
+  std::vector<Voter> voters;
+  std::set<int32_t> ids;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    auto at = item.find('@');
+    int64_t id = 0;
+    if (at == std::string::npos || !parse_int(item.substr(0, at), 1, INT32_MAX, &id)) {
+      *error = "controller '" + item + "' is not of the form <node-id>@<host>:<port>";
+      return std::nullopt;
+    }
+    auto address = parse_host_port(item.substr(at + 1));
+    if (!address) {
+      *error = "controller '" + item + "' has a malformed address";
+      return std::nullopt;
+    }
+    if (!ids.insert(static_cast<int32_t>(id)).second) {
+      *error = "controller id " + std::to_string(id) + " is listed twice";
+      return std::nullopt;
+    }
+    voters.push_back({static_cast<int32_t>(id), *address});
+  }
+  if (voters.empty()) {
+    *error = "--controllers is empty";
+    return std::nullopt;
+  }
+  return voters;
+}
+
+ParseOutcome parse_options(int argc, const char* const* argv, Options* options) {
+  CLI::App app{"DMQ: a distributed message queue that speaks the Kafka protocol.", "dmq"};
+  app.set_version_flag("--version", std::string("dmq ") + kVersion);
+  app.set_config("--config", "", "Read options from a TOML file; flags override it");
+  // Kafka-style option names contain dots; keep them as whole keys in TOML
+  // instead of letting CLI11 read them as sections.
+  app.get_config_formatter_base()->parentSeparator('\x1f');
+  app.allow_config_extras(CLI::config_extras_mode::error);
+
+  std::string role = "combined";
+  std::string http_listen = options->http_listen.to_string();
+  std::string kafka_listen = options->kafka_listen.to_string();
+  std::string advertised_kafka;
+  std::string controllers;
+  Options& o = *options;
+
+  app.add_option("--role", role, "controller, broker or combined")
+      ->check(CLI::IsMember({"controller", "broker", "combined"}))
+      ->capture_default_str();
+  app.add_option("--node-id", o.node_id, "This node's id, unique in the cluster")
+      ->check(CLI::Range(1, INT32_MAX))
+      ->capture_default_str();
+  app.add_option("--data-dir", o.data_dir, "LMDB environment and partition logs")
+      ->capture_default_str();
+  app.add_option("--http-listen", http_listen, "REST API, metrics and controller RPC")
+      ->capture_default_str();
+  app.add_option("--kafka-listen", kafka_listen, "Kafka protocol listener")->capture_default_str();
+  app.add_option("--advertised-kafka", advertised_kafka,
+                 "Kafka address given to clients (default: --kafka-listen)");
+  app.add_option("--controllers", controllers,
+                 "Controller voters, e.g. 1@127.0.0.1:8080,2@127.0.0.1:8081 "
+                 "(default: this node)");
+  app.add_option("--log-level", o.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_option("--log-format", o.log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  app.add_option("--raft.heartbeat.ms", o.raft_heartbeat_ms, "Raft leader heartbeat interval")
+      ->check(CLI::Range(10, 10000))
+      ->capture_default_str();
+  app.add_option("--raft.election.timeout.ms", o.raft_election_timeout_ms,
+                 "Raft base election timeout (randomized up to twice this)")
+      ->check(CLI::Range(50, 60000))
+      ->capture_default_str();
+
+  auto positive = CLI::Range(int64_t{1}, INT64_MAX);
+  app.add_option("--num.partitions", o.num_partitions, "Default partitions of a new topic")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--default.replication.factor", o.default_replication_factor,
+                 "Default replication factor of a new topic")
+      ->check(CLI::Range(1, 32))
+      ->capture_default_str();
+  app.add_option("--min.insync.replicas", o.min_insync_replicas,
+                 "Replicas that must have a batch before acks=all answers")
+      ->check(CLI::Range(1, 32))
+      ->capture_default_str();
+  app.add_option("--auto.create.topics.enable", o.auto_create_topics_enable,
+                 "Create unknown topics on Metadata requests")
+      ->capture_default_str();
+  app.add_option("--retention.ms", o.retention_ms, "Delete segments older than this; -1 keeps all")
+      ->check(CLI::Range(int64_t{-1}, INT64_MAX))
+      ->capture_default_str();
+  app.add_option("--retention.bytes", o.retention_bytes,
+                 "Delete old segments beyond this size per partition; -1 keeps all")
+      ->check(CLI::Range(int64_t{-1}, INT64_MAX))
+      ->capture_default_str();
+  app.add_option("--segment.bytes", o.segment_bytes, "Roll a segment at this size")
+      ->check(CLI::Range(int64_t{14}, int64_t{INT32_MAX}))
+      ->capture_default_str();
+  app.add_option("--segment.ms", o.segment_ms, "Roll a segment at this age")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--message.max.bytes", o.message_max_bytes, "Largest record batch accepted")
+      ->check(CLI::Range(0, INT32_MAX))
+      ->capture_default_str();
+  app.add_option("--replica.lag.time.max.ms", o.replica_lag_time_max_ms,
+                 "A follower behind this long leaves the ISR")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--broker.session.timeout.ms", o.broker_session_timeout_ms,
+                 "A broker silent this long is fenced")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--broker.heartbeat.interval.ms", o.broker_heartbeat_interval_ms,
+                 "How often a broker heartbeats to the controller")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--log.flush.on.ack", o.log_flush_on_ack,
+                 "fsync a batch before acknowledging it (false: page cache, as Kafka)")
+      ->capture_default_str();
+  app.add_option("--socket.request.max.bytes", o.socket_request_max_bytes,
+                 "Largest Kafka request accepted")
+      ->check(CLI::Range(1024, INT32_MAX))
+      ->capture_default_str();
+
+  ParseOutcome outcome;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    outcome.action = ParseOutcome::Action::kExit;
+    outcome.exit_code = 0;
+    outcome.output = app.help();
+    return outcome;
+  } catch (const CLI::CallForVersion& e) {
+    outcome.action = ParseOutcome::Action::kExit;
+    outcome.exit_code = 0;
+    outcome.output = std::string("dmq ") + kVersion + "\n";
+    return outcome;
+  } catch (const CLI::ParseError& e) {
+    // Every usage error maps to 2, whatever CLI11's own code (105, 109, ...).
+    outcome.action = ParseOutcome::Action::kExit;
+    outcome.exit_code = 2;
+    outcome.output = "dmq: " + first_line(e.what()) + " (see dmq --help)";
+    return outcome;
+  }
+
+  auto usage_error = [&](const std::string& message) {
+    outcome.action = ParseOutcome::Action::kExit;
+    outcome.exit_code = 2;
+    outcome.output = "dmq: " + message + " (see dmq --help)";
+    return outcome;
+  };
+
+  o.role = role == "controller" ? Role::kController
+           : role == "broker"   ? Role::kBroker
+                                : Role::kCombined;
+  auto http = parse_host_port(http_listen);
+  if (!http) return usage_error("--http-listen '" + http_listen + "' is not host:port");
+  o.http_listen = *http;
+  auto kafka = parse_host_port(kafka_listen);
+  if (!kafka) return usage_error("--kafka-listen '" + kafka_listen + "' is not host:port");
+  o.kafka_listen = *kafka;
+  if (advertised_kafka.empty()) {
+    o.advertised_kafka = o.kafka_listen;
+  } else {
+    auto advertised = parse_host_port(advertised_kafka);
+    if (!advertised) {
+      return usage_error("--advertised-kafka '" + advertised_kafka + "' is not host:port");
+    }
+    o.advertised_kafka = *advertised;
+  }
+  if (controllers.empty()) {
+    if (o.role == Role::kBroker) {
+      return usage_error("--role=broker needs --controllers");
+    }
+    o.controllers = {Voter{o.node_id, o.http_listen}};
+  } else {
+    std::string error;
+    auto voters = parse_voters(controllers, &error);
+    if (!voters) return usage_error(error);
+    o.controllers = *voters;
+  }
+  if (o.has_controller()) {
+    bool listed = false;
+    for (const auto& voter : o.controllers) listed |= voter.node_id == o.node_id;
+    if (!listed) {
+      return usage_error("node " + std::to_string(o.node_id) +
+                         " runs a controller but is not in --controllers");
+    }
+  }
+  if (o.data_dir.empty()) return usage_error("--data-dir is empty");
+  return outcome;
+}
+
+}  // namespace dmq

@@ -1,0 +1,78 @@
+#pragma once
+// The command line and config-file contract of DESIGN.md §2. Parsing is pure
+// (no I/O besides reading --config), so tests call it directly.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dmq {
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+  bool operator==(const HostPort&) const = default;
+};
+
+// "host:port" with a non-empty host and a port in 1..65535.
+std::optional<HostPort> parse_host_port(const std::string& text);
+
+struct Voter {
+  int32_t node_id = 0;
+  HostPort http;
+};
+
+// "1@127.0.0.1:8080,2@127.0.0.1:8081"; ids unique and positive.
+std::optional<std::vector<Voter>> parse_voters(const std::string& text, std::string* error);
+
+enum class Role { kController, kBroker, kCombined };
+const char* role_name(Role role);
+
+struct Options {
+  Role role = Role::kCombined;
+  int32_t node_id = 1;
+  std::string data_dir = "./dmq-data";
+  HostPort http_listen{"127.0.0.1", 8080};
+  HostPort kafka_listen{"127.0.0.1", 9092};
+  HostPort advertised_kafka{"127.0.0.1", 9092};
+  std::vector<Voter> controllers;  // defaults to this node alone
+  std::string log_level = "info";
+  std::string log_format = "text";
+
+  // Raft timing (controllers).
+  int raft_heartbeat_ms = 150;
+  int raft_election_timeout_ms = 1500;
+
+  // Topic and broker defaults, with Kafka's names and values.
+  int32_t num_partitions = 1;
+  int16_t default_replication_factor = 1;
+  int16_t min_insync_replicas = 1;
+  bool auto_create_topics_enable = true;
+  int64_t retention_ms = 604800000;
+  int64_t retention_bytes = -1;
+  int64_t segment_bytes = 1073741824;
+  int64_t segment_ms = 604800000;
+  int32_t message_max_bytes = 1048588;
+  int64_t replica_lag_time_max_ms = 30000;
+  int64_t broker_session_timeout_ms = 9000;
+  int64_t broker_heartbeat_interval_ms = 2000;
+  // true: acknowledge only after fsync (group commit). false: Kafka's page-cache behaviour.
+  bool log_flush_on_ack = true;
+  int32_t socket_request_max_bytes = 104857600;
+
+  bool has_controller() const { return role != Role::kBroker; }
+  bool has_broker() const { return role != Role::kController; }
+};
+
+// What the caller should do after parsing the command line.
+struct ParseOutcome {
+  enum class Action { kRun, kExit } action = Action::kRun;
+  int exit_code = 0;   // for kExit: 0 after --help/--version, 2 for bad usage
+  std::string output;  // text to print: help/version to stdout, an error line to stderr
+};
+
+ParseOutcome parse_options(int argc, const char* const* argv, Options* options);
+
+}  // namespace dmq

@@ -1,0 +1,27 @@
+// dmq: one binary for every role. Parses the options, then runs a node.
+
+#include <cstdio>
+#include <iostream>
+
+#include "common/log.h"
+#include "common/options.h"
+#include "modes/node.h"
+
+int main(int argc, char** argv) {
+  dmq::Options options;
+  auto outcome = dmq::parse_options(argc, argv, &options);
+  if (outcome.action == dmq::ParseOutcome::Action::kExit) {
+    if (outcome.exit_code == 0) {
+      std::cout << outcome.output;
+    } else {
+      std::cerr << outcome.output << "\n";
+    }
+    return outcome.exit_code;
+  }
+  dmq::log::Level level{};
+  dmq::log::Format format{};
+  dmq::log::parse_level(options.log_level, &level);
+  dmq::log::parse_format(options.log_format, &format);
+  dmq::log::configure(level, format);
+  return dmq::modes::run_node(options);
+}

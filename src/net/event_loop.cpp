@@ -1,0 +1,38 @@
+#include "net/event_loop.h"
+
+#include "common/log.h"
+
+namespace dmq::net {
+
+EventLoop::EventLoop()
+    : work_(asio::make_work_guard(context_)), signals_(context_, SIGINT, SIGTERM) {
+  signals_.async_wait([this](const asio::error_code& ec, int signal_number) {
+    if (ec) return;
+    LOG_INFO("node") << "received " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
+                     << ", shutting down";
+    begin_shutdown();
+  });
+}
+
+void EventLoop::run() {
+  context_.run();
+}
+
+void EventLoop::request_shutdown() {
+  asio::post(context_, [this] { begin_shutdown(); });
+}
+
+void EventLoop::on_shutdown(std::function<void()> hook) {
+  shutdown_hooks_.push_back(std::move(hook));
+}
+
+void EventLoop::begin_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  signals_.cancel();
+  for (auto it = shutdown_hooks_.rbegin(); it != shutdown_hooks_.rend(); ++it) (*it)();
+  // Without the guard, run() returns once the queued and in-flight handlers finish.
+  work_.reset();
+}
+
+}  // namespace dmq::net

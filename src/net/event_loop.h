@@ -1,0 +1,53 @@
+#pragma once
+// The process's single asio event loop. Components post work to it; SIGINT and
+// SIGTERM start an orderly shutdown: shutdown hooks run on the loop thread in
+// reverse order of registration (listeners close first), then the loop drains
+// the handlers already queued and run() returns.
+
+#include <asio.hpp>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <optional>
+#include <vector>
+
+namespace dmq::net {
+
+class EventLoop {
+ public:
+  EventLoop();
+  asio::io_context& context() { return context_; }
+
+  // Runs on the calling thread until shutdown completes.
+  void run();
+  // Starts the shutdown from any thread (what the signal handler does).
+  void request_shutdown();
+  // Registers a hook run on the loop thread when shutdown starts.
+  void on_shutdown(std::function<void()> hook);
+  bool shutting_down() const { return shutting_down_; }
+
+  void post(std::function<void()> fn) { asio::post(context_, std::move(fn)); }
+
+  // For threads other than the loop's: runs fn on the loop and waits up to
+  // `timeout` for its result; nullopt if it did not finish in time.
+  template <typename Fn>
+  auto call(Fn fn, std::chrono::milliseconds timeout) -> std::optional<decltype(fn())> {
+    using Result = decltype(fn());
+    auto task = std::make_shared<std::packaged_task<Result()>>(std::move(fn));
+    auto future = task->get_future();
+    asio::post(context_, [task] { (*task)(); });
+    if (future.wait_for(timeout) != std::future_status::ready) return std::nullopt;
+    return future.get();
+  }
+
+ private:
+  void begin_shutdown();
+
+  asio::io_context context_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::signal_set signals_;
+  std::vector<std::function<void()>> shutdown_hooks_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace dmq::net

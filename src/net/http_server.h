@@ -1,0 +1,56 @@
+#pragma once
+// The HTTP server of the REST API, metrics and internal RPC (cpp-httplib). It
+// runs its own thread pool; handlers that touch loop-owned state must hand the
+// work to the EventLoop (EventLoop::call). Every error is a JSON body:
+// {"error":{"code":"snake_case","message":"..."}}.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/options.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace dmq::net {
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+HttpResponse json_error(int status, const std::string& code, const std::string& message);
+
+class HttpServer {
+ public:
+  using Handler = std::function<HttpResponse(const httplib::Request&)>;
+
+  HttpServer(HostPort listen, size_t max_body_bytes, int worker_threads);
+  ~HttpServer();
+
+  // `pattern` is a regular expression over the path; captures are in req.matches.
+  void get(const std::string& pattern, Handler handler);
+  void post(const std::string& pattern, Handler handler);
+  void del(const std::string& pattern, Handler handler);
+
+  // Binds and starts serving on a background thread. Returns an empty string,
+  // or the reason it could not listen ("127.0.0.1:8080: Address already in use").
+  std::string start();
+  // Stops accepting, lets in-flight requests finish, joins the thread.
+  void stop();
+
+ private:
+  static void write(const HttpResponse& in, httplib::Response& out);
+
+  HostPort listen_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace dmq::net
