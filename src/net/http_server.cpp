@@ -64,6 +64,13 @@ HttpServer::HttpServer(HostPort listen, size_t max_body_bytes, int worker_thread
   server_->set_read_timeout(30, 0);
   server_->set_write_timeout(30, 0);
   server_->set_tcp_nodelay(true);
+  // cpp-httplib defaults to SO_REUSEPORT, which would let a second process
+  // bind the same port silently; SO_REUSEADDR alone still allows a restart
+  // while old connections linger in TIME_WAIT.
+  server_->set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   // Called for any response with status >= 400 that a handler did not fill,
   // e.g. unknown paths and bodies over the size limit.
   server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {

@@ -1,0 +1,184 @@
+"""Helpers for process tests: real dmq processes on 127.0.0.1, free ports,
+temporary data dirs, bounded waits. Used by the test_*.py scripts."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BINARY = os.environ.get("DMQ_BINARY", os.path.join(os.path.dirname(__file__), "../../build/dmq"))
+SOURCE_DIR = os.environ.get("DMQ_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+
+_reserved_ports = set()
+
+
+def free_port():
+    """A port that was free a moment ago and that this test has not handed out."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _reserved_ports:
+            _reserved_ports.add(port)
+            return port
+    raise RuntimeError("no free port")
+
+
+def wait_until(predicate, timeout_s, interval_s=0.05, what="condition"):
+    """Polls predicate until it returns a truthy value; bounded by time."""
+    deadline = time.monotonic() + timeout_s
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # the node may not be up yet
+            last_error = e
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last error: {last_error})")
+
+
+def http(method, url, body=None, timeout_s=5):
+    """Returns (status, parsed JSON or text)."""
+    data = None
+    headers = {}
+    if body is not None:
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        if isinstance(data, str):
+            data = data.encode()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            status, raw, ctype = response.status, response.read(), response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        status, raw, ctype = e.code, e.read(), e.headers.get("Content-Type", "")
+    text = raw.decode()
+    if "json" in ctype:
+        return status, json.loads(text)
+    return status, text
+
+
+class Node:
+    """One dmq process. Output goes to <workdir>/node-<id>.log."""
+
+    def __init__(self, workdir, node_id=1, role="combined", controllers=None, extra=None,
+                 http_port=None, kafka_port=None):
+        self.node_id = node_id
+        self.role = role
+        self.http_port = http_port or free_port()
+        self.kafka_port = kafka_port or free_port()
+        self.data_dir = os.path.join(workdir, f"node-{node_id}")
+        self.log_path = os.path.join(workdir, f"node-{node_id}.log")
+        self.controllers = controllers
+        self.extra = list(extra or [])
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def kafka(self):
+        return f"127.0.0.1:{self.kafka_port}"
+
+    def args(self):
+        a = [BINARY, f"--role={self.role}", f"--node-id={self.node_id}",
+             f"--data-dir={self.data_dir}", f"--http-listen=127.0.0.1:{self.http_port}",
+             f"--kafka-listen=127.0.0.1:{self.kafka_port}"]
+        if self.controllers:
+            a.append(f"--controllers={self.controllers}")
+        return a + self.extra
+
+    def start(self, wait=True):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.args(), stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        if wait:
+            wait_until(lambda: self.alive() and http("GET", self.url + "/v1/health", timeout_s=1)[0] == 200,
+                       15, what=f"node {self.node_id} health")
+        return self
+
+    def alive(self):
+        if self.proc is None or self.proc.poll() is not None:
+            raise AssertionError(f"node {self.node_id} exited with {self.proc.returncode if self.proc else None}:\n"
+                                 + self.tail_log())
+        return True
+
+    def send_signal(self, sig):
+        os.kill(self.proc.pid, sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout_s=15):
+        """Stops the process by PID; returns its exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        os.kill(self.proc.pid, sig)
+        try:
+            return self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            raise AssertionError(f"node {self.node_id} did not stop within {timeout_s}s")
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def tail_log(self, lines=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"".join(f.readlines()[-lines:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+    def get(self, path, **kw):
+        return http("GET", self.url + path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return http("POST", self.url + path, body, **kw)
+
+    def delete(self, path, **kw):
+        return http("DELETE", self.url + path, **kw)
+
+
+class Workdir:
+    """A temp dir removed on success, kept (and printed) on failure."""
+
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="dmq-test-")
+        self.nodes = []
+        return self
+
+    def node(self, **kw):
+        n = Node(self.path, **kw)
+        self.nodes.append(n)
+        return n
+
+    def __exit__(self, exc_type, exc, tb):
+        for n in self.nodes:
+            if n.proc is not None and n.proc.poll() is None:
+                n.proc.kill()
+                n.proc.wait()
+        if exc_type is None:
+            shutil.rmtree(self.path, ignore_errors=True)
+        else:
+            print(f"test failed; logs kept in {self.path}", file=sys.stderr)
+            for n in self.nodes:
+                print(f"--- node {n.node_id} log tail ---\n{n.tail_log()}", file=sys.stderr)
+        return False
+
+
+def run(tests):
+    """Runs test functions in order; exits non-zero on the first failure."""
+    for test in tests:
+        start = time.monotonic()
+        print(f"== {test.__name__}", flush=True)
+        test()
+        print(f"   ok ({time.monotonic() - start:.1f}s)", flush=True)
