@@ -80,6 +80,7 @@ class MemoryStorage : public Storage {
  private:
   HardState hard_state_;
   Snapshot snapshot_;
+  std::vector<NodeId> base_voters_;  // as of the compaction point
   // entries_[0] is a sentinel at (compacted_index, compacted_term).
   std::vector<Entry> entries_;
 };
