@@ -1,0 +1,182 @@
+#include "cluster/image_codec.h"
+
+#include "cluster/byte_codec.h"
+#include "cluster/record_format.h"
+
+namespace dmq::cluster {
+namespace {
+
+Error corrupt(std::string what) {
+  return Error{ErrorCode::kCorruptStore, std::move(what)};
+}
+
+void put_ids(ByteWriter& w, const std::vector<BrokerId>& ids) {
+  w.u32(static_cast<uint32_t>(ids.size()));
+  for (BrokerId id : ids) w.i32(id.value);
+}
+
+std::vector<BrokerId> get_ids(ByteReader& r) {
+  uint32_t n = r.count(4);
+  std::vector<BrokerId> ids;
+  for (uint32_t i = 0; i < n && r.ok(); ++i) ids.emplace_back(r.i32());
+  return ids;
+}
+
+void put_configs(ByteWriter& w, const ConfigMap& configs) {
+  w.u32(static_cast<uint32_t>(configs.size()));
+  for (const auto& [k, v] : configs) {
+    w.str(k);
+    w.str(v);
+  }
+}
+
+ConfigMap get_configs(ByteReader& r) {
+  ConfigMap configs;
+  uint32_t n = r.count(8);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    std::string k = r.str();
+    if (!configs.empty() && k <= configs.rbegin()->first) r.fail();  // canonical order
+    configs[std::move(k)] = r.str();
+  }
+  return configs;
+}
+
+bool check_version(ByteReader& r) {
+  return r.u8() == format::kTableValueVersion && r.ok();
+}
+
+}  // namespace
+
+std::string encode_broker(const BrokerRegistration& b) {
+  ByteWriter w;
+  w.u8(format::kTableValueVersion);
+  w.i32(b.id.value);
+  w.str(b.incarnation_id);
+  w.str(b.kafka_host);
+  w.u16(b.kafka_port);
+  w.str(b.http_host);
+  w.u16(b.http_port);
+  w.str(b.rack);
+  w.i64(b.epoch.value);
+  w.boolean(b.fenced);
+  return w.take();
+}
+
+Result<BrokerRegistration> decode_broker(std::string_view bytes) {
+  ByteReader r(bytes);
+  if (!check_version(r)) return corrupt("broker value: bad version");
+  BrokerRegistration b;
+  b.id = BrokerId{r.i32()};
+  b.incarnation_id = r.str();
+  b.kafka_host = r.str();
+  b.kafka_port = r.u16();
+  b.http_host = r.str();
+  b.http_port = r.u16();
+  b.rack = r.str();
+  b.epoch = BrokerEpoch{r.i64()};
+  b.fenced = r.boolean();
+  if (!r.finished()) return corrupt("broker value: truncated or trailing bytes");
+  return b;
+}
+
+std::string encode_topic(const TopicState& t) {
+  ByteWriter w;
+  w.u8(format::kTableValueVersion);
+  w.str(t.name);
+  w.str(t.topic_id);
+  put_configs(w, t.configs);
+  w.u32(static_cast<uint32_t>(t.partitions.size()));
+  for (const PartitionState& p : t.partitions) {
+    w.i32(p.id.value);
+    put_ids(w, p.replicas);
+    put_ids(w, p.isr);
+    w.i32(p.leader.value);
+    w.i32(p.leader_epoch.value);
+    w.i32(p.partition_epoch.value);
+  }
+  return w.take();
+}
+
+Result<TopicState> decode_topic(std::string_view bytes) {
+  ByteReader r(bytes);
+  if (!check_version(r)) return corrupt("topic value: bad version");
+  TopicState t;
+  t.name = r.str();
+  t.topic_id = r.str();
+  t.configs = get_configs(r);
+  uint32_t n = r.count(24);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    PartitionState p;
+    p.id = PartitionId{r.i32()};
+    p.replicas = get_ids(r);
+    p.isr = get_ids(r);
+    p.leader = BrokerId{r.i32()};
+    p.leader_epoch = LeaderEpoch{r.i32()};
+    p.partition_epoch = PartitionEpoch{r.i32()};
+    if (p.id.value != static_cast<int32_t>(i)) r.fail();
+    t.partitions.push_back(std::move(p));
+  }
+  if (!r.finished()) return corrupt("topic value: truncated, out of order or trailing bytes");
+  return t;
+}
+
+std::string encode_globals(const MetadataImage& image) {
+  ByteWriter w;
+  w.u8(format::kTableValueVersion);
+  w.i64(image.next_producer_id.value);
+  w.u32(static_cast<uint32_t>(image.broker_configs.size()));
+  for (const auto& [name, configs] : image.broker_configs) {
+    w.str(name);
+    put_configs(w, configs);
+  }
+  return w.take();
+}
+
+Status decode_globals(std::string_view bytes, MetadataImage* image) {
+  ByteReader r(bytes);
+  if (!check_version(r)) return corrupt("globals value: bad version");
+  image->next_producer_id = ProducerId{r.i64()};
+  image->broker_configs.clear();
+  uint32_t n = r.count(8);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    std::string name = r.str();
+    image->broker_configs[std::move(name)] = get_configs(r);
+  }
+  if (!r.finished()) return corrupt("globals value: truncated or trailing bytes");
+  return {};
+}
+
+std::string encode_image(const MetadataImage& image) {
+  ByteWriter w;
+  w.u32(static_cast<uint32_t>(image.brokers.size()));
+  for (const auto& [id, b] : image.brokers) w.str(encode_broker(b));
+  w.u32(static_cast<uint32_t>(image.topics.size()));
+  for (const auto& [name, t] : image.topics) w.str(encode_topic(t));
+  w.str(encode_globals(image));
+  return w.take();
+}
+
+Result<MetadataImage> decode_image(std::string_view bytes) {
+  ByteReader r(bytes);
+  MetadataImage image;
+  uint32_t n = r.count(4);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    auto b = decode_broker(r.str());
+    if (!b) return b.error();
+    BrokerId id = b.value().id;
+    image.brokers[id] = std::move(b).value();
+  }
+  n = r.count(4);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    auto t = decode_topic(r.str());
+    if (!t) return t.error();
+    std::string name = t.value().name;
+    image.topics[name] = std::move(t).value();
+  }
+  std::string globals = r.str();
+  if (!r.finished()) return corrupt("image: truncated or trailing bytes");
+  if (Status s = decode_globals(globals, &image); !s) return s.error();
+  return image;
+}
+
+}  // namespace dmq::cluster

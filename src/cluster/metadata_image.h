@@ -1,0 +1,53 @@
+#pragma once
+// The in-memory image of cluster metadata: plain values, ordered containers
+// (so iteration order, and therefore snapshot bytes, are deterministic).
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cluster/records.h"
+#include "cluster/types.h"
+
+namespace dmq::cluster {
+
+struct BrokerRegistration {
+  BrokerId id;
+  std::string incarnation_id;
+  std::string kafka_host;
+  uint16_t kafka_port = 0;
+  std::string http_host;
+  uint16_t http_port = 0;
+  std::string rack;
+  BrokerEpoch epoch;
+  bool fenced = true;
+  bool operator==(const BrokerRegistration&) const = default;
+};
+
+struct PartitionState {
+  PartitionId id;
+  std::vector<BrokerId> replicas;  // replicas[0] is the preferred leader
+  std::vector<BrokerId> isr;       // never empty; a subset of replicas
+  BrokerId leader = kNoLeader;     // kNoLeader or a member of isr
+  LeaderEpoch leader_epoch{0};
+  PartitionEpoch partition_epoch{0};
+  bool operator==(const PartitionState&) const = default;
+};
+
+struct TopicState {
+  std::string name;
+  std::string topic_id;
+  std::vector<PartitionState> partitions;  // partitions[i].id == i
+  ConfigMap configs;
+  bool operator==(const TopicState&) const = default;
+};
+
+struct MetadataImage {
+  std::map<BrokerId, BrokerRegistration> brokers;
+  std::map<std::string, TopicState, std::less<>> topics;  // by name
+  ProducerId next_producer_id{0};                         // start of the next unallocated block
+  std::map<std::string, ConfigMap> broker_configs;        // "" = cluster-wide default
+  bool operator==(const MetadataImage&) const = default;
+};
+
+}  // namespace dmq::cluster

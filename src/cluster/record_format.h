@@ -1,0 +1,43 @@
+#pragma once
+// Byte layout of metadata records, LMDB table values and snapshots. All
+// integers are big-endian; a string is a u32 length then its bytes; a list is a
+// u32 count then its elements; an optional is a u8 presence flag (0/1) then the
+// value.
+//
+// Raft entry payload (a RecordBatch):
+//   u8 kBatchVersion | u32 count (>= 1) | count x record
+// record:
+//   u8 RecordType | u8 record version (kRecordVersion) | fields in the order of
+//   the struct in records.h (BrokerId i32, epochs i64/i32, LogIndex u64,
+//   ProducerId i64, ports u16, ConfigResource u8).
+// An empty entry payload (a Raft leader's own no-op) is applied as a no-op.
+//
+// Snapshot (MetadataState::snapshot):
+//   u8 kSnapshotVersion | u64 applied index | image (see image_codec.h)
+//
+// Adding a field: bump the record version, keep decoding the old one.
+
+#include <cstdint>
+
+namespace dmq::cluster::format {
+
+inline constexpr uint8_t kBatchVersion = 1;
+inline constexpr uint8_t kRecordVersion = 0;
+inline constexpr uint8_t kSnapshotVersion = 1;
+inline constexpr uint8_t kTableValueVersion = 1;
+
+enum class RecordType : uint8_t {
+  kNoOp = 0,
+  kRegisterBroker = 1,
+  kFenceBroker = 2,
+  kUnfenceBroker = 3,
+  kUnregisterBroker = 4,
+  kCreateTopic = 5,
+  kDeleteTopic = 6,
+  kCreatePartitions = 7,
+  kPartitionChange = 8,
+  kAllocateProducerIds = 9,
+  kConfigChange = 10,
+};
+
+}  // namespace dmq::cluster::format

@@ -1,0 +1,43 @@
+#pragma once
+// Distinct value types for the identifiers and counters of cluster metadata,
+// so a broker id cannot be passed where a leader epoch is expected.
+
+#include <compare>
+#include <cstdint>
+#include <ostream>
+
+namespace dmq::cluster {
+
+template <typename Tag, typename Rep>
+struct StrongValue {
+  Rep value{};
+  constexpr StrongValue() = default;
+  constexpr explicit StrongValue(Rep v) : value(v) {}
+  constexpr auto operator<=>(const StrongValue&) const = default;
+};
+
+template <typename Tag, typename Rep>
+std::ostream& operator<<(std::ostream& out, StrongValue<Tag, Rep> v) {
+  return out << v.value;
+}
+
+// Node id of a broker (Kafka's broker.id / node.id). Valid ids are >= 0.
+using BrokerId = StrongValue<struct BrokerIdTag, int32_t>;
+// Assigned by the controller at registration: the Raft index of the
+// RegisterBroker record (KIP-631), so it grows with every registration.
+using BrokerEpoch = StrongValue<struct BrokerEpochTag, int64_t>;
+// Bumped when a partition's leader changes (KIP-101 / KIP-279 fencing).
+using LeaderEpoch = StrongValue<struct LeaderEpochTag, int32_t>;
+// Bumped on every change of a partition's leader, ISR or replicas (KIP-497).
+using PartitionEpoch = StrongValue<struct PartitionEpochTag, int32_t>;
+using PartitionId = StrongValue<struct PartitionIdTag, int32_t>;
+// Index of an entry in the controllers' Raft log.
+using LogIndex = StrongValue<struct LogIndexTag, uint64_t>;
+using ProducerId = StrongValue<struct ProducerIdTag, int64_t>;
+
+// Leader value of a partition that has no live in-sync replica (offline).
+inline constexpr BrokerId kNoLeader{-1};
+// Size of the producer-id blocks handed to brokers (KIP-730 uses 1000).
+inline constexpr int64_t kProducerIdBlockSize = 1000;
+
+}  // namespace dmq::cluster

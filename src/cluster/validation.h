@@ -1,0 +1,34 @@
+#pragma once
+// Pure checks of user input for topics, shared by the controller (before it
+// proposes) and the state machine (which re-checks at apply time, since a
+// record may come from a buggy or older proposer). No I/O; any thread.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "cluster/error.h"
+#include "cluster/types.h"
+
+namespace dmq::cluster {
+
+inline constexpr size_t kMaxTopicNameLength = 249;  // Kafka's limit
+inline constexpr int64_t kMaxPartitions = 10000;    // per topic
+
+// Kafka's rules: 1..249 of [a-zA-Z0-9._-], not "." or "..".
+// kInvalidTopicName with the reason.
+Status validate_topic_name(std::string_view name);
+
+// 1..kMaxPartitions; kInvalidPartitions.
+Status validate_partition_count(int64_t partitions);
+
+// 1..available_brokers. Below 1: kInvalidReplicationFactor. Above the number
+// of unfenced brokers: kNotEnoughBrokers, e.g. "replication factor 3 exceeds
+// the 2 available brokers".
+Status validate_replication_factor(int64_t replication_factor, size_t available_brokers);
+
+// Non-empty, ids >= 0, no duplicates; kInvalidRequest naming the problem.
+Status validate_replica_list(const std::vector<BrokerId>& replicas);
+
+}  // namespace dmq::cluster
