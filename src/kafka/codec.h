@@ -1,0 +1,60 @@
+#pragma once
+// The per-message codec entry points. Every message struct T (requests and
+// responses, see msg_*.h) has
+//
+//   CodecError decode(std::string_view body, int16_t version, T& out);
+//   void encode(Writer& w, int16_t version, const T& m);
+//
+// `body` is the message body only (after the header). decode() fails with
+// kUnsupportedVersion outside the API's range (api.h) and otherwise returns
+// the first malformation found; string_view fields of `out` view `body`.
+// encode() requires a supported version (programmer error otherwise) and
+// writes fields absent from `version` not at all.
+
+#include <cstdint>
+#include <string_view>
+
+#include "kafka/api.h"
+#include "kafka/io.h"
+#include "kafka/serde.h"
+
+namespace dmq::kafka {
+
+#define DMQ_KAFKA_DECLARE_CODEC(T)                                   \
+  CodecError decode(std::string_view body, int16_t version, T& out); \
+  void encode(Writer& w, int16_t version, const T& m)
+
+namespace detail {
+
+template <class T, class Fn>
+CodecError decode_message(std::string_view body, int16_t version, T& out, Fn&& fn) {
+  const ApiInfo* api = find_api(T::kApiKey);
+  DMQ_KAFKA_ASSERT(api != nullptr);
+  if (!version_supported(*api, version)) return CodecError::kUnsupportedVersion;
+  Reader r(body);
+  DecodeIO io(r, version, is_flexible(*api, version));
+  fn(io, out);
+  return r.error();
+}
+
+template <class T, class Fn>
+void encode_message(Writer& w, int16_t version, const T& m, Fn&& fn) {
+  const ApiInfo* api = find_api(T::kApiKey);
+  DMQ_KAFKA_ASSERT(api != nullptr);
+  DMQ_KAFKA_ASSERT(version_supported(*api, version));
+  EncodeIO io(w, version, is_flexible(*api, version));
+  fn(io, m);
+}
+
+}  // namespace detail
+
+// Defines decode()/encode() for T from a `serde(IO&, M&)` overload in scope.
+#define DMQ_KAFKA_DEFINE_CODEC(T)                                                               \
+  CodecError decode(std::string_view body, int16_t version, T& out) {                           \
+    return detail::decode_message(body, version, out, [](auto& io, auto& m) { serde(io, m); }); \
+  }                                                                                             \
+  void encode(Writer& w, int16_t version, const T& m) {                                         \
+    detail::encode_message(w, version, m, [](auto& io, auto& msg) { serde(io, msg); });         \
+  }
+
+}  // namespace dmq::kafka
