@@ -1,0 +1,105 @@
+#include "store/log_format.h"
+
+#include <charconv>
+#include <cstdio>
+
+#include "store/crc32c.h"
+
+namespace dmq::store::format {
+
+void put_be64(char* p, uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xFF);
+}
+
+void put_be32(char* p, uint32_t v) {
+  for (int i = 3; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xFF);
+}
+
+uint64_t get_be64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+uint32_t get_be32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::optional<BatchHeader> parse_batch_header(std::string_view bytes) {
+  if (bytes.size() < kBatchHeaderBytes) return std::nullopt;
+  const char* p = bytes.data();
+  auto batch_length = static_cast<int32_t>(get_be32(p + kBatchLengthPos));
+  if (batch_length < static_cast<int32_t>(kBatchHeaderBytes - kLogOverheadBytes)) {
+    return std::nullopt;
+  }
+  if (static_cast<uint8_t>(p[kMagicPos]) != kMagicV2) return std::nullopt;
+  BatchHeader h;
+  h.base_offset = Offset(static_cast<int64_t>(get_be64(p + kBaseOffsetPos)));
+  h.total_bytes = static_cast<uint32_t>(batch_length) + kLogOverheadBytes;
+  h.leader_epoch = static_cast<int32_t>(get_be32(p + kLeaderEpochPos));
+  h.crc = get_be32(p + kCrcPos);
+  h.last_offset_delta = static_cast<int32_t>(get_be32(p + kLastOffsetDeltaPos));
+  h.max_timestamp_ms = static_cast<int64_t>(get_be64(p + kMaxTimestampPos));
+  if (h.last_offset_delta < 0) return std::nullopt;
+  return h;
+}
+
+bool batch_crc_ok(std::string_view batch) {
+  if (batch.size() < kBatchHeaderBytes) return false;
+  uint32_t stored = get_be32(batch.data() + kCrcPos);
+  return crc32c(batch.substr(kCrcCoveredFromPos)) == stored;
+}
+
+std::string segment_stem(Offset base_offset) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%020lld", static_cast<long long>(base_offset.value));
+  return buf;
+}
+
+std::optional<Offset> parse_segment_name(std::string_view name, std::string_view suffix) {
+  if (name.size() != 20 + suffix.size() || name.substr(20) != suffix) return std::nullopt;
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(name.data(), name.data() + 20, v);
+  if (ec != std::errc() || ptr != name.data() + 20 || v < 0) return std::nullopt;
+  return Offset(v);
+}
+
+std::string encode_partition_checkpoint(const PartitionCheckpoint& c) {
+  return "dmq-partition-checkpoint 1\nhigh_watermark " + std::to_string(c.high_watermark.value) +
+         "\nlog_start_offset " + std::to_string(c.log_start_offset.value) + "\nrecovery_point " +
+         std::to_string(c.recovery_point.value) + "\n";
+}
+
+namespace {
+
+// Reads "<key> <int>\n" from the front of `text`.
+bool take_field(std::string_view& text, std::string_view key, int64_t* out) {
+  if (text.substr(0, key.size()) != key || text.size() <= key.size() || text[key.size()] != ' ') {
+    return false;
+  }
+  text.remove_prefix(key.size() + 1);
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  if (ec != std::errc() || ptr == text.data() + text.size() || *ptr != '\n' || *out < 0) {
+    return false;
+  }
+  text.remove_prefix(static_cast<size_t>(ptr - text.data()) + 1);
+  return true;
+}
+
+}  // namespace
+
+std::optional<PartitionCheckpoint> decode_partition_checkpoint(std::string_view text) {
+  constexpr std::string_view kHeader = "dmq-partition-checkpoint 1\n";
+  if (text.substr(0, kHeader.size()) != kHeader) return std::nullopt;
+  text.remove_prefix(kHeader.size());
+  int64_t hw = 0, lso = 0, rp = 0;
+  if (!take_field(text, "high_watermark", &hw) || !take_field(text, "log_start_offset", &lso) ||
+      !take_field(text, "recovery_point", &rp) || !text.empty()) {
+    return std::nullopt;
+  }
+  return PartitionCheckpoint{Offset(hw), Offset(lso), Offset(rp)};
+}
+
+}  // namespace dmq::store::format

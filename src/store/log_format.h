@@ -1,0 +1,97 @@
+#pragma once
+// On-disk formats of a partition log directory, in one place (see README.md,
+// "Partition logs"). The layout follows Kafka's so that operators recognise it:
+//
+//   <data-dir>/logs/<topic>-<partition>/
+//     00000000000000000000.log        RecordBatches (magic v2) back to back, verbatim
+//     00000000000000000000.index      sparse offset index: 8-byte entries
+//                                     [u32 offset - base][u32 file position], big-endian
+//     00000000000000000000.timeindex  time index: 12-byte entries
+//                                     [i64 max timestamp so far][u32 offset - base]
+//     partition.checkpoint            high watermark, log start offset, recovery point
+//     leader-epoch-checkpoint         Kafka's text format: version, count, "epoch offset" lines
+//
+// Only the RecordBatch header fields the log needs are read here; the full
+// codec lives in src/kafka.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store/log_types.h"
+
+namespace dmq::store::format {
+
+// RecordBatch v2 header (KIP-98), big-endian:
+//   baseOffset i64 @0, batchLength i32 @8 (bytes after this field),
+//   partitionLeaderEpoch i32 @12, magic i8 @16, crc u32 @17 (CRC32C of bytes
+//   from @21 to the end, so it does not cover baseOffset), attributes i16 @21,
+//   lastOffsetDelta i32 @23, baseTimestamp i64 @27, maxTimestamp i64 @35,
+//   producerId i64 @43, producerEpoch i16 @51, baseSequence i32 @53,
+//   records count i32 @57, records @61.
+inline constexpr size_t kBatchHeaderBytes = 61;
+inline constexpr size_t kLogOverheadBytes = 12;  // baseOffset + batchLength
+inline constexpr size_t kBaseOffsetPos = 0;
+inline constexpr size_t kBatchLengthPos = 8;
+inline constexpr size_t kLeaderEpochPos = 12;
+inline constexpr size_t kMagicPos = 16;
+inline constexpr size_t kCrcPos = 17;
+inline constexpr size_t kCrcCoveredFromPos = 21;
+inline constexpr size_t kLastOffsetDeltaPos = 23;
+inline constexpr size_t kMaxTimestampPos = 35;
+inline constexpr uint8_t kMagicV2 = 2;
+
+// Header fields of one batch, decoded from untrusted bytes.
+struct BatchHeader {
+  Offset base_offset;
+  uint32_t total_bytes = 0;  // kLogOverheadBytes + batchLength
+  int32_t leader_epoch = -1;
+  uint32_t crc = 0;
+  int32_t last_offset_delta = 0;
+  int64_t max_timestamp_ms = -1;
+  Offset last_offset() const { return Offset(base_offset.value + last_offset_delta); }
+};
+
+// Decodes the header at the start of `bytes` (at least kBatchHeaderBytes) and
+// checks what can be checked without the body: magic 2, batchLength large
+// enough for the header, lastOffsetDelta >= 0. Returns nullopt when invalid.
+std::optional<BatchHeader> parse_batch_header(std::string_view bytes);
+
+// True when the CRC32C stored in `batch` (a whole batch) matches its body.
+bool batch_crc_ok(std::string_view batch);
+
+void put_be64(char* p, uint64_t v);
+void put_be32(char* p, uint32_t v);
+uint64_t get_be64(const char* p);
+uint32_t get_be32(const char* p);
+
+// Index files.
+inline constexpr size_t kOffsetIndexEntryBytes = 8;
+inline constexpr size_t kTimeIndexEntryBytes = 12;
+
+// File names.
+inline constexpr std::string_view kLogSuffix = ".log";
+inline constexpr std::string_view kIndexSuffix = ".index";
+inline constexpr std::string_view kTimeIndexSuffix = ".timeindex";
+inline constexpr std::string_view kTempSuffix = ".tmp";
+inline constexpr std::string_view kPartitionCheckpointName = "partition.checkpoint";
+inline constexpr std::string_view kEpochCheckpointName = "leader-epoch-checkpoint";
+
+// "00000000000000000042" for offset 42: 20 digits, so names sort as offsets.
+std::string segment_stem(Offset base_offset);
+// The base offset of a segment file name ("<20 digits><suffix>"), or nullopt.
+std::optional<Offset> parse_segment_name(std::string_view name, std::string_view suffix);
+
+// partition.checkpoint, a text file written atomically:
+//   "dmq-partition-checkpoint 1\n" then "high_watermark N\n",
+//   "log_start_offset N\n", "recovery_point N\n".
+struct PartitionCheckpoint {
+  Offset high_watermark;
+  Offset log_start_offset;
+  Offset recovery_point;  // every byte and index entry below it has been synced
+};
+std::string encode_partition_checkpoint(const PartitionCheckpoint& c);
+std::optional<PartitionCheckpoint> decode_partition_checkpoint(std::string_view text);
+
+}  // namespace dmq::store::format

@@ -1,0 +1,238 @@
+// PartitionLog: appends, reads, roll, retention, truncation, flush and
+// checkpoints. Opening and crash recovery are in partition_log_recovery.cpp.
+#include "store/partition_log.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace dmq::store {
+
+const char* log_error_name(LogError error) {
+  switch (error) {
+    case LogError::kOk:
+      return "ok";
+    case LogError::kOffsetOutOfRange:
+      return "offset_out_of_range";
+    case LogError::kCorruptBatch:
+      return "corrupt_batch";
+    case LogError::kBatchTooLarge:
+      return "batch_too_large";
+    case LogError::kNonContiguous:
+      return "non_contiguous";
+    case LogError::kStorageFailed:
+      return "storage_failed";
+    case LogError::kCorruptState:
+      return "corrupt_state";
+    case LogError::kTruncated:
+      return "truncated";
+    case LogError::kShuttingDown:
+      return "shutting_down";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Splits caller bytes into whole v2 batches by their framing. The caller has
+// validated CRCs; this only guards the log against bytes it cannot walk.
+LogStatus frame_batches(std::string_view bytes, std::vector<BatchInfo>* out) {
+  if (bytes.empty()) return {LogError::kCorruptBatch, "no batches"};
+  uint64_t position = 0;
+  while (position < bytes.size()) {
+    auto h = format::parse_batch_header(bytes.substr(position));
+    if (!h) return {LogError::kCorruptBatch, "bad batch header at " + std::to_string(position)};
+    if (h->total_bytes > bytes.size() - position) {
+      return {LogError::kCorruptBatch, "batch at " + std::to_string(position) + " is cut short"};
+    }
+    out->push_back(
+        {h->base_offset, h->last_offset(), h->max_timestamp_ms, h->leader_epoch, h->total_bytes});
+    position += h->total_bytes;
+  }
+  return {};
+}
+
+}  // namespace
+
+PartitionLog::PartitionLog(FileEnv& env, std::string dir, const PartitionLogConfig& config)
+    : env_(env), dir_(std::move(dir)), config_(config) {}
+
+PartitionLog::~PartitionLog() = default;
+
+LogStatus PartitionLog::fail_locked(LogError code, const std::string& message) {
+  if (!failure_) {
+    LOG_ERROR("store") << "partition log " << dir_ << " closed: " << message;
+    failure_ = LogStatus{code, message};
+  }
+  return *failure_;
+}
+
+size_t PartitionLog::segment_index_for(Offset offset) const {
+  auto it = std::upper_bound(
+      segments_.begin(), segments_.end(), offset,
+      [](Offset o, const std::unique_ptr<Segment>& s) { return o < s->base_offset(); });
+  return it == segments_.begin() ? 0 : static_cast<size_t>(it - segments_.begin()) - 1;
+}
+
+LogResult<AppendInfo> PartitionLog::append(std::span<char> batches, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  if (failure_) return *failure_;
+  std::vector<BatchInfo> infos;
+  std::string_view bytes(batches.data(), batches.size());
+  if (LogStatus s = frame_batches(bytes, &infos); !s.ok()) return s;
+  // Offsets are assigned by patching baseOffset in the caller's buffer: the
+  // CRC covers only bytes from attributes on, so it stays valid (KIP-98).
+  Offset next = active().next_offset();
+  uint64_t position = 0;
+  for (BatchInfo& info : infos) {
+    format::put_be64(batches.data() + position, static_cast<uint64_t>(next.value));
+    int64_t delta = info.last_offset.value - info.base_offset.value;
+    info.base_offset = next;
+    info.last_offset = Offset(next.value + delta);
+    next = info.last_offset.next();
+    position += info.bytes;
+  }
+  return append_locked(bytes, infos, now_ms);
+}
+
+LogResult<AppendInfo> PartitionLog::append_as_follower(std::span<const char> batches,
+                                                       int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  if (failure_) return *failure_;
+  std::vector<BatchInfo> infos;
+  std::string_view bytes(batches.data(), batches.size());
+  if (LogStatus s = frame_batches(bytes, &infos); !s.ok()) return s;
+  if (infos.front().base_offset != active().next_offset()) {
+    return LogStatus{LogError::kNonContiguous,
+                     "batch starts at " + std::to_string(infos.front().base_offset.value) +
+                         ", log ends at " + std::to_string(active().next_offset().value)};
+  }
+  for (size_t i = 1; i < infos.size(); ++i) {
+    if (infos[i].base_offset != infos[i - 1].last_offset.next()) {
+      return LogStatus{LogError::kCorruptBatch, "batches are not contiguous"};
+    }
+  }
+  return append_locked(bytes, infos, now_ms);
+}
+
+LogResult<AppendInfo> PartitionLog::append_locked(std::span<const char> bytes,
+                                                  const std::vector<BatchInfo>& batches,
+                                                  int64_t now_ms) {
+  if (bytes.size() > config_.segment_bytes) {
+    return LogStatus{LogError::kBatchTooLarge, std::to_string(bytes.size()) +
+                                                   " bytes exceed segment.bytes " +
+                                                   std::to_string(config_.segment_bytes)};
+  }
+  if (LogStatus s = maybe_roll_locked(bytes.size(), batches.back().last_offset, now_ms); !s.ok()) {
+    return s;
+  }
+  if (!roll_anchor_ms_) roll_anchor_ms_ = now_ms;
+  IoStatus io = active().append(std::string_view(bytes.data(), bytes.size()), batches,
+                                config_.index_interval_bytes);
+  // After a failed write the file holds an unknown prefix of the bytes; the
+  // in-memory state no longer matches it, so the log must stop here.
+  if (!io.ok()) return fail_locked(LogError::kStorageFailed, io.message);
+  AppendInfo info;
+  info.base_offset = batches.front().base_offset;
+  info.last_offset = batches.back().last_offset;
+  info.log_end_offset = active().next_offset();
+  info.batch_count = batches.size();
+  for (const BatchInfo& b : batches) {
+    info.max_timestamp_ms = std::max(info.max_timestamp_ms, b.max_timestamp_ms);
+    // The leader stamps its epoch on every batch; the first batch of a new
+    // epoch marks where that epoch starts (KIP-101).
+    if (b.leader_epoch >= 0 && epochs_.assign(LeaderEpoch(b.leader_epoch), b.base_offset)) {
+      epochs_dirty_ = true;
+    }
+  }
+  return info;
+}
+
+LogStatus PartitionLog::maybe_roll_locked(uint64_t incoming_bytes, Offset last_offset,
+                                          int64_t now_ms) {
+  const Segment& seg = active();
+  if (seg.empty()) return {};
+  bool full = seg.size_bytes() + incoming_bytes > config_.segment_bytes;
+  bool old = roll_anchor_ms_ && now_ms - *roll_anchor_ms_ >= config_.segment_ms;
+  // Index entries hold offsets relative to the base in 32 bits (as Kafka).
+  bool offsets_overflow = last_offset.value - seg.base_offset().value > INT32_MAX;
+  if (!full && !old && !offsets_overflow) return {};
+  return roll_locked(now_ms);
+}
+
+LogStatus PartitionLog::roll_locked(int64_t now_ms) {
+  if (IoStatus s = active().seal(); !s.ok())
+    return fail_locked(LogError::kStorageFailed, s.message);
+  std::unique_ptr<Segment> seg;
+  if (IoStatus s = Segment::open(env_, dir_, active().next_offset(), true, &seg); !s.ok()) {
+    return fail_locked(LogError::kStorageFailed, s.message);
+  }
+  LOG_DEBUG("store") << "rolled " << dir_ << " at offset " << seg->base_offset().value;
+  segments_.push_back(std::move(seg));
+  dir_dirty_ = true;
+  roll_anchor_ms_.reset();
+  return {};
+}
+
+LogResult<ReadResult> PartitionLog::read(Offset start_offset, uint64_t max_bytes,
+                                         Offset max_offset) const {
+  std::lock_guard lock(mu_);
+  if (failure_) return *failure_;
+  ReadResult r;
+  r.log_start_offset = log_start_offset_;
+  r.log_end_offset = active().next_offset();
+  r.first_offset = r.next_offset = start_offset;
+  if (start_offset < r.log_start_offset || start_offset > r.log_end_offset) {
+    return LogStatus{LogError::kOffsetOutOfRange,
+                     "offset " + std::to_string(start_offset.value) + " outside [" +
+                         std::to_string(r.log_start_offset.value) + ", " +
+                         std::to_string(r.log_end_offset.value) + "]"};
+  }
+  if (start_offset == r.log_end_offset || start_offset >= max_offset) return r;
+  size_t i = segment_index_for(start_offset);
+  while (start_offset >= segments_[i]->next_offset()) ++i;  // ends before LEO, so i stays valid
+  const Segment& seg = *segments_[i];
+  BatchLocation loc;
+  if (IoStatus s = seg.find_batch(start_offset, &loc); !s.ok()) {
+    return LogStatus{LogError::kStorageFailed, s.message};
+  }
+  if (loc.header.base_offset >= max_offset) return r;
+  uint64_t end = 0;
+  Offset next;
+  if (IoStatus s = seg.extent(loc.position, max_bytes, max_offset, &end, &next); !s.ok()) {
+    return LogStatus{LogError::kStorageFailed, s.message};
+  }
+  r.slice = FileSlice{seg.log_file(), loc.position, end - loc.position};
+  r.first_offset = loc.header.base_offset;
+  r.next_offset = next;
+  return r;
+}
+
+IoStatus PartitionLog::read_into(const FileSlice& slice, std::string* out) {
+  out->resize(slice.length);
+  if (slice.length == 0) return IoStatus::success();
+  size_t n = 0;
+  if (IoStatus s = slice.file->read_at(slice.position, *out, &n); !s.ok()) return s;
+  if (n != slice.length) return IoStatus::error(IoCode::kIoError, "slice beyond end of file");
+  return IoStatus::success();
+}
+
+LogResult<std::optional<TimestampOffset>> PartitionLog::offset_for_timestamp(
+    int64_t timestamp_ms) const {
+  std::lock_guard lock(mu_);
+  if (failure_) return *failure_;
+  for (const auto& seg : segments_) {
+    if (seg->max_timestamp_ms() < timestamp_ms) continue;
+    std::optional<BatchLocation> loc;
+    if (IoStatus s = seg->find_timestamp(timestamp_ms, &loc); !s.ok()) {
+      return LogStatus{LogError::kStorageFailed, s.message};
+    }
+    if (loc) {
+      Offset offset = std::max(loc->header.base_offset, log_start_offset_);
+      return std::optional<TimestampOffset>(TimestampOffset{offset, loc->header.max_timestamp_ms});
+    }
+  }
+  return std::optional<TimestampOffset>();
+}
+
+}  // namespace dmq::store

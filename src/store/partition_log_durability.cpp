@@ -1,0 +1,260 @@
+// PartitionLog: flush, checkpoints, truncation, retention, leader epochs.
+#include <algorithm>
+
+#include "common/log.h"
+#include "store/partition_log.h"
+
+namespace dmq::store {
+
+LogResult<Offset> PartitionLog::flush() {
+  std::lock_guard flush_lock(flush_mu_);
+  std::vector<std::shared_ptr<File>> files;
+  Offset target;
+  uint64_t truncations = 0;
+  bool sync_dir = false;
+  std::optional<std::string> epochs;
+  {
+    std::lock_guard lock(mu_);
+    if (failure_) return *failure_;
+    target = active().next_offset();
+    truncations = truncations_;
+    for (auto& seg : segments_) {
+      if (seg->data_dirty) files.push_back(seg->log_file());
+      seg->data_dirty = false;
+    }
+    sync_dir = std::exchange(dir_dirty_, false);
+    if (std::exchange(epochs_dirty_, false)) epochs = epochs_.encode();
+  }
+  // The lock is released: appends continue into the page cache while we
+  // sync. Everything below `target` was written before the snapshot, so these
+  // syncs cover it (one fsync shared by every batch that arrived meanwhile).
+  for (const auto& file : files) {
+    if (IoStatus s = file->sync(); !s.ok()) {
+      std::lock_guard lock(mu_);
+      return fail_locked(LogError::kStorageFailed, s.message);
+    }
+  }
+  // New segment files exist durably only once the directory is synced.
+  if (sync_dir) {
+    if (IoStatus s = env_.sync_dir(dir_); !s.ok()) {
+      std::lock_guard lock(mu_);
+      return fail_locked(LogError::kStorageFailed, s.message);
+    }
+  }
+  if (epochs) {
+    if (LogStatus s = write_file_atomically(std::string(format::kEpochCheckpointName), *epochs);
+        !s.ok()) {
+      std::lock_guard lock(mu_);
+      return fail_locked(LogError::kStorageFailed, s.message);
+    }
+  }
+  std::lock_guard lock(mu_);
+  if (truncations == truncations_) durable_end_offset_ = std::max(durable_end_offset_, target);
+  return durable_end_offset_;
+}
+
+LogStatus PartitionLog::write_file_atomically(const std::string& name,
+                                              const std::string& contents) {
+  std::string path = dir_ + "/" + name;
+  std::string temp = path + std::string(format::kTempSuffix);
+  std::unique_ptr<File> file;
+  IoStatus s = env_.open(temp, true, &file);
+  if (s.ok()) s = file->truncate(0);
+  if (s.ok()) s = file->write_at(0, contents);
+  if (s.ok()) s = file->sync();
+  file.reset();
+  if (s.ok()) s = env_.rename(temp, path);
+  if (s.ok()) s = env_.sync_dir(dir_);
+  if (!s.ok()) return {LogError::kStorageFailed, s.message};
+  return {};
+}
+
+LogStatus PartitionLog::write_checkpoint(const format::PartitionCheckpoint& checkpoint) {
+  std::lock_guard checkpoint_lock(checkpoint_mu_);
+  LogStatus s = write_file_atomically(std::string(format::kPartitionCheckpointName),
+                                      format::encode_partition_checkpoint(checkpoint));
+  if (!s.ok()) return s;
+  std::lock_guard lock(mu_);
+  checkpointed_recovery_point_ = checkpoint.recovery_point;
+  checkpointed_high_watermark_ = checkpoint.high_watermark;
+  return {};
+}
+
+LogStatus PartitionLog::checkpoint(Offset high_watermark) {
+  format::PartitionCheckpoint c;
+  std::vector<std::shared_ptr<File>> index_files;
+  {
+    std::lock_guard lock(mu_);
+    if (failure_) return *failure_;
+    c.high_watermark = std::min(high_watermark, active().next_offset());
+    c.log_start_offset = log_start_offset_;
+    c.recovery_point = durable_end_offset_;
+    for (auto& seg : segments_) {
+      if (!std::exchange(seg->index_dirty, false)) continue;
+      index_files.push_back(seg->offset_index_file());
+      index_files.push_back(seg->time_index_file());
+    }
+  }
+  // Recovery trusts the indexes below the recovery point, so they must be on
+  // disk before the checkpoint that names it.
+  for (const auto& file : index_files) {
+    if (IoStatus s = file->sync(); !s.ok()) {
+      std::lock_guard lock(mu_);
+      return fail_locked(LogError::kStorageFailed, s.message);
+    }
+  }
+  return write_checkpoint(c);
+}
+
+LogStatus PartitionLog::truncate_to(Offset offset) {
+  format::PartitionCheckpoint lowered;
+  std::shared_ptr<File> active_log;
+  {
+    std::lock_guard lock(mu_);
+    if (failure_) return *failure_;
+    if (offset >= active().next_offset()) return {};
+    ++truncations_;
+    if (offset <= log_start_offset_) {
+      // Kafka's truncateFullyAndStartAt: the replica restarts empty at `offset`.
+      if (LogStatus s = drop_segments_after_locked(0); !s.ok()) return s;
+      std::unique_ptr<Segment> seg;
+      if (IoStatus s = Segment::open(env_, dir_, offset, true, &seg); !s.ok()) {
+        return fail_locked(LogError::kStorageFailed, s.message);
+      }
+      segments_.push_back(std::move(seg));
+      log_start_offset_ = offset;
+    } else {
+      size_t i = segment_index_for(offset);
+      if (LogStatus s = drop_segments_after_locked(i + 1); !s.ok()) return s;
+      if (IoStatus s = active().truncate_to(offset, config_.index_interval_bytes); !s.ok()) {
+        return fail_locked(LogError::kStorageFailed, s.message);
+      }
+    }
+    Offset end = active().next_offset();
+    durable_end_offset_ = std::min(durable_end_offset_, end);
+    if (epochs_.truncate_from_end(end)) epochs_dirty_ = true;
+    if (epochs_.truncate_from_start(log_start_offset_)) epochs_dirty_ = true;
+    if (active().empty()) roll_anchor_ms_.reset();
+    LOG_INFO("store") << "truncated " << dir_ << " to " << end.value;
+    if (end >= checkpointed_recovery_point_) return {};
+    // The checkpoint on disk vouches for bytes that are gone; after a crash,
+    // recovery would trust whatever is written there next without a scan.
+    lowered = {std::min(checkpointed_high_watermark_, end), log_start_offset_, durable_end_offset_};
+    active_log = active().log_file();
+  }
+  if (IoStatus s = active_log->sync(); !s.ok()) {
+    std::lock_guard lock(mu_);
+    return fail_locked(LogError::kStorageFailed, s.message);
+  }
+  return write_checkpoint(lowered);
+}
+
+LogStatus PartitionLog::drop_segments_after_locked(size_t keep_count) {
+  IoStatus first_error;
+  while (segments_.size() > keep_count) {
+    IoStatus s = segments_.back()->remove_files(env_);
+    if (!s.ok() && first_error.ok()) first_error = s;
+    segments_.pop_back();
+    dir_dirty_ = true;
+  }
+  if (!first_error.ok()) return fail_locked(LogError::kStorageFailed, first_error.message);
+  return {};
+}
+
+LogResult<size_t> PartitionLog::maybe_apply_retention(int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  if (failure_) return *failure_;
+  const size_t deletable = segments_.size() - 1;  // never the active segment
+  size_t count = 0;
+  // retention.ms looks at each segment's largest timestamp, as Kafka does;
+  // a segment without timestamps is never old.
+  while (config_.retention_ms >= 0 && count < deletable) {
+    int64_t max_ts = segments_[count]->max_timestamp_ms();
+    if (max_ts < 0 || now_ms - max_ts <= config_.retention_ms) break;
+    ++count;
+  }
+  if (config_.retention_bytes >= 0) {
+    uint64_t total = 0;
+    for (size_t i = count; i < segments_.size(); ++i) total += segments_[i]->size_bytes();
+    while (count < deletable &&
+           total - segments_[count]->size_bytes() >= uint64_t(config_.retention_bytes)) {
+      total -= segments_[count]->size_bytes();
+      ++count;
+    }
+  }
+  if (count == 0) return size_t{0};
+  if (LogStatus s = delete_oldest_segments_locked(count); !s.ok()) return s;
+  return count;
+}
+
+LogStatus PartitionLog::delete_oldest_segments_locked(size_t count) {
+  DMQ_STORE_ASSERT(count < segments_.size());
+  IoStatus first_error;
+  for (size_t i = 0; i < count; ++i) {
+    // Readers holding a FileSlice keep the fd; unlinking is safe under them.
+    IoStatus s = segments_[i]->remove_files(env_);
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(count));
+  dir_dirty_ = true;
+  log_start_offset_ = std::max(log_start_offset_, segments_.front()->base_offset());
+  if (epochs_.truncate_from_start(log_start_offset_)) epochs_dirty_ = true;
+  LOG_INFO("store") << "retention deleted " << count << " segments of " << dir_
+                    << ", log start offset " << log_start_offset_.value;
+  if (!first_error.ok()) return {LogError::kStorageFailed, first_error.message};
+  return {};
+}
+
+void PartitionLog::assign_epoch(LeaderEpoch epoch, Offset start_offset) {
+  std::lock_guard lock(mu_);
+  if (epochs_.assign(epoch, start_offset)) epochs_dirty_ = true;
+}
+
+EpochEndOffset PartitionLog::end_offset_for_epoch(LeaderEpoch epoch) const {
+  std::lock_guard lock(mu_);
+  return epochs_.end_offset_for(epoch, end_offset_locked());
+}
+
+std::optional<LeaderEpoch> PartitionLog::latest_epoch() const {
+  std::lock_guard lock(mu_);
+  return epochs_.latest_epoch();
+}
+
+Offset PartitionLog::log_start_offset() const {
+  std::lock_guard lock(mu_);
+  return log_start_offset_;
+}
+
+Offset PartitionLog::log_end_offset() const {
+  std::lock_guard lock(mu_);
+  return end_offset_locked();
+}
+
+Offset PartitionLog::durable_end_offset() const {
+  std::lock_guard lock(mu_);
+  return durable_end_offset_;
+}
+
+Offset PartitionLog::checkpointed_high_watermark() const {
+  std::lock_guard lock(mu_);
+  return checkpointed_high_watermark_;
+}
+
+std::optional<LogStatus> PartitionLog::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+size_t PartitionLog::segment_count() const {
+  std::lock_guard lock(mu_);
+  return segments_.size();
+}
+
+uint64_t PartitionLog::size_bytes() const {
+  std::lock_guard lock(mu_);
+  uint64_t total = 0;
+  for (const auto& seg : segments_) total += seg->size_bytes();
+  return total;
+}
+
+}  // namespace dmq::store

@@ -1,0 +1,164 @@
+// PartitionLog::open: directory scan, checkpoints and crash recovery.
+#include <algorithm>
+
+#include "common/log.h"
+#include "store/partition_log.h"
+
+namespace dmq::store {
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Reads a whole small file; *found = false when it does not exist.
+IoStatus read_small_file(FileEnv& env, const std::string& path, std::string* out, bool* found) {
+  std::unique_ptr<File> file;
+  IoStatus s = env.open(path, false, &file);
+  *found = s.code != IoCode::kNotFound;
+  if (!*found) return IoStatus::success();
+  if (!s.ok()) return s;
+  uint64_t size = 0;
+  if (s = file->size(&size); !s.ok()) return s;
+  if (size > (1u << 20)) return IoStatus::error(IoCode::kInvalid, path + " is too large");
+  out->resize(size);
+  size_t n = 0;
+  if (s = file->read_at(0, *out, &n); !s.ok()) return s;
+  out->resize(n);
+  return IoStatus::success();
+}
+
+}  // namespace
+
+LogResult<std::shared_ptr<PartitionLog>> PartitionLog::open(FileEnv& env, std::string dir,
+                                                            const PartitionLogConfig& config,
+                                                            int64_t now_ms) {
+  DMQ_STORE_ASSERT(config.segment_bytes > 0);
+  DMQ_STORE_ASSERT(config.segment_bytes <= (uint64_t{1} << 31));
+  DMQ_STORE_ASSERT(config.index_interval_bytes > 0);
+  std::shared_ptr<PartitionLog> log(new PartitionLog(env, std::move(dir), config));
+  std::lock_guard lock(log->mu_);
+  if (LogStatus s = log->recover_locked(now_ms); !s.ok()) return s;
+  return log;
+}
+
+LogStatus PartitionLog::recover_locked(int64_t now_ms) {
+  auto storage_error = [](const IoStatus& s) {
+    return LogStatus{LogError::kStorageFailed, s.message};
+  };
+  if (IoStatus s = env_.create_dirs(dir_); !s.ok()) return storage_error(s);
+  std::vector<std::string> names;
+  if (IoStatus s = env_.list(dir_, &names); !s.ok()) return storage_error(s);
+  std::vector<Offset> bases;
+  for (const std::string& name : names) {
+    if (ends_with(name, format::kTempSuffix)) {
+      env_.remove(dir_ + "/" + name);  // a checkpoint write cut short; the old file stands
+    } else if (auto base = format::parse_segment_name(name, format::kLogSuffix)) {
+      bases.push_back(*base);
+    }
+  }
+  std::sort(bases.begin(), bases.end());
+
+  format::PartitionCheckpoint checkpoint;
+  std::string text;
+  bool found = false;
+  std::string checkpoint_path = dir_ + "/" + std::string(format::kPartitionCheckpointName);
+  if (IoStatus s = read_small_file(env_, checkpoint_path, &text, &found); !s.ok()) {
+    return storage_error(s);
+  }
+  if (found) {
+    auto decoded = format::decode_partition_checkpoint(text);
+    if (!decoded) return {LogError::kCorruptState, "cannot parse " + checkpoint_path};
+    checkpoint = *decoded;
+  }
+  std::string epochs_path = dir_ + "/" + std::string(format::kEpochCheckpointName);
+  if (IoStatus s = read_small_file(env_, epochs_path, &text, &found); !s.ok()) {
+    return storage_error(s);
+  }
+  if (found) {
+    auto decoded = LeaderEpochCache::decode(text);
+    if (!decoded) return {LogError::kCorruptState, "cannot parse " + epochs_path};
+    epochs_ = *decoded;
+  }
+
+  log_start_offset_ = checkpoint.log_start_offset;
+  if (!bases.empty()) {
+    if (LogStatus s = load_segments_locked(bases, checkpoint.recovery_point); !s.ok()) return s;
+    log_start_offset_ = std::max(log_start_offset_, segments_.front()->base_offset());
+  }
+  if (segments_.empty() || end_offset_locked() < log_start_offset_) {
+    // Nothing usable at or after the checkpointed log start: start empty there.
+    if (LogStatus s = drop_segments_after_locked(0); !s.ok()) return s;
+    std::unique_ptr<Segment> seg;
+    if (IoStatus s = Segment::open(env_, dir_, log_start_offset_, true, &seg); !s.ok()) {
+      return storage_error(s);
+    }
+    segments_.push_back(std::move(seg));
+  }
+  Offset end = active().next_offset();
+  if (epochs_.truncate_from_end(end)) epochs_dirty_ = true;
+  if (epochs_.truncate_from_start(log_start_offset_)) epochs_dirty_ = true;
+  checkpointed_recovery_point_ = checkpoint.recovery_point;
+  checkpointed_high_watermark_ = std::min(checkpoint.high_watermark, end);
+  // Bytes past the recovery point may be in the page cache only (a process
+  // crash, not a power loss); they count as durable after the next flush,
+  // which syncs every scanned segment (marked dirty by the scan).
+  durable_end_offset_ =
+      std::clamp(checkpoint.recovery_point, log_start_offset_, std::max(log_start_offset_, end));
+  dir_dirty_ = true;
+  if (!active().empty()) roll_anchor_ms_ = now_ms;  // segment.ms restarts with the process
+  LOG_INFO("store") << "opened " << dir_ << ": " << segments_.size() << " segments, offsets ["
+                    << log_start_offset_.value << ", " << end.value << ")";
+  return {};
+}
+
+LogStatus PartitionLog::load_segments_locked(const std::vector<Offset>& bases,
+                                             Offset recovery_point) {
+  for (Offset base : bases) {
+    std::unique_ptr<Segment> seg;
+    if (IoStatus s = Segment::open(env_, dir_, base, false, &seg); !s.ok()) {
+      return {LogError::kStorageFailed, s.message};
+    }
+    segments_.push_back(std::move(seg));
+  }
+  const size_t recovery_index = segment_index_for(recovery_point);
+  auto on_batch = [this](const format::BatchHeader& h) {
+    if (h.leader_epoch >= 0 && epochs_.assign(LeaderEpoch(h.leader_epoch), h.base_offset)) {
+      epochs_dirty_ = true;
+    }
+  };
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    Segment& seg = *segments_[i];
+    bool consistent = false;
+    if (IoStatus s = seg.load_indexes(&consistent); !s.ok()) {
+      return {LogError::kStorageFailed, s.message};
+    }
+    // Below the recovery point everything was synced, indexes included:
+    // trust them when they fit, as Kafka does after a clean shutdown.
+    if (i < recovery_index && consistent && seg.adopt_sealed_state(bases[i + 1])) continue;
+    OffsetIndexEntry from{seg.base_offset(), 0};
+    if (i == recovery_index && consistent) from = seg.index_entry_at_or_before(recovery_point);
+    if (i >= recovery_index && epochs_.truncate_from_end(from.offset)) {
+      epochs_dirty_ = true;  // re-derived below from the epochs stamped on the batches
+    }
+    uint64_t truncated = 0;
+    if (IoStatus s = seg.recover_from(from, config_.index_interval_bytes, on_batch, &truncated);
+        !s.ok()) {
+      return {LogError::kStorageFailed, s.message};
+    }
+    seg.data_dirty = true;
+    bool gap = i + 1 < segments_.size() && seg.next_offset() != bases[i + 1];
+    if (truncated > 0 || gap) {
+      // The log ends at the first bad byte; later segments cannot follow it.
+      LOG_WARN("store") << dir_ << ": recovery cut segment "
+                        << format::segment_stem(seg.base_offset()) << " at offset "
+                        << seg.next_offset().value << " (" << truncated
+                        << " bytes dropped), removing " << segments_.size() - i - 1
+                        << " later segments";
+      return drop_segments_after_locked(i + 1);
+    }
+  }
+  return {};
+}
+
+}  // namespace dmq::store
