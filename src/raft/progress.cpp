@@ -71,8 +71,11 @@ bool Progress::maybe_decrease_to(LogIndex rejected, LogIndex hint_next) {
     next = std::max(match.next(), std::min(hint_next, rejected));
     return true;
   }
-  // Probe: only the answer to the outstanding probe (prev index next-1) counts.
-  if (next.prev() != rejected) return false;
+  // Probe: only the answer to the outstanding probe (prev index next-1)
+  // counts, and a rejection at or below match can only come from a follower
+  // that lost acknowledged entries (a wiped disk): retrying from there would
+  // loop, so it is treated as stale.
+  if (next.prev() != rejected || rejected <= match) return false;
   next = std::max(match.next(), std::min(hint_next, rejected));
   if (next == LogIndex{0}) next = LogIndex{1};
   probe_sent = false;

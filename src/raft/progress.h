@@ -19,6 +19,9 @@ class Inflights {
   size_t count() const { return items_.size(); }
   void add(LogIndex last);       // requires !full() and last >= the previous add
   void free_to(LogIndex index);  // forgets every message ending at or below index
+  void free_first_one() {
+    if (!items_.empty()) items_.pop_front();
+  }
   void reset() { items_.clear(); }
 
  private:

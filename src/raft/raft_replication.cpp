@@ -173,12 +173,7 @@ void Raft::handle_append_response(const Message& m) {
     }
     return;
   }
-  bool was_paused = pr.is_paused();
-  if (!pr.maybe_update(m.index)) {
-    if (pr.state == ProgressState::kProbe) pr.probe_sent = false;
-    if (was_paused && !pr.is_paused()) maybe_send_append(m.from, false);
-    return;
-  }
+  if (!pr.maybe_update(m.index)) return;  // stale or duplicate: nothing new
   if (pr.state == ProgressState::kProbe) {
     pr.become_replicate();
   } else if (pr.state == ProgressState::kSnapshot && pr.match.next() >= log_.first_index()) {
@@ -210,6 +205,10 @@ void Raft::handle_heartbeat_response(const Message& m) {
   Progress& pr = progress_.at(m.from);
   pr.probe_sent = false;
   pr.read_seq_acked = std::max(pr.read_seq_acked, m.seq);
+  // The follower is reachable but the window is full: acknowledgements were
+  // probably lost. Let one more append out; a gap makes the follower reject
+  // it, which drops us back to probing from its real position.
+  if (pr.state == ProgressState::kReplicate && pr.inflights.full()) pr.inflights.free_first_one();
   if (pr.match < log_.last_index() && pr.state != ProgressState::kSnapshot) {
     maybe_send_append(m.from, true);
   }
