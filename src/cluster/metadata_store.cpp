@@ -83,17 +83,32 @@ void MetadataStore::write_changes(store::WriteTxn& txn, const MetadataState& nex
 
 std::vector<ApplyResult> MetadataStore::apply_committed(
     const std::vector<CommittedEntry>& entries) {
-  std::vector<ApplyResult> results;
-  MetadataState next = state_;
-  next.take_changes();
+  stage(entries);
+  if (staged_->results.empty()) return publish_staged();
+  env_.write([&](store::WriteTxn& txn) { write_staged(txn); });
+  return publish_staged();
+}
+
+void MetadataStore::stage(const std::vector<CommittedEntry>& entries) {
+  Staged staged{state_, {}, {}};
+  staged.next.take_changes();
   for (const CommittedEntry& e : entries) {
-    if (e.index <= next.applied_index()) continue;
-    results.push_back({e.index, next.apply_bytes(e.payload, e.index)});
+    if (e.index <= staged.next.applied_index()) continue;
+    staged.results.push_back({e.index, staged.next.apply_bytes(e.payload, e.index)});
   }
-  if (results.empty()) return results;
-  ImageChanges changes = next.take_changes();
-  env_.write([&](store::WriteTxn& txn) { write_changes(txn, next, changes); });
-  state_ = std::move(next);
+  staged.changes = staged.next.take_changes();
+  staged_ = std::move(staged);
+}
+
+void MetadataStore::write_staged(store::WriteTxn& txn) const {
+  if (staged_ && !staged_->results.empty()) write_changes(txn, staged_->next, staged_->changes);
+}
+
+std::vector<ApplyResult> MetadataStore::publish_staged() {
+  if (!staged_) return {};
+  std::vector<ApplyResult> results = std::move(staged_->results);
+  if (!results.empty()) state_ = std::move(staged_->next);
+  staged_.reset();
   return results;
 }
 

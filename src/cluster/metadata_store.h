@@ -19,6 +19,7 @@
 // caller (the in-memory image is unchanged; stop applying, as for a failed
 // fsync). Malformed table bytes at load() and malformed snapshots are values.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,15 @@ class MetadataStore {
   // Requires indexes to increase.
   std::vector<ApplyResult> apply_committed(const std::vector<CommittedEntry>& entries);
 
+  // apply_committed in three steps, for a caller that owns the transaction
+  // (the Raft driver persists its log and the applies in one commit):
+  // stage() computes the next state, write_staged() copies it into the
+  // caller's transaction (it may run more than once), publish_staged() makes
+  // it current after the commit and returns what became of each entry.
+  void stage(const std::vector<CommittedEntry>& entries);
+  void write_staged(store::WriteTxn& txn) const;
+  std::vector<ApplyResult> publish_staged();
+
   // The image and applied index as bytes, for a Raft snapshot.
   std::string snapshot() const { return state_.snapshot(); }
   // Replaces every table with the snapshot's content, in one transaction.
@@ -70,6 +80,13 @@ class MetadataStore {
   Status read_tables(const store::ReadTxn& txn, MetadataImage* image, LogIndex* applied) const;
   void write_changes(store::WriteTxn& txn, const MetadataState& next,
                      const ImageChanges& changes) const;
+
+  struct Staged {
+    MetadataState next;
+    ImageChanges changes;
+    std::vector<ApplyResult> results;
+  };
+  std::optional<Staged> staged_;
 
   store::Env& env_;
   store::Dbi brokers_;

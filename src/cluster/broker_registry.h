@@ -1,0 +1,104 @@
+#pragma once
+// BrokerRegistry: the controller leader's soft state about broker sessions
+// (last heartbeat times) and its registration / heartbeat / fencing decisions.
+//
+// Not replicated: a newly elected leader starts empty and calls
+// reset_grace_period(), so every broker gets a full session instead of being
+// fenced for heartbeats the new leader never saw (KIP-631). Decisions return
+// record batches to propose; the image changes only when they are committed
+// and applied. Time is passed in (now_ms, any monotonic clock): no clock here.
+//
+// Threading: one owner (the controller's loop thread).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cluster/election.h"
+#include "cluster/error.h"
+#include "cluster/metadata_state.h"
+#include "cluster/records.h"
+
+namespace dmq::cluster {
+
+struct BrokerRegistrationRequest {
+  BrokerId broker_id;
+  std::string incarnation_id;
+  std::string kafka_host;
+  uint16_t kafka_port = 0;
+  std::string http_host;
+  uint16_t http_port = 0;
+  std::string rack;
+};
+
+struct HeartbeatDecision {
+  bool fenced = false;  // the broker's registration is currently fenced
+  // Records to propose: the unfence and the elections it enables. Empty when
+  // nothing needs to change or a proposal is already in flight.
+  RecordBatch propose;
+};
+
+class BrokerRegistry {
+ public:
+  struct Options {
+    int64_t session_timeout_ms = 9000;  // Kafka's broker.session.timeout.ms
+    // A proposal for a broker that is not yet reflected in the image is not
+    // repeated before this long (it is committing, or was lost with a leader).
+    int64_t proposal_retry_ms = 2000;
+    ElectionPolicy election;
+  };
+  explicit BrokerRegistry(Options options) : options_(options) {}
+
+  // A new controller leader: every registered broker's session restarts now.
+  void reset_grace_period(const MetadataState& state, int64_t now_ms);
+
+  // The batch to propose for a registration, or an error:
+  // kInvalidRequest (bad id, empty incarnation, zero port), kDuplicateBrokerId
+  // (another incarnation holds the id, unfenced and with a live session).
+  // Re-registration of the same incarnation, or of a new incarnation after the
+  // old session expired, fences the old epoch (moving its leaderships) in the
+  // same batch before the new RegisterBroker; the new epoch is the index of
+  // the committed entry.
+  Result<RecordBatch> handle_register(const MetadataState& state,
+                                      const BrokerRegistrationRequest& request, int64_t now_ms);
+
+  // kUnknownBroker (register first), kStaleBrokerEpoch (an old incarnation or
+  // registration: the broker must re-register). A fenced broker that is not
+  // shutting down gets an unfence proposal.
+  Result<HeartbeatDecision> handle_heartbeat(const MetadataState& state, BrokerId broker,
+                                             BrokerEpoch epoch, int64_t now_ms);
+
+  // One batch fencing every unfenced broker whose session expired, with the
+  // leadership moves. Empty if none (or their fence is already in flight).
+  RecordBatch expired_brokers(const MetadataState& state, int64_t now_ms);
+
+  // Controlled shutdown (Kafka's ControlledShutdown / KIP-631 wantShutDown):
+  // the broker is fenced with its leaderships moved, and stays fenced while it
+  // keeps heartbeating. kUnknownBroker, kStaleBrokerEpoch. Empty batch when it
+  // is already fenced: the broker may exit.
+  Result<RecordBatch> controlled_shutdown(const MetadataState& state, BrokerId broker,
+                                          BrokerEpoch epoch, int64_t now_ms);
+
+  // Session bookkeeping, for /v1/brokers or tests.
+  std::optional<int64_t> last_contact_ms(BrokerId broker) const;
+
+ private:
+  struct Session {
+    int64_t last_contact_ms = 0;
+    bool shutting_down = false;
+    // When a fence / unfence proposal was last made (it may be in flight).
+    std::optional<int64_t> fence_proposed_ms;
+    std::optional<int64_t> unfence_proposed_ms;
+  };
+  bool in_flight(const std::optional<int64_t>& proposed_ms, int64_t now_ms) const;
+  bool session_alive(BrokerId broker, int64_t now_ms) const;
+  Status check_epoch(const MetadataState& state, BrokerId broker, BrokerEpoch epoch) const;
+
+  Options options_;
+  std::map<BrokerId, Session> sessions_;
+};
+
+}  // namespace dmq::cluster
