@@ -1,0 +1,576 @@
+// PartitionLog: offsets, reads, roll, retention, indexes, truncation,
+// recovery, checkpoints and leader epochs, on the in-memory and fault envs.
+#include <doctest/doctest.h>
+
+#include <random>
+
+#include "common/log.h"
+#include "store/partition_log.h"
+#include "store_test_batches.h"
+
+using namespace dmq::store;
+using dmq::store::test::BatchSpec;
+using dmq::store::test::make_batch;
+
+namespace {
+
+// Recovery and retention log at info; keep test output to failures.
+const bool kQuietLogs = [] {
+  dmq::log::configure(dmq::log::Level::kError, dmq::log::Format::kText);
+  return true;
+}();
+
+const std::string kDir = "/data/logs/orders-0";
+
+std::shared_ptr<PartitionLog> open_log(FileEnv& env, const PartitionLogConfig& config,
+                                       int64_t now_ms = 0) {
+  auto r = PartitionLog::open(env, kDir, config, now_ms);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.status().message));
+  return r.value();
+}
+
+AppendInfo append_one(PartitionLog& log, BatchSpec spec, int64_t now_ms = 0) {
+  std::string b = make_batch(spec);
+  auto r = log.append(std::span<char>(b.data(), b.size()), now_ms);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.status().message));
+  return r.value();
+}
+
+std::string slice_bytes(const FileSlice& slice) {
+  std::string out;
+  REQUIRE(PartitionLog::read_into(slice, &out).ok());
+  return out;
+}
+
+// Every byte of the log from `from` to its end, read slice by slice.
+std::string read_everything(PartitionLog& log, Offset from) {
+  std::string all;
+  Offset next = from;
+  while (next < log.log_end_offset()) {
+    auto r = log.read(next, 1 << 20);
+    REQUIRE(r.ok());
+    REQUIRE(r.value().slice.length > 0);
+    all += slice_bytes(r.value().slice);
+    next = r.value().next_offset;
+  }
+  return all;
+}
+
+// The batch headers in `bytes`, by a linear walk.
+std::vector<format::BatchHeader> walk(std::string_view bytes) {
+  std::vector<format::BatchHeader> out;
+  while (!bytes.empty()) {
+    auto h = format::parse_batch_header(bytes);
+    REQUIRE(h.has_value());
+    REQUIRE(format::batch_crc_ok(bytes.substr(0, h->total_bytes)));
+    out.push_back(*h);
+    bytes.remove_prefix(h->total_bytes);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("append assigns offsets by patching base offsets, keeping CRCs valid") {
+  MemFileEnv env;
+  auto log = open_log(env, {});
+  CHECK(log->log_end_offset() == Offset(0));
+  auto a = append_one(*log, {.base_offset = 77, .records = 5, .total_bytes = 200});
+  CHECK(a.base_offset == Offset(0));
+  CHECK(a.last_offset == Offset(4));
+  CHECK(a.log_end_offset == Offset(5));
+
+  // Two batches in one call: one write, both patched in the caller's buffer.
+  std::string two = make_batch({.base_offset = 9, .records = 3, .total_bytes = 150}) +
+                    make_batch({.base_offset = 9, .records = 2, .total_bytes = 90});
+  auto r = log->append(std::span<char>(two.data(), two.size()), 0);
+  REQUIRE(r.ok());
+  CHECK(r.value().base_offset == Offset(5));
+  CHECK(r.value().last_offset == Offset(9));
+  CHECK(r.value().batch_count == 2);
+  CHECK(format::get_be64(two.data()) == 5);
+  CHECK(format::get_be64(two.data() + 150) == 8);
+
+  auto headers = walk(read_everything(*log, Offset(0)));  // walk() checks every CRC
+  REQUIRE(headers.size() == 3);
+  CHECK(headers[0].base_offset == Offset(0));
+  CHECK(headers[1].base_offset == Offset(5));
+  CHECK(headers[2].base_offset == Offset(8));
+  CHECK(headers[2].last_offset() == Offset(9));
+}
+
+TEST_CASE("append rejects bad framing without writing anything") {
+  MemFileEnv env;
+  auto log = open_log(env, {});
+  std::string b = make_batch({.total_bytes = 100});
+  std::string cut = b.substr(0, 80);
+  CHECK(log->append(std::span<char>(cut.data(), cut.size()), 0).error() == LogError::kCorruptBatch);
+  std::string bad_magic = b;
+  bad_magic[format::kMagicPos] = 1;
+  CHECK(log->append(std::span<char>(bad_magic.data(), bad_magic.size()), 0).error() ==
+        LogError::kCorruptBatch);
+  std::string empty;
+  CHECK(log->append(std::span<char>(empty.data(), 0), 0).error() == LogError::kCorruptBatch);
+  CHECK(log->log_end_offset() == Offset(0));
+  CHECK(log->size_bytes() == 0);
+}
+
+TEST_CASE("read returns whole batches from the one holding the start offset") {
+  MemFileEnv env;
+  auto log = open_log(env, {});
+  for (int i = 0; i < 10; ++i) append_one(*log, {.records = 4, .total_bytes = 100});  // 0..39
+
+  auto r = log->read(Offset(13), 1);  // max_bytes below one batch: still one batch (KIP-74)
+  REQUIRE(r.ok());
+  CHECK(r.value().first_offset == Offset(12));
+  CHECK(r.value().next_offset == Offset(16));
+  CHECK(r.value().slice.length == 100);
+  CHECK(r.value().slice.position == 300);
+
+  r = log->read(Offset(13), 250);
+  REQUIRE(r.ok());
+  CHECK(r.value().slice.length == 200);
+  CHECK(r.value().next_offset == Offset(20));
+
+  r = log->read(Offset(0), 1 << 20, Offset(20));  // bounded by a high watermark
+  REQUIRE(r.ok());
+  CHECK(r.value().slice.length == 500);
+  CHECK(r.value().next_offset == Offset(20));
+
+  r = log->read(Offset(40), 1000);  // at the log end: empty, not an error
+  REQUIRE(r.ok());
+  CHECK(r.value().slice.length == 0);
+
+  CHECK(log->read(Offset(41), 1000).error() == LogError::kOffsetOutOfRange);
+  CHECK(log->read(Offset(-1), 1000).error() == LogError::kOffsetOutOfRange);
+}
+
+TEST_CASE("follower append keeps offsets and requires contiguity") {
+  MemFileEnv env;
+  auto log = open_log(env, {});
+  std::string b0 = make_batch({.base_offset = 0, .records = 3});
+  std::string b3 = make_batch({.base_offset = 3, .records = 2});
+  std::string b9 = make_batch({.base_offset = 9, .records = 1});
+  REQUIRE(log->append_as_follower(b0, 0).ok());
+  CHECK(log->append_as_follower(b9, 0).error() == LogError::kNonContiguous);
+  auto r = log->append_as_follower(b3, 0);
+  REQUIRE(r.ok());
+  CHECK(r.value().log_end_offset == Offset(5));
+  std::string gap =
+      make_batch({.base_offset = 5, .records = 1}) + make_batch({.base_offset = 7, .records = 1});
+  CHECK(log->append_as_follower(gap, 0).error() == LogError::kCorruptBatch);
+  CHECK(log->log_end_offset() == Offset(5));
+}
+
+TEST_CASE("segments roll by size and by time, named by base offset") {
+  MemFileEnv env;
+  PartitionLogConfig config;
+  config.segment_bytes = 1000;
+  config.segment_ms = 100;
+  auto log = open_log(env, config);
+  for (int i = 0; i < 7; ++i) append_one(*log, {.records = 2, .total_bytes = 300});
+  // 3 batches (900 bytes) fit a segment; the 4th would pass 1000.
+  CHECK(log->segment_count() == 3);
+  CHECK(env.exists(kDir + "/00000000000000000000.log"));
+  CHECK(env.exists(kDir + "/00000000000000000006.log"));
+  CHECK(env.exists(kDir + "/00000000000000000012.log"));
+  CHECK(env.exists(kDir + "/00000000000000000012.index"));
+  CHECK(env.exists(kDir + "/00000000000000000012.timeindex"));
+  CHECK(walk(read_everything(*log, Offset(0))).size() == 7);
+
+  // Time: the active segment got its first batch at t=0; at t=99 it stays, at t=100 it rolls.
+  append_one(*log, {.records = 1, .total_bytes = 61}, 99);
+  CHECK(log->segment_count() == 3);
+  append_one(*log, {.records = 1, .total_bytes = 61}, 100);
+  CHECK(log->segment_count() == 4);
+  append_one(*log, {.records = 1, .total_bytes = 61}, 150);
+  CHECK(log->segment_count() == 4);
+}
+
+TEST_CASE("retention deletes whole old segments, never the active one") {
+  MemFileEnv env;
+  PartitionLogConfig config;
+  config.segment_bytes = 1000;
+  config.retention_ms = 10'000;
+  auto log = open_log(env, config);
+  // Segments of 3 batches; timestamps 1000.., one per batch.
+  for (int i = 0; i < 9; ++i) {
+    append_one(*log, {.records = 1, .max_timestamp_ms = 1000 + i, .total_bytes = 300});
+  }
+  REQUIRE(log->segment_count() == 3);
+  // retention.ms = 10000 against each segment's max timestamp (1002, 1005, 1008):
+  // at 11003 only the first is older.
+  auto r = log->maybe_apply_retention(11'003);
+  REQUIRE(r.ok());
+  CHECK(r.value() == 1);
+  CHECK(log->log_start_offset() == Offset(3));
+  CHECK(!env.exists(kDir + "/00000000000000000000.log"));
+  CHECK(log->read(Offset(2), 100).error() == LogError::kOffsetOutOfRange);
+  CHECK(log->read(Offset(3), 100).ok());
+
+  r = log->maybe_apply_retention(1'000'000);  // everything is old, but the active segment stays
+  REQUIRE(r.ok());
+  CHECK(r.value() == 1);
+  CHECK(log->segment_count() == 1);
+  CHECK(log->log_start_offset() == Offset(6));
+  CHECK(log->log_end_offset() == Offset(9));
+}
+
+TEST_CASE("retention by bytes keeps the newest segments within the limit") {
+  MemFileEnv env;
+  PartitionLogConfig config;
+  config.segment_bytes = 1000;
+  config.retention_ms = -1;
+  config.retention_bytes = 1800;
+  auto log = open_log(env, config);
+  for (int i = 0; i < 10; ++i) append_one(*log, {.records = 1, .total_bytes = 300});
+  // Segments of 900, 900, 900 and 300 bytes (3000). Kafka's rule deletes the
+  // oldest while the rest still holds retention.bytes: 3000 - 900 = 2100 >= 1800
+  // goes; 2100 - 900 = 1200 < 1800 stops.
+  auto r = log->maybe_apply_retention(0);
+  REQUIRE(r.ok());
+  CHECK(r.value() == 1);
+  CHECK(log->size_bytes() == 2100);
+  CHECK(log->log_start_offset() == Offset(3));
+  config.retention_bytes = 0;
+  log.reset();
+  auto log2 = open_log(env, config);  // reopen with a tighter limit: all but the active segment
+  REQUIRE(log2->maybe_apply_retention(0).ok());
+  CHECK(log2->segment_count() == 1);
+  CHECK(log2->log_start_offset() == Offset(9));
+  CHECK(log2->log_end_offset() == Offset(10));
+}
+
+namespace {
+
+// A log of `count` batches of random sizes and record counts, plus the truth
+// about it from the batches themselves.
+struct Expected {
+  std::vector<int64_t> base;  // per batch
+  std::vector<int64_t> last;
+  std::vector<int64_t> max_ts;
+  std::vector<uint64_t> position;  // within its segment
+};
+
+Expected fill_random(PartitionLog& log, int count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Expected e;
+  int64_t ts = 10'000;
+  for (int i = 0; i < count; ++i) {
+    int32_t records = 1 + static_cast<int32_t>(rng() % 20);
+    size_t bytes = 61 + rng() % 3000;
+    // Timestamps mostly rise but sometimes go back, as producers' clocks do.
+    ts += static_cast<int64_t>(rng() % 100) - 20;
+    auto a = append_one(log, {.records = records, .max_timestamp_ms = ts, .total_bytes = bytes});
+    e.base.push_back(a.base_offset.value);
+    e.last.push_back(a.last_offset.value);
+    e.max_ts.push_back(ts);
+  }
+  return e;
+}
+
+void check_lookups_match_linear_scan(PartitionLog& log, const Expected& e) {
+  for (size_t i = 0; i < e.base.size(); ++i) {
+    for (int64_t o : {e.base[i], (e.base[i] + e.last[i]) / 2, e.last[i]}) {
+      auto r = log.read(Offset(o), 1);
+      REQUIRE(r.ok());
+      CHECK(r.value().first_offset == Offset(e.base[i]));
+      CHECK(r.value().next_offset == Offset(e.last[i] + 1));
+      auto headers = walk(slice_bytes(r.value().slice));
+      REQUIRE(headers.size() == 1);
+      CHECK(headers[0].base_offset == Offset(e.base[i]));
+    }
+  }
+  // ListOffsets by time: the first batch whose max timestamp reaches the target.
+  int64_t lo = *std::min_element(e.max_ts.begin(), e.max_ts.end()) - 5;
+  int64_t hi = *std::max_element(e.max_ts.begin(), e.max_ts.end()) + 5;
+  for (int64_t t = lo; t <= hi; t += 7) {
+    auto r = log.offset_for_timestamp(t);
+    REQUIRE(r.ok());
+    size_t i = 0;
+    while (i < e.max_ts.size() && e.max_ts[i] < t) ++i;
+    if (i == e.max_ts.size()) {
+      CHECK(!r.value().has_value());
+    } else {
+      REQUIRE(r.value().has_value());
+      CHECK(r.value()->offset == Offset(e.base[i]));
+      CHECK(r.value()->timestamp_ms == e.max_ts[i]);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("offset and time index lookups agree with a linear scan, before and after reopen") {
+  MemFileEnv env;
+  PartitionLogConfig config;
+  config.segment_bytes = 256 * 1024;
+  config.retention_ms = -1;
+  auto log = open_log(env, config);
+  Expected e = fill_random(*log, 1500, 7);
+  REQUIRE(log->segment_count() > 3);
+  check_lookups_match_linear_scan(*log, e);
+
+  SUBCASE("reopen after flush and checkpoint: indexes are loaded, not rebuilt") {
+    REQUIRE(log->flush().ok());
+    REQUIRE(log->checkpoint(log->log_end_offset()).ok());
+    log.reset();
+    log = open_log(env, config);
+  }
+  SUBCASE("reopen without a checkpoint: every segment is scanned") {
+    log.reset();
+    log = open_log(env, config);
+  }
+  SUBCASE("reopen with index files missing: they are rebuilt") {
+    log.reset();
+    std::vector<std::string> names;
+    REQUIRE(env.list(kDir, &names).ok());
+    for (const auto& n : names) {
+      if (n.ends_with(".index") || n.ends_with(".timeindex"))
+        REQUIRE(env.remove(kDir + "/" + n).ok());
+    }
+    log = open_log(env, config);
+  }
+  CHECK(log->log_end_offset() == Offset(e.last.back() + 1));
+  check_lookups_match_linear_scan(*log, e);
+  // Appends continue where the recovered log ends.
+  auto a = append_one(*log, {.records = 2});
+  CHECK(a.base_offset == Offset(e.last.back() + 1));
+}
+
+TEST_CASE("truncate_to cuts at the batch holding the offset, across segments") {
+  MemFileEnv env;
+  PartitionLogConfig config;
+  config.segment_bytes = 1000;
+  auto log = open_log(env, config);
+  for (int i = 0; i < 10; ++i) append_one(*log, {.records = 5, .total_bytes = 300});  // 0..49
+  REQUIRE(log->segment_count() == 4);
+
+  REQUIRE(log->truncate_to(Offset(32)).ok());  // inside batch 30..34
+  CHECK(log->log_end_offset() == Offset(30));
+  CHECK(log->segment_count() == 3);  // 0, 15 and 30 (now empty and active); 45 went
+  CHECK(!env.exists(kDir + "/00000000000000000045.log"));
+  CHECK(walk(read_everything(*log, Offset(0))).size() == 6);
+  auto a = append_one(*log, {.records = 1, .total_bytes = 300});
+  CHECK(a.base_offset == Offset(30));
+
+  REQUIRE(log->truncate_to(Offset(17)).ok());
+  CHECK(log->log_end_offset() == Offset(15));
+  CHECK(log->read(Offset(15), 100).value().slice.length == 0);
+  CHECK(log->read(Offset(10), 100).value().first_offset == Offset(10));
+
+  REQUIRE(log->truncate_to(Offset(100)).ok());  // beyond the end: nothing to do
+  CHECK(log->log_end_offset() == Offset(15));
+
+  REQUIRE(log->truncate_to(Offset(0)).ok());  // everything
+  CHECK(log->log_end_offset() == Offset(0));
+  CHECK(log->segment_count() == 1);
+  CHECK(append_one(*log, {.records = 2}).base_offset == Offset(0));
+
+  // A reopened log agrees.
+  log.reset();
+  log = open_log(env, config);
+  CHECK(log->log_end_offset() == Offset(2));
+}
+
+TEST_CASE("recovery cuts a torn or corrupt tail and keeps the good prefix") {
+  MemFileEnv env;
+  auto log = open_log(env, {});
+  for (int i = 0; i < 5; ++i) append_one(*log, {.records = 2, .total_bytes = 200});  // 0..9
+  log.reset();
+  std::unique_ptr<File> file;
+  REQUIRE(env.open(kDir + "/00000000000000000000.log", false, &file).ok());
+
+  SUBCASE("half a batch at the end") {
+    std::string next = make_batch({.base_offset = 10, .total_bytes = 200});
+    REQUIRE(file->write_at(1000, next.substr(0, 120)).ok());
+    log = open_log(env, {});
+    CHECK(log->log_end_offset() == Offset(10));
+  }
+  SUBCASE("a header cut inside its first 61 bytes") {
+    std::string next = make_batch({.base_offset = 10, .total_bytes = 200});
+    REQUIRE(file->write_at(1000, next.substr(0, 30)).ok());
+    log = open_log(env, {});
+    CHECK(log->log_end_offset() == Offset(10));
+  }
+  SUBCASE("a flipped byte in the last batch's records") {
+    char c = 'Z';
+    REQUIRE(file->write_at(950, std::string_view(&c, 1)).ok());
+    log = open_log(env, {});
+    CHECK(log->log_end_offset() == Offset(8));
+  }
+  SUBCASE("zeros after the last batch (a preallocated or torn block)") {
+    REQUIRE(file->write_at(1000, std::string(4096, '\0')).ok());
+    log = open_log(env, {});
+    CHECK(log->log_end_offset() == Offset(10));
+  }
+  uint64_t size = 0;
+  REQUIRE(file->size(&size).ok());
+  CHECK(size == log->size_bytes());
+  CHECK(walk(read_everything(*log, Offset(0))).size() == log->log_end_offset().value / 2);
+  Offset end = log->log_end_offset();
+  CHECK(append_one(*log, {.records = 2}).base_offset == end);
+}
+
+TEST_CASE("power off: the flushed prefix survives, unflushed batches vanish or are cut cleanly") {
+  MemFileEnv mem;
+  FaultFileEnv env(mem);
+  PartitionLogConfig config;
+  config.segment_bytes = 1000;
+  auto log = open_log(env, config);
+  for (int i = 0; i < 4; ++i)
+    append_one(*log, {.records = 1, .total_bytes = 300});  // 0..3, 2 segments
+  auto flushed = log->flush();
+  REQUIRE(flushed.ok());
+  CHECK(flushed.value() == Offset(4));
+  CHECK(log->durable_end_offset() == Offset(4));
+  std::string acknowledged = read_everything(*log, Offset(0));
+  // Unflushed: two more in the second segment, then a roll into a third.
+  for (int i = 0; i < 4; ++i) append_one(*log, {.records = 1, .total_bytes = 300});
+  REQUIRE(log->segment_count() == 3);
+
+  uint64_t torn = 0;
+  SUBCASE("clean loss") {
+    torn = 0;
+  }
+  SUBCASE("a torn write: 450 unsynced bytes reach the disk, ending mid-batch") {
+    torn = 450;
+  }
+  env.power_off(torn);
+  CHECK(log->append(std::span<char>(), 0).error() != LogError::kOk);
+  log.reset();
+  log = open_log(env, config);
+  Offset end = log->log_end_offset();
+  CHECK(end >= Offset(4));
+  if (torn == 0) CHECK(end == Offset(4));
+  if (torn == 450) CHECK(end == Offset(5));  // 300 whole bytes of batch 4, batch 5 cut at 150
+  std::string recovered = read_everything(*log, Offset(0));
+  CHECK(recovered.substr(0, acknowledged.size()) == acknowledged);
+  walk(recovered);
+  // The recovered log takes appends, and they survive the next power loss once flushed.
+  auto a = append_one(*log, {.records = 3, .total_bytes = 300});
+  CHECK(a.base_offset == end);
+  REQUIRE(log->flush().ok());
+  env.power_off();
+  log.reset();
+  log = open_log(env, config);
+  CHECK(log->log_end_offset() == Offset(end.value + 3));
+}
+
+TEST_CASE("power off right after a roll: an unsynced new segment file disappears") {
+  MemFileEnv mem;
+  FaultFileEnv env(mem);
+  PartitionLogConfig config;
+  config.segment_bytes = 1000;
+  auto log = open_log(env, config);
+  for (int i = 0; i < 3; ++i) append_one(*log, {.records = 1, .total_bytes = 300});
+  REQUIRE(log->flush().ok());
+  append_one(*log, {.records = 1, .total_bytes = 300});  // rolls to segment 3
+  CHECK(env.exists(kDir + "/00000000000000000003.log"));
+  env.power_off();
+  CHECK(!env.exists(kDir + "/00000000000000000003.log"));
+  log.reset();
+  log = open_log(env, config);
+  CHECK(log->log_end_offset() == Offset(3));
+  CHECK(append_one(*log, {.records = 1, .total_bytes = 300}).base_offset == Offset(3));
+}
+
+TEST_CASE("a failed fsync closes the log for good") {
+  MemFileEnv mem;
+  FaultFileEnv env(mem);
+  auto log = open_log(env, {});
+  append_one(*log, {.records = 1});
+  REQUIRE(log->flush().ok());
+  append_one(*log, {.records = 1});
+  env.fail_syncs(".log", 1);
+  auto f = log->flush();
+  CHECK(f.error() == LogError::kStorageFailed);
+  CHECK(log->durable_end_offset() == Offset(1));
+  std::string b = make_batch({.records = 1});
+  CHECK(log->append(std::span<char>(b.data(), b.size()), 0).error() == LogError::kStorageFailed);
+  // No retry can turn it into a success: the next flush fails too.
+  CHECK(log->flush().error() == LogError::kStorageFailed);
+  REQUIRE(log->failure().has_value());
+}
+
+TEST_CASE("a short write closes the log; recovery drops the partial batch") {
+  MemFileEnv mem;
+  FaultFileEnv env(mem);
+  auto log = open_log(env, {});
+  append_one(*log, {.records = 1, .total_bytes = 200});
+  env.short_write_next(".log", 50);
+  std::string b = make_batch({.records = 1, .total_bytes = 200});
+  CHECK(log->append(std::span<char>(b.data(), b.size()), 0).error() == LogError::kStorageFailed);
+  CHECK(log->append(std::span<char>(b.data(), b.size()), 0).error() == LogError::kStorageFailed);
+  log.reset();
+  log = open_log(env, {});
+  CHECK(log->log_end_offset() == Offset(1));
+  CHECK(log->size_bytes() == 200);
+}
+
+TEST_CASE("checkpoint stores the high watermark and log start offset atomically") {
+  MemFileEnv env;
+  PartitionLogConfig config;
+  config.segment_bytes = 1000;
+  config.retention_bytes = 0;
+  auto log = open_log(env, config);
+  for (int i = 0; i < 7; ++i) append_one(*log, {.records = 1, .total_bytes = 300});
+  REQUIRE(log->maybe_apply_retention(0).ok());
+  CHECK(log->log_start_offset() == Offset(6));
+  REQUIRE(log->flush().ok());
+  REQUIRE(log->checkpoint(Offset(5)).ok());
+  CHECK(!env.exists(kDir + "/partition.checkpoint.tmp"));
+  log.reset();
+  log = open_log(env, config);
+  CHECK(log->checkpointed_high_watermark() == Offset(5));
+  CHECK(log->log_start_offset() == Offset(6));
+
+  // A high watermark beyond what recovery kept is clamped to the log end.
+  REQUIRE(log->checkpoint(Offset(7)).ok());
+  REQUIRE(log->truncate_to(Offset(6)).ok());
+  log.reset();
+  log = open_log(env, config);
+  CHECK(log->checkpointed_high_watermark() == Offset(6));
+
+  // A garbage checkpoint is an error, not a guess.
+  log.reset();
+  std::unique_ptr<File> f;
+  REQUIRE(env.open(kDir + "/partition.checkpoint", false, &f).ok());
+  REQUIRE(f->write_at(0, "garbage").ok());
+  CHECK(PartitionLog::open(env, kDir, config, 0).error() == LogError::kCorruptState);
+}
+
+TEST_CASE("leader epochs: recorded from batches, answered, truncated and persisted") {
+  MemFileEnv env;
+  auto log = open_log(env, {});
+  append_one(*log, {.records = 5, .leader_epoch = 1});  // 0..4
+  append_one(*log, {.records = 5, .leader_epoch = 1});  // 5..9
+  append_one(*log, {.records = 5, .leader_epoch = 3});  // 10..14
+  log->assign_epoch(LeaderEpoch(4), Offset(15));        // a new leader with no data yet
+  CHECK(log->latest_epoch() == LeaderEpoch(4));
+
+  EpochEndOffset e = log->end_offset_for_epoch(LeaderEpoch(1));
+  CHECK(e.epoch == LeaderEpoch(1));
+  CHECK(e.end_offset == Offset(10));
+  e = log->end_offset_for_epoch(LeaderEpoch(2));  // unknown epoch between: the one before it
+  CHECK(e.epoch == LeaderEpoch(1));
+  CHECK(e.end_offset == Offset(10));
+  e = log->end_offset_for_epoch(LeaderEpoch(4));  // latest: the log end
+  CHECK(e.end_offset == Offset(15));
+  e = log->end_offset_for_epoch(LeaderEpoch(0));  // older than all
+  CHECK(e.epoch == LeaderEpoch(0));
+  CHECK(e.end_offset == Offset(0));
+  e = log->end_offset_for_epoch(LeaderEpoch(9));  // newer than all
+  CHECK(e.epoch == LeaderEpoch(-1));
+  CHECK(e.end_offset == Offset(-1));
+
+  REQUIRE(log->flush().ok());
+  log.reset();
+  log = open_log(env, {});
+  CHECK(log->end_offset_for_epoch(LeaderEpoch(1)).end_offset == Offset(10));
+  CHECK(log->end_offset_for_epoch(LeaderEpoch(3)).end_offset == Offset(15));
+
+  REQUIRE(log->truncate_to(Offset(10)).ok());  // the epoch 3 batch goes, and so does the epoch
+  CHECK(log->latest_epoch() == LeaderEpoch(1));
+  CHECK(log->end_offset_for_epoch(LeaderEpoch(1)).end_offset == Offset(10));
+}
