@@ -32,9 +32,11 @@
 // application had applied (the adapter persists that with the application
 // state), so nothing is applied twice.
 //
-// Joining and wiped nodes: a node whose storage reports no voters is joining;
-// it never campaigns and only accepts a leader's entries or snapshot until a
-// kAddVoter entry naming it reaches its log. A voter restarted with a wiped
+// Bootstrap: a new cluster's nodes each write bootstrap_entries(voters)
+// (storage.h) before the first Node is built. Joining and wiped nodes: a node
+// with an empty storage is joining; it never campaigns and only accepts a
+// leader's entries or snapshot until a kAddVoter entry naming it reaches its
+// log. A voter restarted with a wiped
 // data directory has lost its vote record; if it were bootstrapped as a voter
 // again it could vote twice in a term. Such a node cannot disrupt a healthy
 // cluster (its empty log loses every pre-vote, and followers inside a leader

@@ -174,7 +174,7 @@ void Raft::advance(const Ready& rd) {
   if (role_ == Role::kLeader) {
     auto self = progress_.find(cfg_.id);
     if (self != progress_.end() && self->second.maybe_update(log_.stable_last_index())) {
-      if (maybe_commit()) broadcast_append();
+      if (maybe_commit()) broadcast_append(true);
     }
   }
 }

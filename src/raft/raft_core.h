@@ -86,7 +86,7 @@ class Raft {
 
   // Replication (raft_replication.cpp).
   bool maybe_send_append(NodeId to, bool send_if_empty);
-  void broadcast_append();
+  void broadcast_append(bool send_if_empty);
   void send_heartbeat(NodeId to);
   void broadcast_heartbeat();
   void handle_append(const Message& m);

@@ -22,7 +22,7 @@ void Raft::flush_pending() {
   if (role_ != Role::kLeader) return;
   if (append_pending_) {
     append_pending_ = false;
-    broadcast_append();
+    broadcast_append(false);
   }
   if (read_round_pending_) {
     read_round_pending_ = false;
@@ -72,13 +72,14 @@ bool Raft::maybe_send_append(NodeId to, bool send_if_empty) {
   return true;
 }
 
-void Raft::broadcast_append() {
+void Raft::broadcast_append(bool send_if_empty) {
   for (auto& [id, pr] : progress_) {
     if (id == cfg_.id) continue;
-    while (maybe_send_append(id, false)) {
-      if (progress_.at(id).state != ProgressState::kReplicate) break;
+    // Drain the window: several messages if the entries exceed one's limit.
+    bool sent = maybe_send_append(id, send_if_empty);
+    while (sent && pr.state == ProgressState::kReplicate && pr.next <= log_.last_index()) {
+      sent = maybe_send_append(id, false);
     }
-    (void)pr;
   }
 }
 
@@ -183,7 +184,7 @@ void Raft::handle_append_response(const Message& m) {
     pr.inflights.free_to(m.index);
   }
   if (maybe_commit()) {
-    broadcast_append();
+    broadcast_append(true);  // followers learn the new commit index at once
   } else {
     while (maybe_send_append(m.from, false)) {
       if (progress_.at(m.from).state != ProgressState::kReplicate) break;

@@ -5,10 +5,21 @@
 
 namespace dmq::raft {
 
+std::vector<Entry> bootstrap_entries(const std::vector<NodeId>& voters) {
+  std::vector<Entry> out;
+  for (NodeId id : normalized(voters)) {
+    out.push_back(
+        Entry{Term{1}, LogIndex{out.size() + 1}, EntryType::kAddVoter, encode_node_id(id)});
+  }
+  return out;
+}
+
 MemoryStorage::MemoryStorage(std::vector<NodeId> voters) {
-  snapshot_.meta.voters = normalized(std::move(voters));
   entries_.push_back(Entry{});  // sentinel at (0, 0)
-  base_voters_ = snapshot_.meta.voters;
+  std::vector<Entry> boot = bootstrap_entries(voters);
+  if (boot.empty()) return;
+  append(boot);
+  hard_state_ = HardState{Term{1}, kNoNode, boot.back().index};
 }
 
 InitialState MemoryStorage::initial_state() const {

@@ -24,10 +24,10 @@ namespace dmq::raft {
 
 struct InitialState {
   HardState hard_state;
-  // The voters as of first_index() - 1, the compaction point (with nothing
-  // compacted: the bootstrap configuration). The core replays kAddVoter/kRemoveVoter entries
-  // of the log on top of it. Empty = this node joins an existing cluster and
-  // waits to be added (it never campaigns while it is not a voter).
+  // The voters as of first_index() - 1, the compaction point: the snapshot's
+  // voters, or empty with nothing compacted. The core replays the
+  // kAddVoter/kRemoveVoter entries of the log on top of it (a bootstrapped
+  // log starts with them, see bootstrap_entries).
   std::vector<NodeId> voters;
 };
 
@@ -45,10 +45,18 @@ class Storage {
   virtual Snapshot snapshot() const = 0;  // the latest snapshot (maybe empty)
 };
 
+// The log a brand-new cluster starts from (the etcd way): one kAddVoter entry
+// per voter, term 1, indexes 1..n, committed. Every bootstrapping node writes
+// the same entries and HardState{term 1, no vote, commit n}, so their logs
+// agree; a node that joins later starts with an empty storage and learns the
+// configuration from these entries (or from a snapshot).
+std::vector<Entry> bootstrap_entries(const std::vector<NodeId>& voters);
+
 // Not thread-safe; one owner. Writes model "durable once the call returns".
 class MemoryStorage : public Storage {
  public:
-  // A fresh storage. `voters` is the bootstrap configuration (empty = joining).
+  // A fresh storage: bootstrapped with `voters` (see bootstrap_entries), or
+  // empty for a node that joins an existing cluster.
   explicit MemoryStorage(std::vector<NodeId> voters = {});
 
   InitialState initial_state() const override;

@@ -49,7 +49,8 @@ TEST_CASE("election §5.2: silence leads to exactly one leader, elected by a maj
   }
   // The new leader's no-op commits everywhere (Raft §8).
   c.tick_all(2);
-  for (uint64_t i = 1; i <= 3; ++i) CHECK(c.node(i).status().commit == I(1));
+  for (uint64_t i = 1; i <= 3; ++i)
+    CHECK(c.node(i).status().commit == I(4));  // 3 bootstrap entries
 }
 
 TEST_CASE("election §5.2: randomized timeout lies in [election_tick, 2*election_tick)") {
@@ -74,7 +75,7 @@ TEST_CASE("election §5.2: a node never votes twice in a term, even across a res
   MemoryStorage s({N(1), N(2), N(3)});
   Config cfg = test_config(3);
   auto node = std::make_unique<Node>(cfg, &s);
-  node->step(vote_request(1, 3, 5, 0, 0));
+  node->step(vote_request(1, 3, 5, 3, 1));
   Ready rd = node->ready();
   REQUIRE(rd.hard_state);
   CHECK(rd.hard_state->vote == N(1));
@@ -85,7 +86,7 @@ TEST_CASE("election §5.2: a node never votes twice in a term, even across a res
   s.set_hard_state(*rd.hard_state);
   node->advance(rd);
 
-  node->step(vote_request(2, 3, 5, 0, 0));
+  node->step(vote_request(2, 3, 5, 3, 1));
   rd = node->ready();
   resp = find_message(rd.messages, MessageType::kVoteResponse, 2);
   REQUIRE(resp != nullptr);
@@ -96,7 +97,7 @@ TEST_CASE("election §5.2: a node never votes twice in a term, even across a res
   node = std::make_unique<Node>(cfg, &s);
   CHECK(node->term() == T(5));
   CHECK(node->status().vote == N(1));
-  node->step(vote_request(2, 3, 5, 0, 0));
+  node->step(vote_request(2, 3, 5, 3, 1));
   rd = node->ready();
   resp = find_message(rd.messages, MessageType::kVoteResponse, 2);
   REQUIRE(resp != nullptr);
@@ -108,7 +109,7 @@ TEST_CASE("election §5.4.1: a voter refuses a candidate whose log is less up to
   c.elect(1);
   c.node(1).propose("a");
   c.deliver();
-  REQUIRE(c.node(3).status().last_index == I(2));
+  REQUIRE(c.node(3).status().last_index == I(5));
   // Candidate 2 claims an empty log at a higher term.
   c.node(3).step(vote_request(2, 3, 9, 0, 0));
   std::vector<Message> msgs = c.take_messages();
@@ -124,7 +125,7 @@ TEST_CASE("election: a stale-log candidate is rejected once no lease protects th
   c.elect(1);
   c.node(1).propose("a");
   c.deliver();
-  c.node(3).step(vote_request(2, 3, 9, 1, 1));
+  c.node(3).step(vote_request(2, 3, 9, 4, 1));
   std::vector<Message> msgs = c.take_messages();
   const Message* resp = find_message(msgs, MessageType::kVoteResponse, 2);
   REQUIRE(resp != nullptr);

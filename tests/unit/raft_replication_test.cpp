@@ -10,17 +10,20 @@ using namespace dmq::raft::test;
 
 namespace {
 
-// A storage holding `terms[i]` as the term of entry i+1.
+// A bootstrapped storage (entries 1..voters.size()), followed by entries
+// whose terms are `terms`; `commit` counts from the first of those (0 = only
+// the bootstrap entries are committed).
 std::unique_ptr<MemoryStorage> storage_with(std::vector<uint64_t> terms, uint64_t term,
                                             uint64_t commit, std::vector<NodeId> voters) {
+  uint64_t base = voters.size();
   auto s = std::make_unique<MemoryStorage>(std::move(voters));
   std::vector<Entry> entries;
   for (size_t i = 0; i < terms.size(); ++i) {
     entries.push_back(
-        Entry{T(terms[i]), I(i + 1), EntryType::kNormal, "e" + std::to_string(i + 1)});
+        Entry{T(terms[i]), I(base + i + 1), EntryType::kNormal, "e" + std::to_string(i + 1)});
   }
   s->append(entries);
-  s->set_hard_state(HardState{T(term), kNoNode, I(commit)});
+  s->set_hard_state(HardState{T(term), kNoNode, I(base + commit)});
   return s;
 }
 
@@ -46,7 +49,7 @@ TEST_CASE("replication §5.3: entries reach every follower and commit in order")
   for (int i = 0; i < 20; ++i) expected.push_back("v" + std::to_string(i));
   for (uint64_t i = 1; i <= 5; ++i) {
     CHECK(normal_data(c.test_node(i).applied) == expected);
-    CHECK(c.storage(i).last_index() == I(21));
+    CHECK(c.storage(i).last_index() == I(5 + 1 + 20));
   }
 }
 
@@ -58,10 +61,10 @@ TEST_CASE("replication §5.3: a follower's conflicting suffix is overwritten") {
   c.add_node(3, storage_with(run(1, 3), 1, 3, v));
   c.elect(1);
   c.tick_all(2);
-  CHECK(c.storage(2).last_index() == I(6));
-  CHECK(c.storage(2).term(I(4)) == T(3));
-  CHECK(c.storage(2).term(I(6)) == c.node(1).term());
-  CHECK(c.node(2).status().commit == I(6));
+  CHECK(c.storage(2).last_index() == I(3 + 6));
+  CHECK(c.storage(2).term(I(3 + 4)) == T(3));
+  CHECK(c.storage(2).term(I(3 + 6)) == c.node(1).term());
+  CHECK(c.node(2).status().commit == I(3 + 6));
 }
 
 TEST_CASE("fast backtracking: one rejection skips a whole conflicting term") {
@@ -79,8 +82,8 @@ TEST_CASE("fast backtracking: one rejection skips a whole conflicting term") {
     c.elect(1);
     c.tick_all(2);
     CHECK(rejects == 1);
-    CHECK(c.storage(2).term(I(11)) == T(3));
-    CHECK(c.storage(2).last_index() == I(61));
+    CHECK(c.storage(2).term(I(3 + 11)) == T(3));
+    CHECK(c.storage(2).last_index() == I(3 + 61));
   }
   SUBCASE("leader has the follower's term: jump past its own last entry of it") {
     Cluster c;
@@ -91,14 +94,14 @@ TEST_CASE("fast backtracking: one rejection skips a whole conflicting term") {
     size_t resent = 0;
     c.drop = [&](Message& m) {
       if (m.type == MessageType::kAppendResponse && m.reject && m.from == N(2)) ++rejects;
-      if (m.type == MessageType::kAppend && m.to == N(2) && m.log_index == I(30)) ++resent;
+      if (m.type == MessageType::kAppend && m.to == N(2) && m.log_index == I(3 + 30)) ++resent;
       return false;
     };
     c.elect(1);
     c.tick_all(2);
     CHECK(rejects == 1);
     CHECK(resent >= 1);  // retried right after the last shared term-2 entry
-    CHECK(c.storage(2).term(I(31)) == T(3));
+    CHECK(c.storage(2).term(I(3 + 31)) == T(3));
   }
 }
 
@@ -116,11 +119,11 @@ TEST_CASE("commit rule §5.4.2 (Figure 8): an earlier-term entry is not committe
     c.add_node(3, storage_with({1}, 3, 1, v));
     c.add_node(4, storage_with({1}, 3, 1, v));
     c.add_node(5, storage_with({1, 3}, 3, 1, v));
-    // The leader's no-op of its term (index 3) is held back from everyone.
+    // The leader's no-op of its term (entry 3) is held back from everyone.
     c.drop = [](Message& m) {
       if (m.type == MessageType::kVote && m.to == N(5)) return true;
       if (m.type == MessageType::kAppend) {
-        while (!m.entries.empty() && m.entries.back().index >= I(3)) m.entries.pop_back();
+        while (!m.entries.empty() && m.entries.back().index >= I(5 + 3)) m.entries.pop_back();
       }
       return false;
     };
@@ -130,17 +133,18 @@ TEST_CASE("commit rule §5.4.2 (Figure 8): an earlier-term entry is not committe
     REQUIRE(c.node(1).term() == T(4));
     c.tick_all(3);
     // Entry 2 (term 2) is on 1, 2 and 3: a majority, but of an earlier term.
-    REQUIRE(c.storage(3).last_index() == I(2));
+    // (Indexes below are offset by the 5 bootstrap entries.)
+    REQUIRE(c.storage(3).last_index() == I(5 + 2));
     if (unsafe) {
-      CHECK(c.node(1).status().commit == I(2));  // the hook breaks the rule
+      CHECK(c.node(1).status().commit == I(5 + 2));  // the hook breaks the rule
     } else {
-      CHECK(c.node(1).status().commit == I(1));
+      CHECK(c.node(1).status().commit == I(5 + 1));
       // Node 5 could still be elected and overwrite entry 2: that is why.
     }
     // Once an entry of term 4 reaches a majority, both commit.
     c.drop = nullptr;
     c.tick_all(3);
-    CHECK(c.node(1).status().commit == I(3));
+    CHECK(c.node(1).status().commit == I(5 + 3));
   }
 }
 
