@@ -147,6 +147,11 @@ LogStatus PartitionLog::load_segments_locked(const std::vector<Offset>& bases,
       return {LogError::kStorageFailed, s.message};
     }
     seg.data_dirty = true;
+    // A sealed segment's last time index entry must carry its max timestamp
+    // (retention reads it after the next restart); the rescan may have dropped it.
+    if (i + 1 < segments_.size()) {
+      if (IoStatus s = seg.seal(); !s.ok()) return {LogError::kStorageFailed, s.message};
+    }
     bool gap = i + 1 < segments_.size() && seg.next_offset() != bases[i + 1];
     if (truncated > 0 || gap) {
       // The log ends at the first bad byte; later segments cannot follow it.

@@ -2,7 +2,12 @@
 // recovery, checkpoints and leader epochs, on the in-memory and fault envs.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
 #include <random>
+#include <thread>
 
 #include "common/log.h"
 #include "store/partition_log.h"
@@ -573,4 +578,114 @@ TEST_CASE("leader epochs: recorded from batches, answered, truncated and persist
   REQUIRE(log->truncate_to(Offset(10)).ok());  // the epoch 3 batch goes, and so does the epoch
   CHECK(log->latest_epoch() == LeaderEpoch(1));
   CHECK(log->end_offset_for_epoch(LeaderEpoch(1)).end_offset == Offset(10));
+}
+
+TEST_CASE("retention by time after a restart uses the max timestamps kept in the time indexes") {
+  MemFileEnv env;
+  PartitionLogConfig config;
+  config.segment_bytes = 1000;
+  config.retention_ms = 10'000;
+  auto log = open_log(env, config);
+  // Timestamps fall within each segment, so the max is not the last batch's.
+  for (int64_t ts : {5000, 1000, 1000, 2000, 9000, 1000, 3000, 3000, 3000}) {
+    append_one(*log, {.records = 1, .max_timestamp_ms = ts, .total_bytes = 300});
+  }
+  REQUIRE(log->flush().ok());
+  SUBCASE("recovery point at the end: indexes trusted") {
+    REQUIRE(log->checkpoint(Offset(0)).ok());
+  }
+  SUBCASE("no checkpoint: every segment rescanned") {}
+  log.reset();
+  log = open_log(env, config);
+  // Segment max timestamps: 5000, 9000, 3000 (active). At 15001 only the first is older.
+  REQUIRE(log->maybe_apply_retention(15'001).value() == 1);
+  REQUIRE(log->maybe_apply_retention(19'000).value() == 0);
+  REQUIRE(log->maybe_apply_retention(19'001).value() == 1);
+  CHECK(log->log_start_offset() == Offset(6));
+  log.reset();
+  log = open_log(env, config);  // a second restart still knows the max timestamps
+  auto r = log->offset_for_timestamp(2500);
+  REQUIRE(r.ok());
+  REQUIRE(r.value().has_value());
+  CHECK(r.value()->offset == Offset(6));
+}
+
+TEST_CASE("on the POSIX env, read slices carry a real fd positioned at the batches") {
+  char templ[] = "/tmp/dmq-partition-log-XXXXXX";
+  REQUIRE(::mkdtemp(templ) != nullptr);
+  std::string root = templ;
+  std::string dir = root + "/logs/t-3";
+  FileEnv& env = posix_file_env();
+  PartitionLogConfig config;
+  config.segment_bytes = 4096;
+  std::vector<std::string> written;
+  {
+    auto log = PartitionLog::open(env, dir, config, 0).value();
+    for (int i = 0; i < 40; ++i) {
+      std::string b = make_batch({.records = 2, .total_bytes = 500, .fill = char('a' + i % 26)});
+      REQUIRE(log->append(std::span<char>(b.data(), b.size()), 0).ok());
+      written.push_back(b);  // patched in place: these are the bytes on disk
+    }
+    REQUIRE(log->flush().ok());
+    REQUIRE(log->checkpoint(log->log_end_offset()).ok());
+  }
+  auto log = PartitionLog::open(env, dir, config, 0).value();
+  CHECK(log->log_end_offset() == Offset(80));
+  auto r = log->read(Offset(33), 1000);  // batch 16 holds 32..33
+  REQUIRE(r.ok());
+  const FileSlice& slice = r.value().slice;
+  REQUIRE(slice.fd() >= 0);
+  REQUIRE(slice.length == 1000);
+  std::string via_fd(slice.length, '\0');
+  REQUIRE(::pread(slice.fd(), via_fd.data(), via_fd.size(), static_cast<off_t>(slice.position)) ==
+          static_cast<ssize_t>(slice.length));
+  CHECK(via_fd == written[16] + written[17]);
+  log.reset();
+  std::string cmd = "rm -rf '" + root + "'";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+}
+
+TEST_CASE("readers, an appender and a flusher run concurrently") {
+  MemFileEnv env;
+  PartitionLogConfig config;
+  config.segment_bytes = 64 * 1024;
+  config.index_interval_bytes = 512;
+  auto log = open_log(env, config);
+  constexpr int kBatches = 3000;
+  std::atomic<bool> done{false};
+  std::thread appender([&] {
+    for (int i = 0; i < kBatches; ++i) {
+      std::string b = make_batch({.records = 3, .total_bytes = 61 + size_t(i % 700)});
+      REQUIRE(log->append(std::span<char>(b.data(), b.size()), i).ok());
+    }
+    done = true;
+  });
+  std::thread flusher([&] {
+    Offset last(0);
+    while (!done) {
+      auto f = log->flush();
+      REQUIRE(f.ok());
+      REQUIRE(f.value() >= last);  // durability never goes backwards
+      last = f.value();
+    }
+  });
+  // This thread reads whatever is there, checking every batch it sees.
+  int64_t reads = 0;
+  while (!done || reads == 0) {
+    Offset end = log->log_end_offset();
+    if (end == Offset(0)) continue;
+    Offset target((reads * 7919) % end.value);
+    auto r = log->read(target, 4096);
+    REQUIRE(r.ok());
+    auto headers = walk(slice_bytes(r.value().slice));
+    REQUIRE(!headers.empty());
+    CHECK(headers.front().base_offset <= target);
+    CHECK(headers.front().last_offset() >= target);
+    ++reads;
+  }
+  appender.join();
+  flusher.join();
+  REQUIRE(log->flush().ok());
+  CHECK(log->durable_end_offset() == Offset(3 * kBatches));
+  CHECK(walk(read_everything(*log, Offset(0))).size() == kBatches);
 }
