@@ -10,8 +10,8 @@ void serde_i32_array(IO& io, M& v) {
 
 // ---- ApiVersions -------------------------------------------------------------
 
-template <class IO, class M>
-void serde(IO& io, M& m) requires std::is_same_v<std::remove_const_t<M>, ApiVersionsRequest> {
+template <class IO, MessageOf<ApiVersionsRequest> M>
+void serde(IO& io, M& m) {
   if (io.version() >= 3) {
     io.string(m.client_software_name);
     io.string(m.client_software_version);
@@ -19,8 +19,8 @@ void serde(IO& io, M& m) requires std::is_same_v<std::remove_const_t<M>, ApiVers
   io.tags();
 }
 
-template <class IO, class M>
-void serde(IO& io, M& m) requires std::is_same_v<std::remove_const_t<M>, ApiVersionsResponse> {
+template <class IO, MessageOf<ApiVersionsResponse> M>
+void serde(IO& io, M& m) {
   io.error(m.error_code);
   io.array(m.api_keys, [&](auto& a) {
     io.i16(a.api_key);
@@ -55,8 +55,8 @@ void serde(IO& io, M& m) requires std::is_same_v<std::remove_const_t<M>, ApiVers
 
 // ---- Metadata ------------------------------------------------------------------
 
-template <class IO, class M>
-void serde(IO& io, M& m) requires std::is_same_v<std::remove_const_t<M>, MetadataRequest> {
+template <class IO, MessageOf<MetadataRequest> M>
+void serde(IO& io, M& m) {
   const int16_t v = io.version();
   io.narray_if(v >= 1, m.topics, [&](auto& t) {
     if (v >= 10) io.uuid(t.topic_id);
@@ -82,8 +82,8 @@ void serde_metadata_partition(IO& io, P& p) {
   io.tags();
 }
 
-template <class IO, class M>
-void serde(IO& io, M& m) requires std::is_same_v<std::remove_const_t<M>, MetadataResponse> {
+template <class IO, MessageOf<MetadataResponse> M>
+void serde(IO& io, M& m) {
   const int16_t v = io.version();
   if (v >= 3) io.i32(m.throttle_time_ms);
   io.array(m.brokers, [&](auto& b) {
@@ -110,8 +110,8 @@ void serde(IO& io, M& m) requires std::is_same_v<std::remove_const_t<M>, Metadat
 
 // ---- Produce -------------------------------------------------------------------
 
-template <class IO, class M>
-void serde(IO& io, M& m) requires std::is_same_v<std::remove_const_t<M>, ProduceRequest> {
+template <class IO, MessageOf<ProduceRequest> M>
+void serde(IO& io, M& m) {
   io.nstring(m.transactional_id);  // v3+, and DMQ starts at v3
   io.i16(m.acks);
   io.i32(m.timeout_ms);
@@ -146,8 +146,8 @@ void serde_produce_partition(IO& io, P& p) {
   io.tags();
 }
 
-template <class IO, class M>
-void serde(IO& io, M& m) requires std::is_same_v<std::remove_const_t<M>, ProduceResponse> {
+template <class IO, MessageOf<ProduceResponse> M>
+void serde(IO& io, M& m) {
   io.array(m.topics, [&](auto& t) {
     io.string(t.name);
     io.array(t.partitions, [&](auto& p) { serde_produce_partition(io, p); });
@@ -171,8 +171,8 @@ void serde_fetch_request_partition(IO& io, P& p) {
   io.tags();
 }
 
-template <class IO, class M>
-void serde(IO& io, M& m) requires std::is_same_v<std::remove_const_t<M>, FetchRequest> {
+template <class IO, MessageOf<FetchRequest> M>
+void serde(IO& io, M& m) {
   const int16_t v = io.version();
   io.i32(m.replica_id);  // v0-14
   io.i32(m.max_wait_ms);
@@ -240,8 +240,8 @@ void serde_fetch_response_partition(IO& io, P& p) {
   serde_fetch_partition_tags(io, p);
 }
 
-template <class IO, class M>
-void serde(IO& io, M& m) requires std::is_same_v<std::remove_const_t<M>, FetchResponse> {
+template <class IO, MessageOf<FetchResponse> M>
+void serde(IO& io, M& m) {
   const int16_t v = io.version();
   io.i32(m.throttle_time_ms);  // v1+
   if (v >= 7) {
