@@ -127,6 +127,15 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
       ->check(CLI::Range(50, 60000))
       ->capture_default_str();
 
+  app.add_option("--raft.snapshot.entries", o.raft_snapshot_entries,
+                 "Snapshot the metadata and compact the Raft log every this many entries")
+      ->check(CLI::Range(uint64_t{10}, uint64_t{100000000}))
+      ->capture_default_str();
+  app.add_option("--raft.snapshot.keep", o.raft_snapshot_keep,
+                 "Log entries kept behind a snapshot for slow followers and readers")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{100000000}))
+      ->capture_default_str();
+
   auto positive = CLI::Range(int64_t{1}, INT64_MAX);
   app.add_option("--num.partitions", o.num_partitions, "Default partitions of a new topic")
       ->check(CLI::Range(1, 100000))

@@ -42,8 +42,10 @@ struct Options {
   std::string log_format = "text";
 
   // Raft timing (controllers).
-  int raft_heartbeat_ms = 150;
-  int raft_election_timeout_ms = 1500;
+  int raft_heartbeat_ms = 100;
+  int raft_election_timeout_ms = 1000;
+  uint64_t raft_snapshot_entries = 10000;
+  uint64_t raft_snapshot_keep = 1000;
 
   // Topic and broker defaults, with Kafka's names and values.
   int32_t num_partitions = 1;

@@ -2,11 +2,15 @@
 
 #include <memory>
 
+#include "cluster/metadata_raft_adapter.h"
+#include "cluster/metadata_store.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "modes/data_dir.h"
+#include "net/controller_http.h"
 #include "net/event_loop.h"
 #include "net/http_server.h"
+#include "net/raft_driver.h"
 #include "store/lmdb.h"
 
 namespace dmq::modes {
@@ -51,6 +55,40 @@ int run_node(const Options& options) {
   http.get("/metrics", [](const auto&) {
     return net::HttpResponse{200, metrics::registry().render(), "text/plain; version=0.0.4"};
   });
+
+  // Controller quorum: the metadata state machine replicated by Raft.
+  cluster::MetadataStore metadata(*env);
+  if (auto status = metadata.load(); !status) {
+    LOG_ERROR("node") << "cannot load cluster metadata: " << status.error().message;
+    return 1;
+  }
+  cluster::MetadataRaftAdapter metadata_adapter(metadata);
+  std::unique_ptr<net::RaftDriver> raft;
+  std::unique_ptr<net::LeaderForwarder> forwarder;
+  if (options.has_controller()) {
+    net::RaftDriverConfig config;
+    config.id = raft::NodeId(options.node_id);
+    config.voters = options.controllers;
+    config.tick_ms = options.raft_heartbeat_ms;
+    config.election_tick =
+        std::max(2, options.raft_election_timeout_ms / std::max(1, options.raft_heartbeat_ms));
+    config.snapshot_every_entries = options.raft_snapshot_entries;
+    config.entries_kept_after_snapshot = options.raft_snapshot_keep;
+    config.is_wiped_member = [&options] {
+      return net::probe_wiped_member(raft::NodeId(options.node_id), options.controllers,
+                                     std::chrono::milliseconds(2000));
+    };
+    raft = std::make_unique<net::RaftDriver>(loop, *env, metadata_adapter, config);
+    try {
+      raft->start();
+    } catch (const std::exception& e) {
+      LOG_ERROR("node") << e.what();
+      return 1;
+    }
+    forwarder = std::make_unique<net::LeaderForwarder>(loop, *raft, config.id);
+    net::register_controller_routes(http, loop, *raft, *forwarder, "dmq");
+    loop.on_shutdown([&raft] { raft->stop(); });
+  }
 
   error = http.start();
   if (!error.empty()) {
