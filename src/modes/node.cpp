@@ -90,6 +90,8 @@ int run_node(const Options& options) {
     loop.on_shutdown([&raft] { raft->stop(); });
   }
 
+  // KAFKA-SERVICE-WIRING
+
   error = http.start();
   if (!error.empty()) {
     LOG_ERROR("node") << "cannot listen for HTTP on " << error;

@@ -1,0 +1,40 @@
+#pragma once
+// The broker's local copy of cluster metadata: an immutable image replaced as
+// a whole on every change (so readers on any thread hold a consistent view
+// without locks beyond a pointer copy). In combined mode the controller's
+// metadata store publishes into it; a broker-only process publishes what it
+// applies from the tailed controller log (DESIGN.md §4).
+//
+// Threads: current()/applied_index() from any thread; publish() and
+// on_change() on the event-loop thread; listeners run on the loop thread.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "cluster/metadata_image.h"
+
+namespace dmq::broker {
+
+class MetadataView {
+ public:
+  using Image = std::shared_ptr<const cluster::MetadataImage>;
+  using Listener = std::function<void(const Image& previous, const Image& next)>;
+
+  MetadataView();
+
+  Image current() const;
+  uint64_t applied_index() const;
+
+  void on_change(Listener listener);
+  void publish(Image next, uint64_t applied_index);
+
+ private:
+  mutable std::mutex mutex_;
+  Image image_;
+  uint64_t applied_index_ = 0;
+  std::vector<Listener> listeners_;
+};
+
+}  // namespace dmq::broker
