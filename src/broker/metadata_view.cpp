@@ -2,29 +2,27 @@
 
 namespace dmq::broker {
 
-MetadataView::MetadataView() : image_(std::make_shared<const cluster::MetadataImage>()) {}
+MetadataView::MetadataView() : state_(std::make_shared<const cluster::MetadataState>()) {}
 
-MetadataView::Image MetadataView::current() const {
+MetadataView::Image MetadataView::current() const { return image_of(state()); }
+
+MetadataView::State MetadataView::state() const {
   std::lock_guard lock(mutex_);
-  return image_;
+  return state_;
 }
 
-uint64_t MetadataView::applied_index() const {
-  std::lock_guard lock(mutex_);
-  return applied_index_;
-}
+uint64_t MetadataView::applied_index() const { return state()->applied_index().value; }
 
 void MetadataView::on_change(Listener listener) { listeners_.push_back(std::move(listener)); }
 
-void MetadataView::publish(Image next, uint64_t applied_index) {
-  Image previous;
+void MetadataView::publish(State next) {
+  State previous;
   {
     std::lock_guard lock(mutex_);
-    previous = image_;
-    image_ = next;
-    applied_index_ = applied_index;
+    previous = state_;
+    state_ = next;
   }
-  for (auto& listener : listeners_) listener(previous, next);
+  for (auto& listener : listeners_) listener(image_of(previous), image_of(next));
 }
 
 }  // namespace dmq::broker

@@ -14,26 +14,31 @@
 #include <vector>
 
 #include "cluster/metadata_image.h"
+#include "cluster/metadata_state.h"
 
 namespace dmq::broker {
 
 class MetadataView {
  public:
   using Image = std::shared_ptr<const cluster::MetadataImage>;
+  using State = std::shared_ptr<const cluster::MetadataState>;
   using Listener = std::function<void(const Image& previous, const Image& next)>;
 
   MetadataView();
 
   Image current() const;
+  // The same image with its lookup helpers and applied index.
+  State state() const;
   uint64_t applied_index() const;
 
   void on_change(Listener listener);
-  void publish(Image next, uint64_t applied_index);
+  void publish(State next);
 
  private:
+  static Image image_of(const State& state) { return Image(state, &state->image()); }
+
   mutable std::mutex mutex_;
-  Image image_;
-  uint64_t applied_index_ = 0;
+  State state_;
   std::vector<Listener> listeners_;
 };
 
