@@ -47,6 +47,15 @@ SnapshotMeta Node::snapshot_meta(LogIndex index) const {
 Status Node::status() const {
   return raft_->status();
 }
+LogIndex Node::commit_index() const {
+  return raft_->log().committed();
+}
+LogIndex Node::applied_index() const {
+  return raft_->log().applied();
+}
+std::optional<Term> Node::term_at(LogIndex index) const {
+  return raft_->log().term(index);
+}
 NodeId Node::id() const {
   return raft_->id();
 }

@@ -188,10 +188,15 @@ class Node {
   SnapshotMeta snapshot_meta(LogIndex index) const;
 
   Status status() const;
+  // Term of the entry at `index` in this node's log, persisted or not;
+  // nullopt if compacted away (below first_index - 1) or beyond the end.
+  std::optional<Term> term_at(LogIndex index) const;
   NodeId id() const;
   Role role() const;
   Term term() const;
   NodeId leader() const;
+  LogIndex commit_index() const;  // cheap parts of status()
+  LogIndex applied_index() const;
 
  private:
   std::unique_ptr<Raft> raft_;
