@@ -157,11 +157,11 @@ class DmqCluster:
             status, body = http("GET", f"http://127.0.0.1:{port}/v1/cluster", timeout=1)
             if status != 200:
                 return None
-            ids.add(json.loads(body).get("leader_id", 0))
-        if len(ids) != 1 or 0 in ids:
+            ids.add(json.loads(body).get("leader_id"))  # null while there is none
+        if len(ids) != 1:
             return None
         leader_id = ids.pop()
-        if not 1 <= leader_id <= 3:
+        if leader_id not in (1, 2, 3):
             return None
         return self.ports[leader_id - 1]
 
