@@ -38,7 +38,8 @@ int usage() {
       "usage: raft_sim (--seed N | --seeds A-B) [--nodes 3|5] [--verbose] [--trace-messages]\n"
       "                [--broken commit-previous-term|send-before-persist]\n"
       "                [--expect-violation] [--safety-time T] [--heal-time T]\n"
-      "                [--fault-scale X] [--batch-bytes N]\n");
+      "                [--fault-scale X] [--batch-bytes N]\n"
+      "                [--early-leader-crash P]\n");
   return 2;
 }
 
@@ -71,6 +72,8 @@ int main(int argc, char** argv) {
       expect_violation = true;
     } else if (a == "--safety-time") {
       opt.safety_time = std::atoll(value().c_str());
+    } else if (a == "--early-leader-crash") {
+      opt.early_leader_crash = std::atof(value().c_str());
     } else if (a == "--batch-bytes") {
       opt.batch_bytes = std::strtoull(value().c_str(), nullptr, 10);
     } else if (a == "--fault-scale") {
@@ -107,6 +110,9 @@ int main(int argc, char** argv) {
       std::printf("replay: raft_sim --seed %llu --nodes %d%s",
                   static_cast<unsigned long long>(seed), opt.nodes, broken_flag(opt.broken));
       if (opt.fault_scale != 1.0) std::printf(" --fault-scale %g", opt.fault_scale);
+      if (opt.early_leader_crash != SimOptions{}.early_leader_crash) {
+        std::printf(" --early-leader-crash %g", opt.early_leader_crash);
+      }
       if (opt.batch_bytes != 0) std::printf(" --batch-bytes %zu", opt.batch_bytes);
       if (opt.safety_time != SimOptions{}.safety_time) {
         std::printf(" --safety-time %lld", static_cast<long long>(opt.safety_time));

@@ -46,6 +46,7 @@ struct SimNode {
   bool alive = false;
   uint64_t incarnation = 0;
   int64_t restart_at = -1;
+  int64_t crash_at = -1;
   int tick_period = 10;
   int64_t next_tick = 0;
   std::optional<Ready> pending;  // taken from the node, not yet persisted
@@ -88,7 +89,7 @@ class Simulation {
   void complete_persist(SimNode& n, int64_t now);
   void send_all(const std::vector<Message>& msgs, int64_t now);
   void apply(SimNode& n, const Ready& rd);
-  void check();
+  void check(int64_t now);
   bool link_up(uint64_t from, uint64_t to) const { return !blocked_.count({from, to}); }
   void run_events(int64_t now);
   void chaos(int64_t now);
@@ -137,6 +138,7 @@ Config Simulation::config_for(const SimNode& n) const {
 
 void Simulation::start(SimNode& n, int64_t now) {
   ++n.incarnation;
+  n.crash_at = -1;
   n.alive = true;
   n.restart_at = -1;
   n.pending.reset();
@@ -225,12 +227,21 @@ void Simulation::apply(SimNode& n, const Ready& rd) {
   for (const ReadState& rs : rd.read_states) checker_.on_read_state(NodeId{n.id}, rs);
 }
 
-void Simulation::check() {
+void Simulation::check(int64_t now) {
   std::vector<std::pair<const Node*, uint64_t>> live;
-  for (const SimNode& n : nodes_) {
+  for (SimNode& n : nodes_) {
     if (!n.alive) continue;
     live.emplace_back(n.node.get(), n.incarnation);
-    if (n.node->role() == Role::kLeader) terms_seen_.insert(n.node->term().value);
+    if (n.node->role() == Role::kLeader && terms_seen_.insert(n.node->term().value).second) {
+      log(now, "node " + std::to_string(n.id) + " leads term " +
+                   std::to_string(n.node->term().value) + " (last index " +
+                   std::to_string(n.node->status().last_index.value) + ")");
+      // Leaders that fail right after taking office make the hardest
+      // schedules (Figure 8 of the Raft paper is one): aim some crashes there.
+      if (!healing_ && n.crash_at < 0 && rand_.chance(opt_.early_leader_crash)) {
+        n.crash_at = now + 1 + static_cast<int64_t>(rand_.below(30));
+      }
+    }
   }
   checker_.after_step(live);
 }
@@ -253,26 +264,32 @@ void Simulation::run_events(int64_t now) {
     }
     to.node->step(f.m);
     pump(to, now);
-    check();
+    check(now);
   }
   for (SimNode& n : nodes_) {
     if (!checker_.ok()) return;
     if (!n.alive && n.restart_at >= 0 && n.restart_at <= now) {
       log(now, "restart node " + std::to_string(n.id));
       start(n, now);
-      check();
+      check(now);
     }
     if (!n.alive) continue;
+    if (n.crash_at >= 0 && n.crash_at <= now) {
+      crash(n, now);
+      n.crash_at = -1;
+      n.restart_at = now + 20 + static_cast<int64_t>(rand_.below(200));
+      continue;
+    }
     if (n.next_tick <= now) {
       n.next_tick += n.tick_period;
       n.node->tick();
       pump(n, now);
-      check();
+      check(now);
     }
     if (n.pending && n.persist_at <= now) {
       complete_persist(n, now);
       pump(n, now);
-      check();
+      check(now);
     }
   }
 }

@@ -33,7 +33,8 @@ struct SimOptions {
   // Multiplies crash, partition and client-write rates (and shortens
   // downtimes): harsher schedules reach rare interleavings sooner.
   double fault_scale = 1.0;
-  size_t batch_bytes = 0;  // Config::max_entries_bytes; 0 = chosen by seed
+  double early_leader_crash = 0.1;  // chance a new leader crashes within 30 units
+  size_t batch_bytes = 0;           // Config::max_entries_bytes; 0 = chosen by seed
 };
 
 struct SimResult {
