@@ -1,0 +1,531 @@
+#include "broker/partition_manager.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "common/log.h"
+#include "kafka/record_batch.h"
+
+namespace dmq::broker {
+namespace {
+
+using kafka::ErrorCode;
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ErrorCode to_kafka(store::LogError e) {
+  switch (e) {
+    case store::LogError::kOk:
+      return ErrorCode::kNone;
+    case store::LogError::kOffsetOutOfRange:
+      return ErrorCode::kOffsetOutOfRange;
+    case store::LogError::kCorruptBatch:
+      return ErrorCode::kCorruptMessage;
+    case store::LogError::kBatchTooLarge:
+      return ErrorCode::kRecordListTooLarge;
+    case store::LogError::kStorageFailed:
+      return ErrorCode::kKafkaStorageError;
+    case store::LogError::kTruncated:  // lost leadership while waiting
+    case store::LogError::kShuttingDown:
+      return ErrorCode::kNotLeaderOrFollower;
+    default:
+      return ErrorCode::kUnknownServerError;
+  }
+}
+
+int64_t config_int(const cluster::TopicState& topic, const std::string& name, int64_t fallback) {
+  auto it = topic.configs.find(name);
+  if (it == topic.configs.end()) return fallback;
+  char* end = nullptr;
+  long long v = std::strtoll(it->second.c_str(), &end, 10);
+  return (end && *end == '\0') ? v : fallback;
+}
+
+bool hosts(const cluster::PartitionState& p, int32_t node) {
+  for (auto r : p.replicas)
+    if (r.value == node) return true;
+  return false;
+}
+
+}  // namespace
+
+PartitionManager::PartitionManager(asio::io_context& io, const Options& options, MetadataView& view,
+                                   store::FileEnv& env)
+    : io_(io),
+      options_(options),
+      view_(view),
+      env_(env),
+      committer_(store::GroupCommitter::Options{.fsync_enabled = options.log_flush_on_ack}),
+      background_("partition-housekeeping"),
+      housekeeping_timer_(io),
+      partitions_gauge_(metrics::registry().gauge("dmq_broker_partitions",
+                                                  "Partition replicas hosted by this broker")),
+      commit_seconds_(metrics::registry().histogram(
+          "dmq_broker_group_commit_seconds",
+          "Time from append to durable (group commit, fsync included)",
+          metrics::latency_buckets_seconds())) {}
+
+PartitionManager::~PartitionManager() {
+  stop();
+  *alive_ = false;
+}
+
+std::string PartitionManager::start() {
+  if (auto s = env_.create_dirs(logs_dir()); !s.ok()) return logs_dir() + ": " + s.message;
+  // Leftovers of deletions interrupted by a crash.
+  std::vector<std::string> names;
+  if (env_.list(logs_dir(), &names).ok()) {
+    for (const auto& n : names) {
+      if (n.size() > 7 && n.compare(n.size() - 7, 7, "-delete") == 0) {
+        std::string path = logs_dir() + "/" + n;
+        background_.post([path] {
+          std::error_code ec;
+          std::filesystem::remove_all(path, ec);
+        });
+      }
+    }
+  }
+  started_ = true;
+  reconcile(*view_.current());
+  std::weak_ptr<bool> alive = alive_;
+  view_.on_change([this, alive](const Image& previous, const Image& next) {
+    auto a = alive.lock();
+    if (!a || !*a || stopped_) return;
+    handle_metadata_change(previous, next);
+  });
+  schedule_housekeeping();
+  return "";
+}
+
+void PartitionManager::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  housekeeping_timer_.cancel();
+  for (auto& w : waiters_) {
+    w->fired = true;
+    w->timer.cancel();
+  }
+  waiters_.clear();
+  for (auto& w : metadata_waiters_) {
+    w->fired = true;
+    w->timer.cancel();
+  }
+  metadata_waiters_.clear();
+  committer_.stop();
+  for (auto& [topic, parts] : partitions_) {
+    for (auto& [index, p] : parts) {
+      if (!p->log) continue;
+      if (!options_.log_flush_on_ack) (void)p->log->flush();
+      auto s = p->log->checkpoint(p->high_watermark);
+      if (!s.ok()) LOG_WARN("broker") << "checkpoint of " << p->dir << " failed: " << s.message;
+    }
+  }
+  background_.stop();
+}
+
+size_t PartitionManager::partition_count() const {
+  size_t n = 0;
+  for (auto& [t, parts] : partitions_) n += parts.size();
+  return n;
+}
+
+PartitionManager::Partition* PartitionManager::find(std::string_view topic,
+                                                    int32_t partition) const {
+  auto it = partitions_.find(topic);
+  if (it == partitions_.end()) return nullptr;
+  auto pit = it->second.find(partition);
+  return pit == it->second.end() ? nullptr : pit->second.get();
+}
+
+// ---- reconciliation ------------------------------------------------------------
+
+void PartitionManager::handle_metadata_change(const Image& previous, const Image& next) {
+  if (previous) {
+    for (const auto& [name, topic] : previous->topics) {
+      auto it = next->topics.find(name);
+      if (it == next->topics.end() || it->second.topic_id != topic.topic_id) remove_topic(name);
+    }
+  }
+  reconcile(*next);
+  check_metadata_waiters(*next);
+}
+
+void PartitionManager::reconcile(const cluster::MetadataImage& image) {
+  for (const auto& [name, topic] : image.topics) {
+    for (const auto& state : topic.partitions) {
+      if (hosts(state, options_.node_id)) maybe_open(topic, state);
+    }
+  }
+  partitions_gauge_.set(static_cast<double>(partition_count()));
+}
+
+store::PartitionLogConfig PartitionManager::log_config(const cluster::TopicState& topic) const {
+  store::PartitionLogConfig c;
+  c.segment_bytes = static_cast<uint64_t>(std::clamp<int64_t>(
+      config_int(topic, "segment.bytes", options_.segment_bytes), 14, int64_t{1} << 31));
+  c.segment_ms = config_int(topic, "segment.ms", options_.segment_ms);
+  c.retention_ms = config_int(topic, "retention.ms", options_.retention_ms);
+  c.retention_bytes = config_int(topic, "retention.bytes", options_.retention_bytes);
+  return c;
+}
+
+void PartitionManager::maybe_open(const cluster::TopicState& topic,
+                                  const cluster::PartitionState& state) {
+  Partition* p = find(topic.name, state.id.value);
+  if (!p) {
+    auto fresh = std::make_unique<Partition>();
+    fresh->topic = topic.name;
+    fresh->topic_id = topic.topic_id;
+    fresh->index = state.id.value;
+    fresh->dir = logs_dir() + "/" + topic.name + "-" + std::to_string(state.id.value);
+    auto opened = store::PartitionLog::open(env_, fresh->dir, log_config(topic), wall_ms());
+    if (!opened.ok()) {
+      // The replica stays listed without a log: requests get KAFKA_STORAGE_ERROR.
+      LOG_ERROR("broker") << "cannot open " << fresh->dir << ": " << opened.status().message;
+    } else {
+      fresh->log = opened.value();
+      fresh->high_watermark = fresh->log->log_end_offset();
+    }
+    fresh->log_end_gauge = &metrics::registry().gauge(
+        "dmq_broker_log_end_offset", "Log end offset of each hosted partition",
+        {{"topic", topic.name}, {"partition", std::to_string(state.id.value)}});
+    p = fresh.get();
+    partitions_[topic.name][state.id.value] = std::move(fresh);
+    LOG_INFO("broker") << "hosting " << p->topic << "-" << p->index;
+  }
+  const bool leader = state.leader.value == options_.node_id;
+  const int32_t epoch = state.leader_epoch.value;
+  if (leader && p->log && (!p->is_leader || p->leader_epoch != epoch)) {
+    // KIP-101: a new leader epoch starts at the current log end.
+    p->log->assign_epoch(store::LeaderEpoch(epoch), p->log->log_end_offset());
+  }
+  bool changed = leader != p->is_leader || epoch != p->leader_epoch;
+  p->is_leader = leader;
+  p->leader_epoch = epoch;
+  if (p->log_end_gauge && p->log)
+    p->log_end_gauge->set(static_cast<double>(p->log->log_end_offset().value));
+  if (changed) wake_waiters(*p);  // parked fetches re-check leadership
+}
+
+void PartitionManager::remove_topic(const std::string& topic) {
+  auto it = partitions_.find(topic);
+  if (it == partitions_.end()) return;
+  auto parts = std::move(it->second);
+  partitions_.erase(it);
+  for (auto& [index, p] : parts) {
+    wake_waiters(*p);
+    p->log.reset();
+    // Rename now so a topic re-created under the same name gets a fresh
+    // directory; delete the files off the loop (Kafka's "-delete" suffix).
+    std::string doomed = p->dir + "." + std::to_string(++delete_counter_) + "-delete";
+    std::error_code ec;
+    std::filesystem::rename(p->dir, doomed, ec);
+    if (ec) {
+      LOG_WARN("broker") << "cannot rename " << p->dir << " for deletion: " << ec.message();
+      continue;
+    }
+    background_.post([doomed] {
+      std::error_code e;
+      std::filesystem::remove_all(doomed, e);
+    });
+    LOG_INFO("broker") << "deleted " << p->topic << "-" << p->index;
+  }
+  partitions_gauge_.set(static_cast<double>(partition_count()));
+}
+
+// ---- produce and fetch ---------------------------------------------------------
+
+kafka::ErrorCode PartitionManager::check_leader(std::string_view topic, int32_t partition) const {
+  Partition* p = find(topic, partition);
+  if (!p) {
+    // Known topic but not hosted here means another broker leads it.
+    auto image = view_.current();
+    auto it = image->topics.find(topic);
+    if (it == image->topics.end() || partition < 0 ||
+        partition >= static_cast<int32_t>(it->second.partitions.size()))
+      return ErrorCode::kUnknownTopicOrPartition;
+    return ErrorCode::kNotLeaderOrFollower;
+  }
+  if (!p->is_leader) return ErrorCode::kNotLeaderOrFollower;
+  if (!p->log || p->log->failure()) return ErrorCode::kKafkaStorageError;
+  return ErrorCode::kNone;
+}
+
+void PartitionManager::produce(std::string_view topic, int32_t partition, std::span<char> batch,
+                               std::function<void(const kafka::ProduceResult&)> done) {
+  if (ErrorCode e = check_leader(topic, partition); e != ErrorCode::kNone) {
+    done({e, -1, -1});
+    return;
+  }
+  Partition* p = find(topic, partition);
+  kafka::set_partition_leader_epoch(batch.data(), p->leader_epoch);
+  auto appended = p->log->append(batch, wall_ms());
+  if (!appended.ok()) {
+    LOG_WARN("broker") << "append to " << p->dir << " failed: " << appended.status().message;
+    done({to_kafka(appended.error()), -1, -1});
+    return;
+  }
+  const store::AppendInfo info = appended.value();
+  const int64_t log_start = p->log->log_start_offset().value;
+  if (p->log_end_gauge) p->log_end_gauge->set(static_cast<double>(info.log_end_offset.value));
+  if (!options_.log_flush_on_ack) {
+    advance_high_watermark(*p, info.log_end_offset);
+    done({ErrorCode::kNone, info.base_offset.value, log_start});
+    return;
+  }
+  // Acknowledged means on disk: answer from the group commit's callback.
+  auto started = std::chrono::steady_clock::now();
+  std::weak_ptr<bool> alive = alive_;
+  std::string t(topic);
+  committer_.request_durable(
+      p->log, info.log_end_offset,
+      [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
+      [this, alive, t, partition, info, log_start, started,
+       done = std::move(done)](const store::LogStatus& status) {
+        auto a = alive.lock();
+        if (a && *a) {
+          commit_seconds_.observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+          if (status.ok()) {
+            if (Partition* q = find(t, partition)) advance_high_watermark(*q, info.log_end_offset);
+          }
+        }
+        if (!status.ok()) {
+          done({to_kafka(status.code), -1, -1});
+          return;
+        }
+        done({ErrorCode::kNone, info.base_offset.value, log_start});
+      });
+}
+
+void PartitionManager::advance_high_watermark(Partition& p, store::Offset offset) {
+  if (offset <= p.high_watermark) return;  // never moves backwards
+  p.high_watermark = offset;
+  wake_waiters(p);
+}
+
+kafka::FetchRead PartitionManager::fetch(std::string_view topic, int32_t partition, int64_t offset,
+                                         uint32_t max_bytes, int32_t replica_id) {
+  kafka::FetchRead out;
+  Partition* p = find(topic, partition);
+  if (!p) {
+    out.error = check_leader(topic, partition);
+    return out;
+  }
+  if (!p->is_leader) {
+    out.error = ErrorCode::kNotLeaderOrFollower;  // consumers and followers fetch from the leader
+    return out;
+  }
+  if (!p->log) {
+    out.error = ErrorCode::kKafkaStorageError;
+    return out;
+  }
+  out.high_watermark = p->high_watermark.value;
+  out.last_stable_offset = p->high_watermark.value;  // no transactions: LSO = HW
+  // Consumers see only what is acknowledged; followers read to the log end.
+  store::Offset limit = replica_id >= 0 ? store::Offset(INT64_MAX) : p->high_watermark;
+  auto read = p->log->read(store::Offset(offset), max_bytes, limit);
+  out.log_start_offset = p->log->log_start_offset().value;
+  if (!read.ok()) {
+    out.error = to_kafka(read.error());
+    return out;
+  }
+  const store::FileSlice& slice = read.value().slice;
+  if (slice.length == 0) return out;
+  kafka::RecordChunk chunk;
+  chunk.fd = slice.fd();
+  chunk.position = slice.position;
+  chunk.length = static_cast<uint32_t>(slice.length);
+  chunk.keep = slice.file;
+  if (chunk.fd < 0) {
+    if (!store::PartitionLog::read_into(slice, &chunk.bytes).ok() ||
+        chunk.bytes.size() != slice.length) {
+      out.error = ErrorCode::kKafkaStorageError;
+      return out;
+    }
+  }
+  out.records = std::move(chunk);
+  return out;
+}
+
+// ---- parked requests -------------------------------------------------------------
+
+void PartitionManager::park(const std::vector<kafka::TopicPartition>& partitions,
+                            std::chrono::milliseconds timeout, std::function<void()> wake) {
+  auto w = std::make_shared<Waiter>(io_);
+  w->wake = std::move(wake);
+  if (stopped_) {
+    asio::post(io_, std::move(w->wake));
+    return;
+  }
+  for (const auto& tp : partitions) {
+    Partition* p = find(tp.topic, tp.partition);
+    if (!p) continue;
+    // Waiters that timed out leave expired entries behind; drop them now and then.
+    if (p->waiters.size() >= 64)
+      std::erase_if(p->waiters, [](const std::weak_ptr<Waiter>& x) { return x.expired(); });
+    p->waiters.push_back(w);
+  }
+  waiters_.insert(w);
+  w->timer.expires_after(timeout);
+  w->timer.async_wait([this, w, alive = std::weak_ptr<bool>(alive_)](const asio::error_code&) {
+    auto a = alive.lock();
+    if (!a || !*a || w->fired) return;
+    fire(w);
+  });
+}
+
+void PartitionManager::fire(const WaiterPtr& w) {
+  if (w->fired) return;
+  w->fired = true;
+  w->timer.cancel();
+  waiters_.erase(w);
+  // Posted, not called: the waker may be inside an append or a reconcile.
+  if (w->wake) asio::post(io_, std::move(w->wake));
+}
+
+void PartitionManager::wake_waiters(Partition& p) {
+  auto waiters = std::move(p.waiters);
+  p.waiters.clear();
+  for (auto& weak : waiters)
+    if (auto w = weak.lock()) fire(w);
+}
+
+void PartitionManager::wait_for_metadata(std::function<bool(const cluster::MetadataImage&)> holds,
+                                         std::chrono::milliseconds timeout,
+                                         std::function<void(bool)> done) {
+  if (stopped_ || holds(*view_.current())) {
+    asio::post(io_, [done = std::move(done), ok = !stopped_] { done(ok); });
+    return;
+  }
+  auto w = std::make_shared<Waiter>(io_);
+  w->holds = std::move(holds);
+  w->done = std::move(done);
+  metadata_waiters_.insert(w);
+  w->timer.expires_after(timeout);
+  w->timer.async_wait([this, w, alive = std::weak_ptr<bool>(alive_)](const asio::error_code&) {
+    auto a = alive.lock();
+    if (!a || !*a || w->fired) return;
+    w->fired = true;
+    metadata_waiters_.erase(w);
+    w->done(false);
+  });
+}
+
+void PartitionManager::check_metadata_waiters(const cluster::MetadataImage& image) {
+  std::vector<WaiterPtr> ready;
+  for (const auto& w : metadata_waiters_)
+    if (!w->fired && w->holds(image)) ready.push_back(w);
+  for (auto& w : ready) {
+    w->fired = true;
+    w->timer.cancel();
+    metadata_waiters_.erase(w);
+    asio::post(io_, [done = std::move(w->done)] { done(true); });
+  }
+}
+
+// ---- offsets -----------------------------------------------------------------------
+
+namespace {
+
+// The first record of `batch` (whole batch bytes) with a timestamp >= `target`:
+// ListOffsets answers with a record offset, the log index only finds the batch.
+std::optional<std::pair<int64_t, int64_t>> first_record_at(std::string_view batch, int64_t target) {
+  kafka::BatchHeader h;
+  if (kafka::read_batch_header(batch, h) != kafka::BatchError::kOk) return std::nullopt;
+  if (h.is_log_append_time()) return std::make_pair(h.base_offset, h.max_timestamp);
+  std::string payload;
+  if (kafka::decompress_records(batch.substr(0, h.total_size()), payload) != kafka::BatchError::kOk)
+    return std::nullopt;
+  kafka::RecordIterator it(payload, h.record_count);
+  kafka::Record r;
+  while (it.next(r)) {
+    int64_t ts = h.base_timestamp + r.timestamp_delta;
+    if (ts >= target) return std::make_pair(h.base_offset + r.offset_delta, ts);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+kafka::OffsetLookup PartitionManager::list_offset(std::string_view topic, int32_t partition,
+                                                  int64_t timestamp) {
+  kafka::OffsetLookup out;
+  if (ErrorCode e = check_leader(topic, partition); e != ErrorCode::kNone) {
+    out.error = e;
+    return out;
+  }
+  Partition* p = find(topic, partition);
+  out.leader_epoch = p->leader_epoch;
+  if (timestamp == -2) {
+    out.offset = p->log->log_start_offset().value;
+    return out;
+  }
+  if (timestamp == -1) {
+    out.offset = p->high_watermark.value;  // consumers see up to the high watermark
+    return out;
+  }
+  if (timestamp < 0) {
+    out.error = ErrorCode::kInvalidRequest;  // -3 (max timestamp, v7+) is not served
+    return out;
+  }
+  auto found = p->log->offset_for_timestamp(timestamp);
+  if (!found.ok()) {
+    out.error = to_kafka(found.error());
+    return out;
+  }
+  if (!found.value() || found.value()->offset >= p->high_watermark) return out;  // none: -1/-1
+  auto read = p->log->read(found.value()->offset, 1, p->high_watermark);
+  std::string bytes;
+  if (read.ok() && read.value().slice.length > 0 &&
+      store::PartitionLog::read_into(read.value().slice, &bytes).ok()) {
+    if (auto hit = first_record_at(bytes, timestamp)) {
+      out.offset = hit->first;
+      out.timestamp = hit->second;
+      return out;
+    }
+  }
+  // Fall back to the batch the time index found.
+  out.offset = found.value()->offset.value;
+  out.timestamp = found.value()->timestamp_ms;
+  return out;
+}
+
+// ---- housekeeping ------------------------------------------------------------------
+
+void PartitionManager::schedule_housekeeping() {
+  housekeeping_timer_.expires_after(housekeeping_);
+  housekeeping_timer_.async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](const asio::error_code& ec) {
+        auto a = alive.lock();
+        if (ec || !a || !*a || stopped_) return;
+        run_housekeeping();
+        schedule_housekeeping();
+      });
+}
+
+void PartitionManager::run_housekeeping() {
+  // Retention unlinks files and checkpoints fsync: both go to the background
+  // thread with the values they need from the loop.
+  const int64_t now = wall_ms();
+  for (auto& [topic, parts] : partitions_) {
+    for (auto& [index, p] : parts) {
+      if (!p->log) continue;
+      auto log = p->log;
+      store::Offset hw = p->high_watermark;
+      background_.post([log, hw, now] {
+        auto removed = log->maybe_apply_retention(now);
+        if (!removed.ok())
+          LOG_WARN("broker") << "retention on " << log->dir() << ": " << removed.status().message;
+        auto s = log->checkpoint(hw);
+        if (!s.ok()) LOG_WARN("broker") << "checkpoint of " << log->dir() << ": " << s.message;
+      });
+    }
+  }
+}
+
+}  // namespace dmq::broker

@@ -1,0 +1,206 @@
+#include "kafka/connection.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/log.h"
+
+namespace dmq::kafka {
+
+Connection::Connection(asio::ip::tcp::socket socket, uint64_t id, HandlerContext& ctx,
+                       ServerMetrics& metrics, OnClosed on_closed)
+    : socket_(std::move(socket)),
+      id_(id),
+      ctx_(ctx),
+      metrics_(metrics),
+      on_closed_(std::move(on_closed)),
+      last_activity_(std::chrono::steady_clock::now()) {}
+
+void Connection::start() {
+  asio::error_code ec;
+  // Small answers (acks, metadata) must not wait for Nagle's timer.
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  read_size();
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  slots_.clear();
+  if (on_closed_) {
+    auto cb = std::move(on_closed_);
+    on_closed_ = nullptr;
+    cb(id_);
+  }
+}
+
+bool Connection::idle_since(std::chrono::steady_clock::time_point cutoff) const {
+  return slots_.empty() && !writing_ && last_activity_ < cutoff;
+}
+
+void Connection::fail(const char* why) {
+  LOG_DEBUG("kafka") << "closing connection " << id_ << ": " << why;
+  metrics_.connections_closed_bad_input.inc();
+  close();
+}
+
+void Connection::read_size() {
+  if (closed_) return;
+  if (slots_.size() >= kMaxInFlight) {
+    reading_paused_ = true;  // resumed by maybe_write() once answers drain
+    return;
+  }
+  reading_paused_ = false;
+  asio::async_read(
+      socket_, asio::buffer(size_prefix_, 4),
+      [self = shared_from_this()](const asio::error_code& ec, size_t) {
+        if (ec) {
+          self->close();
+          return;
+        }
+        self->last_activity_ = std::chrono::steady_clock::now();
+        int32_t size = 0;
+        // Checked before allocating: a frame claiming 2 GiB costs nothing.
+        if (read_frame_size(self->size_prefix_, self->ctx_.options.socket_request_max_bytes,
+                            size) != CodecError::kOk ||
+            size < 8) {
+          self->fail("bad or oversized frame size");
+          return;
+        }
+        self->read_body(size);
+      });
+}
+
+void Connection::read_body(int32_t size) {
+  auto frame = std::make_shared<std::string>(static_cast<size_t>(size), '\0');
+  asio::async_read(socket_, asio::buffer(frame->data(), frame->size()),
+                   [self = shared_from_this(), frame](const asio::error_code& ec, size_t) {
+                     if (ec) {
+                       self->close();
+                       return;
+                     }
+                     self->last_activity_ = std::chrono::steady_clock::now();
+                     self->handle_frame(frame);
+                     self->read_size();
+                   });
+}
+
+void Connection::handle_frame(std::shared_ptr<std::string> frame) {
+  auto ex = std::make_shared<Exchange>();
+  ex->frame = std::move(frame);
+  ex->received = std::chrono::steady_clock::now();
+  CodecError e = decode_request(*ex->frame, ex->request);
+  const uint64_t seq = front_seq_ + slots_.size();
+  if (e == CodecError::kUnsupportedVersion &&
+      ex->request.header.api_key == static_cast<int16_t>(ApiKey::kApiVersions)) {
+    // KIP-511: a v0 answer listing ApiVersions' own range; the client retries lower.
+    slots_.push_back(Slot{false, {}, ex->request.header.api_key, ex->received});
+    Response r;
+    r.frame = encode_api_versions_unsupported(ex->request.header.correlation_id);
+    r.error = ErrorCode::kUnsupportedVersion;
+    complete(seq, std::move(r));
+    return;
+  }
+  if (e != CodecError::kOk) {
+    // Unknown keys, other unsupported versions, malformed bodies: Kafka closes.
+    fail(codec_error_name(e).data());
+    return;
+  }
+  slots_.push_back(Slot{false, {}, ex->request.header.api_key, ex->received});
+  std::weak_ptr<Connection> weak = shared_from_this();
+  ex->respond = [weak, seq](Response response) {
+    if (auto self = weak.lock()) self->complete(seq, std::move(response));
+  };
+  dispatch(ctx_, ex);
+}
+
+void Connection::complete(uint64_t seq, Response response) {
+  if (closed_ || seq < front_seq_ || seq - front_seq_ >= slots_.size()) return;
+  Slot& slot = slots_[seq - front_seq_];
+  if (slot.ready) return;  // answered twice: keep the first
+  slot.ready = true;
+  slot.response = std::move(response);
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.received);
+  metrics_.record_request(slot.api_key, slot.response.error, seconds.count());
+  maybe_write();
+}
+
+void Connection::maybe_write() {
+  while (!closed_ && !writing_ && !slots_.empty() && slots_.front().ready) {
+    Slot& slot = slots_.front();
+    if (slot.response.close_after) {
+      // acks=0 with an error: Kafka closes so the producer refreshes metadata.
+      close();
+      return;
+    }
+    if (!slot.response.send) {
+      slots_.pop_front();
+      ++front_seq_;
+      continue;
+    }
+    write_front(slot);
+    return;
+  }
+  if (!closed_ && reading_paused_ && slots_.size() < kMaxInFlight) read_size();
+}
+
+void Connection::write_front(Slot& slot) {
+  // Assemble the frame: encoded bytes with the record chunks spliced in. Chunks
+  // backed by a file are read with pread straight into the output buffer.
+  EncodedFrame& f = slot.response.frame;
+  out_.clear();
+  out_.reserve(f.total_size());
+  size_t at = 0;
+  for (const Splice& s : f.splices) {
+    out_.append(f.bytes, at, s.offset - at);
+    at = s.offset;
+    if (s.id >= slot.response.chunks.size()) {
+      fail("splice without a chunk");
+      return;
+    }
+    const RecordChunk& c = slot.response.chunks[s.id];
+    if (c.fd < 0) {
+      out_.append(c.bytes, 0, s.length);
+      continue;
+    }
+    size_t base = out_.size();
+    out_.resize(base + s.length);
+    size_t done = 0;
+    while (done < s.length) {
+      ssize_t n = ::pread(c.fd, out_.data() + base + done, s.length - done,
+                          static_cast<off_t>(c.position + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    if (done < s.length) {
+      // A short read (segment truncated under us): the frame would be
+      // malformed, so the only honest answer is to close.
+      LOG_WARN("kafka") << "short read of a record chunk; closing connection " << id_;
+      close();
+      return;
+    }
+  }
+  out_.append(f.bytes, at, std::string::npos);
+  slot.response = Response{};  // release chunks (file references) early
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(out_),
+                    [self = shared_from_this()](const asio::error_code& ec, size_t) {
+                      self->writing_ = false;
+                      if (ec) {
+                        self->close();
+                        return;
+                      }
+                      self->last_activity_ = std::chrono::steady_clock::now();
+                      if (self->closed_) return;
+                      self->slots_.pop_front();
+                      ++self->front_seq_;
+                      self->maybe_write();
+                    });
+}
+
+}  // namespace dmq::kafka

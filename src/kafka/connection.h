@@ -1,0 +1,75 @@
+#pragma once
+// One Kafka client connection: reads size-prefixed request frames, hands
+// each decoded request to the handlers, and writes the answers strictly in
+// request order (kafka-python checks every correlation id against its oldest
+// request in flight), even when they complete out of order internally, e.g. a
+// parked Fetch behind a quick Metadata.
+//
+// Bad input closes this connection only: a size prefix that is negative or
+// above socket.request.max.bytes (checked before anything is allocated), a
+// frame that does not decode, an unknown API key, an unsupported version of
+// anything but ApiVersions (which gets KIP-511's UNSUPPORTED_VERSION answer).
+//
+// Ownership: shared; the Server keeps one reference in its table and the
+// pending asio operations keep others. Threads: the event loop only.
+
+#include <asio.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "kafka/handlers.h"
+#include "kafka/server_metrics.h"
+
+namespace dmq::kafka {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using OnClosed = std::function<void(uint64_t id)>;
+  Connection(asio::ip::tcp::socket socket, uint64_t id, HandlerContext& ctx, ServerMetrics& metrics,
+             OnClosed on_closed);
+  void start();
+  // Closes the socket; answers still pending are dropped. Idempotent.
+  void close();
+  // True when nothing is in flight and nothing was read or written since `cutoff`.
+  bool idle_since(std::chrono::steady_clock::time_point cutoff) const;
+  uint64_t id() const { return id_; }
+
+  // Most requests in flight per connection before reading pauses (back-pressure).
+  static constexpr size_t kMaxInFlight = 128;
+
+ private:
+  struct Slot {
+    bool ready = false;
+    Response response;
+    int16_t api_key = 0;
+    std::chrono::steady_clock::time_point received;
+  };
+  void read_size();
+  void read_body(int32_t size);
+  void handle_frame(std::shared_ptr<std::string> frame);
+  void complete(uint64_t seq, Response response);
+  void maybe_write();
+  void write_front(Slot& slot);
+  void fail(const char* why);
+
+  asio::ip::tcp::socket socket_;
+  const uint64_t id_;
+  HandlerContext& ctx_;
+  ServerMetrics& metrics_;
+  OnClosed on_closed_;
+  char size_prefix_[4];
+  std::deque<Slot> slots_;
+  uint64_t front_seq_ = 0;  // sequence number of slots_.front()
+  bool writing_ = false;
+  bool reading_paused_ = false;
+  bool closed_ = false;
+  bool close_after_write_ = false;
+  std::string out_;  // the frame being written
+  std::chrono::steady_clock::time_point last_activity_;
+};
+
+}  // namespace dmq::kafka

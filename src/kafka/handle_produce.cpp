@@ -1,0 +1,100 @@
+#include <cstdlib>
+
+#include "kafka/handlers.h"
+#include "kafka/record_batch.h"
+#include "kafka/server_metrics.h"
+
+namespace dmq::kafka {
+namespace {
+
+// One Produce request in flight: the answer fills in as partitions are
+// acknowledged; the last acknowledgement sends it.
+struct ProduceState {
+  ExchangePtr ex;
+  ProduceResponse resp;
+  int pending = 1;  // one for the loop that starts the appends
+  ErrorCode first_error = ErrorCode::kNone;
+};
+
+void finish(ProduceState& st) {
+  const auto& req = std::get<ProduceRequest>(st.ex->request.body);
+  if (req.acks == 0) {
+    // No answer at all for acks=0 (the clients expect none). On an error
+    // Kafka closes the connection so that the producer refreshes metadata.
+    Response r;
+    r.send = false;
+    r.close_after = st.first_error != ErrorCode::kNone;
+    r.error = st.first_error;
+    st.ex->respond(std::move(r));
+    return;
+  }
+  st.ex->respond(make_response(*st.ex, st.resp, st.first_error));
+}
+
+void note_error(ProduceState& st, ProduceResponse::Partition& out, ErrorCode e) {
+  out.error_code = e;
+  if (st.first_error == ErrorCode::kNone) st.first_error = e;
+}
+
+int64_t max_batch_bytes(HandlerContext& ctx, const cluster::MetadataImage& image,
+                        std::string_view topic) {
+  auto it = image.topics.find(topic);
+  std::string v = topic_config(ctx.options, it == image.topics.end() ? nullptr : &it->second,
+                               "max.message.bytes");
+  char* end = nullptr;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  return (end && *end == '\0' && n > 0) ? n : ctx.options.message_max_bytes;
+}
+
+}  // namespace
+
+void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
+  const auto& req = std::get<ProduceRequest>(ex->request.body);
+  const int16_t version = ex->request.header.api_version;
+  if (req.acks != 0 && req.acks != 1 && req.acks != -1) {
+    ex->respond(make_error(*ex, ErrorCode::kInvalidRequiredAcks));
+    return;
+  }
+  auto st = std::make_shared<ProduceState>();
+  st->ex = ex;
+  auto image = ctx.backend.metadata();
+  auto& metrics = server_metrics();
+  st->resp.topics.resize(req.topics.size());
+  for (size_t ti = 0; ti < req.topics.size(); ++ti) {
+    const auto& t = req.topics[ti];
+    st->resp.topics[ti].name = std::string(t.name);
+    st->resp.topics[ti].partitions.resize(t.partitions.size());
+    for (size_t pi = 0; pi < t.partitions.size(); ++pi) {
+      const auto& p = t.partitions[pi];
+      auto& out = st->resp.topics[ti].partitions[pi];
+      out.index = p.index;
+      ErrorCode e = ctx.backend.check_leader(t.name, p.index);
+      if (e == ErrorCode::kNone) {
+        BatchLimits limits;
+        limits.max_batch_bytes = max_batch_bytes(ctx, *image, t.name);
+        limits.allow_zstd = version >= 7;  // KIP-110
+        RecordSetInfo info = validate_record_set(p.records.bytes, limits);
+        if (info.error != BatchError::kOk) e = to_error_code(info.error);
+      }
+      if (e != ErrorCode::kNone) {
+        note_error(*st, out, e);
+        continue;
+      }
+      metrics.produce_bytes.inc(static_cast<double>(p.records.bytes.size()));
+      metrics.produce_batches.inc();
+      char* data = mutable_bytes(*ex->frame, p.records.bytes);
+      ++st->pending;
+      ctx.backend.produce(t.name, p.index, std::span<char>(data, p.records.bytes.size()),
+                          [st, ti, pi](const ProduceResult& r) {
+                            auto& o = st->resp.topics[ti].partitions[pi];
+                            if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);
+                            o.base_offset = r.base_offset;
+                            o.log_start_offset = r.log_start_offset;
+                            if (--st->pending == 0) finish(*st);
+                          });
+    }
+  }
+  if (--st->pending == 0) finish(*st);
+}
+
+}  // namespace dmq::kafka
