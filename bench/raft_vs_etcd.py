@@ -176,9 +176,24 @@ class DmqCluster:
     def url(self):
         return f"http://127.0.0.1:{self.leader_port}/internal/raft/propose"
 
+    def max_term(self):
+        """Highest Raft term any controller reports (an election moves it)."""
+        terms = []
+        for port in self.ports:
+            status, body = http("GET", f"http://127.0.0.1:{port}/v1/cluster", timeout=5)
+            if status == 200:
+                terms.append(json.loads(body).get("term", 0))
+        return max(terms, default=None)
+
     def metrics(self):
-        status, body = http("GET", f"http://127.0.0.1:{self.leader_port}/metrics", timeout=5)
-        if status != 200:
+        """The leader's dmq_raft_* samples; {} if it does not answer within 10 s."""
+        def scrape():
+            status, body = http("GET", f"http://127.0.0.1:{self.leader_port}/metrics", timeout=5)
+            return body if status == 200 else None
+        try:
+            body = wait_until("the DMQ leader's /metrics", 10, scrape, interval_s=0.5)
+        except RuntimeError as e:
+            log(str(e))
             return {}
         out = {}
         for line in body.splitlines():
@@ -210,6 +225,9 @@ def histogram_quantile(before, after, family, q):
 
 
 def group_commit_stats(before, after):
+    if not before or not after:
+        return None  # a scrape failed: no numbers rather than wrong ones
+
     def delta(name):
         return after.get(name, 0.0) - before.get(name, 0.0)
 
@@ -331,12 +349,13 @@ def print_tables(rows, args, fsync_note):
         print(f"| {r['concurrency']} | {d['ops_per_s']:.0f} | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} "
               f"| {e['ops_per_s']:.0f} | {e['p50_ms']:.2f} | {e['p99_ms']:.2f} | {fmt(ratio, 2)} |")
     print("\nErrors and CPU (2-core machine: 100% = one core):\n")
-    print("| concurrency | DMQ errors | etcd errors | DMQ servers CPU % | etcd servers CPU % "
-          "| load generator CPU % (DMQ / etcd) |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| concurrency | DMQ errors | DMQ term before→after | etcd errors | DMQ servers CPU % "
+          "| etcd servers CPU % | load generator CPU % (DMQ / etcd) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         d, e = r["dmq"], r["etcd"]
-        print(f"| {r['concurrency']} | {d['errors']} | {e['errors']} | {d['servers_cpu_pct']:.0f} "
+        print(f"| {r['concurrency']} | {d['errors']} | {r['dmq_term'][0]}→{r['dmq_term'][1]} "
+              f"| {e['errors']} | {d['servers_cpu_pct']:.0f} "
               f"| {e['servers_cpu_pct']:.0f} | {d['loadgen_cpu_pct']:.0f} / "
               f"{e['loadgen_cpu_pct']:.0f} |")
     print("\nDMQ leader group commit (deltas of /metrics over each level):\n")
@@ -345,6 +364,9 @@ def print_tables(rows, args, fsync_note):
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         g = r["dmq_group_commit"]
+        if g is None:
+            print(f"| {r['concurrency']} | leader's /metrics did not answer | | | | | | |")
+            continue
         print(f"| {r['concurrency']} | {g['fsyncs']:.0f} | {g['entries_persisted']:.0f} "
               f"| {fmt(g['entries_per_fsync'], 2)} | {fmt(g['persist_mean_ms'], 2)} "
               f"| {fmt(g['persist_p99_le_ms'], 1)} | {fmt(g['commit_mean_ms'], 2)} "
@@ -422,17 +444,21 @@ def main():
         rows = []
         for c in levels:
             row = {"concurrency": c}
-            before = dmq_cluster.metrics()
+            before, term_before = dmq_cluster.metrics(), dmq_cluster.max_term()
             row["dmq"] = measure(dmq_cluster, http_load, "raw", c, args, f"dmq-c{c}", all_pids)
             row["dmq_group_commit"] = group_commit_stats(before, dmq_cluster.metrics())
+            row["dmq_term"] = (term_before, dmq_cluster.max_term())
             log(f"dmq  c={c}: {json.dumps(row['dmq'])}")
             row["etcd"] = measure(etcd_cluster, http_load, "etcd", c, args, f"etcd-c{c}", all_pids)
             log(f"etcd c={c}: {json.dumps(row['etcd'])}")
             procs.check_alive()
-            if dmq_cluster.leader() != dmq_cluster.leader_port:
-                log("warning: the DMQ leader changed during the run")
+            if row["dmq_term"][0] != row["dmq_term"][1]:
+                log(f"warning: DMQ elections during c={c}: term {row['dmq_term']}")
+            # A level must start on a settled cluster: follow a new leader.
+            dmq_cluster.wait_ready(30)
             if etcd_cluster.leader() != etcd_cluster.leader_port:
                 log("warning: the etcd leader changed during the run")
+                etcd_cluster.wait_ready(30)
             rows.append(row)
         print_tables(rows, args, fsync_note)
         if args.json:
