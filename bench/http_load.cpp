@@ -219,10 +219,14 @@ std::string json_escape(const std::string& s) {
 void print_report(const Options& o, std::vector<WorkerResult>& results, double cpu_s) {
   std::vector<uint32_t> all;
   uint64_t errors = 0;
+  // Connections that completed nothing in the window: a server that serves
+  // fewer connections than it accepts shows here, not in the percentiles.
+  uint64_t starved = 0;
   std::string first_error;
   for (auto& r : results) {
     all.insert(all.end(), r.latencies_us.begin(), r.latencies_us.end());
     errors += r.errors;
+    if (r.latencies_us.empty()) ++starved;
     if (first_error.empty()) first_error = r.first_error;
   }
   std::sort(all.begin(), all.end());
@@ -232,13 +236,15 @@ void print_report(const Options& o, std::vector<WorkerResult>& results, double c
   std::printf(
       "{\"label\":\"%s\",\"concurrency\":%d,\"size_bytes\":%zu,\"duration_s\":%.1f,"
       "\"ops\":%zu,\"ops_per_s\":%.1f,\"mean_ms\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-      "\"p999_ms\":%.3f,\"max_ms\":%.3f,\"errors\":%llu,\"first_error\":\"%s\","
+      "\"p999_ms\":%.3f,\"max_ms\":%.3f,\"errors\":%llu,\"starved_connections\":%llu,"
+      "\"first_error\":\"%s\","
       "\"loadgen_cpu_s\":%.2f,\"loadgen_cpu_pct\":%.1f}\n",
       json_escape(o.label).c_str(), o.concurrency, o.size_bytes, o.duration_s, all.size(),
       all.size() / o.duration_s, mean_ms, percentile_ms(all, 0.50), percentile_ms(all, 0.99),
       percentile_ms(all, 0.999), all.empty() ? 0.0 : all.back() / 1000.0,
-      static_cast<unsigned long long>(errors), json_escape(first_error.substr(0, 200)).c_str(),
-      cpu_s, 100.0 * cpu_s / (o.warmup_s + o.duration_s));
+      static_cast<unsigned long long>(errors), static_cast<unsigned long long>(starved),
+      json_escape(first_error.substr(0, 200)).c_str(), cpu_s,
+      100.0 * cpu_s / (o.warmup_s + o.duration_s));
 }
 
 }  // namespace

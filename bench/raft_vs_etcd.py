@@ -349,13 +349,16 @@ def print_tables(rows, args, fsync_note):
         print(f"| {r['concurrency']} | {d['ops_per_s']:.0f} | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} "
               f"| {e['ops_per_s']:.0f} | {e['p50_ms']:.2f} | {e['p99_ms']:.2f} | {fmt(ratio, 2)} |")
     print("\nErrors and CPU (2-core machine: 100% = one core):\n")
-    print("| concurrency | DMQ errors | DMQ term before→after | etcd errors | DMQ servers CPU % "
+    print("\nStarved connections completed nothing in the measured window.\n")
+    print("| concurrency | DMQ errors | DMQ starved connections | DMQ term before→after "
+          "| etcd errors | etcd starved connections | DMQ servers CPU % "
           "| etcd servers CPU % | load generator CPU % (DMQ / etcd) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         d, e = r["dmq"], r["etcd"]
-        print(f"| {r['concurrency']} | {d['errors']} | {r['dmq_term'][0]}→{r['dmq_term'][1]} "
-              f"| {e['errors']} | {d['servers_cpu_pct']:.0f} "
+        print(f"| {r['concurrency']} | {d['errors']} | {d.get('starved_connections', '-')} "
+              f"| {r['dmq_term'][0]}→{r['dmq_term'][1]} "
+              f"| {e['errors']} | {e.get('starved_connections', '-')} | {d['servers_cpu_pct']:.0f} "
               f"| {e['servers_cpu_pct']:.0f} | {d['loadgen_cpu_pct']:.0f} / "
               f"{e['loadgen_cpu_pct']:.0f} |")
     print("\nDMQ leader group commit (deltas of /metrics over each level):\n")
