@@ -129,6 +129,11 @@ class PosixFileEnv : public FileEnv {
     return IoStatus::success();
   }
 
+  IoStatus remove_dir(const std::string& dir) override {
+    if (::rmdir(dir.c_str()) != 0) return errno_status("rmdir", dir, errno);
+    return IoStatus::success();
+  }
+
   IoStatus sync_dir(const std::string& dir) override {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return errno_status("open", dir, errno);

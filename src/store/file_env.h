@@ -70,6 +70,8 @@ class FileEnv {
   virtual IoStatus list(const std::string& dir, std::vector<std::string>* names) = 0;
   // mkdir -p; not durable until sync_dir of the parent.
   virtual IoStatus create_dirs(const std::string& dir) = 0;
+  // Removes an empty directory.
+  virtual IoStatus remove_dir(const std::string& dir) = 0;
   // Makes creations, renames and removals of entries of `dir` durable.
   virtual IoStatus sync_dir(const std::string& dir) = 0;
   virtual bool exists(const std::string& path) = 0;
@@ -89,6 +91,7 @@ class MemFileEnv : public FileEnv {
   IoStatus rename(const std::string& from, const std::string& to) override;
   IoStatus list(const std::string& dir, std::vector<std::string>* names) override;
   IoStatus create_dirs(const std::string& dir) override;
+  IoStatus remove_dir(const std::string& dir) override;
   IoStatus sync_dir(const std::string& dir) override { return IoStatus::success(); }
   bool exists(const std::string& path) override;
 
@@ -114,6 +117,7 @@ class FaultFileEnv : public FileEnv {
   IoStatus rename(const std::string& from, const std::string& to) override;
   IoStatus list(const std::string& dir, std::vector<std::string>* names) override;
   IoStatus create_dirs(const std::string& dir) override;
+  IoStatus remove_dir(const std::string& dir) override;
   IoStatus sync_dir(const std::string& dir) override;
   bool exists(const std::string& path) override;
 

@@ -199,6 +199,11 @@ IoStatus FaultFileEnv::create_dirs(const std::string& dir) {
   return base_.create_dirs(dir);  // directories themselves are modelled as durable
 }
 
+IoStatus FaultFileEnv::remove_dir(const std::string& dir) {
+  std::lock_guard lock(mu_);
+  return base_.remove_dir(dir);  // like create_dirs: directories are modelled as durable
+}
+
 IoStatus FaultFileEnv::sync_dir(const std::string& dir) {
   std::lock_guard lock(mu_);
   for (auto it = durable_.begin(); it != durable_.end();) {

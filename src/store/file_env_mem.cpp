@@ -112,6 +112,22 @@ IoStatus MemFileEnv::create_dirs(const std::string& dir) {
   return IoStatus::success();
 }
 
+IoStatus MemFileEnv::remove_dir(const std::string& dir) {
+  std::lock_guard lock(mu_);
+  if (!dirs_.count(dir)) return IoStatus::error(IoCode::kNotFound, "rmdir " + dir);
+  for (const auto& [path, node] : files_) {
+    if (parent_of(path) == dir)
+      return IoStatus::error(IoCode::kInvalid, "rmdir " + dir + ": not empty");
+  }
+  for (const auto& d : dirs_) {
+    if (d != dir && parent_of(d) == dir) {
+      return IoStatus::error(IoCode::kInvalid, "rmdir " + dir + ": not empty");
+    }
+  }
+  dirs_.erase(dir);
+  return IoStatus::success();
+}
+
 bool MemFileEnv::exists(const std::string& path) {
   std::lock_guard lock(mu_);
   return files_.count(path) > 0 || dirs_.count(path) > 0;

@@ -221,6 +221,14 @@ LogResult<std::optional<TimestampOffset>> PartitionLog::offset_for_timestamp(
     int64_t timestamp_ms) const {
   std::lock_guard lock(mu_);
   if (failure_) return *failure_;
+  if (timestamp_ms == kLatestTimestamp || timestamp_ms == kEarliestTimestamp) {
+    Offset o = timestamp_ms == kLatestTimestamp ? end_offset_locked() : log_start_offset_;
+    return std::optional<TimestampOffset>(TimestampOffset{o, -1});
+  }
+  if (timestamp_ms < 0) {
+    return LogStatus{LogError::kCorruptBatch,
+                     "unsupported timestamp " + std::to_string(timestamp_ms)};
+  }
   for (const auto& seg : segments_) {
     if (seg->max_timestamp_ms() < timestamp_ms) continue;
     std::optional<BatchLocation> loc;

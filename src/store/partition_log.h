@@ -120,7 +120,11 @@ class PartitionLog {
   static IoStatus read_into(const FileSlice& slice, std::string* out);
 
   // ListOffsets by time; nullopt when no batch has a timestamp >= timestamp_ms.
-  // (EARLIEST and LATEST are log_start_offset() and log_end_offset().)
+  // The wire sentinels kLatestTimestamp (-1) and kEarliestTimestamp (-2) give
+  // log_end_offset() and log_start_offset() (timestamp -1). Other negative
+  // values (e.g. KIP-734's -3) are the caller's to handle: kCorruptBatch.
+  static constexpr int64_t kLatestTimestamp = -1;
+  static constexpr int64_t kEarliestTimestamp = -2;
   LogResult<std::optional<TimestampOffset>> offset_for_timestamp(int64_t timestamp_ms) const;
 
   // Removes every batch at or after the one holding `offset` (a follower's
@@ -142,6 +146,11 @@ class PartitionLog {
   // fsync, rename, fsync dir) with `high_watermark`, the log start offset and
   // the recovery point (= durable_end_offset()).
   LogStatus checkpoint(Offset high_watermark);
+
+  // Deletes every file of the log and its directory (topic deletion). The
+  // log is closed afterwards: every call returns kStorageFailed. Open read
+  // slices stay readable until dropped.
+  LogStatus remove_all();
 
   // Leader epochs (KIP-101). Epochs stamped on appended batches are recorded
   // automatically; assign_epoch records a new leader's epoch at its log end.

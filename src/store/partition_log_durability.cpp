@@ -205,6 +205,21 @@ LogStatus PartitionLog::delete_oldest_segments_locked(size_t count) {
   return {};
 }
 
+LogStatus PartitionLog::remove_all() {
+  std::lock_guard lock(mu_);
+  LogStatus result = drop_segments_after_locked(0);
+  // Checkpoints, temp files and anything else left in the replica's directory.
+  std::vector<std::string> names;
+  if (IoStatus s = env_.list(dir_, &names); s.ok()) {
+    for (const auto& name : names) env_.remove(dir_ + "/" + name);
+  }
+  if (IoStatus s = env_.remove_dir(dir_); !s.ok() && result.ok()) {
+    result = {LogError::kStorageFailed, s.message};
+  }
+  failure_ = LogStatus{LogError::kStorageFailed, "log " + dir_ + " was deleted"};
+  return result;
+}
+
 void PartitionLog::assign_epoch(LeaderEpoch epoch, Offset start_offset) {
   std::lock_guard lock(mu_);
   if (epochs_.assign(epoch, start_offset)) epochs_dirty_ = true;

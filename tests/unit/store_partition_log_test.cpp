@@ -689,3 +689,30 @@ TEST_CASE("readers, an appender and a flusher run concurrently") {
   CHECK(log->durable_end_offset() == Offset(3 * kBatches));
   CHECK(walk(read_everything(*log, Offset(0))).size() == kBatches);
 }
+
+TEST_CASE("ListOffsets sentinels and deleting a log") {
+  MemFileEnv env;
+  PartitionLogConfig config;
+  config.segment_bytes = 1000;
+  config.retention_bytes = 0;
+  auto log = open_log(env, config);
+  for (int i = 0; i < 7; ++i) append_one(*log, {.records = 1, .total_bytes = 300});
+  REQUIRE(log->maybe_apply_retention(0).ok());
+  auto latest = log->offset_for_timestamp(PartitionLog::kLatestTimestamp);
+  auto earliest = log->offset_for_timestamp(PartitionLog::kEarliestTimestamp);
+  REQUIRE(latest.ok());
+  REQUIRE(earliest.ok());
+  CHECK(latest.value()->offset == Offset(7));
+  CHECK(earliest.value()->offset == Offset(6));
+  CHECK(log->offset_for_timestamp(-3).error() == LogError::kCorruptBatch);
+
+  REQUIRE(log->flush().ok());
+  REQUIRE(log->checkpoint(Offset(7)).ok());
+  auto slice = log->read(Offset(6), 1000).value().slice;
+  REQUIRE(log->remove_all().ok());
+  CHECK(!env.exists(kDir));
+  CHECK(log->read(Offset(6), 1000).error() == LogError::kStorageFailed);
+  std::string b = make_batch({});
+  CHECK(log->append(std::span<char>(b.data(), b.size()), 0).error() == LogError::kStorageFailed);
+  CHECK(slice_bytes(slice).size() == 300);  // a slice taken before still reads
+}
