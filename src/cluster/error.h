@@ -57,7 +57,8 @@ class Result {
     DMQ_CLUSTER_ASSERT(ok());
     return std::get<0>(data_);
   }
-  T&& value() && {
+  // By value, so `for (auto& x : f().value())` does not dangle.
+  T value() && {
     DMQ_CLUSTER_ASSERT(ok());
     return std::get<0>(std::move(data_));
   }

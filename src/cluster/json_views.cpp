@@ -167,11 +167,12 @@ Result<CreateTopicRequest> parse_create_topic_request(const rapidjson::Value& bo
   r.name.assign(name->value.GetString(), name->value.GetStringLength());
   if (auto p = body.FindMember("partitions"); p != body.MemberEnd()) {
     if (!p->value.IsInt64()) return bad_field("\"partitions\" must be an integer");
-    r.partitions = p->value.GetInt64();
+    // -1 asks for the default, as in Kafka's CreateTopics.
+    if (p->value.GetInt64() != -1) r.partitions = p->value.GetInt64();
   }
   if (auto rf = body.FindMember("replication_factor"); rf != body.MemberEnd()) {
     if (!rf->value.IsInt64()) return bad_field("\"replication_factor\" must be an integer");
-    r.replication_factor = rf->value.GetInt64();
+    if (rf->value.GetInt64() != -1) r.replication_factor = rf->value.GetInt64();
   }
   if (auto c = body.FindMember("configs"); c != body.MemberEnd()) {
     if (!c->value.IsObject()) return bad_field("\"configs\" must be an object");

@@ -43,8 +43,8 @@ std::optional<std::string> topic_json(const MetadataState& state, std::string_vi
 std::string error_json(const Error& error);
 
 // Reads POST /v1/topics' body {"name","partitions","replication_factor",
-// "configs":{string: string}}. Missing partitions / replication_factor take the
-// defaults (num.partitions, default.replication.factor). kInvalidRequest for a
+// "configs":{string: string}}. Missing (or -1) partitions / replication_factor
+// take the defaults (num.partitions, default.replication.factor). kInvalidRequest for a
 // missing name or a field of the wrong type; range checks happen in
 // plan_create_topic().
 Result<CreateTopicRequest> parse_create_topic_request(const rapidjson::Value& body,

@@ -327,6 +327,31 @@ Status MetadataState::check_no_fenced_leader() const {
   return {};
 }
 
+Status MetadataState::check_invariants() const {
+  if (topic_names_by_id_.size() != image_.topics.size()) return invalid("topic id index size");
+  for (const auto& [name, t] : image_.topics) {
+    if (t.name != name || find_topic_by_id(t.topic_id) != &t) return invalid("topic index " + name);
+    for (size_t i = 0; i < t.partitions.size(); ++i) {
+      const PartitionState& p = t.partitions[i];
+      std::string where = name + "-" + std::to_string(i) + ": ";
+      if (p.id.value != static_cast<int32_t>(i)) return invalid(where + "partition id");
+      if (Status s = validate_replica_list(p.replicas); !s) return invalid(where + "replicas");
+      if (Status s = validate_replica_list(p.isr); !s) return invalid(where + "isr");
+      for (BrokerId b : p.isr) {
+        if (!contains(p.replicas, b)) return invalid(where + "isr member not a replica");
+      }
+      if (p.leader != kNoLeader && !contains(p.isr, p.leader)) {
+        return invalid(where + "leader not in isr");
+      }
+      if (p.leader != kNoLeader && !is_unfenced(p.leader)) return invalid(where + "fenced leader");
+    }
+  }
+  for (const auto& [id, b] : image_.brokers) {
+    if (b.id != id) return invalid("broker key mismatch");
+  }
+  return {};
+}
+
 const BrokerRegistration* MetadataState::find_broker(BrokerId id) const {
   auto it = image_.brokers.find(id);
   return it == image_.brokers.end() ? nullptr : &it->second;

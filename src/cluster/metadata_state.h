@@ -58,6 +58,12 @@ class MetadataState {
   std::vector<BrokerId> unfenced_brokers() const;
   bool is_unfenced(BrokerId id) const;
 
+  // Checks the image's invariants (for tests and simulators, after every
+  // apply): ISR non-empty, duplicate-free and within the replicas; leader
+  // kNoLeader or an unfenced member of the ISR; partition ids dense; the topic
+  // id index consistent. Returns the first violation.
+  Status check_invariants() const;
+
   // The whole image and applied index as bytes (a Raft snapshot).
   std::string snapshot() const;
   // kCorruptStore for malformed bytes.

@@ -144,6 +144,40 @@ Result<CreatePartitionsRecord> plan_create_partitions(const MetadataState& state
   return record;
 }
 
+Result<ConfigChangeRecord> plan_config_change(
+    const MetadataState& state, ConfigResource resource, const std::string& resource_name,
+    const std::map<std::string, std::optional<std::string>>& changes) {
+  for (const auto& [key, value] : changes) {
+    if (key.empty()) return Error{ErrorCode::kInvalidConfig, "empty config key"};
+  }
+  if (resource == ConfigResource::kTopic) {
+    if (!state.find_topic(resource_name)) {
+      return Error{ErrorCode::kUnknownTopic, "topic '" + resource_name + "' does not exist"};
+    }
+  } else {
+    bool numeric =
+        resource_name.size() <= 9 && std::all_of(resource_name.begin(), resource_name.end(),
+                                                 [](char c) { return c >= '0' && c <= '9'; });
+    if (!numeric) {
+      return Error{ErrorCode::kInvalidRequest,
+                   "broker config resource must be a broker id or \"\""};
+    }
+  }
+  return ConfigChangeRecord{resource, resource_name, changes};
+}
+
+Result<AllocateProducerIdsRecord> plan_allocate_producer_ids(const MetadataState& state,
+                                                             BrokerId broker, BrokerEpoch epoch) {
+  const BrokerRegistration* b = state.find_broker(broker);
+  if (!b) return Error{ErrorCode::kUnknownBroker, "broker is not registered"};
+  if (b->epoch != epoch) {
+    return Error{ErrorCode::kStaleBrokerEpoch, "broker epoch " + std::to_string(epoch.value) +
+                                                   " is not the current epoch " +
+                                                   std::to_string(b->epoch.value)};
+  }
+  return AllocateProducerIdsRecord{broker, epoch, state.image().next_producer_id};
+}
+
 Result<DeleteTopicRecord> plan_delete_topic(const MetadataState& state, const std::string& name) {
   const TopicState* t = state.find_topic(name);
   if (!t) return Error{ErrorCode::kUnknownTopic, "topic '" + name + "' does not exist"};

@@ -4,6 +4,8 @@
 // a parameter, so tests and the simulator are deterministic. Any thread.
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,20 @@ Result<CreateTopicRecord> plan_create_topic(const MetadataState& state,
 Result<CreatePartitionsRecord> plan_create_partitions(const MetadataState& state,
                                                       const std::string& name,
                                                       int64_t total_partitions, uint32_t random);
+
+// Sets (value) or deletes (nullopt) config keys of a topic, or of a broker
+// (`resource_name` = decimal broker id, or "" for the cluster-wide default).
+// kUnknownTopic, kInvalidConfig (empty key), kInvalidRequest (bad broker name).
+Result<ConfigChangeRecord> plan_config_change(
+    const MetadataState& state, ConfigResource resource, const std::string& resource_name,
+    const std::map<std::string, std::optional<std::string>>& changes);
+
+// The next block of producer ids for a broker (KIP-730 AllocateProducerIds).
+// Once the record is committed the broker owns
+// [record.next_block_start, record.next_block_start + kProducerIdBlockSize).
+// kUnknownBroker, kStaleBrokerEpoch.
+Result<AllocateProducerIdsRecord> plan_allocate_producer_ids(const MetadataState& state,
+                                                             BrokerId broker, BrokerEpoch epoch);
 
 // kUnknownTopic.
 Result<DeleteTopicRecord> plan_delete_topic(const MetadataState& state, const std::string& name);

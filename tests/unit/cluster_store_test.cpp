@@ -143,3 +143,28 @@ TEST_CASE("a corrupt table row is an error value at load") {
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().code == ErrorCode::kCorruptStore);
 }
+
+TEST_CASE("staged apply inside the caller's transaction: re-runnable, published after commit") {
+  TempDir dir;
+  auto env = Env::open({.path = dir.path.string()});
+  auto other = env->open_db("caller_table");
+  MetadataStore store(*env);
+  store.stage(sample_entries());
+  CHECK(store.applied_index() == LogIndex{0});  // nothing visible before publish
+  int runs = 0;
+  env->write([&](dmq::store::WriteTxn& txn) {
+    txn.put(other, "raft", "log");
+    // Env::write may re-run the function after growing the map.
+    store.write_staged(txn);
+    store.write_staged(txn);
+    ++runs;
+  });
+  CHECK(runs == 1);
+  std::vector<ApplyResult> results = store.publish_staged();
+  REQUIRE(results.size() == 6);
+  CHECK(store.applied_index() == LogIndex{6});
+  std::string snap = store.snapshot();
+  MetadataStore reopened(*env);
+  REQUIRE(reopened.load());
+  CHECK(reopened.snapshot() == snap);
+}
