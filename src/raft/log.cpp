@@ -71,12 +71,9 @@ RaftLog::AppendResult RaftLog::maybe_append(LogIndex prev_index, Term prev_term,
     }
   }
   if (first_new < entries.size()) {
-    LogIndex conflict = entries[first_new].index;
-    if (conflict <= committed_) {
-      result.conflict = conflict;
-      return result;  // never rewrite a committed entry
-    }
-    result.conflict = conflict;
+    // prev_index >= committed, so the new suffix never touches a committed entry.
+    result.conflict = entries[first_new].index;
+    DMQ_RAFT_ASSERT(result.conflict > committed_);
     truncate_and_append(
         std::vector<Entry>(entries.begin() + static_cast<ptrdiff_t>(first_new), entries.end()));
   }

@@ -31,9 +31,9 @@ class RaftLog {
     LogIndex last_new;     // prev_index + entries.size()
     LogIndex conflict;     // first index rewritten (0 if nothing changed)
   };
-  // Follower side of AppendEntries (Raft §5.3). Requires prev_index >= committed.
-  // Entries at or below `committed` that disagree are a protocol violation by
-  // the sender: reported as !matched with conflict set to that index.
+  // Follower side of AppendEntries (Raft §5.3). Requires prev_index >= committed
+  // (so a committed entry is never rewritten) and consecutive entries after
+  // prev_index (Node::step validates messages before they get here).
   AppendResult maybe_append(LogIndex prev_index, Term prev_term, LogIndex leader_commit,
                             const std::vector<Entry>& entries);
   // Leader side: appends at the end. Requires entries[0].index == last_index()+1.

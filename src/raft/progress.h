@@ -54,6 +54,7 @@ class Progress {
   ProgressState state = ProgressState::kProbe;
   bool probe_sent = false;      // Probe: an append is outstanding
   bool recent_active = false;   // heard from since the last check-quorum round
+  bool lost_entries = false;    // its log ended below what it had acknowledged
   uint64_t read_seq_acked = 0;  // highest ReadIndex heartbeat round acknowledged
   Inflights inflights;
 

@@ -40,8 +40,10 @@
 // data directory has lost its vote record; if it were bootstrapped as a voter
 // again it could vote twice in a term. Such a node cannot disrupt a healthy
 // cluster (its empty log loses every pre-vote, and followers inside a leader
-// lease ignore it: thesis §4.2.3, §9.6), but the only safe recovery is: remove
-// it (propose_remove_voter), start it empty as a joining node, add it again.
+// lease ignore it: thesis §4.2.3, §9.6); the leader never repairs it (its
+// acknowledgements were counted already) and reports it in
+// PeerStatus::lost_entries. The only safe recovery is: remove it
+// (propose_remove_voter), start it empty as a joining node, add it again.
 //
 // Membership: one voter added or removed at a time (thesis §4.1); the new
 // configuration is used as soon as its entry is appended; a second change is
@@ -132,6 +134,10 @@ struct PeerStatus {
   LogIndex next;   // leader only
   ProgressState state = ProgressState::kProbe;
   bool recent_active = false;
+  // The follower's log ended below entries it had acknowledged: it lost data
+  // it had persisted (a wiped or restored data directory). See "Joining and
+  // wiped nodes" above; an operator should remove and re-add it.
+  bool lost_entries = false;
 };
 
 struct Status {

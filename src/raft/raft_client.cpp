@@ -131,7 +131,7 @@ Status Raft::status() const {
   s.voters = voters_;
   s.transferee = transferee_;
   for (const auto& [id, pr] : progress_) {
-    s.peers.push_back({id, pr.match, pr.next, pr.state, pr.recent_active});
+    s.peers.push_back({id, pr.match, pr.next, pr.state, pr.recent_active, pr.lost_entries});
   }
   return s;
 }

@@ -131,7 +131,6 @@ void Raft::handle_append(const Message& m) {
     send(std::move(resp));
     return;
   }
-  if (r.conflict != LogIndex{0}) return;  // would rewrite a committed entry: drop
   // Fast backtracking: tell the leader the conflicting term and where it
   // starts, so it skips a whole term per round trip (Raft §5.3, end).
   resp.reject = true;
@@ -164,6 +163,13 @@ LogIndex Raft::next_from_hint(const Message& m) const {
 void Raft::handle_append_response(const Message& m) {
   Progress& pr = progress_.at(m.from);
   if (m.reject) {
+    // The answer to our current probe says the log ends below match: the
+    // follower lost entries it had acknowledged (a stale, reordered
+    // rejection would not answer the outstanding probe).
+    if (pr.state == ProgressState::kProbe && m.index == pr.next.prev() && m.hint_term == Term{0} &&
+        m.hint_index <= pr.match) {
+      pr.lost_entries = true;
+    }
     if (pr.maybe_decrease_to(m.index, next_from_hint(m))) {
       if (pr.state == ProgressState::kReplicate) {
         LogIndex next = pr.next;

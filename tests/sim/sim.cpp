@@ -459,6 +459,12 @@ bool Simulation::healing_phase(int64_t start) {
     return false;
   }
   if (opt_.verbose) dump(start + opt_.heal_time);
+  for (const PeerStatus& p : leader->node->status().peers) {
+    // Crashes here lose only unpersisted state, so nobody loses acknowledged entries.
+    if (p.lost_entries)
+      checker_.fail("leader reports node " + std::to_string(p.id.value) +
+                    " lost entries it had acknowledged");
+  }
   for (NodeId v : leader->node->status().voters) {
     const SimNode& n = nodes_[v.value - 1];
     if (n.sm_index < checker_.max_acked()) {

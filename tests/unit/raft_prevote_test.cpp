@@ -112,4 +112,11 @@ TEST_CASE("wiped voter: restarted with an empty log it cannot disrupt the cluste
   CHECK(c.node(1).term() == t);
   CHECK(c.node(2).status().commit == c.node(1).status().last_index);
   CHECK(c.node(3).role() != Role::kLeader);
+  // The leader reports the lost data for the operator.
+  bool flagged = false;
+  for (const PeerStatus& p : c.node(1).status().peers) {
+    if (p.id == N(3)) flagged = p.lost_entries;
+    if (p.id == N(2)) CHECK_FALSE(p.lost_entries);
+  }
+  CHECK(flagged);
 }
