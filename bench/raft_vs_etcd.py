@@ -348,8 +348,8 @@ def print_tables(rows, args, fsync_note):
         ratio = d["ops_per_s"] / e["ops_per_s"] if e["ops_per_s"] else None
         print(f"| {r['concurrency']} | {d['ops_per_s']:.0f} | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} "
               f"| {e['ops_per_s']:.0f} | {e['p50_ms']:.2f} | {e['p99_ms']:.2f} | {fmt(ratio, 2)} |")
-    print("\nErrors and CPU (2-core machine: 100% = one core):\n")
-    print("\nStarved connections completed nothing in the measured window.\n")
+    print("\nErrors, starved connections (completed nothing in the measured window), elections "
+          "and CPU (100% = one core):\n")
     print("| concurrency | DMQ errors | DMQ starved connections | DMQ term before→after "
           "| etcd errors | etcd starved connections | DMQ servers CPU % "
           "| etcd servers CPU % | load generator CPU % (DMQ / etcd) |")
