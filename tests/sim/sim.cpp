@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "checker.h"
+#include "raft/codec.h"
 #include "raft/raft.h"
 
 namespace dmq::raft::sim {
@@ -168,7 +169,11 @@ void Simulation::pump(SimNode& n, int64_t now) {
 }
 
 void Simulation::send_all(const std::vector<Message>& msgs, int64_t now) {
-  for (const Message& m : msgs) {
+  for (const Message& original : msgs) {
+    // Every message crosses the wire encoding, as it will in production.
+    std::optional<Message> decoded = decode_message(encode_message(original));
+    if (!decoded) return checker_.fail("codec: a message did not survive encoding");
+    const Message& m = *decoded;
     if (!link_up(m.from.value, m.to.value) || rand_.chance(drop_p_)) continue;
     int copies = rand_.chance(dup_p_) ? 2 : 1;
     for (int i = 0; i < copies; ++i) {
