@@ -121,7 +121,9 @@ void PartitionManager::stop() {
       if (!p->log) continue;
       if (!options_.log_flush_on_ack) (void)p->log->flush();
       auto s = p->log->checkpoint(p->high_watermark);
-      if (!s.ok()) LOG_WARN("broker") << "checkpoint of " << p->dir << " failed: " << s.message;
+      if (!s.ok()) {
+        LOG_WARN("broker") << "checkpoint of " << p->dir << " failed: " << s.message;
+      }
     }
   }
   background_.stop();
@@ -519,10 +521,13 @@ void PartitionManager::run_housekeeping() {
       store::Offset hw = p->high_watermark;
       background_.post([log, hw, now] {
         auto removed = log->maybe_apply_retention(now);
-        if (!removed.ok())
+        if (!removed.ok()) {
           LOG_WARN("broker") << "retention on " << log->dir() << ": " << removed.status().message;
+        }
         auto s = log->checkpoint(hw);
-        if (!s.ok()) LOG_WARN("broker") << "checkpoint of " << log->dir() << ": " << s.message;
+        if (!s.ok()) {
+          LOG_WARN("broker") << "checkpoint of " << log->dir() << ": " << s.message;
+        }
       });
     }
   }

@@ -107,7 +107,9 @@ void Connection::handle_frame(std::shared_ptr<std::string> frame) {
   }
   if (e != CodecError::kOk) {
     // Unknown keys, other unsupported versions, malformed bodies: Kafka closes.
-    fail(codec_error_name(e).data());
+    fail(e == CodecError::kUnknownApiKey        ? "unknown API key"
+         : e == CodecError::kUnsupportedVersion ? "unsupported API version"
+                                                : "malformed request");
     return;
   }
   slots_.push_back(Slot{false, {}, ex->request.header.api_key, ex->received});

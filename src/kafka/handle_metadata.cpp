@@ -41,9 +41,10 @@ void maybe_auto_create(HandlerContext& ctx, const std::string& name) {
   HandlerContext* c = &ctx;
   ctx.controller.create_topic(spec, false, [c, name](const broker::AdminResult& r) {
     c->auto_creating.erase(name);
-    if (!r.ok() && r.code != "topic_exists")
+    if (!r.ok() && r.code != "topic_exists") {
       LOG_WARN("kafka") << "auto-creating topic " << name << " failed: " << r.code << " "
                         << r.message;
+    }
   });
 }
 

@@ -8,7 +8,7 @@ Service::Service(asio::io_context& io, const Options& options, std::unique_ptr<B
                  broker::ControllerClient& controller)
     : options_(options),
       backend_(std::move(backend)),
-      ctx_{io, options, *backend_, controller},
+      ctx_{io, options, *backend_, controller, "dmq", {}, {}},
       server_(io, ctx_) {}
 
 Service::~Service() {

@@ -1,0 +1,479 @@
+// The Kafka service in-process: a real listener on a free port, real
+// partition logs in a temporary directory, a hand-made metadata image and a
+// fake controller. Clients are blocking sockets speaking the codec's
+// client-side encoders, so every test checks bytes on the wire.
+#include <doctest/doctest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <asio.hpp>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "broker/metadata_view.h"
+#include "common/log.h"
+#include "kafka/record_batch.h"
+#include "kafka/request.h"
+#include "kafka/service.h"
+
+using namespace dmq;
+using namespace dmq::kafka;
+
+namespace {
+
+cluster::PartitionState partition(int32_t id, int32_t leader) {
+  cluster::PartitionState p;
+  p.id = cluster::PartitionId(id);
+  p.replicas = {cluster::BrokerId(leader)};
+  p.isr = {cluster::BrokerId(leader)};
+  p.leader = cluster::BrokerId(leader);
+  p.leader_epoch = cluster::LeaderEpoch(3);
+  return p;
+}
+
+cluster::TopicState topic(const std::string& name, int32_t partitions, int32_t leader = 1) {
+  cluster::TopicState t;
+  t.name = name;
+  t.topic_id = name + "-id";
+  for (int32_t i = 0; i < partitions; ++i) t.partitions.push_back(partition(i, leader));
+  return t;
+}
+
+void publish(broker::MetadataView& view, const cluster::MetadataImage& image, uint64_t index) {
+  view.publish(std::make_shared<const cluster::MetadataState>(image, cluster::LogIndex(index)));
+}
+
+// Creates topics by publishing a new image, as the controller's wiring would.
+class FakeController : public broker::ControllerClient {
+ public:
+  FakeController(asio::io_context& io, broker::MetadataView& view) : io_(io), view_(view) {}
+  void create_topic(const broker::TopicSpec& spec, bool validate_only, Done done) override {
+    auto image = view_.current();
+    broker::AdminResult r{201, "", "", "{}"};
+    if (image->topics.count(spec.name)) r = {409, "topic_exists", "exists", ""};
+    if (r.ok() && !validate_only) {
+      auto next = std::make_shared<cluster::MetadataImage>(*image);
+      next->topics[spec.name] = topic(spec.name, spec.partitions);
+      asio::post(io_, [this, next] { publish(view_, *next, ++index_); });
+    }
+    asio::post(io_, [done, r] { done(r); });
+  }
+  void delete_topic(const std::string& name, Done done) override {
+    auto image = view_.current();
+    broker::AdminResult r{200, "", "", "{}"};
+    if (!image->topics.count(name)) {
+      r = {404, "unknown_topic", "no such topic", ""};
+    } else {
+      auto next = std::make_shared<cluster::MetadataImage>(*image);
+      next->topics.erase(name);
+      asio::post(io_, [this, next] { publish(view_, *next, ++index_); });
+    }
+    asio::post(io_, [done, r] { done(r); });
+  }
+  void create_partitions(const std::string&, int32_t, bool, Done done) override {
+    asio::post(io_, [done] { done({500, "internal", "not in this fake", ""}); });
+  }
+
+ private:
+  asio::io_context& io_;
+  broker::MetadataView& view_;
+  uint64_t index_ = 100;
+};
+
+// One node: options, metadata, the Service on a loop thread.
+struct Node {
+  asio::io_context io;
+  Options options;
+  broker::MetadataView view;
+  std::unique_ptr<FakeController> controller;
+  std::unique_ptr<Service> service;
+  std::thread thread;
+  std::string dir;
+
+  explicit Node(std::function<void(Options&)> tweak = {}) {
+    log::configure(log::Level::kWarn, log::Format::kText);
+    char tmpl[] = "/tmp/dmq-kserver-XXXXXX";
+    dir = mkdtemp(tmpl);
+    options.data_dir = dir;
+    options.kafka_listen = {"127.0.0.1", 0};
+    options.advertised_kafka = {"127.0.0.1", 0};
+    if (tweak) tweak(options);
+    auto image = std::make_shared<cluster::MetadataImage>();
+    cluster::BrokerRegistration b;
+    b.id = cluster::BrokerId(1);
+    b.kafka_host = "127.0.0.1";
+    b.kafka_port = 1;  // replaced below once the port is known
+    b.fenced = false;
+    image->brokers[b.id] = b;
+    image->topics["t"] = topic("t", 2);
+    image->topics["elsewhere"] = topic("elsewhere", 1, /*leader=*/2);
+    publish(view, *image, 1);
+    controller = std::make_unique<FakeController>(io, view);
+    service = std::make_unique<Service>(io, options, view, *controller);
+    REQUIRE(service->start() == "");
+    auto with_port = std::make_shared<cluster::MetadataImage>(*view.current());
+    with_port->brokers[cluster::BrokerId(1)].kafka_port = service->port();
+    publish(view, *with_port, 2);
+    thread = std::thread([this] { io.run(); });
+  }
+  ~Node() {
+    std::promise<void> stopped;
+    asio::post(io, [&] {
+      service->stop();
+      stopped.set_value();
+    });
+    stopped.get_future().wait();
+    io.stop();
+    thread.join();
+    service.reset();
+    std::filesystem::remove_all(dir);
+  }
+  uint16_t port() const { return service->port(); }
+};
+
+// A blocking client; every read is bounded by a 10 s socket timeout so a
+// broken server fails the test instead of hanging it.
+struct Client {
+  asio::io_context io;
+  asio::ip::tcp::socket socket{io};
+  int32_t next_correlation = 1;
+
+  explicit Client(uint16_t port) {
+    socket.connect({asio::ip::make_address("127.0.0.1"), port});
+    timeval tv{10, 0};
+    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  template <class Req>
+  int32_t send(int16_t version, const Req& req) {
+    int32_t corr = next_correlation++;
+    EncodedFrame f = encode_request(version, corr, std::string_view("unit-test"), req);
+    send_raw(f.bytes);
+    return corr;
+  }
+  void send_raw(std::string_view bytes) {
+    asio::write(socket, asio::buffer(bytes.data(), bytes.size()));
+  }
+  // The next frame without its size prefix; "" when the server closed.
+  std::string read_frame() {
+    char prefix[4];
+    asio::error_code ec;
+    asio::read(socket, asio::buffer(prefix, 4), ec);
+    if (ec) return "";
+    uint32_t n = (uint32_t(uint8_t(prefix[0])) << 24) | (uint32_t(uint8_t(prefix[1])) << 16) |
+                 (uint32_t(uint8_t(prefix[2])) << 8) | uint32_t(uint8_t(prefix[3]));
+    std::string frame(n, '\0');
+    asio::read(socket, asio::buffer(frame.data(), n), ec);
+    return ec ? "" : frame;
+  }
+  template <class Resp>
+  Resp read(int16_t version, int32_t expected_correlation) {
+    std::string frame = read_frame();
+    REQUIRE(!frame.empty());
+    Resp out;
+    int32_t corr = 0;
+    REQUIRE(decode_response(frame, version, corr, out) == CodecError::kOk);
+    CHECK(corr == expected_correlation);
+    return out;
+  }
+  bool closed_by_server() {
+    char c;
+    asio::error_code ec;
+    socket.read_some(asio::buffer(&c, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+};
+
+std::string make_batch(int n, const std::string& prefix = "v") {
+  RecordBatchBuilder b;
+  for (int i = 0; i < n; ++i) {
+    std::string key = "k" + std::to_string(i);
+    std::string value = prefix + std::to_string(i);
+    b.add(1700000000000 + i, key, value, {{"h", std::string_view("x")}});
+  }
+  return b.build();
+}
+
+ProduceRequest produce_request(const std::string& topic, int32_t partition,
+                               const std::string& batch, int16_t acks = -1) {
+  ProduceRequest req;
+  req.acks = acks;
+  req.timeout_ms = 5000;
+  ProduceRequest::Topic t;
+  t.name = topic;
+  t.partitions.push_back({partition, Records::view(batch)});
+  req.topics.push_back(t);
+  return req;
+}
+
+FetchRequest fetch_request(const std::string& topic, int32_t partition, int64_t offset,
+                           int32_t max_wait_ms = 0) {
+  FetchRequest req;
+  req.max_wait_ms = max_wait_ms;
+  req.min_bytes = 1;
+  req.max_bytes = 1 << 20;
+  FetchRequest::Topic t;
+  t.topic = topic;
+  FetchRequest::Partition p;
+  p.partition = partition;
+  p.fetch_offset = offset;
+  p.partition_max_bytes = 1 << 20;
+  t.partitions.push_back(p);
+  req.topics.push_back(t);
+  return req;
+}
+
+std::vector<std::string> values_of(std::string_view records) {
+  std::vector<std::string> out;
+  while (records.size() >= batch_format::kHeaderSize) {
+    BatchHeader h;
+    REQUIRE(read_batch_header(records, h) == BatchError::kOk);
+    if (h.total_size() > records.size()) break;  // trailing partial batch
+    std::string payload;
+    REQUIRE(decompress_records(records.substr(0, h.total_size()), payload) == BatchError::kOk);
+    RecordIterator it(payload, h.record_count);
+    Record r;
+    while (it.next(r)) out.emplace_back(r.value.value_or(""));
+    records.remove_prefix(h.total_size());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("kafka server: ApiVersions answers every version, and KIP-511 for a newer one") {
+  Node node;
+  Client c(node.port());
+  for (int16_t v = 0; v <= 3; ++v) {
+    ApiVersionsRequest req;
+    req.client_software_name = "unit-test";
+    req.client_software_version = "1.0";
+    int32_t corr = c.send(v, req);
+    auto resp = c.read<ApiVersionsResponse>(v, corr);
+    CHECK(resp.error_code == ErrorCode::kNone);
+    CHECK(resp.api_keys.size() == supported_apis().size());
+  }
+  // ApiVersions v9: header parsed, body not; a v0 error body naming key 18.
+  Writer w;
+  size_t at = w.placeholder_i32();
+  w.i16(18);
+  w.i16(9);
+  w.i32(77);
+  w.i16(-1);
+  w.i8(0);
+  w.patch_i32(at, static_cast<int32_t>(w.size() - 4));
+  c.send_raw(w.bytes());
+  auto resp = c.read<ApiVersionsResponse>(0, 77);
+  CHECK(resp.error_code == ErrorCode::kUnsupportedVersion);
+  REQUIRE(resp.api_keys.size() == 1);
+  CHECK(resp.api_keys[0].api_key == 18);
+}
+
+TEST_CASE("kafka server: produce then fetch returns the records, and offsets advance") {
+  Node node;
+  Client c(node.port());
+  std::string batch = make_batch(3);
+  int32_t corr = c.send(7, produce_request("t", 1, batch));
+  auto pr = c.read<ProduceResponse>(7, corr);
+  REQUIRE(pr.topics.size() == 1);
+  CHECK(pr.topics[0].partitions[0].error_code == ErrorCode::kNone);
+  CHECK(pr.topics[0].partitions[0].base_offset == 0);
+  corr = c.send(7, produce_request("t", 1, make_batch(2, "w")));
+  pr = c.read<ProduceResponse>(7, corr);
+  CHECK(pr.topics[0].partitions[0].base_offset == 3);
+
+  corr = c.send(11, fetch_request("t", 1, 0));
+  auto fr = c.read<FetchResponse>(11, corr);
+  REQUIRE(fr.responses.size() == 1);
+  const auto& p = fr.responses[0].partitions[0];
+  CHECK(p.error_code == ErrorCode::kNone);
+  CHECK(p.high_watermark == 5);
+  CHECK(p.last_stable_offset == 5);
+  CHECK(p.log_start_offset == 0);
+  CHECK(values_of(p.records.bytes) == std::vector<std::string>{"v0", "v1", "v2", "w0", "w1"});
+  // The stored batch is the produced one, with only offset and leader epoch stamped.
+  BatchHeader h;
+  REQUIRE(read_batch_header(p.records.bytes, h) == BatchError::kOk);
+  CHECK(h.partition_leader_epoch == 3);
+  CHECK(p.records.bytes.substr(16, batch.size() - 16) == std::string_view(batch).substr(16));
+
+  // ListOffsets: earliest, latest, by timestamp (the third record of the first batch).
+  ListOffsetsRequest lo;
+  lo.topics.push_back({"t", {{1, -1, -2}, {1, -1, -1}, {1, -1, 1700000000002}}});
+  corr = c.send(3, lo);
+  auto lr = c.read<ListOffsetsResponse>(3, corr);
+  REQUIRE(lr.topics[0].partitions.size() == 3);
+  CHECK(lr.topics[0].partitions[0].offset == 0);
+  CHECK(lr.topics[0].partitions[1].offset == 5);
+  CHECK(lr.topics[0].partitions[2].offset == 2);
+
+  corr = c.send(11, fetch_request("t", 1, 99));
+  fr = c.read<FetchResponse>(11, corr);
+  CHECK(fr.responses[0].partitions[0].error_code == ErrorCode::kOffsetOutOfRange);
+}
+
+TEST_CASE("kafka server: produce errors are Kafka's") {
+  Node node([](Options& o) { o.message_max_bytes = 2000; });
+  Client c(node.port());
+  std::string corrupt = make_batch(2);
+  corrupt[corrupt.size() - 1] ^= 0x5a;
+  int32_t corr = c.send(7, produce_request("t", 0, corrupt));
+  CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code ==
+        ErrorCode::kCorruptMessage);
+  corr = c.send(7, produce_request("t", 0, make_batch(1, std::string(5000, 'x'))));
+  CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code ==
+        ErrorCode::kMessageTooLarge);
+  corr = c.send(7, produce_request("nope", 0, make_batch(1)));
+  CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code ==
+        ErrorCode::kUnknownTopicOrPartition);
+  corr = c.send(7, produce_request("t", 7, make_batch(1)));
+  CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code ==
+        ErrorCode::kUnknownTopicOrPartition);
+  corr = c.send(7, produce_request("elsewhere", 0, make_batch(1)));
+  CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code ==
+        ErrorCode::kNotLeaderOrFollower);
+  corr = c.send(7, produce_request("t", 0, make_batch(1), /*acks=*/2));
+  CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code ==
+        ErrorCode::kInvalidRequiredAcks);
+  // Nothing was appended by any of these.
+  corr = c.send(11, fetch_request("t", 0, 0));
+  CHECK(c.read<FetchResponse>(11, corr).responses[0].partitions[0].high_watermark == 0);
+}
+
+TEST_CASE("kafka server: acks=0 gets no answer; the next request's answer comes first") {
+  Node node;
+  Client c(node.port());
+  c.send(7, produce_request("t", 0, make_batch(4), /*acks=*/0));
+  int32_t corr = c.send(1, MetadataRequest{});
+  auto md = c.read<MetadataResponse>(1, corr);  // correlation checked inside
+  CHECK(md.topics.size() == 2);
+  // The append happened: a fetch sees it (after its group commit).
+  FetchRequest f = fetch_request("t", 0, 0, /*max_wait_ms=*/5000);
+  corr = c.send(11, f);
+  CHECK(
+      values_of(c.read<FetchResponse>(11, corr).responses[0].partitions[0].records.bytes).size() ==
+      4);
+}
+
+TEST_CASE("kafka server: a parked fetch is answered in order and woken by a produce") {
+  Node node;
+  Client consumer(node.port());
+  // Long poll on an empty partition, then a Metadata request pipelined behind it.
+  int32_t fetch_corr = consumer.send(11, fetch_request("t", 0, 0, /*max_wait_ms=*/30000));
+  int32_t md_corr = consumer.send(1, MetadataRequest{});
+  Client producer(node.port());
+  int32_t corr = producer.send(7, produce_request("t", 0, make_batch(2)));
+  CHECK(producer.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code ==
+        ErrorCode::kNone);
+  // The fetch answers first (order kept) and carries the data: it was woken
+  // by the append, well before its 30 s max_wait (the read timeout is 10 s).
+  auto fr = consumer.read<FetchResponse>(11, fetch_corr);
+  CHECK(values_of(fr.responses[0].partitions[0].records.bytes) ==
+        std::vector<std::string>{"v0", "v1"});
+  consumer.read<MetadataResponse>(1, md_corr);
+}
+
+TEST_CASE("kafka server: bad input closes only that connection") {
+  Node node;
+  Client healthy(node.port());
+  {
+    Client c(node.port());
+    c.send_raw(std::string("\x7f\xff\xff\xff", 4));  // claims 2 GiB
+    CHECK(c.closed_by_server());
+  }
+  {
+    Client c(node.port());
+    c.send_raw(std::string("\x00\x00\x00\x10", 4) + std::string(16, '\xee'));  // garbage
+    CHECK(c.closed_by_server());
+  }
+  {
+    Client c(node.port());
+    Writer w;  // unknown API key 999
+    size_t at = w.placeholder_i32();
+    w.i16(999);
+    w.i16(0);
+    w.i32(5);
+    w.i16(-1);
+    w.patch_i32(at, static_cast<int32_t>(w.size() - 4));
+    c.send_raw(w.bytes());
+    CHECK(c.closed_by_server());
+  }
+  {
+    Client c(node.port());
+    // A truncated Produce body inside a well-formed frame.
+    EncodedFrame f =
+        encode_request(7, 9, std::string_view("x"), produce_request("t", 0, make_batch(1)));
+    std::string cut = f.bytes.substr(0, f.bytes.size() - 30);
+    uint32_t n = static_cast<uint32_t>(cut.size() - 4);
+    cut[0] = char(n >> 24), cut[1] = char(n >> 16), cut[2] = char(n >> 8), cut[3] = char(n);
+    c.send_raw(cut);
+    CHECK(c.closed_by_server());
+  }
+  int32_t corr = healthy.send(1, MetadataRequest{});
+  CHECK(healthy.read<MetadataResponse>(1, corr).brokers.size() == 1);
+}
+
+TEST_CASE("kafka server: frames above socket.request.max.bytes close the connection") {
+  Node node([](Options& o) { o.socket_request_max_bytes = 1024; });
+  Client c(node.port());
+  int32_t corr = c.send(7, produce_request("t", 0, make_batch(1)));
+  CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code == ErrorCode::kNone);
+  c.send(7, produce_request("t", 0, make_batch(1, std::string(4000, 'y'))));
+  CHECK(c.closed_by_server());
+}
+
+TEST_CASE("kafka server: metadata, auto-creation and admin requests") {
+  Node node;
+  Client c(node.port());
+  MetadataRequest md;
+  md.topics.emplace();
+  md.topics->push_back({{}, std::string_view("t")});
+  md.topics->push_back({{}, std::string_view("fresh")});
+  md.topics->push_back({{}, std::string_view("bad name!")});
+  int32_t corr = c.send(4, md);
+  auto resp = c.read<MetadataResponse>(4, corr);
+  REQUIRE(resp.topics.size() == 3);
+  CHECK(resp.controller_id == 1);
+  REQUIRE(resp.brokers.size() == 1);
+  CHECK(resp.brokers[0].port == node.port());
+  CHECK(resp.topics[0].partitions.size() == 2);
+  CHECK(resp.topics[0].partitions[1].leader_id == 1);
+  CHECK(resp.topics[0].partitions[1].leader_epoch == -1);  // v4 has no epochs
+  CHECK(resp.topics[1].error_code == ErrorCode::kLeaderNotAvailable);
+  CHECK(resp.topics[2].error_code == ErrorCode::kInvalidTopicException);
+
+  CreateTopicsRequest ct;
+  ct.topics.push_back({"made", 4, 1, {}, {}});
+  ct.topics.push_back({"t", 1, 1, {}, {}});
+  ct.topics.push_back({"x", 0, 1, {}, {}});
+  corr = c.send(4, ct);
+  auto cr = c.read<CreateTopicsResponse>(4, corr);
+  REQUIRE(cr.topics.size() == 3);
+  CHECK(cr.topics[0].error_code == ErrorCode::kNone);
+  CHECK(cr.topics[1].error_code == ErrorCode::kTopicAlreadyExists);
+  CHECK(cr.topics[2].error_code == ErrorCode::kInvalidPartitions);
+  // Visible at once on this broker, and writable.
+  corr = c.send(7, produce_request("made", 3, make_batch(1)));
+  CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code == ErrorCode::kNone);
+
+  DescribeConfigsRequest dc;
+  dc.resources.push_back({2, "made", std::nullopt});
+  dc.resources.push_back({2, "missing", std::nullopt});
+  corr = c.send(1, dc);
+  auto dr = c.read<DescribeConfigsResponse>(1, corr);
+  CHECK(dr.results[0].error_code == ErrorCode::kNone);
+  bool has_retention = false;
+  for (auto& cfg : dr.results[0].configs) has_retention |= cfg.name == "retention.ms";
+  CHECK(has_retention);
+  CHECK(dr.results[1].error_code == ErrorCode::kUnknownTopicOrPartition);
+
+  DeleteTopicsRequest del;
+  del.topic_names = {"made", "missing"};
+  corr = c.send(1, del);
+  auto delr = c.read<DeleteTopicsResponse>(1, corr);
+  CHECK(delr.responses[0].error_code == ErrorCode::kNone);
+  CHECK(delr.responses[1].error_code == ErrorCode::kUnknownTopicOrPartition);
+  corr = c.send(7, produce_request("made", 0, make_batch(1)));
+  CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code ==
+        ErrorCode::kUnknownTopicOrPartition);
+}
