@@ -245,10 +245,11 @@ TEST_CASE("flexible versions librdkafka uses: OffsetFetch v7, ListGroups v3, Ini
   }
   SUBCASE("InitProducerId v2 request and response") {
     InitProducerIdRequest r;
-    REQUIRE(decode(unhex("00"
-                         "00007530"
-                         "00"),
-                   2, r) == CodecError::kOk);
+    const std::string body = unhex(
+        "00"
+        "00007530"
+        "00");  // views point into it
+    REQUIRE(decode(body, 2, r) == CodecError::kOk);
     CHECK_FALSE(r.transactional_id.has_value());
     CHECK(r.transaction_timeout_ms == 30000);
     InitProducerIdResponse resp;
