@@ -67,6 +67,7 @@ Result<RecordBatch> BrokerRegistry::handle_register(const MetadataState& state,
 
 Result<HeartbeatDecision> BrokerRegistry::handle_heartbeat(const MetadataState& state,
                                                            BrokerId broker, BrokerEpoch epoch,
+                                                           LogIndex metadata_applied_index,
                                                            int64_t now_ms) {
   if (Status s = check_epoch(state, broker, epoch); !s) return s.error();
   Session& s = sessions_[broker];
@@ -78,6 +79,7 @@ Result<HeartbeatDecision> BrokerRegistry::handle_heartbeat(const MetadataState& 
     return decision;
   }
   if (s.shutting_down || in_flight(s.unfence_proposed_ms, now_ms)) return decision;
+  if (static_cast<int64_t>(metadata_applied_index.value) < epoch.value) return decision;
   decision.propose = unfence_broker_batch(state, broker, epoch, options_.election);
   if (!decision.propose.empty()) s.unfence_proposed_ms = now_ms;
   return decision;

@@ -67,9 +67,13 @@ class BrokerRegistry {
 
   // kUnknownBroker (register first), kStaleBrokerEpoch (an old incarnation or
   // registration: the broker must re-register). A fenced broker that is not
-  // shutting down gets an unfence proposal.
+  // shutting down gets an unfence proposal once it has caught up with the
+  // metadata log up to its own registration (`metadata_applied_index`, the
+  // broker's applied index, >= its epoch: KIP-631), so it never leads
+  // partitions it does not yet know about.
   Result<HeartbeatDecision> handle_heartbeat(const MetadataState& state, BrokerId broker,
-                                             BrokerEpoch epoch, int64_t now_ms);
+                                             BrokerEpoch epoch, LogIndex metadata_applied_index,
+                                             int64_t now_ms);
 
   // One batch fencing every unfenced broker whose session expired, with the
   // leadership moves. Empty if none (or their fence is already in flight).

@@ -37,14 +37,16 @@ struct Controller {
       Result<RecordBatch> r = registry.handle_register(state, request(id), now);
       REQUIRE(r.ok());
       commit(r.value());
-      Result<HeartbeatDecision> hb = registry.handle_heartbeat(state, BrokerId{id}, epoch(id), now);
+      Result<HeartbeatDecision> hb =
+          registry.handle_heartbeat(state, BrokerId{id}, epoch(id), state.applied_index(), now);
       REQUIRE(hb.ok());
       CHECK(hb.value().fenced);
       commit(hb.value().propose);
     }
   }
   void heartbeat(int id, int64_t now) {
-    Result<HeartbeatDecision> hb = registry.handle_heartbeat(state, BrokerId{id}, epoch(id), now);
+    Result<HeartbeatDecision> hb =
+        registry.handle_heartbeat(state, BrokerId{id}, epoch(id), state.applied_index(), now);
     REQUIRE(hb.ok());
     if (!hb.value().propose.empty()) commit(hb.value().propose);
   }
@@ -110,8 +112,8 @@ TEST_CASE("the last in-sync replica going away takes the partition offline") {
   CHECK(c.p("solo", 0).isr == std::vector<BrokerId>{BrokerId{1}});  // remembered
   CHECK(c.p("solo", 0).leader_epoch == LeaderEpoch{1});
   // When broker 1 heartbeats again it is unfenced and elected in the same step.
-  Result<HeartbeatDecision> hb =
-      c.registry.handle_heartbeat(c.state, BrokerId{1}, c.epoch(1), kSession + 10);
+  Result<HeartbeatDecision> hb = c.registry.handle_heartbeat(
+      c.state, BrokerId{1}, c.epoch(1), c.state.applied_index(), kSession + 10);
   REQUIRE(hb.ok());
   CHECK(hb.value().fenced);
   REQUIRE(hb.value().propose.size() == 2);
@@ -158,8 +160,10 @@ TEST_CASE("a new controller leader grants every broker a fresh session") {
   fresh.reset_grace_period(c.state, 100000);
   CHECK(fresh.expired_brokers(c.state, 100000 + kSession - 1).empty());
   // Heartbeats to the new leader keep brokers 1 and 2 alive; 3 stays silent.
-  REQUIRE(fresh.handle_heartbeat(c.state, BrokerId{1}, c.epoch(1), 105000).ok());
-  REQUIRE(fresh.handle_heartbeat(c.state, BrokerId{2}, c.epoch(2), 105000).ok());
+  REQUIRE(fresh.handle_heartbeat(c.state, BrokerId{1}, c.epoch(1), c.state.applied_index(), 105000)
+              .ok());
+  REQUIRE(fresh.handle_heartbeat(c.state, BrokerId{2}, c.epoch(2), c.state.applied_index(), 105000)
+              .ok());
   RecordBatch fence = fresh.expired_brokers(c.state, 100000 + kSession);
   REQUIRE(fence.size() == 1);
   CHECK(std::get<FenceBrokerRecord>(fence.front()).broker_id == BrokerId{3});
@@ -196,11 +200,13 @@ TEST_CASE("registration: duplicates refused, restarts fence the old epoch") {
   for (int i = 0; i < 2; ++i) CHECK(c.p("t", i).leader == BrokerId{2});
   // The old registration's heartbeats are refused.
   Result<HeartbeatDecision> stale =
-      c.registry.handle_heartbeat(c.state, BrokerId{1}, old_epoch, 9500);
+      c.registry.handle_heartbeat(c.state, BrokerId{1}, old_epoch, c.state.applied_index(), 9500);
   REQUIRE_FALSE(stale.ok());
   CHECK(stale.error().code == ErrorCode::kStaleBrokerEpoch);
-  CHECK(c.registry.handle_heartbeat(c.state, BrokerId{9}, BrokerEpoch{1}, 9500).error().code ==
-        ErrorCode::kUnknownBroker);
+  CHECK(c.registry
+            .handle_heartbeat(c.state, BrokerId{9}, BrokerEpoch{1}, c.state.applied_index(), 9500)
+            .error()
+            .code == ErrorCode::kUnknownBroker);
   // The new one unfences and, once back in the ISR, regains preferred leadership.
   c.heartbeat(1, 9500);
   CHECK_FALSE(c.state.find_broker(BrokerId{1})->fenced);
@@ -247,7 +253,8 @@ TEST_CASE("controlled shutdown moves leaderships away and keeps the broker fence
     CHECK(c.p("t", i).leader != kNoLeader);
   }
   // It keeps heartbeating while it drains; it is not unfenced again.
-  Result<HeartbeatDecision> hb = c.registry.handle_heartbeat(c.state, BrokerId{2}, c.epoch(2), 200);
+  Result<HeartbeatDecision> hb =
+      c.registry.handle_heartbeat(c.state, BrokerId{2}, c.epoch(2), c.state.applied_index(), 200);
   REQUIRE(hb.ok());
   CHECK(hb.value().fenced);
   CHECK(hb.value().propose.empty());
@@ -319,4 +326,22 @@ TEST_CASE("AlterPartition requests are checked against the partition state") {
                              p.partition_epoch,
                              {BrokerId{1}, BrokerId{3}}};
   CHECK(code(join) == ErrorCode::kInvalidIsr);
+}
+
+TEST_CASE("a registered broker is unfenced only once it has applied its own registration") {
+  Controller c;
+  Result<RecordBatch> r = c.registry.handle_register(c.state, request(1), 0);
+  REQUIRE(r.ok());
+  c.commit(r.value());
+  BrokerEpoch epoch = c.epoch(1);
+  Result<HeartbeatDecision> behind = c.registry.handle_heartbeat(
+      c.state, BrokerId{1}, epoch, LogIndex{uint64_t(epoch.value) - 1}, 10);
+  REQUIRE(behind.ok());
+  CHECK(behind.value().fenced);
+  CHECK(behind.value().propose.empty());
+  Result<HeartbeatDecision> caught_up =
+      c.registry.handle_heartbeat(c.state, BrokerId{1}, epoch, LogIndex{uint64_t(epoch.value)}, 20);
+  REQUIRE(caught_up.ok());
+  REQUIRE(caught_up.value().propose.size() == 1);
+  CHECK(std::holds_alternative<UnfenceBrokerRecord>(caught_up.value().propose.front()));
 }

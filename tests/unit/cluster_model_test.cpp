@@ -87,7 +87,8 @@ struct Workload {
       case 2:
         if (b) {
           BrokerEpoch epoch = pick(8) ? b->epoch : BrokerEpoch{b->epoch.value - 1};
-          Result<HeartbeatDecision> hb = registry.handle_heartbeat(state, id, epoch, now);
+          Result<HeartbeatDecision> hb = registry.handle_heartbeat(
+              state, id, epoch, LogIndex{state.applied_index().value - pick(3)}, now);
           if (hb.ok()) propose(hb.value().propose);
         }
         break;
