@@ -26,6 +26,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/metrics.h"
 #include "store/partition_log.h"
 
 namespace dmq::store {
@@ -34,6 +35,10 @@ class GroupCommitter {
  public:
   struct Options {
     bool fsync_enabled = true;
+    // When set, registers dmq_log_flush_seconds (histogram, one sample per
+    // PartitionLog::flush), dmq_log_flush_failures_total,
+    // dmq_group_commit_rounds_total and dmq_group_commit_requests_total.
+    metrics::Registry* metrics = nullptr;
   };
   // Completion status: ok; kStorageFailed (the flush failed: the log is
   // closed); kTruncated (the log was truncated below the offset before it
@@ -79,6 +84,10 @@ class GroupCommitter {
   std::vector<Request> pending_;
   bool stopping_ = false;
   Stats stats_;
+  metrics::Histogram* flush_seconds_ = nullptr;
+  metrics::Counter* flush_failures_ = nullptr;
+  metrics::Counter* rounds_total_ = nullptr;
+  metrics::Counter* requests_total_ = nullptr;
   std::thread flusher_;
 };
 

@@ -154,7 +154,8 @@ TEST_CASE("a failed fsync fails the waiting callbacks and every later append") {
   MemFileEnv mem;
   FaultFileEnv env(mem);
   auto log = PartitionLog::open(env, kDir, {}, 0).value();
-  GroupCommitter committer({});
+  dmq::metrics::Registry registry;
+  GroupCommitter committer({.metrics = &registry});
   TaskQueue loop;
   env.fail_syncs(".log", 1);
   std::vector<LogError> results;
@@ -171,13 +172,17 @@ TEST_CASE("a failed fsync fails the waiting callbacks and every later append") {
                             [&](const LogStatus& s) { results.push_back(s.code); });
   REQUIRE(loop.run_until(4));
   CHECK(results.back() == LogError::kStorageFailed);
+  std::string text = registry.render();
+  CHECK(text.find("dmq_log_flush_failures_total") != std::string::npos);
+  CHECK(text.find("dmq_log_flush_failures_total 0") == std::string::npos);
 }
 
 TEST_CASE("page-cache mode completes at once without any fsync") {
   MemFileEnv mem;
   FaultFileEnv env(mem);
   auto log = PartitionLog::open(env, kDir, {}, 0).value();
-  GroupCommitter committer({.fsync_enabled = false});
+  dmq::metrics::Registry registry;
+  GroupCommitter committer({.fsync_enabled = false, .metrics = &registry});
   int done = 0;
   for (int i = 0; i < 5; ++i) {
     committer.request_durable(log, append_one(*log).log_end_offset, nullptr,
@@ -186,6 +191,7 @@ TEST_CASE("page-cache mode completes at once without any fsync") {
   CHECK(done == 5);
   CHECK(env.sync_count() == 0);
   CHECK(committer.stats().log_flushes == 0);
+  CHECK(registry.render().find("dmq_group_commit_requests_total 5") != std::string::npos);
 }
 
 TEST_CASE("requests one past the log end, and after stop, complete with errors") {
