@@ -68,6 +68,8 @@ struct Config {
   NodeId id;
   // A follower that hears no leader for a random time in
   // [election_tick, 2 * election_tick) ticks starts an election (Raft §5.2).
+  // Failover takes that timeout plus two round trips (pre-vote, vote): with
+  // 100 ms ticks, 1-2 s; with 150 ms ticks up to 3 s, too slow for a 3 s goal.
   int election_tick = 10;
   int heartbeat_tick = 1;                 // leader heartbeat interval; must be < election_tick
   bool pre_vote = true;                   // thesis §9.6
