@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
   if (opt.nodes < 1 || opt.nodes > 9 || first > last) return usage();
 
   auto started = std::chrono::steady_clock::now();
-  uint64_t acked = 0, elections = 0, snapshots = 0, changes = 0;
+  uint64_t acked = 0, elections = 0, snapshots = 0, changes = 0, reads = 0;
   for (uint64_t seed = first; seed <= last; ++seed) {
     opt.seed = seed;
     SimResult r = run_simulation(opt);
@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
     elections += r.elections;
     snapshots += r.snapshots_installed;
     changes += r.config_changes;
+    reads += r.reads_served;
     if (!r.ok) {
       std::printf("%s seed=%llu nodes=%d: %s\n", expect_violation ? "CAUGHT" : "FAILED",
                   static_cast<unsigned long long>(seed), opt.nodes, r.failure.c_str());
@@ -127,10 +128,11 @@ int main(int argc, char** argv) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::printf(
       "%llu seeds passed (nodes=%d) in %.1fs: %llu acknowledged writes, %llu leader terms, "
-      "%llu snapshots installed, %llu voter changes applied\n",
+      "%llu snapshots installed, %llu voter changes applied, %llu reads served\n",
       static_cast<unsigned long long>(last - first + 1), opt.nodes, secs,
       static_cast<unsigned long long>(acked), static_cast<unsigned long long>(elections),
-      static_cast<unsigned long long>(snapshots), static_cast<unsigned long long>(changes));
+      static_cast<unsigned long long>(snapshots), static_cast<unsigned long long>(changes),
+      static_cast<unsigned long long>(reads));
   if (expect_violation) {
     std::printf("FAILED: the broken variant was not caught in seeds %llu-%llu\n",
                 static_cast<unsigned long long>(first), static_cast<unsigned long long>(last));

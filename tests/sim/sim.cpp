@@ -229,7 +229,10 @@ void Simulation::apply(SimNode& n, const Ready& rd) {
     }
     proposals_.erase(it);
   }
-  for (const ReadState& rs : rd.read_states) checker_.on_read_state(NodeId{n.id}, rs);
+  for (const ReadState& rs : rd.read_states) {
+    checker_.on_read_state(NodeId{n.id}, rs);
+    ++result_.reads_served;
+  }
 }
 
 void Simulation::check(int64_t now) {

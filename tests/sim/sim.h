@@ -44,6 +44,7 @@ struct SimResult {
   uint64_t elections = 0;  // distinct leader terms seen
   uint64_t snapshots_installed = 0;
   uint64_t config_changes = 0;
+  uint64_t reads_served = 0;  // ReadIndex results checked
 };
 
 SimResult run_simulation(const SimOptions& options);
