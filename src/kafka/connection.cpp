@@ -1,5 +1,6 @@
 #include "kafka/connection.h"
 
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -151,58 +152,91 @@ void Connection::maybe_write() {
 }
 
 void Connection::write_front(Slot& slot) {
-  // Assemble the frame: encoded bytes with the record chunks spliced in. Chunks
-  // backed by a file are read with pread straight into the output buffer.
-  EncodedFrame& f = slot.response.frame;
-  out_.clear();
-  out_.reserve(f.total_size());
+  writing_response_ = std::move(slot.response);
+  const EncodedFrame& f = writing_response_.frame;
+  std::string_view all(f.bytes);
+  parts_.clear();
+  part_index_ = 0;
   size_t at = 0;
   for (const Splice& s : f.splices) {
-    out_.append(f.bytes, at, s.offset - at);
-    at = s.offset;
-    if (s.id >= slot.response.chunks.size()) {
-      fail("splice without a chunk");
+    if (s.id >= writing_response_.chunks.size() ||
+        writing_response_.chunks[s.id].length != s.length) {
+      fail("splice without a matching record chunk");
       return;
     }
-    const RecordChunk& c = slot.response.chunks[s.id];
+    if (s.offset > at) parts_.push_back(Part{all.substr(at, s.offset - at)});
+    const RecordChunk& c = writing_response_.chunks[s.id];
     if (c.fd < 0) {
-      out_.append(c.bytes, 0, s.length);
-      continue;
+      parts_.push_back(Part{std::string_view(c.bytes).substr(0, s.length)});
+    } else if (s.length > 0) {
+      parts_.push_back(Part{{}, &c});
     }
-    size_t base = out_.size();
-    out_.resize(base + s.length);
-    size_t done = 0;
-    while (done < s.length) {
-      ssize_t n = ::pread(c.fd, out_.data() + base + done, s.length - done,
-                          static_cast<off_t>(c.position + done));
+    at = s.offset;
+  }
+  if (at < all.size()) parts_.push_back(Part{all.substr(at)});
+  writing_ = true;
+  write_next();
+}
+
+void Connection::write_next() {
+  while (!closed_ && part_index_ < parts_.size()) {
+    Part& part = parts_[part_index_];
+    if (!part.chunk) {
+      asio::async_write(socket_, asio::buffer(part.bytes.data(), part.bytes.size()),
+                        [self = shared_from_this()](const asio::error_code& ec, size_t) {
+                          if (ec) {
+                            self->writing_ = false;
+                            self->close();
+                            return;
+                          }
+                          ++self->part_index_;
+                          self->write_next();
+                        });
+      return;
+    }
+    // Record bytes go from the segment file to the socket without a copy.
+    const RecordChunk& c = *part.chunk;
+    socket_.native_non_blocking(true);
+    while (part.done < c.length) {
+      off_t position = static_cast<off_t>(c.position + part.done);
+      ssize_t n = ::sendfile(socket_.native_handle(), c.fd, &position, c.length - part.done);
+      if (n > 0) {
+        part.done += static_cast<uint64_t>(n);
+        continue;
+      }
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    if (done < s.length) {
-      // A short read (segment truncated under us): the frame would be
-      // malformed, so the only honest answer is to close.
-      LOG_WARN("kafka") << "short read of a record chunk; closing connection " << id_;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                           [self = shared_from_this()](const asio::error_code& ec) {
+                             if (ec) {
+                               self->writing_ = false;
+                               self->close();
+                               return;
+                             }
+                             self->write_next();
+                           });
+        return;
+      }
+      // EOF before the slice's end (the segment shrank under us) or an I/O
+      // error: the frame cannot be completed, so the connection must go.
+      LOG_WARN("kafka") << "sendfile of a record chunk failed; closing connection " << id_;
+      writing_ = false;
       close();
       return;
     }
+    ++part_index_;
   }
-  out_.append(f.bytes, at, std::string::npos);
-  slot.response = Response{};  // release chunks (file references) early
-  writing_ = true;
-  asio::async_write(socket_, asio::buffer(out_),
-                    [self = shared_from_this()](const asio::error_code& ec, size_t) {
-                      self->writing_ = false;
-                      if (ec) {
-                        self->close();
-                        return;
-                      }
-                      self->last_activity_ = std::chrono::steady_clock::now();
-                      if (self->closed_) return;
-                      self->slots_.pop_front();
-                      ++self->front_seq_;
-                      self->maybe_write();
-                    });
+  if (!closed_) finish_write();
+}
+
+void Connection::finish_write() {
+  writing_ = false;
+  writing_response_ = Response{};  // releases the file references
+  parts_.clear();
+  last_activity_ = std::chrono::steady_clock::now();
+  slots_.pop_front();
+  ++front_seq_;
+  maybe_write();
 }
 
 }  // namespace dmq::kafka

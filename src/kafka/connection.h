@@ -54,6 +54,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void complete(uint64_t seq, Response response);
   void maybe_write();
   void write_front(Slot& slot);
+  void write_next();
+  void finish_write();
   void fail(const char* why);
 
   asio::ip::tcp::socket socket_;
@@ -68,7 +70,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_paused_ = false;
   bool closed_ = false;
   bool close_after_write_ = false;
-  std::string out_;  // the frame being written
+  // The answer being written, as parts: encoded bytes, or record chunks sent
+  // with sendfile(2) from the segment file (pread-free, no user-space copy).
+  struct Part {
+    std::string_view bytes;
+    const RecordChunk* chunk = nullptr;
+    uint64_t done = 0;
+  };
+  Response writing_response_;
+  std::vector<Part> parts_;
+  size_t part_index_ = 0;
   std::chrono::steady_clock::time_point last_activity_;
 };
 

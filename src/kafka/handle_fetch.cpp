@@ -67,7 +67,11 @@ void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
   auto now = std::chrono::steady_clock::now();
   const bool enough = round.bytes >= static_cast<size_t>(std::max(req.min_bytes, 0));
   if (enough || round.first_error != ErrorCode::kNone || now >= st->deadline) {
-    server_metrics().fetch_bytes.inc(static_cast<double>(round.bytes));
+    auto& metrics = server_metrics();
+    metrics.fetch_bytes.inc(static_cast<double>(round.bytes));
+    for (const auto& t : round.resp.responses)
+      for (const auto& p : t.partitions)
+        if (p.records.size() > 0) metrics.topic(t.topic).bytes_out->inc(p.records.size());
     round.resp.session_id = 0;  // no fetch sessions (KIP-227): clients send 0/-1
     Response r = make_response(*st->ex, round.resp, round.first_error);
     r.chunks = std::move(round.chunks);

@@ -69,12 +69,14 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
       auto& out = st->resp.topics[ti].partitions[pi];
       out.index = p.index;
       ErrorCode e = ctx.backend.check_leader(t.name, p.index);
+      int64_t records = 0;
       if (e == ErrorCode::kNone) {
         BatchLimits limits;
         limits.max_batch_bytes = max_batch_bytes(ctx, *image, t.name);
         limits.allow_zstd = version >= 7;  // KIP-110
         RecordSetInfo info = validate_record_set(p.records.bytes, limits);
         if (info.error != BatchError::kOk) e = to_error_code(info.error);
+        records = info.record_count;
       }
       if (e != ErrorCode::kNone) {
         note_error(*st, out, e);
@@ -82,6 +84,9 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
       }
       metrics.produce_bytes.inc(static_cast<double>(p.records.bytes.size()));
       metrics.produce_batches.inc();
+      auto& per_topic = metrics.topic(t.name);
+      per_topic.bytes_in->inc(static_cast<double>(p.records.bytes.size()));
+      per_topic.messages_in->inc(static_cast<double>(records));
       char* data = mutable_bytes(*ex->frame, p.records.bytes);
       ++st->pending;
       ctx.backend.produce(t.name, p.index, std::span<char>(data, p.records.bytes.size()),

@@ -45,6 +45,18 @@ void ServerMetrics::record_request(int16_t api, ErrorCode error, double seconds)
   lt->second->observe(seconds);
 }
 
+ServerMetrics::TopicCounters& ServerMetrics::topic(std::string_view name) {
+  auto it = topics_.find(name);
+  if (it != topics_.end()) return it->second;
+  auto& r = metrics::registry();
+  metrics::Labels labels{{"topic", std::string(name)}};
+  TopicCounters c{
+      &r.counter("dmq_kafka_topic_bytes_in_total", "Record batch bytes produced, by topic", labels),
+      &r.counter("dmq_kafka_topic_messages_in_total", "Records produced, by topic", labels),
+      &r.counter("dmq_kafka_topic_bytes_out_total", "Record bytes fetched, by topic", labels)};
+  return topics_.emplace(std::string(name), c).first->second;
+}
+
 ServerMetrics& server_metrics() {
   static ServerMetrics instance;
   return instance;

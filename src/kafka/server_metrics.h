@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "common/metrics.h"
 #include "kafka/api.h"
@@ -24,9 +25,18 @@ class ServerMetrics {
   metrics::Counter& produce_batches;
   metrics::Counter& fetch_bytes;
 
+  struct TopicCounters {
+    metrics::Counter* bytes_in;
+    metrics::Counter* messages_in;
+    metrics::Counter* bytes_out;
+  };
+  // Per-topic traffic (created on first use; loop thread only).
+  TopicCounters& topic(std::string_view name);
+
  private:
   std::map<std::pair<int16_t, int16_t>, metrics::Counter*> requests_;
   std::map<int16_t, metrics::Histogram*> latency_;
+  std::map<std::string, TopicCounters, std::less<>> topics_;
 };
 
 // The process-wide instance (metric names must be registered once).

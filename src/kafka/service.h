@@ -45,6 +45,8 @@ class Service {
   // The bound port (useful when kafka_listen asked for port 0).
   uint16_t port() const { return server_.port(); }
   Backend& backend() { return *backend_; }
+  // The cluster id reported by Metadata v2+ and DescribeCluster.
+  void set_cluster_id(std::string id) { ctx_.cluster_id = std::move(id); }
   // Lets another component (the group coordinator) serve an API key.
   void set_handler(ApiKey key, std::function<void(const ExchangePtr&)> handler) {
     ctx_.external[static_cast<int16_t>(key)] = std::move(handler);
