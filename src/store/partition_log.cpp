@@ -112,6 +112,16 @@ LogResult<AppendInfo> PartitionLog::append_as_follower(std::span<const char> bat
       return LogStatus{LogError::kCorruptBatch, "batches are not contiguous"};
     }
   }
+  // Replicated bytes come off the network: a corrupt batch must not enter
+  // this replica's log (Kafka's follower validates CRCs too).
+  uint64_t position = 0;
+  for (const BatchInfo& info : infos) {
+    if (!format::batch_crc_ok(bytes.substr(position, info.bytes))) {
+      return LogStatus{LogError::kCorruptBatch,
+                       "CRC mismatch in batch at offset " + std::to_string(info.base_offset.value)};
+    }
+    position += info.bytes;
+  }
   return append_locked(bytes, infos, now_ms);
 }
 

@@ -107,7 +107,7 @@ class PartitionLog {
   LogResult<AppendInfo> append(std::span<char> batches, int64_t now_ms);
   // Follower append: offsets are kept; the first batch must start at
   // log_end_offset() (else kNonContiguous) and each next batch right after
-  // the previous one (else kCorruptBatch).
+  // the previous one, with a correct CRC32C (else kCorruptBatch).
   LogResult<AppendInfo> append_as_follower(std::span<const char> batches, int64_t now_ms);
 
   // Whole batches starting with the one that holds start_offset, at most

@@ -164,6 +164,9 @@ TEST_CASE("follower append keeps offsets and requires contiguity") {
   std::string gap =
       make_batch({.base_offset = 5, .records = 1}) + make_batch({.base_offset = 7, .records = 1});
   CHECK(log->append_as_follower(gap, 0).error() == LogError::kCorruptBatch);
+  std::string flipped = make_batch({.base_offset = 5, .records = 1});
+  flipped.back() ^= 1;
+  CHECK(log->append_as_follower(flipped, 0).error() == LogError::kCorruptBatch);
   CHECK(log->log_end_offset() == Offset(5));
 }
 
