@@ -108,7 +108,8 @@ Result<RecordBatch> BrokerRegistry::controlled_shutdown(const MetadataState& sta
   Session& s = sessions_[broker];
   s.last_contact_ms = now_ms;
   s.shutting_down = true;
-  if (in_flight(s.fence_proposed_ms, now_ms)) return RecordBatch{};
+  // Not short-circuited while a fence is in flight: an empty answer means
+  // "already fenced, you may exit". A duplicate is rejected at apply.
   RecordBatch batch = fence_brokers_batch(state, {broker}, options_.election);
   if (!batch.empty()) s.fence_proposed_ms = now_ms;
   return batch;

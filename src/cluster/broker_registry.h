@@ -81,8 +81,9 @@ class BrokerRegistry {
 
   // Controlled shutdown (Kafka's ControlledShutdown / KIP-631 wantShutDown):
   // the broker is fenced with its leaderships moved, and stays fenced while it
-  // keeps heartbeating. kUnknownBroker, kStaleBrokerEpoch. Empty batch when it
-  // is already fenced: the broker may exit.
+  // keeps heartbeating. kUnknownBroker, kStaleBrokerEpoch. An empty batch
+  // means it is fenced (committed): the broker may exit. Until then every call
+  // returns the fence batch again (a duplicate is rejected at apply).
   Result<RecordBatch> controlled_shutdown(const MetadataState& state, BrokerId broker,
                                           BrokerEpoch epoch, int64_t now_ms);
 

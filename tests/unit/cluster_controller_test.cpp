@@ -247,6 +247,10 @@ TEST_CASE("controlled shutdown moves leaderships away and keeps the broker fence
   Result<RecordBatch> shutdown =
       c.registry.controlled_shutdown(c.state, BrokerId{2}, c.epoch(2), 100);
   REQUIRE(shutdown.ok());
+  // Asked again before the fence committed: not ready yet.
+  Result<RecordBatch> early = c.registry.controlled_shutdown(c.state, BrokerId{2}, c.epoch(2), 150);
+  REQUIRE(early.ok());
+  CHECK_FALSE(early.value().empty());
   c.commit(shutdown.value());
   for (int i = 0; i < 3; ++i) {
     CHECK(c.p("t", i).leader != BrokerId{2});
