@@ -91,18 +91,22 @@ void GroupCommitter::serve(std::vector<Request>& batch) {
   // group commit. Requests were queued after their appends, so the flush's
   // snapshot of the log end covers them unless the log was truncated.
   std::map<PartitionLog*, LogResult<Offset>> flushed;
-  uint64_t flushes = 0;
   for (Request& r : batch) {
-    auto it = flushed.find(r.log.get());
-    if (it == flushed.end()) {
-      auto start = std::chrono::steady_clock::now();  // measurement only, no decisions
-      it = flushed.emplace(r.log.get(), r.log->flush()).first;
-      std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-      if (flush_seconds_) flush_seconds_->observe(took.count());
-      if (flush_failures_ && !it->second.ok()) flush_failures_->inc();
-      ++flushes;
-    }
-    const LogResult<Offset>& result = it->second;
+    if (flushed.count(r.log.get())) continue;
+    auto start = std::chrono::steady_clock::now();  // measurement only, no decisions
+    LogResult<Offset> result = r.log->flush();
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    if (flush_seconds_) flush_seconds_->observe(took.count());
+    if (flush_failures_ && !result.ok()) flush_failures_->inc();
+    flushed.emplace(r.log.get(), std::move(result));
+  }
+  {
+    // Before any callback: a caller woken by one sees the round counted.
+    std::lock_guard lock(mu_);
+    stats_.log_flushes += flushed.size();
+  }
+  for (Request& r : batch) {
+    const LogResult<Offset>& result = flushed.at(r.log.get());
     if (!result.ok()) {
       complete(r, result.status());
     } else if (r.end_offset <= result.value()) {
@@ -112,8 +116,6 @@ void GroupCommitter::serve(std::vector<Request>& batch) {
                                              " is not in the log after flush"});
     }
   }
-  std::lock_guard lock(mu_);
-  stats_.log_flushes += flushes;
 }
 
 }  // namespace dmq::store

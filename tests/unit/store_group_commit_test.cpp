@@ -106,8 +106,8 @@ TEST_CASE("appends from two threads share fsyncs, and no callback runs before it
   auto log = PartitionLog::open(env, kDir, {}, 0).value();
   SyncGate gate;
   gate.install(env);
+  TaskQueue loop;  // declared first: it must outlive the flusher thread
   GroupCommitter committer({.fsync_enabled = true});
-  TaskQueue loop;
   std::atomic<int> acked_before_durable{0};
   auto request = [&](Offset end) {
     committer.request_durable(log, end, loop.executor(), [&, end](const LogStatus& s) {
@@ -155,12 +155,15 @@ TEST_CASE("a failed fsync fails the waiting callbacks and every later append") {
   FaultFileEnv env(mem);
   auto log = PartitionLog::open(env, kDir, {}, 0).value();
   dmq::metrics::Registry registry;
-  GroupCommitter committer({.metrics = &registry});
   TaskQueue loop;
+  GroupCommitter committer({.metrics = &registry});
   env.fail_syncs(".log", 1);
   std::vector<LogError> results;
-  for (int i = 0; i < 3; ++i) {
-    committer.request_durable(log, append_one(*log).log_end_offset, loop.executor(),
+  // Append first: once the failed flush closes the log, appends fail too.
+  std::vector<Offset> ends;
+  for (int i = 0; i < 3; ++i) ends.push_back(append_one(*log).log_end_offset);
+  for (Offset end : ends) {
+    committer.request_durable(log, end, loop.executor(),
                               [&](const LogStatus& s) { results.push_back(s.code); });
   }
   REQUIRE(loop.run_until(3));
@@ -197,8 +200,8 @@ TEST_CASE("page-cache mode completes at once without any fsync") {
 TEST_CASE("requests one past the log end, and after stop, complete with errors") {
   MemFileEnv env;
   auto log = PartitionLog::open(env, kDir, {}, 0).value();
-  GroupCommitter committer({});
   TaskQueue loop;
+  GroupCommitter committer({});
   std::vector<LogError> results;
   auto record = [&](const LogStatus& s) { results.push_back(s.code); };
   Offset end = append_one(*log).log_end_offset;
