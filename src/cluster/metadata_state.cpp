@@ -407,7 +407,13 @@ Result<MetadataState> MetadataState::from_snapshot(std::string_view bytes) {
   }
   Result<MetadataImage> image = decode_image(image_bytes);
   if (!image) return image.error();
-  return MetadataState(std::move(image).value(), index);
+  MetadataState state(std::move(image).value(), index);
+  // Bytes that decode can still describe an impossible image; refuse it rather
+  // than build decisions on it.
+  if (Status s = state.check_invariants(); !s) {
+    return Error{ErrorCode::kCorruptStore, "snapshot: " + s.error().message};
+  }
+  return state;
 }
 
 ImageChanges MetadataState::take_changes() {

@@ -66,7 +66,7 @@ class MetadataState {
 
   // The whole image and applied index as bytes (a Raft snapshot).
   std::string snapshot() const;
-  // kCorruptStore for malformed bytes.
+  // kCorruptStore for malformed bytes or an image that breaks the invariants.
   static Result<MetadataState> from_snapshot(std::string_view bytes);
 
   ImageChanges take_changes();

@@ -30,7 +30,11 @@ Status MetadataStore::load() {
   Status status;
   env_.read([&](const store::ReadTxn& txn) { status = read_tables(txn, &image, &applied); });
   if (!status) return status;
-  state_ = MetadataState(std::move(image), applied);
+  MetadataState loaded(std::move(image), applied);
+  if (Status s = loaded.check_invariants(); !s) {
+    return corrupt("tables: " + s.error().message);
+  }
+  state_ = std::move(loaded);
   return {};
 }
 

@@ -49,7 +49,7 @@ class MetadataStore {
   explicit MetadataStore(store::Env& env);
 
   // Rebuilds the in-memory image from the tables (start-up).
-  // kCorruptStore if a row does not decode.
+  // kCorruptStore if a row does not decode or the image breaks the invariants.
   Status load();
 
   // Applies committed entries in index order and persists them together with
