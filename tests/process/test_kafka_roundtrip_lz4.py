@@ -1,0 +1,7 @@
+"""100,000 messages with keys and headers through a real dmq node with
+confluent-kafka, compression.codec=lz4 (see kafka_roundtrip.py)."""
+
+import kafka_roundtrip
+
+if __name__ == "__main__":
+    kafka_roundtrip.run("lz4")
