@@ -84,7 +84,7 @@ def main():
             port = node.kafka_port
             assert closed_after(port, b"\x7f\xff\xff\xff")                       # 2 GiB claim
             assert closed_after(port, struct.pack(">i", 40) + os.urandom(40))    # garbage
-            assert closed_after(port, struct.pack(">ihhih", 12, 999, 0, 1, -1))  # unknown key
+            assert closed_after(port, struct.pack(">ihhih", 10, 999, 0, 1, -1))  # unknown key
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
             s.sendall(struct.pack(">i", 100) + b"\x00\x03\x00\x01")              # truncated, then gone
             s.close()

@@ -25,7 +25,7 @@ def ensure_kafkajs():
         return
     npm = shutil.which("npm")
     assert npm, "npm is needed to install kafkajs"
-    subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", CLIENTS, "kafkajs@2.2.4"],
+    subprocess.run([npm, "install", "--save-exact", "--no-audit", "--no-fund", "--prefix", CLIENTS, "kafkajs@2.2.4"],
                    check=True, timeout=300)
 
 
