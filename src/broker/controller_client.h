@@ -16,7 +16,7 @@ struct AdminResult {
   int http_status = 0;  // 0: no controller answered
   std::string code;     // "" on success, else the REST error code (e.g. "topic_exists")
   std::string message;
-  std::string body;     // the JSON answer on success
+  std::string body;  // the JSON answer on success
   bool ok() const { return code.empty() && http_status >= 200 && http_status < 300; }
 };
 

@@ -4,16 +4,22 @@ namespace dmq::broker {
 
 MetadataView::MetadataView() : state_(std::make_shared<const cluster::MetadataState>()) {}
 
-MetadataView::Image MetadataView::current() const { return image_of(state()); }
+MetadataView::Image MetadataView::current() const {
+  return image_of(state());
+}
 
 MetadataView::State MetadataView::state() const {
   std::lock_guard lock(mutex_);
   return state_;
 }
 
-uint64_t MetadataView::applied_index() const { return state()->applied_index().value; }
+uint64_t MetadataView::applied_index() const {
+  return state()->applied_index().value;
+}
 
-void MetadataView::on_change(Listener listener) { listeners_.push_back(std::move(listener)); }
+void MetadataView::on_change(Listener listener) {
+  listeners_.push_back(std::move(listener));
+}
 
 void MetadataView::publish(State next) {
   State previous;

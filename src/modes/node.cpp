@@ -2,14 +2,20 @@
 
 #include <memory>
 
+#include "broker/metadata_view.h"
 #include "cluster/metadata_raft_adapter.h"
 #include "cluster/metadata_store.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "kafka/service.h"
 #include "modes/data_dir.h"
+#include "net/broker_agent.h"
 #include "net/controller_http.h"
+#include "net/controller_service.h"
 #include "net/event_loop.h"
+#include "net/http_controller_client.h"
 #include "net/http_server.h"
+#include "net/metadata_http.h"
 #include "net/raft_driver.h"
 #include "store/lmdb.h"
 
@@ -17,7 +23,10 @@ namespace dmq::modes {
 namespace {
 
 constexpr size_t kMaxHttpBodyBytes = size_t{1} << 20;
-constexpr int kHttpWorkerThreads = 16;
+// cpp-httplib pins a worker to each keep-alive connection, and a proposal holds
+// its worker until applied: size the pool for peers, brokers tailing the log
+// and concurrent writers, or Raft peer traffic starves behind client writes.
+constexpr int kHttpWorkerThreads = 512;
 
 std::string health_json(const Options& options) {
   std::string roles;
@@ -25,6 +34,20 @@ std::string health_json(const Options& options) {
   if (options.has_broker()) roles += std::string(roles.empty() ? "" : ",") + "\"broker\"";
   return "{\"status\":\"ok\",\"node_id\":" + std::to_string(options.node_id) + ",\"roles\":[" +
          roles + "]}";
+}
+
+// The cluster id is derived from the founding voters, which every founder
+// shares, so all nodes report the same id without an extra round.
+std::string cluster_id(const Options& options) {
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a
+  for (const auto& voter : options.controllers) {
+    for (char c : std::to_string(voter.node_id) + "@" + voter.http.to_string() + ",") {
+      hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    }
+  }
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash));
+  return buf;
 }
 
 }  // namespace
@@ -47,7 +70,6 @@ int run_node(const Options& options) {
 
   metrics::register_process_metrics(metrics::registry());
   net::EventLoop loop;
-
   net::HttpServer http(options.http_listen, kMaxHttpBodyBytes, kHttpWorkerThreads);
   http.get("/v1/health", [&options](const auto&) {
     return net::HttpResponse{200, health_json(options)};
@@ -56,15 +78,21 @@ int run_node(const Options& options) {
     return net::HttpResponse{200, metrics::registry().render(), "text/plain; version=0.0.4"};
   });
 
-  // Controller quorum: the metadata state machine replicated by Raft.
+  // Cluster metadata: applied by the Raft driver on controllers, by log
+  // tailing on broker-only nodes; either way published into the view.
   cluster::MetadataStore metadata(*env);
   if (auto status = metadata.load(); !status) {
     LOG_ERROR("node") << "cannot load cluster metadata: " << status.error().message;
     return 1;
   }
+  broker::MetadataView view;
+  view.publish(std::make_shared<const cluster::MetadataState>(metadata.state()));
   cluster::MetadataRaftAdapter metadata_adapter(metadata);
+  net::register_metadata_routes(http, view, {});
+
   std::unique_ptr<net::RaftDriver> raft;
   std::unique_ptr<net::LeaderForwarder> forwarder;
+  std::unique_ptr<net::ControllerService> controller;
   if (options.has_controller()) {
     net::RaftDriverConfig config;
     config.id = raft::NodeId(options.node_id);
@@ -85,12 +113,53 @@ int run_node(const Options& options) {
       LOG_ERROR("node") << e.what();
       return 1;
     }
+    raft->on_applied([&view, &metadata_adapter](raft::LogIndex) {
+      std::shared_ptr<const cluster::MetadataState> state;
+      metadata_adapter.with_state([&](const cluster::MetadataState& s) {
+        state = std::make_shared<const cluster::MetadataState>(s);
+      });
+      view.publish(state);
+    });
     forwarder = std::make_unique<net::LeaderForwarder>(loop, *raft, config.id);
-    net::register_controller_routes(http, loop, *raft, *forwarder, "dmq");
-    loop.on_shutdown([&raft] { raft->stop(); });
+    net::register_controller_routes(http, loop, *raft, *forwarder, cluster_id(options));
+    controller = std::make_unique<net::ControllerService>(loop, *raft, metadata_adapter, *forwarder,
+                                                          options);
+    controller->register_routes(http);
+    controller->start();
+    loop.on_shutdown([&raft, &controller] {
+      controller->stop();
+      raft->stop();
+    });
+  }
+
+  std::unique_ptr<net::BrokerAgent> agent;
+  std::unique_ptr<net::HttpControllerClient> controller_client;
+  if (options.has_broker()) {
+    controller_client = std::make_unique<net::HttpControllerClient>(loop, options.controllers);
+    if (!options.has_controller()) controller_client->register_forwarding_routes(http);
+    agent = std::make_unique<net::BrokerAgent>(loop, options, view,
+                                               options.has_controller() ? nullptr : &metadata);
+    // SIGTERM: hand leaderships over before anything closes.
+    loop.before_shutdown(
+        [&agent](std::function<void()> proceed) { agent->shutdown_then(std::move(proceed)); });
+    loop.on_shutdown([&agent, &controller_client] {
+      agent->stop();
+      controller_client->stop();
+    });
   }
 
   // KAFKA-SERVICE-WIRING
+  std::unique_ptr<kafka::Service> kafka_service;
+  if (options.has_broker()) {
+    kafka_service =
+        std::make_unique<kafka::Service>(loop.context(), options, view, *controller_client);
+    kafka_service->set_cluster_id(cluster_id(options));
+    if (std::string e = kafka_service->start(); !e.empty()) {
+      LOG_ERROR("node") << "cannot serve Kafka on " << e;
+      return 1;
+    }
+    loop.on_shutdown([&kafka_service] { kafka_service->stop(); });
+  }
 
   error = http.start();
   if (!error.empty()) {
@@ -98,6 +167,7 @@ int run_node(const Options& options) {
     return 1;
   }
   loop.on_shutdown([&http] { http.stop(); });
+  if (agent) agent->start();
 
   LOG_INFO("node") << "dmq node " << options.node_id << " (" << role_name(options.role)
                    << ") serving HTTP on " << options.http_listen.to_string() << ", data in "

@@ -250,26 +250,29 @@ void register_controller_routes(HttpServer& http, EventLoop& loop, RaftDriver& d
           target = raft::NodeId(to->value.GetUint64());
         }
       }
-      auto error = loop.call(
-          [&]() {
+      auto chosen = loop.call(
+          [&driver, target]() mutable {
             auto status = driver.status();
             if (target == raft::kNoNode) {
               // The most caught-up other voter.
+              raft::LogIndex best;
               for (const auto& p : status.peers) {
-                if (p.id != status.id &&
-                    (target == raft::kNoNode || p.match > status.peers[0].match)) {
+                if (p.id != status.id && (target == raft::kNoNode || p.match > best)) {
                   target = p.id;
+                  best = p.match;
                 }
               }
             }
-            if (target == raft::kNoNode) return raft::ProposeError::kInvalid;
-            return driver.transfer_leadership(target);
+            if (target == raft::kNoNode) return std::pair(raft::ProposeError::kInvalid, target);
+            return std::pair(driver.transfer_leadership(target), target);
           },
           kLoopCallTimeout);
-      if (!error) return loop_timeout();
-      if (*error != raft::ProposeError::kOk) {
-        return json_error(*error == raft::ProposeError::kInvalid ? 400 : 409, "transfer_refused",
-                          std::string("leadership transfer refused: ") + raft::to_string(*error));
+      if (!chosen) return loop_timeout();
+      auto [error, chosen_target] = *chosen;
+      target = chosen_target;
+      if (error != raft::ProposeError::kOk) {
+        return json_error(error == raft::ProposeError::kInvalid ? 400 : 409, "transfer_refused",
+                          std::string("leadership transfer refused: ") + raft::to_string(error));
       }
       auto deadline = std::chrono::steady_clock::now() + kElectionWait;
       while (driver.leader_id() != target && std::chrono::steady_clock::now() < deadline) {
@@ -376,6 +379,8 @@ void register_controller_routes(HttpServer& http, EventLoop& loop, RaftDriver& d
   http.get("/internal/raft/snapshot", [&driver](const httplib::Request&) {
     auto snapshot = driver.log_store().latest_snapshot();
     if (!snapshot) return json_error(404, "no_snapshot", "no snapshot has been taken yet");
+    auto app = RaftDriver::application_snapshot(snapshot->data);
+    if (!app) return json_error(500, "corrupt_snapshot", "the stored snapshot is malformed");
     rapidjson::StringBuffer buffer;
     Writer w(buffer);
     w.StartObject();
@@ -383,7 +388,7 @@ void register_controller_routes(HttpServer& http, EventLoop& loop, RaftDriver& d
     w.Uint64(snapshot->meta.index.value);
     w.Key("term");
     w.Uint64(snapshot->meta.term.value);
-    auto data = base64_encode(snapshot->data);
+    auto data = base64_encode(*app);
     w.Key("data");
     w.String(data.data(), data.size());
     w.EndObject();

@@ -26,10 +26,22 @@ void EventLoop::on_shutdown(std::function<void()> hook) {
   shutdown_hooks_.push_back(std::move(hook));
 }
 
+void EventLoop::before_shutdown(std::function<void(std::function<void()>)> step) {
+  before_shutdown_ = std::move(step);
+}
+
 void EventLoop::begin_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
   signals_.cancel();
+  if (before_shutdown_) {
+    before_shutdown_([this] { run_shutdown_hooks(); });
+  } else {
+    run_shutdown_hooks();
+  }
+}
+
+void EventLoop::run_shutdown_hooks() {
   for (auto it = shutdown_hooks_.rbegin(); it != shutdown_hooks_.rend(); ++it) (*it)();
   // Without the guard, run() returns once the queued and in-flight handlers finish.
   work_.reset();

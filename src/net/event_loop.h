@@ -24,12 +24,18 @@ class EventLoop {
   void request_shutdown();
   // Registers a hook run on the loop thread when shutdown starts.
   void on_shutdown(std::function<void()> hook);
+  // Work that must finish before the hooks run while the loop keeps serving
+  // (a broker's controlled shutdown): it gets a continuation to call, once,
+  // on the loop thread.
+  void before_shutdown(std::function<void(std::function<void()> proceed)> step);
   bool shutting_down() const { return shutting_down_; }
 
   void post(std::function<void()> fn) { asio::post(context_, std::move(fn)); }
 
   // For threads other than the loop's: runs fn on the loop and waits up to
-  // `timeout` for its result; nullopt if it did not finish in time.
+  // `timeout` for its result; nullopt if it did not finish in time. fn may
+  // run after the timeout, so it must own what it uses: capture by value or
+  // objects that outlive the loop, never the caller's locals by reference.
   template <typename Fn>
   auto call(Fn fn, std::chrono::milliseconds timeout) -> std::optional<decltype(fn())> {
     using Result = decltype(fn());
@@ -42,11 +48,13 @@ class EventLoop {
 
  private:
   void begin_shutdown();
+  void run_shutdown_hooks();
 
   asio::io_context context_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::signal_set signals_;
   std::vector<std::function<void()>> shutdown_hooks_;
+  std::function<void(std::function<void()>)> before_shutdown_;
   bool shutting_down_ = false;
 };
 

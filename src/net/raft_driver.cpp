@@ -116,6 +116,12 @@ bool unwrap_snapshot(const std::string& data, std::string* addresses, std::strin
 
 }  // namespace
 
+std::optional<std::string> RaftDriver::application_snapshot(const std::string& data) {
+  std::string addresses, app;
+  if (!unwrap_snapshot(data, &addresses, &app)) return std::nullopt;
+  return app;
+}
+
 RaftDriver::RaftDriver(EventLoop& loop, store::Env& env, RaftStateMachine& state_machine,
                        RaftDriverConfig config)
     : loop_(loop),

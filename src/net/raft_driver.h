@@ -116,6 +116,9 @@ class RaftDriver {
   // Blocks until the applied index reaches `index` or the timeout passes.
   bool wait_applied(raft::LogIndex index, std::chrono::milliseconds timeout);
   store::RaftLogStore& log_store() { return *log_store_; }
+  // The application's part of a stored Raft snapshot (which also carries the
+  // driver's peer book); nullopt if malformed.
+  static std::optional<std::string> application_snapshot(const std::string& data);
 
  private:
   struct Waiter {

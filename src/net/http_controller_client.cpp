@@ -1,0 +1,137 @@
+#include "net/http_controller_client.h"
+
+#include <httplib.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cctype>
+#include <cstdio>
+
+namespace dmq::net {
+namespace {
+
+// Topic names are validated by the controller; encode whatever arrives so it
+// reaches the controller intact and gets a clear error there.
+std::string encode_path_segment(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '.' || c == '_' || c == '-') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out.empty() ? "%20" : out;
+}
+
+}  // namespace
+
+HttpControllerClient::HttpControllerClient(EventLoop& loop, std::vector<Voter> controllers)
+    : loop_(loop), controllers_(std::move(controllers)) {}
+
+HttpControllerClient::~HttpControllerClient() {
+  stop();
+}
+
+void HttpControllerClient::stop() {
+  worker_.stop();
+}
+
+broker::AdminResult HttpControllerClient::exchange(const std::string& method,
+                                                   const std::string& path,
+                                                   const std::string& body) {
+  broker::AdminResult out;
+  // Try each controller once, starting where the last success was.
+  for (size_t attempt = 0; attempt < controllers_.size(); ++attempt) {
+    const auto& controller = controllers_[next_.load() % controllers_.size()];
+    httplib::Client client(controller.http.host, controller.http.port);
+    client.set_connection_timeout(0, 500000);
+    client.set_read_timeout(40, 0);
+    auto result = method == "POST"     ? client.Post(path.c_str(), body, "application/json")
+                  : method == "DELETE" ? client.Delete(path.c_str())
+                                       : client.Get(path.c_str());
+    if (!result) {
+      next_++;
+      continue;
+    }
+    out.http_status = result->status;
+    out.body = result->body;
+    if (result->status >= 300) {
+      rapidjson::Document doc;
+      doc.Parse(result->body.c_str());
+      if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("error") &&
+          doc["error"].IsObject() && doc["error"]["code"].IsString()) {
+        out.code = doc["error"]["code"].GetString();
+        out.message = doc["error"]["message"].IsString() ? doc["error"]["message"].GetString() : "";
+      } else {
+        out.code = "http_" + std::to_string(result->status);
+      }
+    }
+    return out;
+  }
+  out.code = "no_controller";
+  out.message = "no controller answered";
+  return out;
+}
+
+void HttpControllerClient::send(std::string method, std::string path, std::string body, Done done) {
+  worker_.post([this, method = std::move(method), path = std::move(path), body = std::move(body),
+                done = std::move(done)] {
+    auto result = exchange(method, path, body);
+    loop_.post([done, result] { done(result); });
+  });
+}
+
+void HttpControllerClient::register_forwarding_routes(HttpServer& http) {
+  auto proxy = [this](const httplib::Request& req) {
+    std::string target = req.target.empty() ? req.path : req.target;
+    auto result = exchange(req.method, target, req.body);
+    if (result.http_status == 0) {
+      return json_error(503, "no_controller", "no controller answered; is a majority up?");
+    }
+    return HttpResponse{result.http_status, result.body};
+  };
+  http.post("/v1/topics", proxy);
+  http.del(R"(/v1/topics/([^/]+))", proxy);
+  http.post(R"(/v1/topics/([^/]+)/partitions)", proxy);
+}
+
+void HttpControllerClient::create_topic(const broker::TopicSpec& spec, bool validate_only,
+                                        Done done) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("name");
+  w.String(spec.name.c_str(), spec.name.size());
+  w.Key("partitions");
+  w.Int(spec.partitions);
+  w.Key("replication_factor");
+  w.Int(spec.replication_factor);
+  w.Key("configs");
+  w.StartObject();
+  for (const auto& [key, value] : spec.configs) {
+    w.Key(key.c_str(), key.size());
+    w.String(value.c_str(), value.size());
+  }
+  w.EndObject();
+  w.EndObject();
+  send("POST", std::string("/v1/topics") + (validate_only ? "?validate_only=true" : ""),
+       buffer.GetString(), std::move(done));
+}
+
+void HttpControllerClient::delete_topic(const std::string& name, Done done) {
+  send("DELETE", "/v1/topics/" + encode_path_segment(name), "", std::move(done));
+}
+
+void HttpControllerClient::create_partitions(const std::string& name, int32_t total_partitions,
+                                             bool validate_only, Done done) {
+  send("POST",
+       "/v1/topics/" + encode_path_segment(name) + "/partitions" +
+           (validate_only ? "?validate_only=true" : ""),
+       "{\"count\":" + std::to_string(total_partitions) + "}", std::move(done));
+}
+
+}  // namespace dmq::net

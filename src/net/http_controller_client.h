@@ -1,0 +1,42 @@
+#pragma once
+// broker::ControllerClient over the controllers' REST API. Requests go to
+// the configured controllers in turn (any of them forwards to the leader) on
+// a worker thread; answers are posted back to the event loop.
+
+#include <atomic>
+
+#include "broker/controller_client.h"
+#include "common/options.h"
+#include "common/serial_worker.h"
+#include "net/event_loop.h"
+#include "net/http_server.h"
+
+namespace dmq::net {
+
+class HttpControllerClient : public broker::ControllerClient {
+ public:
+  HttpControllerClient(EventLoop& loop, std::vector<Voter> controllers);
+  ~HttpControllerClient() override;
+
+  void create_topic(const broker::TopicSpec& spec, bool validate_only, Done done) override;
+  void delete_topic(const std::string& name, Done done) override;
+  void create_partitions(const std::string& name, int32_t total_partitions, bool validate_only,
+                         Done done) override;
+  void stop();
+
+  // On a broker-only node: the REST writes (topic administration) are
+  // proxied to the controllers, so `curl` against any node works.
+  void register_forwarding_routes(HttpServer& http);
+
+ private:
+  void send(std::string method, std::string path, std::string body, Done done);
+  broker::AdminResult exchange(const std::string& method, const std::string& path,
+                               const std::string& body);
+
+  EventLoop& loop_;
+  std::vector<Voter> controllers_;
+  std::atomic<size_t> next_{0};
+  SerialWorker worker_{"admin-client"};
+};
+
+}  // namespace dmq::net
