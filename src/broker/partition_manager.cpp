@@ -358,12 +358,11 @@ kafka::FetchRead PartitionManager::fetch(std::string_view topic, int32_t partiti
 
 void PartitionManager::park(const std::vector<kafka::TopicPartition>& partitions,
                             std::chrono::milliseconds timeout, std::function<void()> wake) {
+  // After stop() the connections are closed: a parked request has nobody to
+  // answer, and waking it would only make it park again.
+  if (stopped_) return;
   auto w = std::make_shared<Waiter>(io_);
   w->wake = std::move(wake);
-  if (stopped_) {
-    asio::post(io_, std::move(w->wake));
-    return;
-  }
   for (const auto& tp : partitions) {
     Partition* p = find(tp.topic, tp.partition);
     if (!p) continue;
