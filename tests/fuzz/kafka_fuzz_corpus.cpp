@@ -1,0 +1,66 @@
+// Writes a seed corpus: <dir>/requests/ (request frames of every API and
+// version, plus response frames prefixed by key and version) and
+// <dir>/batches/ (record sets, with and without the CRC fix-up flag).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "kafka/record_batch.h"
+#include "kafka/request.h"
+
+using namespace dmq::kafka;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write(const fs::path& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+template <class Req, class Resp>
+void add_api(const fs::path& dir, int& n) {
+  const ApiInfo* api = find_api(Req::kApiKey);
+  for (int16_t v = api->min_version; v <= api->max_version; ++v) {
+    for (uint64_t seed = 0; seed < 2; ++seed) {
+      Req req;
+      sample(req, v, seed);
+      write(dir / ("req-" + std::to_string(n++)), encode_request(v, 1, "c", req).bytes.substr(4));
+      Resp resp;
+      sample(resp, v, seed);
+      RequestHeader h{static_cast<int16_t>(Req::kApiKey), v, 1, std::nullopt};
+      Writer prefix;
+      prefix.i16(static_cast<int16_t>(Req::kApiKey));
+      prefix.i16(v);
+      write(dir / ("resp-" + std::to_string(n++)),
+            prefix.take_bytes() + encode_response(h, resp).bytes.substr(4));
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s <corpus-dir>\n", argv[0]);
+    return 2;
+  }
+  fs::path root(argv[1]);
+  fs::create_directories(root / "requests");
+  fs::create_directories(root / "batches");
+  int n = 0;
+#define DMQ_KAFKA_CORPUS(key, req, resp) add_api<req, resp>(root / "requests", n);
+  DMQ_KAFKA_APIS(DMQ_KAFKA_CORPUS)
+#undef DMQ_KAFKA_CORPUS
+  RecordBatchBuilder a;
+  a.add(1700000000000, std::string_view("k"), std::string_view("v"), {{"h", std::nullopt}});
+  a.add(1700000000001, std::nullopt, std::string_view("value"));
+  std::string batch = a.build();
+  const std::string plain(1, '\0');
+  const std::string fix_crc(1, '\1');
+  write(root / "batches" / "one", plain + batch);
+  write(root / "batches" / "one-fix", fix_crc + batch);
+  write(root / "batches" / "two-fix", fix_crc + batch + batch);
+  std::printf("wrote %d frames\n", n);
+  return 0;
+}
