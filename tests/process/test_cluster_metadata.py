@@ -116,11 +116,6 @@ def scenario(ctrl, brokers):
     return everyone
 
 
-def preferred_leaders_restored(node, partitions):
-    t = topic(node, "orders")
-    return t and all(p["leader"] == p["replicas"][0] for p in t["partitions"])
-
-
 def controller_failover(ctrl, brokers, everyone):
     old = leader_id(ctrl)
     old_node = next(n for n in ctrl if n.node_id == old)
@@ -152,7 +147,6 @@ def test_three_controllers_three_brokers():
     with Workdir() as w:
         ctrl, brokers = start(w)
         everyone = scenario(ctrl, brokers)
-        wait_until(lambda: preferred_leaders_restored(ctrl[0], 6), 10, what="preferred leaders restored")
         controller_failover(ctrl, brokers, everyone)
 
 
@@ -160,7 +154,7 @@ def test_three_combined_nodes():
     with Workdir() as w:
         ctrl, brokers = start(w, combined=3)
         everyone = scenario(ctrl, brokers)
-        wait_until(lambda: preferred_leaders_restored(ctrl[0], 6), 10, what="preferred leaders restored")
+        controller_failover(ctrl, brokers, everyone)
 
 
 def test_single_combined_node_and_bad_input():
