@@ -477,3 +477,46 @@ TEST_CASE("kafka server: metadata, auto-creation and admin requests") {
   CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code ==
         ErrorCode::kUnknownTopicOrPartition);
 }
+
+TEST_CASE("kafka server: DescribeCluster names the live brokers; group APIs answer retriably") {
+  Node node;
+  Client c(node.port());
+  int32_t corr = c.send(0, DescribeClusterRequest{});
+  auto dc = c.read<DescribeClusterResponse>(0, corr);
+  CHECK(dc.error_code == ErrorCode::kNone);
+  CHECK(dc.cluster_id == "dmq");
+  CHECK(dc.controller_id == 1);
+  REQUIRE(dc.brokers.size() == 1);
+  CHECK(dc.brokers[0].port == node.port());
+  // No group coordinator registered: FindCoordinator gets a retriable error.
+  FindCoordinatorRequest fc;
+  fc.key = "g";
+  corr = c.send(1, fc);
+  CHECK(c.read<FindCoordinatorResponse>(1, corr).error_code == ErrorCode::kCoordinatorNotAvailable);
+}
+
+TEST_CASE("kafka server: a fetch past the high watermark parks, then times out empty") {
+  Node node;
+  Client c(node.port());
+  FetchRequest f = fetch_request("t", 0, 0, /*max_wait_ms=*/50);
+  int32_t corr = c.send(11, f);
+  auto fr = c.read<FetchResponse>(11, corr);
+  CHECK(fr.responses[0].partitions[0].error_code == ErrorCode::kNone);
+  CHECK(fr.responses[0].partitions[0].records.size() == 0);
+  CHECK(fr.responses[0].partitions[0].high_watermark == 0);
+  // Response max_bytes: two partitions with data, a budget that fits only the
+  // first batch; the second partition comes back empty (but with its watermark).
+  for (int32_t p = 0; p < 2; ++p) {
+    corr = c.send(7, produce_request("t", p, make_batch(20)));
+    c.read<ProduceResponse>(7, corr);
+  }
+  FetchRequest two = fetch_request("t", 0, 0);
+  two.topics[0].partitions.push_back(two.topics[0].partitions[0]);
+  two.topics[0].partitions[1].partition = 1;
+  two.max_bytes = 10;  // smaller than one batch: the first still comes (KIP-74)
+  corr = c.send(11, two);
+  fr = c.read<FetchResponse>(11, corr);
+  CHECK(values_of(fr.responses[0].partitions[0].records.bytes).size() == 20);
+  CHECK(fr.responses[0].partitions[1].records.size() == 0);
+  CHECK(fr.responses[0].partitions[1].high_watermark == 20);
+}
