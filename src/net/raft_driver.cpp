@@ -178,6 +178,7 @@ void RaftDriver::start() {
   }
   mirror_.append(durable.entries);
   mirror_.set_hard_state(durable.hard_state);
+  mirror_hard_state_ = durable.hard_state;
 
   raft::Config rc;
   rc.id = config_.id;
@@ -280,7 +281,13 @@ void RaftDriver::persist_on_disk_thread(const raft::Ready& rd) {
     app_entries.push_back(is_data ? entry : raft::Entry{entry.term, entry.index, entry.type, {}});
   }
   if (!app_entries.empty()) state_machine_.stage(app_entries);
-  env_.write([&](store::WriteTxn& txn) {
+  // A Ready with no entries, no vote or term change and no snapshot only
+  // moves the commit index and applies: a crash may undo it safely (both are
+  // redone from the durable log), so it costs one sync instead of two.
+  bool redoable = rd.entries.empty() && !rd.snapshot &&
+                  (!rd.hard_state || (rd.hard_state->term == mirror_hard_state_.term &&
+                                      rd.hard_state->vote == mirror_hard_state_.vote));
+  auto write = [&](store::WriteTxn& txn) {
     // The log's snapshot first: if a crash comes before the application's
     // restore below, start() sees the application behind the stored
     // snapshot and restores it from there.
@@ -293,7 +300,13 @@ void RaftDriver::persist_on_disk_thread(const raft::Ready& rd) {
       if (entry.type == raft::EntryType::kRemoveVoter) forget_member(txn, entry);
     }
     if (!app_entries.empty()) state_machine_.write_staged(txn);
-  });
+  };
+  if (redoable) {
+    env_.write_undoable(write);
+  } else {
+    env_.write(write);
+  }
+  if (rd.hard_state) mirror_hard_state_ = *rd.hard_state;
   if (!app_entries.empty()) state_machine_.publish_staged();
   if (snapshot_ok) {
     state_machine_.restore(snapshot_app, rd.snapshot->meta.index);

@@ -148,6 +148,7 @@ class RaftDriver {
   RaftDriverConfig config_;
   std::unique_ptr<store::RaftLogStore> log_store_;
   raft::MemoryStorage mirror_;
+  raft::HardState mirror_hard_state_;  // disk thread: the last hard state written
   std::unique_ptr<raft::Node> node_;
   SerialWorker disk_{"raft-disk"};
   asio::steady_timer tick_timer_;

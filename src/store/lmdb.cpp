@@ -185,6 +185,20 @@ void Env::write(const std::function<void(WriteTxn&)>& fn) {
   while (!try_write(fn)) grow_map();
 }
 
+void Env::write_undoable(const std::function<void(WriteTxn&)>& fn) {
+  std::lock_guard writer_lock(writer_mutex_);
+  // Writers are serialized by writer_mutex_, so the flag covers exactly
+  // this transaction's commit.
+  mdb_env_set_flags(env_, MDB_NOMETASYNC, 1);
+  try {
+    while (!try_write(fn)) grow_map();
+  } catch (...) {
+    mdb_env_set_flags(env_, MDB_NOMETASYNC, 0);
+    throw;
+  }
+  mdb_env_set_flags(env_, MDB_NOMETASYNC, 0);
+}
+
 bool Env::try_write(const std::function<void(WriteTxn&)>& fn) {
   std::shared_lock resize_lock(resize_mutex_);
   MDB_txn* txn = nullptr;

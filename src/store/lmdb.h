@@ -107,6 +107,10 @@ class Env {
   void read(const std::function<void(const ReadTxn&)>& fn);
   // Commits when fn returns; an exception from fn aborts and propagates.
   void write(const std::function<void(WriteTxn&)>& fn);
+  // A commit that a crash may undo (one sync instead of two: LMDB's
+  // MDB_NOMETASYNC, integrity kept). Only for writes that can be redone
+  // from durable state, e.g. applies replayed from a durable log.
+  void write_undoable(const std::function<void(WriteTxn&)>& fn);
   // Forces a flush to disk (needed only with sync_on_commit = false).
   void sync();
 

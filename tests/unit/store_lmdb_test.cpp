@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include <random>
 #include <string>
@@ -14,8 +14,8 @@ namespace {
 struct TempDir {
   std::filesystem::path path;
   TempDir() {
-    path = std::filesystem::temp_directory_path() /
-           ("dmq_lmdb_test_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
+    path = std::filesystem::temp_directory_path() / ("dmq_lmdb_test_" + std::to_string(::getpid()) +
+                                                     "_" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(path);
   }
   ~TempDir() { std::filesystem::remove_all(path); }
@@ -125,4 +125,21 @@ TEST_CASE("delete and clear") {
   env->read([&](const dmq::store::ReadTxn& txn) { CHECK(txn.entries(db) == 1); });
   env->write([&](dmq::store::WriteTxn& txn) { txn.clear(db); });
   env->read([&](const dmq::store::ReadTxn& txn) { CHECK(txn.entries(db) == 0); });
+}
+
+TEST_CASE("an undoable write commits like any other and leaves later writes durable") {
+  TempDir dir;
+  {
+    auto env = Env::open({.path = dir.path.string()});
+    auto db = env->open_db("kv");
+    env->write_undoable([&](dmq::store::WriteTxn& txn) { txn.put(db, "applied", "1"); });
+    env->read([&](const dmq::store::ReadTxn& txn) { CHECK(*txn.get(db, "applied") == "1"); });
+    env->write([&](dmq::store::WriteTxn& txn) { txn.put(db, "log", "2"); });
+  }
+  auto env = Env::open({.path = dir.path.string()});
+  auto db = env->open_db("kv");
+  env->read([&](const dmq::store::ReadTxn& txn) {
+    CHECK(*txn.get(db, "applied") == "1");
+    CHECK(*txn.get(db, "log") == "2");
+  });
 }
