@@ -1,6 +1,9 @@
 // Writes a seed corpus: <dir>/requests/ (request frames of every API and
 // version, plus response frames prefixed by key and version) and
 // <dir>/batches/ (record sets, with and without the CRC fix-up flag).
+// Also writes <dir>/samples.txt, one "<api key> <version> <q|s> <hex body>"
+// line per sample message, for checking the codec against the Kafka JSON
+// schemas with an independent schema-driven decoder.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +19,31 @@ namespace {
 
 void write(const fs::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+template <class M>
+void dump_samples(std::ofstream& out, char kind) {
+  const ApiInfo* api = find_api(M::kApiKey);
+  for (int16_t v = api->min_version; v <= api->max_version; ++v) {
+    for (uint64_t seed = 0; seed < 5; ++seed) {
+      M m;
+      sample(m, v, seed);
+      Writer w;
+      encode(w, v, m);
+      out << static_cast<int>(M::kApiKey) << ' ' << v << ' ' << kind << ' ' << hex(w.bytes())
+          << '\n';
+    }
+  }
 }
 
 template <class Req, class Resp>
@@ -49,7 +77,11 @@ int main(int argc, char** argv) {
   fs::create_directories(root / "requests");
   fs::create_directories(root / "batches");
   int n = 0;
-#define DMQ_KAFKA_CORPUS(key, req, resp) add_api<req, resp>(root / "requests", n);
+  std::ofstream samples(root / "samples.txt");
+#define DMQ_KAFKA_CORPUS(key, req, resp)    \
+  add_api<req, resp>(root / "requests", n); \
+  dump_samples<req>(samples, 'q');          \
+  dump_samples<resp>(samples, 's');
   DMQ_KAFKA_APIS(DMQ_KAFKA_CORPUS)
 #undef DMQ_KAFKA_CORPUS
   RecordBatchBuilder a;

@@ -4,8 +4,6 @@
 // notes) and for flexible versions librdkafka uses.
 #include <doctest/doctest.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <set>
 #include <string>
 
@@ -273,31 +271,4 @@ TEST_CASE("JoinGroup protocol_name is non-nullable before v7") {
   CHECK(back.error_code == ErrorCode::kMemberIdRequired);
   CHECK(back.member_id == "client-1234");
   CHECK(back.protocol_name == std::optional<std::string>(""));
-}
-
-TEST_CASE("sample bodies can be written out for an external schema check") {
-  // With DMQ_KAFKA_DUMP_SAMPLES=<file>, writes "<key> <version> <r|s> <hex>"
-  // lines for a schema-driven decoder to cross-check field order and versions.
-  const char* path = std::getenv("DMQ_KAFKA_DUMP_SAMPLES");
-  if (path == nullptr) return;
-  FILE* f = std::fopen(path, "w");
-  REQUIRE(f != nullptr);
-  auto dump = [&](auto msg_type, char kind) {
-    using M = decltype(msg_type);
-    const ApiInfo* api = find_api(M::kApiKey);
-    for (int16_t v = api->min_version; v <= api->max_version; ++v) {
-      for (uint64_t seed = 0; seed < 5; ++seed) {
-        M m;
-        sample(m, v, seed);
-        std::fprintf(f, "%d %d %c %s\n", static_cast<int>(M::kApiKey), v, kind,
-                     hex(body_bytes(m, v)).c_str());
-      }
-    }
-  };
-#define DMQ_KAFKA_DUMP(key, req, resp) \
-  dump(req{}, 'q');                    \
-  dump(resp{}, 's');
-  DMQ_KAFKA_APIS(DMQ_KAFKA_DUMP)
-#undef DMQ_KAFKA_DUMP
-  std::fclose(f);
 }
