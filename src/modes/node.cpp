@@ -89,6 +89,7 @@ int run_node(const Options& options) {
   view.publish(std::make_shared<const cluster::MetadataState>(metadata.state()));
   cluster::MetadataRaftAdapter metadata_adapter(metadata);
   net::register_metadata_routes(http, view, {});
+  net::register_metadata_metrics(view);
 
   std::unique_ptr<net::RaftDriver> raft;
   std::unique_ptr<net::LeaderForwarder> forwarder;

@@ -15,4 +15,8 @@ namespace dmq::net {
 void register_metadata_routes(HttpServer& http, const broker::MetadataView& view,
                               cluster::PartitionOffsetsFn offsets);
 
+// Gauges read from the view at each scrape: brokers by state, topics,
+// partitions and offline partitions (no leader).
+void register_metadata_metrics(const broker::MetadataView& view);
+
 }  // namespace dmq::net

@@ -202,6 +202,9 @@ def test_single_combined_node_and_bad_input():
         status, body = node.get("/v1/topics")
         assert [t["name"] for t in body["topics"]] == ["t1"]
         assert all_alive(node, [1])
+        status, text = node.get("/metrics")
+        assert 'dmq_brokers{state="alive"} 1\n' in text and "dmq_topics 1\n" in text, text
+        assert "dmq_partitions 3\n" in text and "dmq_offline_partitions 0\n" in text
         status, reply = node.delete("/v1/topics/t1")
         assert status == 200, reply
         wait_until(lambda: node.get("/v1/topics")[1]["topics"] == [], 5, what="topic deleted")
