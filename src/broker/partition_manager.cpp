@@ -265,7 +265,21 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
   }
   Partition* p = find(topic, partition);
   kafka::set_partition_leader_epoch(batch.data(), p->leader_epoch);
-  auto appended = p->log->append(batch, wall_ms());
+  const int64_t now = wall_ms();
+  int64_t append_time = -1;
+  {
+    auto image = view_.current();
+    auto t = image->topics.find(topic);
+    if (t != image->topics.end()) {
+      auto c = t->second.configs.find("message.timestamp.type");
+      if (c != t->second.configs.end() && c->second == "LogAppendTime") {
+        // The only case where the broker rewrites more than the offset (and the CRC).
+        kafka::set_log_append_time(batch.data(), batch.size(), now);
+        append_time = now;
+      }
+    }
+  }
+  auto appended = p->log->append(batch, now);
   if (!appended.ok()) {
     LOG_WARN("broker") << "append to " << p->dir << " failed: " << appended.status().message;
     done({to_kafka(appended.error()), -1, -1});
@@ -276,7 +290,7 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
   if (p->log_end_gauge) p->log_end_gauge->set(static_cast<double>(info.log_end_offset.value));
   if (!options_.log_flush_on_ack) {
     advance_high_watermark(*p, info.log_end_offset);
-    done({ErrorCode::kNone, info.base_offset.value, log_start});
+    done({ErrorCode::kNone, info.base_offset.value, log_start, append_time});
     return;
   }
   // Acknowledged means on disk: answer from the group commit's callback.
@@ -286,7 +300,7 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
   committer_.request_durable(
       p->log, info.log_end_offset,
       [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
-      [this, alive, t, partition, info, log_start, started,
+      [this, alive, t, partition, info, log_start, started, append_time,
        done = std::move(done)](const store::LogStatus& status) {
         auto a = alive.lock();
         if (a && *a) {
@@ -300,7 +314,7 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
           done({to_kafka(status.code), -1, -1});
           return;
         }
-        done({ErrorCode::kNone, info.base_offset.value, log_start});
+        done({ErrorCode::kNone, info.base_offset.value, log_start, append_time});
       });
 }
 

@@ -12,6 +12,19 @@ bool valid_topic_name(std::string_view name) {
   });
 }
 
+ErrorCode check_leader_epoch(const cluster::MetadataImage& image, std::string_view topic,
+                             int32_t partition, int32_t current_leader_epoch) {
+  if (current_leader_epoch < 0) return ErrorCode::kNone;
+  auto it = image.topics.find(topic);
+  if (it == image.topics.end() || partition < 0 ||
+      partition >= static_cast<int32_t>(it->second.partitions.size()))
+    return ErrorCode::kNone;
+  int32_t epoch = it->second.partitions[static_cast<size_t>(partition)].leader_epoch.value;
+  if (current_leader_epoch < epoch) return ErrorCode::kFencedLeaderEpoch;
+  if (current_leader_epoch > epoch) return ErrorCode::kUnknownLeaderEpoch;
+  return ErrorCode::kNone;
+}
+
 ErrorCode admin_error(const broker::AdminResult& result) {
   if (result.ok()) return ErrorCode::kNone;
   const std::string& c = result.code;

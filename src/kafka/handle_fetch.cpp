@@ -23,6 +23,7 @@ struct Round {
 
 Round read_all(HandlerContext& ctx, const FetchRequest& req) {
   Round round;
+  auto image = ctx.backend.metadata();
   // Response max_bytes bounds the total; the first batch found is returned even
   // if it is larger than either limit, or a consumer could never progress (KIP-74).
   const size_t budget = req.max_bytes > 0 ? static_cast<size_t>(req.max_bytes) : SIZE_MAX;
@@ -35,8 +36,11 @@ Round read_all(HandlerContext& ctx, const FetchRequest& req) {
       size_t remaining = budget > round.bytes ? budget - round.bytes : 0;
       auto max = static_cast<uint32_t>(std::min<size_t>(
           {remaining, static_cast<size_t>(std::max(p.partition_max_bytes, 0)), size_t{INT32_MAX}}));
-      FetchRead r = ctx.backend.fetch(t.topic, p.partition, p.fetch_offset,
-                                      std::max<uint32_t>(max, 1), req.replica_id);
+      FetchRead r;
+      r.error = check_leader_epoch(*image, t.topic, p.partition, p.current_leader_epoch);
+      if (r.error == ErrorCode::kNone)
+        r = ctx.backend.fetch(t.topic, p.partition, p.fetch_offset, std::max<uint32_t>(max, 1),
+                              req.replica_id);
       out.error_code = r.error;
       out.high_watermark = r.high_watermark;
       out.last_stable_offset = r.last_stable_offset;

@@ -4,6 +4,7 @@ namespace dmq::kafka {
 
 void handle_list_offsets(HandlerContext& ctx, const ExchangePtr& ex) {
   const auto& req = std::get<ListOffsetsRequest>(ex->request.body);
+  auto image = ctx.backend.metadata();
   ListOffsetsResponse resp;
   ErrorCode first = ErrorCode::kNone;
   for (const auto& t : req.topics) {
@@ -12,7 +13,10 @@ void handle_list_offsets(HandlerContext& ctx, const ExchangePtr& ex) {
     for (const auto& p : t.partitions) {
       ListOffsetsResponse::Partition out;
       out.partition_index = p.partition_index;
-      OffsetLookup r = ctx.backend.list_offset(t.name, p.partition_index, p.timestamp);
+      OffsetLookup r;
+      r.error = check_leader_epoch(*image, t.name, p.partition_index, p.current_leader_epoch);
+      if (r.error == ErrorCode::kNone)
+        r = ctx.backend.list_offset(t.name, p.partition_index, p.timestamp);
       out.error_code = r.error;
       out.offset = r.offset;
       out.timestamp = r.timestamp;

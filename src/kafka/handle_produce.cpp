@@ -46,6 +46,21 @@ int64_t max_batch_bytes(HandlerContext& ctx, const cluster::MetadataImage& image
   return (end && *end == '\0' && n > 0) ? n : ctx.options.message_max_bytes;
 }
 
+// acks=all needs at least min.insync.replicas in the ISR before the append
+// (Partition.appendRecordsToLeader); nothing is written otherwise.
+ErrorCode check_min_isr(HandlerContext& ctx, const cluster::MetadataImage& image,
+                        std::string_view topic, int32_t partition) {
+  auto it = image.topics.find(topic);
+  if (it == image.topics.end() || partition < 0 ||
+      partition >= static_cast<int32_t>(it->second.partitions.size()))
+    return ErrorCode::kNone;  // check_leader already answered for these
+  std::string v = topic_config(ctx.options, &it->second, "min.insync.replicas");
+  long long min_isr = std::strtoll(v.c_str(), nullptr, 10);
+  const auto& isr = it->second.partitions[static_cast<size_t>(partition)].isr;
+  return static_cast<long long>(isr.size()) < min_isr ? ErrorCode::kNotEnoughReplicas
+                                                      : ErrorCode::kNone;
+}
+
 }  // namespace
 
 void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
@@ -78,6 +93,7 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
         if (info.error != BatchError::kOk) e = to_error_code(info.error);
         records = info.record_count;
       }
+      if (e == ErrorCode::kNone && req.acks == -1) e = check_min_isr(ctx, *image, t.name, p.index);
       if (e != ErrorCode::kNone) {
         note_error(*st, out, e);
         continue;
@@ -95,6 +111,7 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
                             if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);
                             o.base_offset = r.base_offset;
                             o.log_start_offset = r.log_start_offset;
+                            o.log_append_time_ms = r.log_append_time_ms;
                             if (--st->pending == 0) finish(*st);
                           });
     }

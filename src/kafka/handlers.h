@@ -87,6 +87,11 @@ void handle_describe_cluster(HandlerContext& ctx, const ExchangePtr& ex);
 
 // ---- shared helpers (handle_common.cpp) ----------------------------------------
 
+// KIP-320 fencing for requests carrying current_leader_epoch (-1 skips it):
+// FENCED_LEADER_EPOCH when older than the partition's, UNKNOWN_LEADER_EPOCH
+// when newer; kNone otherwise (including unknown partitions).
+ErrorCode check_leader_epoch(const cluster::MetadataImage& image, std::string_view topic,
+                             int32_t partition, int32_t current_leader_epoch);
 // Kafka's topic-name rule: [a-zA-Z0-9._-]{1,249}, not "." or "..".
 bool valid_topic_name(std::string_view name);
 // The admin REST error code of ControllerClient mapped to a Kafka error.

@@ -48,6 +48,7 @@ struct ProduceResult {
   ErrorCode error = ErrorCode::kNone;
   int64_t base_offset = -1;
   int64_t log_start_offset = -1;
+  int64_t log_append_time_ms = -1;  // set for topics with message.timestamp.type=LogAppendTime
 };
 
 struct FetchRead {

@@ -184,6 +184,8 @@ struct Client {
   }
 };
 
+// Request structs view their strings (as decoded ones view the frame): topic
+// names here are string literals, batches outlive the send call.
 std::string make_batch(int n, const std::string& prefix = "v") {
   RecordBatchBuilder b;
   for (int i = 0; i < n; ++i) {
@@ -194,8 +196,8 @@ std::string make_batch(int n, const std::string& prefix = "v") {
   return b.build();
 }
 
-ProduceRequest produce_request(const std::string& topic, int32_t partition,
-                               const std::string& batch, int16_t acks = -1) {
+ProduceRequest produce_request(std::string_view topic, int32_t partition, const std::string& batch,
+                               int16_t acks = -1) {
   ProduceRequest req;
   req.acks = acks;
   req.timeout_ms = 5000;
@@ -206,7 +208,7 @@ ProduceRequest produce_request(const std::string& topic, int32_t partition,
   return req;
 }
 
-FetchRequest fetch_request(const std::string& topic, int32_t partition, int64_t offset,
+FetchRequest fetch_request(std::string_view topic, int32_t partition, int64_t offset,
                            int32_t max_wait_ms = 0) {
   FetchRequest req;
   req.max_wait_ms = max_wait_ms;
@@ -519,4 +521,49 @@ TEST_CASE("kafka server: a fetch past the high watermark parks, then times out e
   CHECK(values_of(fr.responses[0].partitions[0].records.bytes).size() == 20);
   CHECK(fr.responses[0].partitions[1].records.size() == 0);
   CHECK(fr.responses[0].partitions[1].high_watermark == 20);
+}
+
+TEST_CASE("kafka server: leader epoch fencing, min.insync.replicas and LogAppendTime") {
+  Node node;
+  // A topic needing 2 in-sync replicas and one stamping LogAppendTime.
+  auto image = std::make_shared<cluster::MetadataImage>(*node.view.current());
+  image->topics["strict"] = topic("strict", 1);
+  image->topics["strict"].configs["min.insync.replicas"] = "2";
+  image->topics["stamped"] = topic("stamped", 1);
+  image->topics["stamped"].configs["message.timestamp.type"] = "LogAppendTime";
+  std::promise<void> published;
+  asio::post(node.io, [&] {
+    publish(node.view, *image, 50);
+    published.set_value();
+  });
+  published.get_future().wait();
+
+  Client c(node.port());
+  int32_t corr = c.send(7, produce_request("strict", 0, make_batch(1)));
+  CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code ==
+        ErrorCode::kNotEnoughReplicas);
+  corr = c.send(7, produce_request("strict", 0, make_batch(1), /*acks=*/1));
+  CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code == ErrorCode::kNone);
+
+  corr = c.send(7, produce_request("stamped", 0, make_batch(2)));
+  auto pr = c.read<ProduceResponse>(7, corr);
+  CHECK(pr.topics[0].partitions[0].log_append_time_ms > 1700000000000);
+  corr = c.send(11, fetch_request("stamped", 0, 0));
+  auto fr = c.read<FetchResponse>(11, corr);
+  BatchHeader h;
+  REQUIRE(read_batch_header(fr.responses[0].partitions[0].records.bytes, h) == BatchError::kOk);
+  CHECK(h.is_log_append_time());
+  CHECK(h.max_timestamp == pr.topics[0].partitions[0].log_append_time_ms);
+  CHECK(values_of(fr.responses[0].partitions[0].records.bytes).size() == 2);  // CRC still valid
+
+  // Fetch v9+ with a stale or future leader epoch (the image says 3).
+  FetchRequest stale = fetch_request("t", 0, 0);
+  stale.topics[0].partitions[0].current_leader_epoch = 2;
+  corr = c.send(11, stale);
+  CHECK(c.read<FetchResponse>(11, corr).responses[0].partitions[0].error_code ==
+        ErrorCode::kFencedLeaderEpoch);
+  stale.topics[0].partitions[0].current_leader_epoch = 4;
+  corr = c.send(11, stale);
+  CHECK(c.read<FetchResponse>(11, corr).responses[0].partitions[0].error_code ==
+        ErrorCode::kUnknownLeaderEpoch);
 }
