@@ -71,6 +71,9 @@ int run_node(const Options& options) {
   metrics::register_process_metrics(metrics::registry());
   net::EventLoop loop;
   net::HttpServer http(options.http_listen, kMaxHttpBodyBytes, kHttpWorkerThreads);
+  // Stopping HTTP waits for its handlers, which may wait for the loop: it
+  // runs off the loop, last, after the Raft driver failed pending proposals.
+  loop.on_shutdown_blocking([&http] { http.stop(); });
   http.get("/v1/health", [&options](const auto&) {
     return net::HttpResponse{200, health_json(options)};
   });
@@ -143,7 +146,8 @@ int run_node(const Options& options) {
     // SIGTERM: hand leaderships over before anything closes.
     loop.before_shutdown(
         [&agent](std::function<void()> proceed) { agent->shutdown_then(std::move(proceed)); });
-    loop.on_shutdown([&agent, &controller_client] {
+    // Their threads may be waiting on this node's own HTTP API.
+    loop.on_shutdown_blocking([&agent, &controller_client] {
       agent->stop();
       controller_client->stop();
     });
@@ -167,7 +171,6 @@ int run_node(const Options& options) {
     LOG_ERROR("node") << "cannot listen for HTTP on " << error;
     return 1;
   }
-  loop.on_shutdown([&http] { http.stop(); });
   if (agent) agent->start();
 
   LOG_INFO("node") << "dmq node " << options.node_id << " (" << role_name(options.role)

@@ -16,6 +16,11 @@ EventLoop::EventLoop()
 
 void EventLoop::run() {
   context_.run();
+  if (stopper_.joinable()) stopper_.join();
+}
+
+void EventLoop::on_shutdown_blocking(std::function<void()> stop) {
+  blocking_stops_.push_back(std::move(stop));
 }
 
 void EventLoop::request_shutdown() {
@@ -43,8 +48,11 @@ void EventLoop::begin_shutdown() {
 
 void EventLoop::run_shutdown_hooks() {
   for (auto it = shutdown_hooks_.rbegin(); it != shutdown_hooks_.rend(); ++it) (*it)();
-  // Without the guard, run() returns once the queued and in-flight handlers finish.
-  work_.reset();
+  stopper_ = std::thread([this] {
+    for (auto it = blocking_stops_.rbegin(); it != blocking_stops_.rend(); ++it) (*it)();
+    // Without the guard, run() returns once the queued and in-flight handlers finish.
+    asio::post(context_, [this] { work_.reset(); });
+  });
 }
 
 }  // namespace dmq::net

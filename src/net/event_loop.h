@@ -9,6 +9,7 @@
 #include <functional>
 #include <future>
 #include <optional>
+#include <thread>
 #include <vector>
 
 namespace dmq::net {
@@ -24,6 +25,11 @@ class EventLoop {
   void request_shutdown();
   // Registers a hook run on the loop thread when shutdown starts.
   void on_shutdown(std::function<void()> hook);
+  // Registers a stop that blocks (joins threads, waits for HTTP handlers). It
+  // runs on a helper thread after the hooks, in reverse order of
+  // registration, while the loop keeps serving, so whatever it waits for
+  // can still complete on the loop; the loop is released when all return.
+  void on_shutdown_blocking(std::function<void()> stop);
   // Work that must finish before the hooks run while the loop keeps serving
   // (a broker's controlled shutdown): it gets a continuation to call, once,
   // on the loop thread.
@@ -54,6 +60,8 @@ class EventLoop {
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::signal_set signals_;
   std::vector<std::function<void()>> shutdown_hooks_;
+  std::vector<std::function<void()>> blocking_stops_;
+  std::thread stopper_;
   std::function<void(std::function<void()>)> before_shutdown_;
   bool shutting_down_ = false;
 };
