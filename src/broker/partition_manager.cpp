@@ -220,6 +220,7 @@ void PartitionManager::remove_topic(const std::string& topic) {
   partitions_.erase(it);
   for (auto& [index, p] : parts) {
     wake_waiters(*p);
+    p->removed->store(true);
     p->log.reset();
     // Rename now so a topic re-created under the same name gets a fresh
     // directory; delete the files off the loop (Kafka's "-delete" suffix).
@@ -532,7 +533,8 @@ void PartitionManager::run_housekeeping() {
       if (!p->log) continue;
       auto log = p->log;
       store::Offset hw = p->high_watermark;
-      background_.post([log, hw, now] {
+      background_.post([log, hw, now, gone = p->removed] {
+        if (gone->load()) return;  // deleted meanwhile: its directory is going away
         auto removed = log->maybe_apply_retention(now);
         if (!removed.ok()) {
           LOG_WARN("broker") << "retention on " << log->dir() << ": " << removed.status().message;

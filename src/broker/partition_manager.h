@@ -24,6 +24,7 @@
 // which only touch PartitionLogs (thread-safe) and the file system.
 
 #include <asio.hpp>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
@@ -96,6 +97,8 @@ class PartitionManager : public kafka::Backend {
     bool is_leader = false;
     std::vector<std::weak_ptr<Waiter>> waiters;
     metrics::Gauge* log_end_gauge = nullptr;
+    // Set when the topic is deleted, so queued background work skips the log.
+    std::shared_ptr<std::atomic<bool>> removed = std::make_shared<std::atomic<bool>>(false);
   };
 
   Partition* find(std::string_view topic, int32_t partition) const;

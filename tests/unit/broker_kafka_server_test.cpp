@@ -110,7 +110,9 @@ struct Node {
     image->topics["elsewhere"] = topic("elsewhere", 1, /*leader=*/2);
     publish(view, *image, 1);
     controller = std::make_unique<FakeController>(io, view);
-    service = std::make_unique<Service>(io, options, view, *controller);
+    auto partitions = std::make_unique<broker::PartitionManager>(io, options, view);
+    partitions->set_housekeeping_interval(std::chrono::milliseconds(20));
+    service = std::make_unique<Service>(io, options, std::move(partitions), *controller);
     REQUIRE(service->start() == "");
     auto with_port = std::make_shared<cluster::MetadataImage>(*view.current());
     with_port->brokers[cluster::BrokerId(1)].kafka_port = service->port();
@@ -566,4 +568,36 @@ TEST_CASE("kafka server: leader epoch fencing, min.insync.replicas and LogAppend
   corr = c.send(11, stale);
   CHECK(c.read<FetchResponse>(11, corr).responses[0].partitions[0].error_code ==
         ErrorCode::kUnknownLeaderEpoch);
+}
+
+TEST_CASE("kafka server: retention deletes whole old segments on the housekeeping timer") {
+  Node node([](Options& o) {
+    o.segment_bytes = 2048;  // roll after every few batches
+    o.retention_bytes = 1;   // keep only the active segment
+  });
+  Client c(node.port());
+  for (int i = 0; i < 10; ++i) {
+    int32_t corr = c.send(7, produce_request("t", 0, make_batch(5, std::string(200, 'r'))));
+    REQUIRE(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].error_code ==
+            ErrorCode::kNone);
+  }
+  // Bounded wait for the 20 ms housekeeping timer to run retention.
+  int64_t earliest = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (earliest == 0 && std::chrono::steady_clock::now() < deadline) {
+    ListOffsetsRequest lo;
+    lo.topics.push_back({"t", {{0, -1, -2}}});
+    int32_t corr = c.send(3, lo);
+    earliest = c.read<ListOffsetsResponse>(3, corr).topics[0].partitions[0].offset;
+  }
+  CHECK(earliest > 0);
+  CHECK(earliest % 5 == 0);  // whole batches (segments) went
+  int32_t corr = c.send(11, fetch_request("t", 0, 0));
+  auto fr = c.read<FetchResponse>(11, corr);
+  CHECK(fr.responses[0].partitions[0].error_code == ErrorCode::kOffsetOutOfRange);
+  CHECK(fr.responses[0].partitions[0].log_start_offset == earliest);
+  corr = c.send(11, fetch_request("t", 0, earliest));
+  fr = c.read<FetchResponse>(11, corr);
+  CHECK(fr.responses[0].partitions[0].high_watermark == 50);
+  CHECK(!values_of(fr.responses[0].partitions[0].records.bytes).empty());
 }
