@@ -1,4 +1,4 @@
-#include "kafka/crc32c.h"
+#include "common/crc32c.h"
 
 #include <array>
 #include <bit>
@@ -8,7 +8,7 @@
 #include <nmmintrin.h>
 #endif
 
-namespace dmq::kafka {
+namespace dmq {
 namespace {
 
 constexpr uint32_t kPolynomial = 0x82F63B78u;
@@ -89,4 +89,4 @@ uint32_t crc32c_extend(uint32_t crc, const void* data, size_t size) {
   return crc32c_extend_portable(crc, data, size);
 }
 
-}  // namespace dmq::kafka
+}  // namespace dmq
