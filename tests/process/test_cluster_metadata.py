@@ -143,11 +143,26 @@ def controller_failover(ctrl, brokers, everyone):
         assert view[b]["epoch"] == epochs[b], (view[b], epochs[b])
 
 
+def controlled_shutdown(brokers, observer):
+    """SIGTERM on a broker moves its leaderships away before it exits 0."""
+    leaving = brokers[1]
+    led = [p for p in topic(observer, "orders")["partitions"] if p["leader"] == leaving.node_id]
+    assert led, "the broker leads nothing; the check would prove nothing"
+    assert leaving.stop() == 0
+    view = brokers_view(observer)
+    assert view[leaving.node_id]["status"] == "fenced", view
+    t = topic(observer, "orders")
+    assert all(p["leader"] not in (leaving.node_id, -1) for p in t["partitions"]), t
+    assert "controlled shutdown" in leaving.tail_log()
+
+
 def test_three_controllers_three_brokers():
     with Workdir() as w:
         ctrl, brokers = start(w)
         everyone = scenario(ctrl, brokers)
         controller_failover(ctrl, brokers, everyone)
+        alive_controller = next(c for c in ctrl if c.proc.poll() is None)
+        controlled_shutdown(brokers, alive_controller)
 
 
 def test_three_combined_nodes():
