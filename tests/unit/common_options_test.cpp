@@ -37,13 +37,12 @@ TEST_CASE("defaults describe a single-node combined cluster") {
 
 TEST_CASE("flags set every documented option") {
   dmq::Options o;
-  auto outcome = parse({"--role=controller", "--node-id=3", "--data-dir=/tmp/x",
-                        "--http-listen=127.0.0.1:8083", "--kafka-listen=0.0.0.0:9093",
-                        "--advertised-kafka=host.example:19093",
-                        "--controllers=1@127.0.0.1:8081,2@127.0.0.1:8082,3@127.0.0.1:8083",
-                        "--log-level=debug", "--log-format=json", "--num.partitions=6",
-                        "--min.insync.replicas=2"},
-                       &o);
+  auto outcome = parse(
+      {"--role=controller", "--node-id=3", "--data-dir=/tmp/x", "--http-listen=127.0.0.1:8083",
+       "--kafka-listen=0.0.0.0:9093", "--advertised-kafka=host.example:19093",
+       "--controllers=1@127.0.0.1:8081,2@127.0.0.1:8082,3@127.0.0.1:8083", "--log-level=debug",
+       "--log-format=json", "--num.partitions=6", "--min.insync.replicas=2"},
+      &o);
   REQUIRE(outcome.action == dmq::ParseOutcome::Action::kRun);
   CHECK(o.role == dmq::Role::kController);
   CHECK(o.node_id == 3);
@@ -57,10 +56,17 @@ TEST_CASE("flags set every documented option") {
 
 TEST_CASE("bad usage exits 2 with one line") {
   const std::vector<std::vector<std::string>> bad = {
-      {"--role=leader"},        {"--node-id=abc"},        {"--node-id=0"},
-      {"--http-listen=nohost"}, {"--kafka-listen=h:70000"}, {"--unknown-flag"},
-      {"--controllers=x@1"},    {"--controllers=1@a:1,1@b:2"}, {"--role=broker"},
-      {"--log-format=xml"},     {"--num.partitions=0"},
+      {"--role=leader"},
+      {"--node-id=abc"},
+      {"--node-id=0"},
+      {"--http-listen=nohost"},
+      {"--kafka-listen=h:70000"},
+      {"--unknown-flag"},
+      {"--controllers=x@1"},
+      {"--controllers=1@a:1,1@b:2"},
+      {"--role=broker"},
+      {"--log-format=xml"},
+      {"--num.partitions=0"},
   };
   for (const auto& args : bad) {
     dmq::Options o;
