@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include <asio.hpp>
+#include <deque>
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -168,9 +169,13 @@ struct Client {
     asio::read(socket, asio::buffer(frame.data(), n), ec);
     return ec ? "" : frame;
   }
+  // Decoded responses view their frame (Records), so frames are kept for the
+  // client's lifetime.
+  std::deque<std::string> frames;
   template <class Resp>
   Resp read(int16_t version, int32_t expected_correlation) {
-    std::string frame = read_frame();
+    frames.push_back(read_frame());
+    const std::string& frame = frames.back();
     REQUIRE(!frame.empty());
     Resp out;
     int32_t corr = 0;
