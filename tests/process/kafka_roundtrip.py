@@ -117,6 +117,8 @@ def run(codec, count=100_000):
             produce(bootstrap, topic, count, codec)
             check(consume(bootstrap, topic, count), count)
             admin.delete_topics([topic], operation_timeout=10)[topic].result(timeout=30)
+            code = node.stop()
+            assert code == 0, f"dmq exited with {code}"
             print(f"{codec}: {count} messages round-tripped")
         except BaseException:
             print(node.tail_log(80))

@@ -89,6 +89,8 @@ def main():
         node = kafka_roundtrip.start_node(workdir)
         try:
             run(node)
+            code = node.stop()
+            assert code == 0, f"dmq exited with {code}"
         except BaseException:
             print(node.tail_log(60))
             raise
