@@ -75,7 +75,9 @@ def scenario(ctrl, brokers):
     # Visible on every node within a second.
     start = time.monotonic()
     wait_until(lambda: all(topic(n, "orders") for n in everyone), 5, what="topic everywhere")
-    assert time.monotonic() - start < 1.5
+    seen_after = time.monotonic() - start
+    print(f"   topic visible on every node {seen_after:.2f}s after the 201")
+    assert seen_after < 1.0, seen_after
     status, body = http("GET", ctrl[0].url + "/v1/topics")
     assert [t["name"] for t in body["topics"]] == ["orders"]
     assert body["topics"][0]["partitions"] == 6 and body["topics"][0]["replication_factor"] == 3
@@ -85,7 +87,10 @@ def scenario(ctrl, brokers):
     assert status == 409 and body["error"]["code"] == "topic_exists", body
 
     # kill -9 a broker: fenced and its leaderships moved within the session timeout + 2 s.
-    victim = brokers[0]
+    # (In combined mode, not the controller leader: losing it adds an election
+    # and the new leader's grace period, checked in controller_failover.)
+    controller_leader = leader_id(ctrl)
+    victim = next(b for b in brokers if b.node_id != controller_leader)
     observer = next(n for n in everyone if n is not victim)
     before = topic(observer, "orders")
     led = [p["partition"] for p in before["partitions"] if p["leader"] == victim.node_id]
