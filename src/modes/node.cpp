@@ -91,7 +91,27 @@ int run_node(const Options& options) {
   broker::MetadataView view;
   view.publish(std::make_shared<const cluster::MetadataState>(metadata.state()));
   cluster::MetadataRaftAdapter metadata_adapter(metadata);
-  net::register_metadata_routes(http, view, {});
+  // Offsets of the partitions this node hosts, read on the loop that owns them.
+  std::unique_ptr<kafka::Service> kafka_service;
+  auto partition_offsets =
+      [&loop, &kafka_service](std::string_view topic,
+                              cluster::PartitionId id) -> std::optional<cluster::PartitionOffsets> {
+    if (!kafka_service) return std::nullopt;
+    kafka::Backend* backend = &kafka_service->backend();
+    auto offsets = loop.call(
+        [backend, topic = std::string(topic),
+         partition = id.value]() -> std::optional<cluster::PartitionOffsets> {
+          auto start = backend->list_offset(topic, partition, -2);
+          auto end = backend->list_offset(topic, partition, -1);
+          if (start.error != kafka::ErrorCode::kNone || end.error != kafka::ErrorCode::kNone) {
+            return std::nullopt;  // not hosted here
+          }
+          return cluster::PartitionOffsets{start.offset, end.offset};
+        },
+        std::chrono::milliseconds(1000));
+    return offsets ? *offsets : std::nullopt;
+  };
+  net::register_metadata_routes(http, view, partition_offsets);
   net::register_metadata_metrics(view);
 
   std::unique_ptr<net::RaftDriver> raft;
@@ -154,7 +174,6 @@ int run_node(const Options& options) {
   }
 
   // KAFKA-SERVICE-WIRING
-  std::unique_ptr<kafka::Service> kafka_service;
   if (options.has_broker()) {
     kafka_service =
         std::make_unique<kafka::Service>(loop.context(), options, view, *controller_client);

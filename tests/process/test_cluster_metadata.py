@@ -222,6 +222,12 @@ def test_single_combined_node_and_bad_input():
         status, body = node.get("/v1/topics")
         assert [t["name"] for t in body["topics"]] == ["t1"]
         assert all_alive(node, [1])
+        # Offsets in the topic view come from the partition logs this node hosts.
+        import subprocess
+        subprocess.run(["kcat", "-b", node.kafka, "-t", "t1", "-P", "-p", "1"], input=b"a\nb\nc\n",
+                       check=True, timeout=30)
+        part = next(p for p in topic(node, "t1")["partitions"] if p["partition"] == 1)
+        assert part["log_start_offset"] == 0 and part["high_watermark"] == 3, part
         status, text = node.get("/metrics")
         assert 'dmq_brokers{state="alive"} 1\n' in text and "dmq_topics 1\n" in text, text
         assert "dmq_partitions 3\n" in text and "dmq_offline_partitions 0\n" in text
