@@ -584,7 +584,6 @@ void RaftDriver::update_metrics() {
     }
     last_role_ = role;
   }
-  last_term_seen_ = status.term.value;
 }
 
 }  // namespace dmq::net

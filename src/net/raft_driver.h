@@ -171,7 +171,6 @@ class RaftDriver {
   std::atomic<uint64_t> leader_{0};
   std::mutex applied_mutex_;
   std::condition_variable applied_cv_;
-  uint64_t last_term_seen_ = 0;
   uint64_t last_role_ = 0;
 };
 
