@@ -575,11 +575,16 @@ void RaftDriver::update_metrics() {
   m.leader.set(static_cast<double>(status.leader.value));
   m.commit.set(static_cast<double>(status.commit.value));
   m.applied.set(static_cast<double>(applied_.load()));
+  // Roles are sampled (every tick and Ready), so a campaign that won between
+  // two samples is seen as follower -> leader: count it as started too.
   uint64_t role = static_cast<uint64_t>(status.role);
+  bool was_campaigning = last_role_ == static_cast<uint64_t>(raft::Role::kPreCandidate) ||
+                         last_role_ == static_cast<uint64_t>(raft::Role::kCandidate);
   if (role != last_role_) {
     if (status.role == raft::Role::kPreCandidate || status.role == raft::Role::kCandidate) {
-      m.elections_started.inc();
+      if (!was_campaigning) m.elections_started.inc();
     } else if (status.role == raft::Role::kLeader) {
+      if (!was_campaigning) m.elections_started.inc();
       m.elections_won.inc();
     }
     last_role_ = role;
