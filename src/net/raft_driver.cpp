@@ -179,6 +179,7 @@ void RaftDriver::start() {
   mirror_.append(durable.entries);
   mirror_.set_hard_state(durable.hard_state);
   mirror_hard_state_ = durable.hard_state;
+  persisted_hard_state_ = durable.hard_state;
 
   raft::Config rc;
   rc.id = config_.id;
@@ -245,12 +246,36 @@ void RaftDriver::maybe_process_ready() {
     ready_scheduled_ = false;
     if (stopped_ || disk_busy_ || !node_->has_ready()) return;
     auto rd = std::make_shared<raft::Ready>(node_->ready());
+    send_replication_early(*rd);
     disk_busy_ = true;
     disk_.post([this, rd] {
       persist_on_disk_thread(*rd);
       loop_.post([this, rd] { on_persisted(rd); });
     });
   });
+}
+
+void RaftDriver::send_replication_early(raft::Ready& rd) {
+  // Raft thesis §10.2.1: a leader may replicate entries while it writes them
+  // to its own disk, because the core counts the leader's own copy toward the
+  // commit only after advance(), i.e. once they are durable here. Votes and
+  // anything sent under a new term or vote must still wait for the fsync.
+  bool term_and_vote_durable =
+      !rd.snapshot && (!rd.hard_state || (rd.hard_state->term == persisted_hard_state_.term &&
+                                          rd.hard_state->vote == persisted_hard_state_.vote));
+  if (!term_and_vote_durable || node_->role() != raft::Role::kLeader) return;
+  std::vector<raft::Message> later;
+  for (auto& m : rd.messages) {
+    bool replication =
+        m.type == raft::MessageType::kAppend || m.type == raft::MessageType::kHeartbeat;
+    auto it = senders_.find(m.to.value);
+    if (replication && it != senders_.end()) {
+      it->second->send(std::move(m));
+    } else {
+      later.push_back(std::move(m));
+    }
+  }
+  rd.messages = std::move(later);
 }
 
 void RaftDriver::persist_on_disk_thread(const raft::Ready& rd) {
@@ -361,7 +386,10 @@ void RaftDriver::on_persisted(std::shared_ptr<raft::Ready> rd) {
   if (stopped_) return;
   if (rd->snapshot) mirror_.apply_snapshot(*rd->snapshot);
   if (!rd->entries.empty()) mirror_.append(rd->entries);
-  if (rd->hard_state) mirror_.set_hard_state(*rd->hard_state);
+  if (rd->hard_state) {
+    mirror_.set_hard_state(*rd->hard_state);
+    persisted_hard_state_ = *rd->hard_state;
+  }
   track_peers();
   for (auto& m : rd->messages) {
     auto it = senders_.find(m.to.value);

@@ -130,6 +130,7 @@ class RaftDriver {
 
   void schedule_tick();
   void maybe_process_ready();
+  void send_replication_early(raft::Ready& rd);
   void persist_on_disk_thread(const raft::Ready& rd);
   void on_persisted(std::shared_ptr<raft::Ready> rd);
   void complete_waiters(const raft::Entry& entry);
@@ -148,7 +149,8 @@ class RaftDriver {
   RaftDriverConfig config_;
   std::unique_ptr<store::RaftLogStore> log_store_;
   raft::MemoryStorage mirror_;
-  raft::HardState mirror_hard_state_;  // disk thread: the last hard state written
+  raft::HardState mirror_hard_state_;     // disk thread: the last hard state written
+  raft::HardState persisted_hard_state_;  // loop thread: the same, once known durable
   std::unique_ptr<raft::Node> node_;
   SerialWorker disk_{"raft-disk"};
   asio::steady_timer tick_timer_;
