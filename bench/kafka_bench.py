@@ -136,7 +136,7 @@ def w_kafka_consume(q, bootstrap, topic, n):
     t0 = time.monotonic()
     deadline = t0 + 60
     while got < n and time.monotonic() < deadline:
-        for m in c.consume(10000, 1.0):
+        for m in c.consume(min(10000, n - got), 1.0):
             if m.error():
                 continue
             got += 1
@@ -189,12 +189,13 @@ def w_kafka_lat_consume(q, bootstrap, topic, fetch_wait_ms, n, ready):
     c.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
     lats = []
     deadline = time.monotonic() + 60
-    c.consume(1, 0.5)  # join the group and get the assignment first
+    c.consume(1, 0.5)  # connect and fetch metadata before the producer starts
     ready.set()
     while len(lats) < n and time.monotonic() < deadline:
-        for m in c.consume(1000, 0.2):
-            if m.error():
-                continue
+        # poll returns as soon as one message is there; consume(k, t) would wait
+        # for k messages or t seconds and add that wait to every latency.
+        m = c.poll(0.2)
+        if m is not None and not m.error():
             lats.append((time.time_ns() - int(m.value().split(b" ", 1)[0])) / 1e6)
     c.close()
     q.put({"lats": lats})
