@@ -171,7 +171,7 @@ def stamp(size):
 
 def w_kafka_lat_produce(q, bootstrap, topic, rate, secs, size):
     from confluent_kafka import Producer
-    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": LAT_LINGER_MS,
                   "compression.type": "none"})
 
     def send(k):
@@ -482,6 +482,7 @@ def run_worker(fn, *args, server=None, timeout=120):
 
 
 LAT_SIZE = 100  # bytes per latency-test message (timestamp + padding)
+LAT_LINGER_MS = 5  # the latency producer's linger.ms (--lat-linger-ms); adds to p50
 
 
 def run_latency(prod, prod_args, cons, cons_args, rate, secs, server):
@@ -704,11 +705,14 @@ def main():
     ap.add_argument("--n1k", type=int, default=50000)
     ap.add_argument("--rate", type=int, default=5000)
     ap.add_argument("--lat-secs", type=float, default=10)
+    ap.add_argument("--lat-linger-ms", type=int, default=5)
     ap.add_argument("--systems", default="dmq,dmq-nosync,redis,nats")
     ap.add_argument("--no-kcat", dest="kcat", action="store_false")
     ap.add_argument("--tmp", default=None, help="parent of the temporary data dirs")
     ap.add_argument("--json")
     args = ap.parse_args()
+    global LAT_LINGER_MS
+    LAT_LINGER_MS = args.lat_linger_ms
     ensure_packages()
     workdir = tempfile.mkdtemp(prefix="kafka-bench-", dir=args.tmp)
     rows, lats, notes = [], [], []
