@@ -711,6 +711,9 @@ def main():
     ap.add_argument("--tmp", default=None, help="parent of the temporary data dirs")
     ap.add_argument("--json")
     args = ap.parse_args()
+    # SIGTERM (e.g. from `timeout`) unwinds like an exception, so every server
+    # is stopped by PID and the temporary dirs are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     global LAT_LINGER_MS
     LAT_LINGER_MS = args.lat_linger_ms
     ensure_packages()
