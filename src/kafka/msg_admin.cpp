@@ -3,16 +3,6 @@
 namespace dmq::kafka {
 namespace {
 
-template <class IO, class V>
-void serde_i32_array(IO& io, V& v) {
-  io.array(v, [&](auto& x) { io.i32(x); });
-}
-
-template <class IO, class V>
-void serde_string_array(IO& io, V& v) {
-  io.array(v, [&](auto& s) { io.string(s); });
-}
-
 // ---- ListOffsets ----------------------------------------------------------------
 
 template <class IO, MessageOf<ListOffsetsRequest> M>

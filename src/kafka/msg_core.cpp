@@ -3,11 +3,6 @@
 namespace dmq::kafka {
 namespace {
 
-template <class IO, class M>
-void serde_i32_array(IO& io, M& v) {
-  io.array(v, [&](auto& x) { io.i32(x); });
-}
-
 // ---- ApiVersions -------------------------------------------------------------
 
 template <class IO, MessageOf<ApiVersionsRequest> M>

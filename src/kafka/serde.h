@@ -373,4 +373,15 @@ void TagEncoder::field(uint32_t tag, bool write_it, F&& fn) {
   fields_.emplace_back(tag, w.take_bytes());
 }
 
+// Arrays of plain values, shared by the message files.
+template <class IO, class V>
+void serde_i32_array(IO& io, V& v) {
+  io.array(v, [&](auto& x) { io.i32(x); });
+}
+
+template <class IO, class V>
+void serde_string_array(IO& io, V& v) {
+  io.array(v, [&](auto& s) { io.string(s); });
+}
+
 }  // namespace dmq::kafka
