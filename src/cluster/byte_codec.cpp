@@ -51,4 +51,36 @@ uint32_t ByteReader::count(size_t min_element_bytes) {
   return n;
 }
 
+void put_broker_ids(ByteWriter& w, const std::vector<BrokerId>& ids) {
+  w.u32(static_cast<uint32_t>(ids.size()));
+  for (BrokerId id : ids) w.i32(id.value);
+}
+
+std::vector<BrokerId> get_broker_ids(ByteReader& r) {
+  uint32_t n = r.count(4);
+  std::vector<BrokerId> ids;
+  ids.reserve(n);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) ids.emplace_back(r.i32());
+  return ids;
+}
+
+void put_config_map(ByteWriter& w, const std::map<std::string, std::string>& configs) {
+  w.u32(static_cast<uint32_t>(configs.size()));
+  for (const auto& [k, v] : configs) {
+    w.str(k);
+    w.str(v);
+  }
+}
+
+std::map<std::string, std::string> get_config_map(ByteReader& r) {
+  uint32_t n = r.count(8);
+  std::map<std::string, std::string> configs;
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    std::string k = r.str();
+    if (!configs.empty() && k <= configs.rbegin()->first) r.fail();
+    configs[std::move(k)] = r.str();
+  }
+  return configs;
+}
+
 }  // namespace dmq::cluster

@@ -8,8 +8,12 @@
 // malformed length never triggers a huge allocation or loop.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "cluster/types.h"
 
 namespace dmq::cluster {
 
@@ -61,5 +65,13 @@ class ByteReader {
   size_t pos_ = 0;
   bool ok_ = true;
 };
+
+// Composite values shared by records and table values: a u32 count then the
+// items. Config keys must be strictly ascending on decode: the encoding is
+// canonical, so equal images always have equal bytes.
+void put_broker_ids(ByteWriter& w, const std::vector<BrokerId>& ids);
+std::vector<BrokerId> get_broker_ids(ByteReader& r);
+void put_config_map(ByteWriter& w, const std::map<std::string, std::string>& configs);
+std::map<std::string, std::string> get_config_map(ByteReader& r);
 
 }  // namespace dmq::cluster

@@ -10,37 +10,6 @@ Error corrupt(std::string what) {
   return Error{ErrorCode::kCorruptStore, std::move(what)};
 }
 
-void put_ids(ByteWriter& w, const std::vector<BrokerId>& ids) {
-  w.u32(static_cast<uint32_t>(ids.size()));
-  for (BrokerId id : ids) w.i32(id.value);
-}
-
-std::vector<BrokerId> get_ids(ByteReader& r) {
-  uint32_t n = r.count(4);
-  std::vector<BrokerId> ids;
-  for (uint32_t i = 0; i < n && r.ok(); ++i) ids.emplace_back(r.i32());
-  return ids;
-}
-
-void put_configs(ByteWriter& w, const ConfigMap& configs) {
-  w.u32(static_cast<uint32_t>(configs.size()));
-  for (const auto& [k, v] : configs) {
-    w.str(k);
-    w.str(v);
-  }
-}
-
-ConfigMap get_configs(ByteReader& r) {
-  ConfigMap configs;
-  uint32_t n = r.count(8);
-  for (uint32_t i = 0; i < n && r.ok(); ++i) {
-    std::string k = r.str();
-    if (!configs.empty() && k <= configs.rbegin()->first) r.fail();  // canonical order
-    configs[std::move(k)] = r.str();
-  }
-  return configs;
-}
-
 bool check_version(ByteReader& r) {
   return r.u8() == format::kTableValueVersion && r.ok();
 }
@@ -84,12 +53,12 @@ std::string encode_topic(const TopicState& t) {
   w.u8(format::kTableValueVersion);
   w.str(t.name);
   w.str(t.topic_id);
-  put_configs(w, t.configs);
+  put_config_map(w, t.configs);
   w.u32(static_cast<uint32_t>(t.partitions.size()));
   for (const PartitionState& p : t.partitions) {
     w.i32(p.id.value);
-    put_ids(w, p.replicas);
-    put_ids(w, p.isr);
+    put_broker_ids(w, p.replicas);
+    put_broker_ids(w, p.isr);
     w.i32(p.leader.value);
     w.i32(p.leader_epoch.value);
     w.i32(p.partition_epoch.value);
@@ -103,13 +72,13 @@ Result<TopicState> decode_topic(std::string_view bytes) {
   TopicState t;
   t.name = r.str();
   t.topic_id = r.str();
-  t.configs = get_configs(r);
+  t.configs = get_config_map(r);
   uint32_t n = r.count(24);
   for (uint32_t i = 0; i < n && r.ok(); ++i) {
     PartitionState p;
     p.id = PartitionId{r.i32()};
-    p.replicas = get_ids(r);
-    p.isr = get_ids(r);
+    p.replicas = get_broker_ids(r);
+    p.isr = get_broker_ids(r);
     p.leader = BrokerId{r.i32()};
     p.leader_epoch = LeaderEpoch{r.i32()};
     p.partition_epoch = PartitionEpoch{r.i32()};
@@ -127,7 +96,7 @@ std::string encode_globals(const MetadataImage& image) {
   w.u32(static_cast<uint32_t>(image.broker_configs.size()));
   for (const auto& [name, configs] : image.broker_configs) {
     w.str(name);
-    put_configs(w, configs);
+    put_config_map(w, configs);
   }
   return w.take();
 }
@@ -140,7 +109,7 @@ Status decode_globals(std::string_view bytes, MetadataImage* image) {
   uint32_t n = r.count(8);
   for (uint32_t i = 0; i < n && r.ok(); ++i) {
     std::string name = r.str();
-    image->broker_configs[std::move(name)] = get_configs(r);
+    image->broker_configs[std::move(name)] = get_config_map(r);
   }
   if (!r.finished()) return corrupt("globals value: truncated or trailing bytes");
   return {};

@@ -8,51 +8,17 @@ namespace {
 
 using format::RecordType;
 
-void put_brokers(ByteWriter& w, const std::vector<BrokerId>& ids) {
-  w.u32(static_cast<uint32_t>(ids.size()));
-  for (BrokerId id : ids) w.i32(id.value);
-}
-
-std::vector<BrokerId> get_brokers(ByteReader& r) {
-  uint32_t n = r.count(4);
-  std::vector<BrokerId> ids;
-  ids.reserve(n);
-  for (uint32_t i = 0; i < n && r.ok(); ++i) ids.emplace_back(r.i32());
-  return ids;
-}
-
 void put_assignments(ByteWriter& w, const std::vector<PartitionAssignment>& parts) {
   w.u32(static_cast<uint32_t>(parts.size()));
-  for (const auto& p : parts) put_brokers(w, p.replicas);
+  for (const auto& p : parts) put_broker_ids(w, p.replicas);
 }
 
 std::vector<PartitionAssignment> get_assignments(ByteReader& r) {
   uint32_t n = r.count(4);
   std::vector<PartitionAssignment> parts;
   parts.reserve(n);
-  for (uint32_t i = 0; i < n && r.ok(); ++i) parts.push_back({get_brokers(r)});
+  for (uint32_t i = 0; i < n && r.ok(); ++i) parts.push_back({get_broker_ids(r)});
   return parts;
-}
-
-void put_configs(ByteWriter& w, const ConfigMap& configs) {
-  w.u32(static_cast<uint32_t>(configs.size()));
-  for (const auto& [k, v] : configs) {
-    w.str(k);
-    w.str(v);
-  }
-}
-
-ConfigMap get_configs(ByteReader& r) {
-  uint32_t n = r.count(8);
-  ConfigMap configs;
-  for (uint32_t i = 0; i < n && r.ok(); ++i) {
-    std::string k = r.str();
-    // Keys must be strictly ascending: the encoding is canonical, so equal
-    // images always have equal bytes.
-    if (!configs.empty() && k <= configs.rbegin()->first) r.fail();
-    configs[std::move(k)] = r.str();
-  }
-  return configs;
 }
 
 struct Encoder {
@@ -91,7 +57,7 @@ struct Encoder {
     w.str(r.name);
     w.str(r.topic_id);
     put_assignments(w, r.partitions);
-    put_configs(w, r.configs);
+    put_config_map(w, r.configs);
   }
   void operator()(const DeleteTopicRecord& r) {
     head(RecordType::kDeleteTopic);
@@ -112,7 +78,7 @@ struct Encoder {
     w.boolean(r.leader.has_value());
     if (r.leader) w.i32(r.leader->value);
     w.boolean(r.isr.has_value());
-    if (r.isr) put_brokers(w, *r.isr);
+    if (r.isr) put_broker_ids(w, *r.isr);
   }
   void operator()(const AllocateProducerIdsRecord& r) {
     head(RecordType::kAllocateProducerIds);
@@ -151,7 +117,7 @@ PartitionChangeRecord decode_partition_change(ByteReader& r) {
   rec.partition = PartitionId{r.i32()};
   rec.expected_partition_epoch = PartitionEpoch{r.i32()};
   if (r.boolean()) rec.leader = BrokerId{r.i32()};
-  if (r.boolean()) rec.isr = get_brokers(r);
+  if (r.boolean()) rec.isr = get_broker_ids(r);
   return rec;
 }
 
@@ -198,7 +164,7 @@ std::optional<Record> decode_body(RecordType type, ByteReader& r) {
       rec.name = r.str();
       rec.topic_id = r.str();
       rec.partitions = get_assignments(r);
-      rec.configs = get_configs(r);
+      rec.configs = get_config_map(r);
       return rec;
     }
     case RecordType::kDeleteTopic: {
