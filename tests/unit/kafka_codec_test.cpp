@@ -7,38 +7,12 @@
 #include "kafka/crc32c.h"
 #include "kafka/io.h"
 #include "kafka/request.h"
+#include "kafka_test_bytes.h"
 
 using namespace dmq::kafka;
+using namespace dmq::kafka::test;
 
-namespace {
-
-std::string unhex(std::string_view hex) {
-  std::string out;
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-  }
-  return out;
-}
-
-std::string hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
-}
-
-template <class M>
-std::string body_bytes(const M& m, int16_t version) {
-  Writer w;
-  encode(w, version, m);
-  return w.take_bytes();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("varints use zig-zag for signed values and 7-bit groups") {
   Writer w;
