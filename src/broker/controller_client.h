@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace dmq::broker {
 
@@ -27,6 +28,19 @@ struct TopicSpec {
   std::map<std::string, std::string> configs;
 };
 
+// AlterPartition (KIP-497): a partition leader asks to change the ISR. The
+// epochs are the ones the leader's metadata shows; the controller refuses a
+// request built on an older state.
+struct AlterPartitionSpec {
+  int32_t broker_id = -1;
+  int64_t broker_epoch = -1;
+  std::string topic;
+  int32_t partition = -1;
+  int32_t leader_epoch = -1;
+  int32_t partition_epoch = -1;
+  std::vector<int32_t> isr;
+};
+
 class ControllerClient {
  public:
   using Done = std::function<void(const AdminResult&)>;
@@ -36,6 +50,19 @@ class ControllerClient {
   // Grows the topic to `total_partitions`.
   virtual void create_partitions(const std::string& name, int32_t total_partitions,
                                  bool validate_only, Done done) = 0;
+  // On success `body` is the committed partition state:
+  // {"leader":1,"leader_epoch":3,"partition_epoch":7,"isr":[1,2]}. Errors:
+  // code "stale_partition_epoch" (retry with fresh metadata), "not_leader",
+  // "invalid_isr", "stale_broker_epoch", "unknown_topic", ...
+  virtual void alter_partition(const AlterPartitionSpec& spec, Done done) {
+    done({0, "unsupported", "alter_partition is not implemented by this client", ""});
+  }
+  // A block of producer ids for InitProducerId, committed through the
+  // quorum (AllocateProducerIdsRecord). On success `body` is
+  // {"first_producer_id":1000,"count":1000}.
+  virtual void allocate_producer_ids(int32_t broker_id, int64_t broker_epoch, Done done) {
+    done({0, "unsupported", "allocate_producer_ids is not implemented by this client", ""});
+  }
 };
 
 }  // namespace dmq::broker

@@ -259,6 +259,7 @@ kafka::ErrorCode PartitionManager::check_leader(std::string_view topic, int32_t 
 }
 
 void PartitionManager::produce(std::string_view topic, int32_t partition, std::span<char> batch,
+                               int16_t acks,
                                std::function<void(const kafka::ProduceResult&)> done) {
   if (ErrorCode e = check_leader(topic, partition); e != ErrorCode::kNone) {
     done({e, -1, -1});
@@ -326,7 +327,8 @@ void PartitionManager::advance_high_watermark(Partition& p, store::Offset offset
 }
 
 kafka::FetchRead PartitionManager::fetch(std::string_view topic, int32_t partition, int64_t offset,
-                                         uint32_t max_bytes, int32_t replica_id) {
+                                         uint32_t max_bytes, int32_t replica_id,
+                                         int32_t current_leader_epoch) {
   kafka::FetchRead out;
   Partition* p = find(topic, partition);
   if (!p) {

@@ -67,10 +67,11 @@ class PartitionManager : public kafka::Backend {
                          std::chrono::milliseconds timeout,
                          std::function<void(bool)> done) override;
   kafka::ErrorCode check_leader(std::string_view topic, int32_t partition) const override;
-  void produce(std::string_view topic, int32_t partition, std::span<char> batch,
+  void produce(std::string_view topic, int32_t partition, std::span<char> batch, int16_t acks,
                std::function<void(const kafka::ProduceResult&)> done) override;
   kafka::FetchRead fetch(std::string_view topic, int32_t partition, int64_t offset,
-                         uint32_t max_bytes, int32_t replica_id) override;
+                         uint32_t max_bytes, int32_t replica_id,
+                         int32_t current_leader_epoch) override;
   void park(const std::vector<kafka::TopicPartition>& partitions, std::chrono::milliseconds timeout,
             std::function<void()> wake) override;
   kafka::OffsetLookup list_offset(std::string_view topic, int32_t partition,

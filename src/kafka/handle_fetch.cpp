@@ -40,7 +40,7 @@ Round read_all(HandlerContext& ctx, const FetchRequest& req) {
       r.error = check_leader_epoch(*image, t.topic, p.partition, p.current_leader_epoch);
       if (r.error == ErrorCode::kNone)
         r = ctx.backend.fetch(t.topic, p.partition, p.fetch_offset, std::max<uint32_t>(max, 1),
-                              req.replica_id);
+                              req.replica_id, p.current_leader_epoch);
       out.error_code = r.error;
       out.high_watermark = r.high_watermark;
       out.last_stable_offset = r.last_stable_offset;

@@ -105,7 +105,7 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
       per_topic.messages_in->inc(static_cast<double>(records));
       char* data = mutable_bytes(*ex->frame, p.records.bytes);
       ++st->pending;
-      ctx.backend.produce(t.name, p.index, std::span<char>(data, p.records.bytes.size()),
+      ctx.backend.produce(t.name, p.index, std::span<char>(data, p.records.bytes.size()), req.acks,
                           [st, ti, pi](const ProduceResult& r) {
                             auto& o = st->resp.topics[ti].partitions[pi];
                             if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);

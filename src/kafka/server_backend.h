@@ -59,6 +59,18 @@ struct FetchRead {
   std::optional<RecordChunk> records;  // nullopt: nothing to return yet
 };
 
+struct EpochEndOffset {
+  ErrorCode error = ErrorCode::kNone;
+  int32_t leader_epoch = -1;  // the largest epoch <= the requested one, -1 if none
+  int64_t end_offset = -1;    // where that epoch ends on the leader, -1 if none
+};
+
+struct ProducerIdResult {
+  ErrorCode error = ErrorCode::kNone;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+};
+
 struct OffsetLookup {
   ErrorCode error = ErrorCode::kNone;
   int64_t offset = -1;
@@ -93,13 +105,19 @@ class Backend {
   // offset and leader epoch) and calls `done` once it is acknowledged: after
   // the group commit made it durable when log.flush.on.ack is on, right after
   // the write otherwise. `batch` must stay valid until `done` runs.
+  // `acks` is 1 or -1; with -1 `done` runs once the high watermark (the ISR
+  // minimum) has passed the batch.
   virtual void produce(std::string_view topic, int32_t partition, std::span<char> batch,
-                       std::function<void(const ProduceResult&)> done) = 0;
+                       int16_t acks, std::function<void(const ProduceResult&)> done) = 0;
   // Whole batches from `offset`, at most `max_bytes` but at least one batch,
   // up to the high watermark (consumers, replica_id < 0) or the log end
   // (followers).
+  // A follower's fetch (replica_id >= 0) also reports that it holds, durably,
+  // everything below `offset`. `current_leader_epoch` (-1: not checked) is
+  // the epoch the fetcher believes current: FENCED_LEADER_EPOCH when older,
+  // UNKNOWN_LEADER_EPOCH when newer than this broker's.
   virtual FetchRead fetch(std::string_view topic, int32_t partition, int64_t offset,
-                          uint32_t max_bytes, int32_t replica_id) = 0;
+                          uint32_t max_bytes, int32_t replica_id, int32_t current_leader_epoch) = 0;
   // Calls `wake` once, when one of `partitions` may have more to read (its
   // high watermark moved, or it went away) or after `timeout`.
   virtual void park(const std::vector<TopicPartition>& partitions,
@@ -108,6 +126,16 @@ class Backend {
   // timestamp, otherwise the first record with a timestamp >= `timestamp`.
   virtual OffsetLookup list_offset(std::string_view topic, int32_t partition,
                                    int64_t timestamp) = 0;
+  // OffsetForLeaderEpoch (KIP-101/KIP-320), served by the leader.
+  virtual EpochEndOffset end_offset_for_epoch(std::string_view topic, int32_t partition,
+                                              int32_t current_leader_epoch, int32_t leader_epoch) {
+    return {ErrorCode::kUnsupportedVersion, -1, -1};
+  }
+  // InitProducerId for idempotent producers (no transactional id): a fresh
+  // producer id from the block this broker got from the controllers.
+  virtual void init_producer_id(std::function<void(const ProducerIdResult&)> done) {
+    done({ErrorCode::kUnsupportedVersion, -1, -1});
+  }
 };
 
 }  // namespace dmq::kafka

@@ -28,11 +28,11 @@ class EmptyBackend : public Backend {
   ErrorCode check_leader(std::string_view, int32_t) const override {
     return ErrorCode::kUnknownTopicOrPartition;
   }
-  void produce(std::string_view, int32_t, std::span<char>,
+  void produce(std::string_view, int32_t, std::span<char>, int16_t,
                std::function<void(const ProduceResult&)> done) override {
     done({ErrorCode::kUnknownTopicOrPartition});
   }
-  FetchRead fetch(std::string_view, int32_t, int64_t, uint32_t, int32_t) override {
+  FetchRead fetch(std::string_view, int32_t, int64_t, uint32_t, int32_t, int32_t) override {
     return {ErrorCode::kUnknownTopicOrPartition};
   }
   void park(const std::vector<TopicPartition>&, std::chrono::milliseconds,
