@@ -30,6 +30,8 @@ void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
       return handle_describe_configs(ctx, ex);
     case ApiKey::kDescribeCluster:
       return handle_describe_cluster(ctx, ex);
+    case ApiKey::kOffsetForLeaderEpoch:
+      return handle_offset_for_leader_epoch(ctx, ex);
     default:
       // Group and producer-id APIs belong to the group coordinator, which
       // registers itself in ctx.external. Until then clients get a retriable
