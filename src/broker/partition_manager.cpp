@@ -54,20 +54,31 @@ bool hosts(const cluster::PartitionState& p, int32_t node) {
 }  // namespace
 
 PartitionManager::PartitionManager(asio::io_context& io, const Options& options, MetadataView& view,
-                                   store::FileEnv& env)
+                                   ControllerClient& controller, store::FileEnv& env)
     : io_(io),
       options_(options),
       view_(view),
+      controller_(controller),
       env_(env),
       committer_(store::GroupCommitter::Options{.fsync_enabled = options.log_flush_on_ack}),
       background_("partition-housekeeping"),
       housekeeping_timer_(io),
+      isr_timer_(io),
       partitions_gauge_(metrics::registry().gauge("dmq_broker_partitions",
                                                   "Partition replicas hosted by this broker")),
       commit_seconds_(metrics::registry().histogram(
           "dmq_broker_group_commit_seconds",
           "Time from append to durable (group commit, fsync included)",
-          metrics::latency_buckets_seconds())) {}
+          metrics::latency_buckets_seconds())),
+      under_replicated_gauge_(metrics::registry().gauge(
+          "dmq_broker_under_replicated_partitions",
+          "Partitions led by this broker whose ISR is smaller than their replica set")),
+      leader_partitions_gauge_(metrics::registry().gauge("dmq_broker_leader_partitions",
+                                                         "Partitions led by this broker")),
+      isr_shrinks_(metrics::registry().counter("dmq_broker_isr_shrinks_total",
+                                               "ISR shrinks committed for partitions led here")),
+      isr_expands_(metrics::registry().counter(
+          "dmq_broker_isr_expands_total", "ISR expansions committed for partitions led here")) {}
 
 PartitionManager::~PartitionManager() {
   stop();
@@ -98,6 +109,7 @@ std::string PartitionManager::start() {
     handle_metadata_change(previous, next);
   });
   schedule_housekeeping();
+  schedule_isr_check();
   return "";
 }
 
@@ -105,6 +117,9 @@ void PartitionManager::stop() {
   if (stopped_) return;
   stopped_ = true;
   housekeeping_timer_.cancel();
+  isr_timer_.cancel();
+  for (auto& [source, fetcher] : fetchers_) fetcher->stop();
+  fetchers_.clear();
   for (auto& w : waiters_) {
     w->fired = true;
     w->timer.cancel();
@@ -118,6 +133,7 @@ void PartitionManager::stop() {
   committer_.stop();
   for (auto& [topic, parts] : partitions_) {
     for (auto& [index, p] : parts) {
+      fail_ack_waiters(*p, ErrorCode::kNotLeaderOrFollower);
       if (!p->log) continue;
       if (!options_.log_flush_on_ack) (void)p->log->flush();
       auto s = p->log->checkpoint(p->high_watermark);
@@ -153,6 +169,7 @@ void PartitionManager::handle_metadata_change(const Image& previous, const Image
     }
   }
   reconcile(*next);
+  stop_idle_fetchers();
   check_metadata_waiters(*next);
 }
 
@@ -190,7 +207,10 @@ void PartitionManager::maybe_open(const cluster::TopicState& topic,
       LOG_ERROR("broker") << "cannot open " << fresh->dir << ": " << opened.status().message;
     } else {
       fresh->log = opened.value();
-      fresh->high_watermark = fresh->log->log_end_offset();
+      // Only what was known committed before the restart: the tail above it
+      // may be a divergent suffix that truncation will remove.
+      fresh->high_watermark = fresh->log->checkpointed_high_watermark();
+      fresh->local_durable = fresh->log->durable_end_offset();
     }
     fresh->log_end_gauge = &metrics::registry().gauge(
         "dmq_broker_log_end_offset", "Log end offset of each hosted partition",
@@ -205,12 +225,17 @@ void PartitionManager::maybe_open(const cluster::TopicState& topic,
     // KIP-101: a new leader epoch starts at the current log end.
     p->log->assign_epoch(store::LeaderEpoch(epoch), p->log->log_end_offset());
   }
-  bool changed = leader != p->is_leader || epoch != p->leader_epoch;
+  bool changed =
+      leader != p->is_leader || epoch != p->leader_epoch || state.leader.value != p->leader_id;
   p->is_leader = leader;
   p->leader_epoch = epoch;
+  update_replication_role(*p, state, changed);
   if (p->log_end_gauge && p->log)
     p->log_end_gauge->set(static_cast<double>(p->log->log_end_offset().value));
-  if (changed) wake_waiters(*p);  // parked fetches re-check leadership
+  if (changed) {
+    wake_waiters(*p);  // parked fetches re-check leadership
+    wake_replica_waiters(*p);
+  }
 }
 
 void PartitionManager::remove_topic(const std::string& topic) {
@@ -220,6 +245,8 @@ void PartitionManager::remove_topic(const std::string& topic) {
   partitions_.erase(it);
   for (auto& [index, p] : parts) {
     wake_waiters(*p);
+    wake_replica_waiters(*p);
+    fail_ack_waiters(*p, ErrorCode::kUnknownTopicOrPartition);
     p->removed->store(true);
     p->log.reset();
     // Rename now so a topic re-created under the same name gets a fresh
@@ -290,9 +317,25 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
   const store::AppendInfo info = appended.value();
   const int64_t log_start = p->log->log_start_offset().value;
   if (p->log_end_gauge) p->log_end_gauge->set(static_cast<double>(info.log_end_offset.value));
-  if (!options_.log_flush_on_ack) {
-    advance_high_watermark(*p, info.log_end_offset);
+  wake_replica_waiters(*p);  // followers parked at the old log end
+  // One answer, from whichever condition the acks ask for: acks=1 the local
+  // group commit, acks=all the high watermark (which includes it).
+  auto answer = [info, log_start, append_time, done = std::move(done)](ErrorCode e) {
+    if (e != ErrorCode::kNone) {
+      done({e, -1, -1});
+      return;
+    }
     done({ErrorCode::kNone, info.base_offset.value, log_start, append_time});
+  };
+  std::function<void(ErrorCode)> on_durable;
+  if (acks == -1) {
+    p->ack_waiters.emplace(info.log_end_offset.value, std::move(answer));
+  } else {
+    on_durable = std::move(answer);
+  }
+  if (!options_.log_flush_on_ack) {
+    note_local_durable(*p, info.log_end_offset);
+    if (on_durable) on_durable(ErrorCode::kNone);
     return;
   }
   // Acknowledged means on disk: answer from the group commit's callback.
@@ -302,28 +345,46 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
   committer_.request_durable(
       p->log, info.log_end_offset,
       [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
-      [this, alive, t, partition, info, log_start, started, append_time,
-       done = std::move(done)](const store::LogStatus& status) {
+      [this, alive, t, partition, info, started,
+       on_durable = std::move(on_durable)](const store::LogStatus& status) {
         auto a = alive.lock();
+        Partition* q = nullptr;
         if (a && *a) {
           commit_seconds_.observe(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-          if (status.ok()) {
-            if (Partition* q = find(t, partition)) advance_high_watermark(*q, info.log_end_offset);
-          }
+          q = find(t, partition);
         }
         if (!status.ok()) {
-          done({to_kafka(status.code), -1, -1});
+          if (q) fail_ack_waiters(*q, to_kafka(status.code));
+          if (on_durable) on_durable(to_kafka(status.code));
           return;
         }
-        done({ErrorCode::kNone, info.base_offset.value, log_start, append_time});
+        if (q) note_local_durable(*q, info.log_end_offset);
+        if (on_durable) on_durable(ErrorCode::kNone);
       });
+}
+
+void PartitionManager::note_local_durable(Partition& p, store::Offset durable_end) {
+  if (durable_end > p.local_durable) p.local_durable = durable_end;
+  if (p.is_leader) maybe_advance_leader_high_watermark(p);
 }
 
 void PartitionManager::advance_high_watermark(Partition& p, store::Offset offset) {
   if (offset <= p.high_watermark) return;  // never moves backwards
   p.high_watermark = offset;
   wake_waiters(p);
+  // acks=all: every batch ending at or below the high watermark is replicated.
+  while (!p.ack_waiters.empty() && p.ack_waiters.begin()->first <= offset.value) {
+    auto fn = std::move(p.ack_waiters.begin()->second);
+    p.ack_waiters.erase(p.ack_waiters.begin());
+    fn(ErrorCode::kNone);
+  }
+}
+
+void PartitionManager::fail_ack_waiters(Partition& p, ErrorCode error) {
+  auto waiters = std::move(p.ack_waiters);
+  p.ack_waiters.clear();
+  for (auto& [offset, fn] : waiters) fn(error);
 }
 
 kafka::FetchRead PartitionManager::fetch(std::string_view topic, int32_t partition, int64_t offset,
@@ -342,6 +403,18 @@ kafka::FetchRead PartitionManager::fetch(std::string_view topic, int32_t partiti
   if (!p->log) {
     out.error = ErrorCode::kKafkaStorageError;
     return out;
+  }
+  if (current_leader_epoch >= 0 && current_leader_epoch != p->leader_epoch) {
+    out.error = current_leader_epoch < p->leader_epoch ? ErrorCode::kFencedLeaderEpoch
+                                                       : ErrorCode::kUnknownLeaderEpoch;
+    return out;
+  }
+  if (replica_id >= 0) {
+    if (std::find(p->replicas.begin(), p->replicas.end(), replica_id) == p->replicas.end()) {
+      out.error = ErrorCode::kNotLeaderOrFollower;  // not a replica of this partition (any more)
+      return out;
+    }
+    record_follower_fetch(*p, replica_id, offset);
   }
   out.high_watermark = p->high_watermark.value;
   out.last_stable_offset = p->high_watermark.value;  // no transactions: LSO = HW
@@ -374,7 +447,8 @@ kafka::FetchRead PartitionManager::fetch(std::string_view topic, int32_t partiti
 // ---- parked requests -------------------------------------------------------------
 
 void PartitionManager::park(const std::vector<kafka::TopicPartition>& partitions,
-                            std::chrono::milliseconds timeout, std::function<void()> wake) {
+                            std::chrono::milliseconds timeout, int32_t replica_id,
+                            std::function<void()> wake) {
   // After stop() the connections are closed: a parked request has nobody to
   // answer, and waking it would only make it park again.
   if (stopped_) return;
@@ -383,10 +457,11 @@ void PartitionManager::park(const std::vector<kafka::TopicPartition>& partitions
   for (const auto& tp : partitions) {
     Partition* p = find(tp.topic, tp.partition);
     if (!p) continue;
+    auto& list = replica_id >= 0 ? p->replica_waiters : p->waiters;
     // Waiters that timed out leave expired entries behind; drop them now and then.
-    if (p->waiters.size() >= 64)
-      std::erase_if(p->waiters, [](const std::weak_ptr<Waiter>& x) { return x.expired(); });
-    p->waiters.push_back(w);
+    if (list.size() >= 64)
+      std::erase_if(list, [](const std::weak_ptr<Waiter>& x) { return x.expired(); });
+    list.push_back(w);
   }
   waiters_.insert(w);
   w->timer.expires_after(timeout);
@@ -409,6 +484,13 @@ void PartitionManager::fire(const WaiterPtr& w) {
 void PartitionManager::wake_waiters(Partition& p) {
   auto waiters = std::move(p.waiters);
   p.waiters.clear();
+  for (auto& weak : waiters)
+    if (auto w = weak.lock()) fire(w);
+}
+
+void PartitionManager::wake_replica_waiters(Partition& p) {
+  auto waiters = std::move(p.replica_waiters);
+  p.replica_waiters.clear();
   for (auto& weak : waiters)
     if (auto w = weak.lock()) fire(w);
 }

@@ -14,10 +14,18 @@
 // and delete the logs of deleted topics (renamed to "<dir>.<n>-delete" on the
 // loop, removed on a background thread).
 //
-// High watermark: without followers (replication is a later step) it is the
-// log end offset once the group commit made the data durable (or right after
-// the write with log.flush.on.ack=false). This is the seam where the ISR
-// minimum will go: consumers read only below it, acks wait for it.
+// Replication (Kafka's model, DESIGN.md §4; details in
+// partition_manager_replication.cpp):
+//   - Leader: tracks each follower's fetch offset (a follower reports only
+//     what it holds durably), computes the high watermark as the minimum over
+//     the ISR (plus pending additions, KIP-497's maximal ISR) of those offsets
+//     and its own durable log end, answers acks=all once the high watermark
+//     passes the batch, and shrinks/expands the ISR through AlterPartition
+//     requests to the controllers (replica.lag.time.max.ms).
+//   - Follower: one ReplicaFetcher per leader broker; after a leader change
+//     a partition first asks OffsetForLeaderEpoch and truncates its divergent
+//     tail, then fetches, appends the leader's batches verbatim, waits for the
+//     group commit and only then fetches again (which reports the offset).
 //
 // Threads: everything runs on the event loop, except the GroupCommitter's
 // flusher and the background worker (retention, checkpoints, deletions),
@@ -30,7 +38,9 @@
 #include <set>
 #include <string>
 
+#include "broker/controller_client.h"
 #include "broker/metadata_view.h"
+#include "broker/replica_fetcher.h"
 #include "common/metrics.h"
 #include "common/options.h"
 #include "common/serial_worker.h"
@@ -45,7 +55,7 @@ class PartitionManager : public kafka::Backend {
  public:
   // `options`, `view` and `env` must outlive the manager.
   PartitionManager(asio::io_context& io, const Options& options, MetadataView& view,
-                   store::FileEnv& env = store::posix_file_env());
+                   ControllerClient& controller, store::FileEnv& env = store::posix_file_env());
   ~PartitionManager() override;
 
   // Creates <data-dir>/logs, opens the local replicas of the current image,
@@ -73,9 +83,12 @@ class PartitionManager : public kafka::Backend {
                          uint32_t max_bytes, int32_t replica_id,
                          int32_t current_leader_epoch) override;
   void park(const std::vector<kafka::TopicPartition>& partitions, std::chrono::milliseconds timeout,
-            std::function<void()> wake) override;
+            int32_t replica_id, std::function<void()> wake) override;
   kafka::OffsetLookup list_offset(std::string_view topic, int32_t partition,
                                   int64_t timestamp) override;
+  kafka::EpochEndOffset end_offset_for_epoch(std::string_view topic, int32_t partition,
+                                             int32_t current_leader_epoch,
+                                             int32_t leader_epoch) override;
 
  private:
   struct Waiter {
@@ -87,6 +100,15 @@ class PartitionManager : public kafka::Backend {
     bool fired = false;
   };
   using WaiterPtr = std::shared_ptr<Waiter>;
+  // What the leader knows of one follower replica (Kafka's Replica).
+  struct FollowerProgress {
+    int64_t log_end = -1;  // its last fetch offset; -1 until it fetched from this leader
+    int64_t last_fetch_ms = 0;
+    int64_t leader_end_at_last_fetch = -1;
+    int64_t last_caught_up_ms = 0;
+  };
+  // A follower partition's fetch state.
+  enum class Follow { kNone, kTruncating, kFetching };
   struct Partition {
     std::string topic;
     std::string topic_id;
@@ -96,7 +118,25 @@ class PartitionManager : public kafka::Backend {
     store::Offset high_watermark;
     int32_t leader_epoch = -1;
     bool is_leader = false;
-    std::vector<std::weak_ptr<Waiter>> waiters;
+    std::vector<std::weak_ptr<Waiter>> waiters;          // consumers: woken by the HW
+    std::vector<std::weak_ptr<Waiter>> replica_waiters;  // followers: woken by appends
+    // From the metadata image (or a newer AlterPartition answer).
+    int32_t leader_id = -1;
+    int32_t partition_epoch = -1;
+    std::vector<int32_t> replicas;
+    std::vector<int32_t> isr;
+    // Leader side.
+    store::Offset local_durable;     // this replica's durable log end
+    int64_t epoch_start_offset = 0;  // log end when this leadership began
+    std::map<int32_t, FollowerProgress> followers;
+    std::multimap<int64_t, std::function<void(kafka::ErrorCode)>> ack_waiters;  // acks=all
+    bool alter_in_flight = false;
+    std::vector<int32_t> proposed_isr;  // the ISR asked for while alter_in_flight
+    // Follower side.
+    Follow follow = Follow::kNone;
+    int32_t fetch_source = -1;
+    bool epoch_query_in_flight = false;
+    int64_t retry_after_ms = 0;  // steady clock; backoff after an error
     metrics::Gauge* log_end_gauge = nullptr;
     // Set when the topic is deleted, so queued background work skips the log.
     std::shared_ptr<std::atomic<bool>> removed = std::make_shared<std::atomic<bool>>(false);
@@ -109,6 +149,32 @@ class PartitionManager : public kafka::Backend {
   void remove_topic(const std::string& topic);
   void advance_high_watermark(Partition& p, store::Offset offset);
   void wake_waiters(Partition& p);
+  void wake_replica_waiters(Partition& p);
+  void fail_ack_waiters(Partition& p, kafka::ErrorCode error);
+  void note_local_durable(Partition& p, store::Offset durable_end);
+
+  // Replication (partition_manager_replication.cpp).
+  void update_replication_role(Partition& p, const cluster::PartitionState& state,
+                               bool leader_changed);
+  void become_leader(Partition& p);
+  void become_follower(Partition& p);
+  void record_follower_fetch(Partition& p, int32_t replica, int64_t offset);
+  void maybe_advance_leader_high_watermark(Partition& p);
+  std::vector<int32_t> maximal_isr(const Partition& p) const;
+  void schedule_isr_check();
+  void check_isr(int64_t now_ms);
+  void maybe_change_isr(Partition& p, std::vector<int32_t> new_isr, bool shrink);
+  void handle_alter_result(const std::string& topic, int32_t partition,
+                           std::vector<int32_t> proposed, const AdminResult& result, bool shrink);
+  ReplicaFetcher& fetcher_for(int32_t source);
+  void stop_idle_fetchers();
+  kafka::OffsetForLeaderEpochRequest build_epoch_queries(int32_t source);
+  void handle_epoch_answers(int32_t source, const kafka::OffsetForLeaderEpochResponse& resp);
+  kafka::FetchRequest build_replica_fetch(int32_t source);
+  void handle_replica_fetch(int32_t source, kafka::FetchResponse& resp, std::function<void()> next);
+  bool follower_append(Partition& p, const kafka::FetchResponse::Partition& data);
+  void truncate_follower(Partition& p, store::Offset target);
+  void update_replication_metrics();
   void fire(const WaiterPtr& w);
   void check_metadata_waiters(const cluster::MetadataImage& image);
   void schedule_housekeeping();
@@ -119,6 +185,7 @@ class PartitionManager : public kafka::Backend {
   asio::io_context& io_;
   const Options& options_;
   MetadataView& view_;
+  ControllerClient& controller_;
   store::FileEnv& env_;
   store::GroupCommitter committer_;
   SerialWorker background_;
@@ -128,12 +195,18 @@ class PartitionManager : public kafka::Backend {
   std::map<std::string, std::map<int32_t, std::unique_ptr<Partition>>, std::less<>> partitions_;
   std::set<WaiterPtr> waiters_;           // parked fetches
   std::set<WaiterPtr> metadata_waiters_;  // admin requests waiting for the image
+  std::map<int32_t, std::shared_ptr<ReplicaFetcher>> fetchers_;  // by source broker
+  asio::steady_timer isr_timer_;
   uint64_t delete_counter_ = 0;
   bool started_ = false;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   metrics::Gauge& partitions_gauge_;
   metrics::Histogram& commit_seconds_;
+  metrics::Gauge& under_replicated_gauge_;
+  metrics::Gauge& leader_partitions_gauge_;
+  metrics::Counter& isr_shrinks_;
+  metrics::Counter& isr_expands_;
 };
 
 }  // namespace dmq::broker

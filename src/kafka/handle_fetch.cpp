@@ -87,7 +87,7 @@ void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
   ctx.backend.park(st->partitions,
                    std::chrono::duration_cast<std::chrono::milliseconds>(st->deadline - now) +
                        std::chrono::milliseconds(1),
-                   [c, st] { evaluate(*c, st); });
+                   req.replica_id, [c, st] { evaluate(*c, st); });
 }
 
 }  // namespace

@@ -119,9 +119,11 @@ class Backend {
   virtual FetchRead fetch(std::string_view topic, int32_t partition, int64_t offset,
                           uint32_t max_bytes, int32_t replica_id, int32_t current_leader_epoch) = 0;
   // Calls `wake` once, when one of `partitions` may have more to read (its
-  // high watermark moved, or it went away) or after `timeout`.
+  // high watermark moved, or for a follower (replica_id >= 0) its log end
+  // moved, or it went away) or after `timeout`.
   virtual void park(const std::vector<TopicPartition>& partitions,
-                    std::chrono::milliseconds timeout, std::function<void()> wake) = 0;
+                    std::chrono::milliseconds timeout, int32_t replica_id,
+                    std::function<void()> wake) = 0;
   // ListOffsets: -1 latest (the high watermark), -2 earliest, -3 max
   // timestamp, otherwise the first record with a timestamp >= `timestamp`.
   virtual OffsetLookup list_offset(std::string_view topic, int32_t partition,

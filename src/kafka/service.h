@@ -65,7 +65,8 @@ class Service {
 // PartitionManager is compiled into the caller (src/modes, tests).
 inline Service::Service(asio::io_context& io, const Options& options, broker::MetadataView& view,
                         broker::ControllerClient& controller)
-    : Service(io, options, std::make_unique<broker::PartitionManager>(io, options, view),
+    : Service(io, options,
+              std::make_unique<broker::PartitionManager>(io, options, view, controller),
               controller) {}
 
 }  // namespace dmq::kafka

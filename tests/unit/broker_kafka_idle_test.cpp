@@ -35,7 +35,7 @@ class EmptyBackend : public Backend {
   FetchRead fetch(std::string_view, int32_t, int64_t, uint32_t, int32_t, int32_t) override {
     return {ErrorCode::kUnknownTopicOrPartition};
   }
-  void park(const std::vector<TopicPartition>&, std::chrono::milliseconds,
+  void park(const std::vector<TopicPartition>&, std::chrono::milliseconds, int32_t,
             std::function<void()> wake) override {
     wake();
   }

@@ -111,7 +111,7 @@ struct Node {
     image->topics["elsewhere"] = topic("elsewhere", 1, /*leader=*/2);
     publish(view, *image, 1);
     controller = std::make_unique<FakeController>(io, view);
-    auto partitions = std::make_unique<broker::PartitionManager>(io, options, view);
+    auto partitions = std::make_unique<broker::PartitionManager>(io, options, view, *controller);
     partitions->set_housekeeping_interval(std::chrono::milliseconds(20));
     service = std::make_unique<Service>(io, options, std::move(partitions), *controller);
     REQUIRE(service->start() == "");
