@@ -1,5 +1,6 @@
 #include "modes/node.h"
 
+#include <cstdlib>
 #include <memory>
 
 #include "broker/metadata_view.h"
@@ -17,6 +18,7 @@
 #include "net/http_server.h"
 #include "net/metadata_http.h"
 #include "net/raft_driver.h"
+#include "store/file_env.h"
 #include "store/lmdb.h"
 
 namespace dmq::modes {
@@ -92,6 +94,7 @@ int run_node(const Options& options) {
   view.publish(std::make_shared<const cluster::MetadataState>(metadata.state()));
   cluster::MetadataRaftAdapter metadata_adapter(metadata);
   // Offsets of the partitions this node hosts, read on the loop that owns them.
+  std::unique_ptr<store::FaultFileEnv> fault_env;  // test-only, see below; outlives the service
   std::unique_ptr<kafka::Service> kafka_service;
   auto partition_offsets =
       [&loop, &kafka_service](std::string_view topic,
@@ -174,9 +177,28 @@ int run_node(const Options& options) {
   }
 
   // KAFKA-SERVICE-WIRING
+  // Test-only power loss (DMQ_TEST_FAULT_FS=1): partition logs live on a
+  // file layer that remembers what was fsynced, and POST
+  // /internal/test/power-off throws the rest away and kills the process on
+  // the spot, as a power cut would. Never set in production.
+  if (const char* f = std::getenv("DMQ_TEST_FAULT_FS"); f && std::string(f) == "1") {
+    fault_env = std::make_unique<store::FaultFileEnv>(store::posix_file_env());
+    LOG_WARN("node") << "DMQ_TEST_FAULT_FS=1: partition logs on the fault-injection file layer";
+    http.post("/internal/test/power-off", [env = fault_env.get()](const httplib::Request&) {
+      env->power_off();
+      std::_Exit(137);
+      return net::HttpResponse{};
+    });
+  }
   if (options.has_broker()) {
     kafka_service =
-        std::make_unique<kafka::Service>(loop.context(), options, view, *controller_client);
+        fault_env
+            ? std::make_unique<kafka::Service>(
+                  loop.context(), options,
+                  std::make_unique<broker::PartitionManager>(loop.context(), options, view,
+                                                             *controller_client, *fault_env),
+                  *controller_client)
+            : std::make_unique<kafka::Service>(loop.context(), options, view, *controller_client);
     kafka_service->set_cluster_id(cluster_id(options));
     if (std::string e = kafka_service->start(); !e.empty()) {
       LOG_ERROR("node") << "cannot serve Kafka on " << e;
