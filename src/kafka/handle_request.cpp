@@ -30,10 +30,12 @@ void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
       return handle_describe_configs(ctx, ex);
     case ApiKey::kDescribeCluster:
       return handle_describe_cluster(ctx, ex);
+    case ApiKey::kInitProducerId:
+      return handle_init_producer_id(ctx, ex);
     case ApiKey::kOffsetForLeaderEpoch:
       return handle_offset_for_leader_epoch(ctx, ex);
     default:
-      // Group and producer-id APIs belong to the group coordinator, which
+      // Group APIs belong to the group coordinator, which
       // registers itself in ctx.external. Until then clients get a retriable
       // "coordinator not available" in the request's own error shape.
       ex->respond(make_error(*ex, ErrorCode::kCoordinatorNotAvailable));

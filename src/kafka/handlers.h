@@ -84,6 +84,7 @@ void handle_delete_topics(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_create_partitions(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_configs(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_cluster(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_init_producer_id(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_offset_for_leader_epoch(HandlerContext& ctx, const ExchangePtr& ex);
 
 // ---- shared helpers (handle_common.cpp) ----------------------------------------
