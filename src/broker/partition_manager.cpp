@@ -207,6 +207,13 @@ void PartitionManager::maybe_open(const cluster::TopicState& topic,
       LOG_ERROR("broker") << "cannot open " << fresh->dir << ": " << opened.status().message;
     } else {
       fresh->log = opened.value();
+      // Idempotent producers' sequences survive restarts: they are in the log.
+      auto rebuilt =
+          rebuild_producer_state(*fresh->log, store::Offset(0), wall_ms(), fresh->producers);
+      if (!rebuilt.ok()) {
+        LOG_WARN("broker") << "producer state of " << fresh->dir
+                           << " not rebuilt: " << rebuilt.status().message;
+      }
       // Only what was known committed before the restart: the tail above it
       // may be a divergent suffix that truncation will remove.
       fresh->high_watermark = fresh->log->checkpointed_high_watermark();
@@ -308,6 +315,23 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
       }
     }
   }
+  // Idempotence (KIP-98): a retried batch is answered, not appended twice.
+  kafka::BatchHeader header;
+  std::optional<BatchIdentity> identity;
+  if (kafka::read_batch_header(std::string_view(batch.data(), batch.size()), header) ==
+          kafka::BatchError::kOk &&
+      header.producer_id >= 0) {
+    identity = batch_identity(header);
+    SequenceCheck verdict = p->producers.check(*identity);
+    if (verdict.verdict == SequenceVerdict::kDuplicate) {
+      answer_duplicate(*p, verdict, append_time, std::move(done));
+      return;
+    }
+    if (verdict.verdict != SequenceVerdict::kAppend) {
+      done({to_error_code(verdict.verdict), -1, -1});
+      return;
+    }
+  }
   auto appended = p->log->append(batch, now);
   if (!appended.ok()) {
     LOG_WARN("broker") << "append to " << p->dir << " failed: " << appended.status().message;
@@ -315,6 +339,11 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
     return;
   }
   const store::AppendInfo info = appended.value();
+  if (identity) {
+    identity->base_offset = info.base_offset.value;
+    identity->last_offset = info.last_offset.value;
+    p->producers.record(*identity, now);
+  }
   const int64_t log_start = p->log->log_start_offset().value;
   if (p->log_end_gauge) p->log_end_gauge->set(static_cast<double>(info.log_end_offset.value));
   wake_replica_waiters(*p);  // followers parked at the old log end
@@ -362,6 +391,29 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
         if (q) note_local_durable(*q, info.log_end_offset);
         if (on_durable) on_durable(ErrorCode::kNone);
       });
+}
+
+void PartitionManager::answer_duplicate(Partition& p, const SequenceCheck& original,
+                                        int64_t append_time,
+                                        std::function<void(const kafka::ProduceResult&)> done) {
+  // The original may still be on its way to the ISR: answer when it is
+  // committed, with its offsets (and with an error if it never is).
+  const int64_t log_start = p.log->log_start_offset().value;
+  const int64_t base = original.base_offset;
+  const int64_t ts = append_time >= 0 ? original.max_timestamp : -1;
+  auto answer = [done = std::move(done), base, log_start, ts](ErrorCode e) {
+    if (e != ErrorCode::kNone) {
+      done({e, -1, -1});
+      return;
+    }
+    done({ErrorCode::kNone, base, log_start, ts});
+  };
+  const int64_t end = original.last_offset + 1;
+  if (end <= p.high_watermark.value) {
+    answer(ErrorCode::kNone);
+    return;
+  }
+  p.ack_waiters.emplace(end, std::move(answer));
 }
 
 void PartitionManager::note_local_durable(Partition& p, store::Offset durable_end) {

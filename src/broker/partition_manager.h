@@ -40,6 +40,7 @@
 
 #include "broker/controller_client.h"
 #include "broker/metadata_view.h"
+#include "broker/producer_state.h"
 #include "broker/replica_fetcher.h"
 #include "common/metrics.h"
 #include "common/options.h"
@@ -132,6 +133,7 @@ class PartitionManager : public kafka::Backend {
     std::multimap<int64_t, std::function<void(kafka::ErrorCode)>> ack_waiters;  // acks=all
     bool alter_in_flight = false;
     std::vector<int32_t> proposed_isr;  // the ISR asked for while alter_in_flight
+    ProducerStateTable producers;       // idempotent producers (leader and followers)
     // Follower side.
     Follow follow = Follow::kNone;
     int32_t fetch_source = -1;
@@ -152,6 +154,8 @@ class PartitionManager : public kafka::Backend {
   void wake_replica_waiters(Partition& p);
   void fail_ack_waiters(Partition& p, kafka::ErrorCode error);
   void note_local_durable(Partition& p, store::Offset durable_end);
+  void answer_duplicate(Partition& p, const SequenceCheck& original, int64_t append_time,
+                        std::function<void(const kafka::ProduceResult&)> done);
 
   // Replication (partition_manager_replication.cpp).
   void update_replication_role(Partition& p, const cluster::PartitionState& state,
