@@ -260,27 +260,21 @@ std::optional<ProducerStateTable> ProducerStateTable::parse(std::string_view byt
 
 // ---- rebuild from the log ---------------------------------------------------------
 
-namespace {
-
-// Records every idempotent batch of `bytes` (whole batches) whose last offset
-// is at or after `from`.
-store::LogStatus record_batches(std::string_view bytes, store::Offset from, int64_t now_ms,
-                                ProducerStateTable& table) {
-  while (!bytes.empty()) {
+bool record_batches(std::string_view batches, int64_t now_ms, ProducerStateTable& table,
+                    int64_t from_offset) {
+  while (!batches.empty()) {
     kafka::BatchHeader h;
-    if (kafka::read_batch_header(bytes, h) != kafka::BatchError::kOk || h.batch_length < 0 ||
-        h.total_size() < kafka::batch_format::kHeaderSize || h.total_size() > bytes.size()) {
-      return {store::LogError::kCorruptBatch, "producer state: unreadable batch header"};
+    if (kafka::read_batch_header(batches, h) != kafka::BatchError::kOk || h.batch_length < 0 ||
+        h.total_size() < kafka::batch_format::kHeaderSize || h.total_size() > batches.size()) {
+      return false;
     }
-    if (h.producer_id >= 0 && !h.is_control() && h.last_offset() >= from.value) {
+    if (h.producer_id >= 0 && !h.is_control() && h.last_offset() >= from_offset) {
       table.record(batch_identity(h), now_ms);
     }
-    bytes.remove_prefix(h.total_size());
+    batches.remove_prefix(h.total_size());
   }
-  return store::LogStatus::success();
+  return true;
 }
-
-}  // namespace
 
 store::LogResult<store::Offset> rebuild_producer_state(const store::PartitionLog& log,
                                                        store::Offset from, int64_t now_ms,
@@ -296,7 +290,10 @@ store::LogResult<store::Offset> rebuild_producer_state(const store::PartitionLog
     if (auto s = store::PartitionLog::read_into(read.slice, &bytes); !s.ok()) {
       return store::LogStatus{store::LogError::kStorageFailed, s.message};
     }
-    if (auto s = record_batches(bytes, from, now_ms, table); !s.ok()) return s;
+    if (!record_batches(bytes, now_ms, table, from.value)) {
+      return store::LogStatus{store::LogError::kCorruptBatch,
+                              "producer state: unreadable batch header in the log"};
+    }
     if (read.next_offset <= next) {
       return store::LogStatus{store::LogError::kCorruptBatch,
                               "producer state: read made no progress"};

@@ -148,6 +148,14 @@ class ProducerStateTable {
   std::map<int64_t, ProducerEntry> producers_;  // ordered: deterministic serialize()
 };
 
+// Records every batch of `batches` (whole v2 batches, as appended: a
+// follower's fetched bytes, or the leader's batch after the append rewrote
+// its base offset) whose last offset is >= `from_offset`; batches without a
+// producer id and control batches are skipped. False when a header does not
+// parse or a batch overruns `batches` (the batches before it are recorded).
+bool record_batches(std::string_view batches, int64_t now_ms, ProducerStateTable& table,
+                    int64_t from_offset = 0);
+
 // Rebuilds producer state from the log on open: record()s, with `now_ms`,
 // every batch with a producer id from the one holding max(from,
 // log_start_offset) to the log end, reading whole batches with read() and

@@ -287,3 +287,46 @@ TEST_CASE("rebuild from a partition log reproduces the table the appends built")
   auto beyond = broker::rebuild_producer_state(log, log.log_end_offset().next(), 0, ignored);
   CHECK_FALSE(beyond.ok());
 }
+
+TEST_CASE("record_batches records a follower's fetched batches and stops at a torn one") {
+  std::string fetched;
+  int64_t offset = 50;
+  auto place = [&](std::string b) {
+    kafka::set_base_offset(b.data(), offset);
+    kafka::BatchHeader h;
+    REQUIRE(kafka::read_batch_header(b, h) == kafka::BatchError::kOk);
+    offset = h.last_offset() + 1;
+    fetched += b;
+  };
+  place(idempotent_batch(21, 0, 0, 2));  // offsets 50..51
+  place(idempotent_batch(-1, -1, -1, 1));
+  {
+    kafka::RecordBatchBuilder::Options o;  // a transaction marker: not producer data
+    o.producer_id = 22;
+    o.producer_epoch = 0;
+    o.base_sequence = 0;
+    o.attributes = kafka::batch_format::kControlBit;
+    kafka::RecordBatchBuilder b(o);
+    b.add(1, "k", "v");
+    place(b.build());
+  }
+  place(idempotent_batch(21, 0, 2, 1));  // offset 54
+
+  ProducerStateTable t;
+  CHECK(broker::record_batches(fetched, 0, t));
+  CHECK(t.producer_count() == 1);
+  REQUIRE(t.find(21) != nullptr);
+  CHECK(t.find(21)->batches.size() == 2);
+  CHECK(t.find(21)->batches.back().first_offset == 54);
+  CHECK(t.check(broker::BatchIdentity{21, 0, 0, 1, -1, -1, -1}).base_offset == 50);
+
+  // `from_offset` skips batches that end before it.
+  ProducerStateTable from;
+  CHECK(broker::record_batches(fetched, 0, from, 52));
+  CHECK(from.find(21)->batches.size() == 1);
+
+  ProducerStateTable torn;
+  CHECK_FALSE(
+      broker::record_batches(std::string_view(fetched).substr(0, fetched.size() - 1), 0, torn));
+  CHECK(torn.find(21)->batches.size() == 1);  // the whole batches before the tear
+}
