@@ -187,6 +187,39 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
       ->check(CLI::Range(1024, INT32_MAX))
       ->capture_default_str();
 
+  app.add_option("--offsets.topic.num.partitions", o.offsets_topic_num_partitions,
+                 "Partitions of __consumer_offsets (fixed once the topic exists)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--offsets.topic.replication.factor", o.offsets_topic_replication_factor,
+                 "Replication factor of __consumer_offsets (capped at the live brokers)")
+      ->check(CLI::Range(1, 32))
+      ->capture_default_str();
+  app.add_option("--offsets.retention.minutes", o.offsets_retention_minutes,
+                 "Committed offsets of a group empty this long expire")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--offsets.retention.check.interval.ms", o.offsets_retention_check_interval_ms,
+                 "How often expired offsets are looked for")
+      ->check(positive)
+      ->capture_default_str();
+  app.add_option("--offset.metadata.max.bytes", o.offset_metadata_max_bytes,
+                 "Largest metadata string of an offset commit")
+      ->check(CLI::Range(0, 32767))
+      ->capture_default_str();
+  app.add_option("--group.min.session.timeout.ms", o.group_min_session_timeout_ms,
+                 "Smallest session.timeout.ms a consumer may ask for")
+      ->check(CLI::Range(1, INT32_MAX))
+      ->capture_default_str();
+  app.add_option("--group.max.session.timeout.ms", o.group_max_session_timeout_ms,
+                 "Largest session.timeout.ms a consumer may ask for")
+      ->check(CLI::Range(1, INT32_MAX))
+      ->capture_default_str();
+  app.add_option("--group.initial.rebalance.delay.ms", o.group_initial_rebalance_delay_ms,
+                 "How long a new group waits for more members before its first rebalance")
+      ->check(CLI::Range(0, INT32_MAX))
+      ->capture_default_str();
+
   ParseOutcome outcome;
   try {
     app.parse(argc, argv);

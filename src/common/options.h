@@ -64,6 +64,18 @@ struct Options {
   bool log_flush_on_ack = true;
   int32_t socket_request_max_bytes = 104857600;
 
+  // Consumer groups (Kafka's names). Kafka's offsets.topic.num.partitions
+  // default is 50; DMQ starts with 16, enough to spread coordinators over a
+  // small cluster without 50 logs per broker.
+  int32_t offsets_topic_num_partitions = 16;
+  int16_t offsets_topic_replication_factor = 3;  // capped at the live brokers at creation
+  int64_t offsets_retention_minutes = 10080;
+  int64_t offsets_retention_check_interval_ms = 600000;
+  int32_t offset_metadata_max_bytes = 4096;
+  int32_t group_min_session_timeout_ms = 6000;
+  int32_t group_max_session_timeout_ms = 1800000;
+  int32_t group_initial_rebalance_delay_ms = 3000;
+
   bool has_controller() const { return role != Role::kBroker; }
   bool has_broker() const { return role != Role::kController; }
 };

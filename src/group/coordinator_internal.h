@@ -1,0 +1,41 @@
+#pragma once
+// Private to the coordinator's .cpp files (and its unit tests): error
+// mapping and the loader's pure part.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "group/group.h"
+#include "group/records.h"
+#include "kafka/error_code.h"
+#include "kafka/server_backend.h"
+
+namespace dmq::group {
+
+kafka::ErrorCode to_kafka(Error e);
+// A failed append to __consumer_offsets as the group APIs report it.
+Error from_produce_error(kafka::ErrorCode e);
+
+// What a partition load has read so far: the last value of every key in
+// [next at start, end).
+struct LoadState {
+  int64_t next = 0;  // the next offset to read
+  int64_t end = 0;   // stop before this offset
+  std::map<std::string, std::optional<GroupSnapshot>> meta;
+  std::map<std::string, std::map<TopicPartition, std::optional<CommittedOffset>>> offsets;
+  uint64_t records = 0;
+  uint64_t skipped = 0;  // unreadable batches or records
+};
+
+// The bytes of a fetched chunk (pread from its file, or its own bytes).
+bool read_chunk(const kafka::RecordChunk& chunk, std::string& out);
+// Applies the whole batches in `bytes` (as Fetch returns them) to `state`,
+// records below state.next or at/after state.end ignored, and moves
+// state.next past the last batch read. Control batches and malformed
+// batches or records are skipped (counted), never trusted.
+void apply_batches(std::string_view bytes, LoadState& state);
+
+}  // namespace dmq::group

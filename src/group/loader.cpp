@@ -1,0 +1,79 @@
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "group/coordinator_internal.h"
+#include "kafka/record_batch.h"
+
+namespace dmq::group {
+
+bool read_chunk(const kafka::RecordChunk& chunk, std::string& out) {
+  if (chunk.fd < 0) {
+    out = chunk.bytes;
+    return true;
+  }
+  out.resize(chunk.length);
+  size_t done = 0;
+  while (done < chunk.length) {
+    ssize_t n = ::pread(chunk.fd, out.data() + done, chunk.length - done,
+                        static_cast<off_t>(chunk.position + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+namespace {
+
+void apply_record(const OffsetsRecord& r, LoadState& state) {
+  if (r.kind == OffsetsRecord::Kind::kOffset) {
+    state.offsets[r.group_id][r.tp] = r.offset;
+  } else {
+    state.meta[r.group_id] = r.group;
+  }
+}
+
+void apply_batch(std::string_view batch, const kafka::BatchHeader& h, LoadState& state) {
+  std::string payload;
+  if (kafka::decompress_records(batch, payload) != kafka::BatchError::kOk) {
+    state.skipped++;
+    return;
+  }
+  kafka::RecordIterator it(payload, h.record_count);
+  kafka::Record rec;
+  while (it.next(rec)) {
+    const int64_t offset = h.base_offset + rec.offset_delta;
+    if (offset < state.next || offset >= state.end) continue;
+    auto decoded = decode_offsets_record(rec.key, rec.value);
+    if (!decoded) {
+      state.skipped++;
+      continue;
+    }
+    apply_record(*decoded, state);
+    state.records++;
+  }
+  if (it.error() != kafka::BatchError::kOk) state.skipped++;
+}
+
+}  // namespace
+
+void apply_batches(std::string_view bytes, LoadState& state) {
+  size_t pos = 0;
+  int64_t next = state.next;
+  while (bytes.size() - pos >= kafka::batch_format::kHeaderSize) {
+    kafka::BatchHeader h;
+    if (kafka::read_batch_header(bytes.substr(pos), h) != kafka::BatchError::kOk) break;
+    if (h.batch_length <= 0) break;
+    const size_t total = h.total_size();
+    if (total > bytes.size() - pos) break;  // a partial batch at the end of the chunk
+    if (h.last_offset() >= state.next && !h.is_control()) {
+      apply_batch(bytes.substr(pos, total), h, state);
+    }
+    next = std::max(next, h.last_offset() + 1);
+    pos += total;
+  }
+  state.next = next;
+}
+
+}  // namespace dmq::group
