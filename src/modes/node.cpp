@@ -8,12 +8,14 @@
 #include "cluster/metadata_store.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "group/coordinator.h"
 #include "kafka/service.h"
 #include "modes/data_dir.h"
 #include "net/broker_agent.h"
 #include "net/controller_http.h"
 #include "net/controller_service.h"
 #include "net/event_loop.h"
+#include "net/group_http.h"
 #include "net/http_controller_client.h"
 #include "net/http_server.h"
 #include "net/metadata_http.h"
@@ -177,6 +179,7 @@ int run_node(const Options& options) {
   }
 
   // KAFKA-SERVICE-WIRING
+  std::unique_ptr<group::Coordinator> groups;
   // Test-only power loss (DMQ_TEST_FAULT_FS=1): partition logs live on a
   // file layer that remembers what was fsynced, and POST
   // /internal/test/power-off throws the rest away and kills the process on
@@ -205,7 +208,15 @@ int run_node(const Options& options) {
       return 1;
     }
     loop.on_shutdown([&kafka_service] { kafka_service->stop(); });
+    // GROUP-COORDINATOR-WIRING: the group APIs of this broker's Kafka listener.
+    groups = std::make_unique<group::Coordinator>(loop.context(), options,
+                                                  kafka_service->backend(), view,
+                                                  *controller_client);
+    groups->register_handlers(*kafka_service);
+    groups->start();
+    loop.on_shutdown([&groups] { groups->stop(); });
   }
+  net::register_group_routes(http, loop, groups.get(), view, options.node_id);
 
   error = http.start();
   if (!error.empty()) {
