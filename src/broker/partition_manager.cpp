@@ -64,6 +64,7 @@ PartitionManager::PartitionManager(asio::io_context& io, const Options& options,
       background_("partition-housekeeping"),
       housekeeping_timer_(io),
       isr_timer_(io),
+      producer_ids_(io, controller, view, options.node_id),
       partitions_gauge_(metrics::registry().gauge("dmq_broker_partitions",
                                                   "Partition replicas hosted by this broker")),
       commit_seconds_(metrics::registry().histogram(

@@ -40,6 +40,7 @@
 
 #include "broker/controller_client.h"
 #include "broker/metadata_view.h"
+#include "broker/producer_ids.h"
 #include "broker/producer_state.h"
 #include "broker/replica_fetcher.h"
 #include "common/metrics.h"
@@ -87,6 +88,9 @@ class PartitionManager : public kafka::Backend {
             int32_t replica_id, std::function<void()> wake) override;
   kafka::OffsetLookup list_offset(std::string_view topic, int32_t partition,
                                   int64_t timestamp) override;
+  void init_producer_id(std::function<void(const kafka::ProducerIdResult&)> done) override {
+    producer_ids_.init_producer_id(std::move(done));
+  }
   kafka::EpochEndOffset end_offset_for_epoch(std::string_view topic, int32_t partition,
                                              int32_t current_leader_epoch,
                                              int32_t leader_epoch) override;
@@ -201,6 +205,7 @@ class PartitionManager : public kafka::Backend {
   std::set<WaiterPtr> metadata_waiters_;  // admin requests waiting for the image
   std::map<int32_t, std::shared_ptr<ReplicaFetcher>> fetchers_;  // by source broker
   asio::steady_timer isr_timer_;
+  ProducerIdAllocator producer_ids_;
   uint64_t delete_counter_ = 0;
   bool started_ = false;
   bool stopped_ = false;
