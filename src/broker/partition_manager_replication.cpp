@@ -119,6 +119,9 @@ void PartitionManager::record_follower_fetch(Partition& p, int32_t replica, int6
   if (!p.is_leader || !p.log) return;
   const int64_t now = steady_ms();
   const int64_t leader_end = p.log->log_end_offset().value;
+  // Past our log end the follower holds a divergent tail, not our data: the
+  // read answers OFFSET_OUT_OF_RANGE and it truncates first.
+  if (offset > leader_end) return;
   FollowerProgress& f = p.followers[replica];
   // Kafka's Replica.updateFetchState: caught up if it asked for the log end,
   // or for at least what the log end was at its previous fetch.
@@ -127,7 +130,7 @@ void PartitionManager::record_follower_fetch(Partition& p, int32_t replica, int6
   } else if (f.leader_end_at_last_fetch >= 0 && offset >= f.leader_end_at_last_fetch) {
     f.last_caught_up_ms = std::max(f.last_caught_up_ms, f.last_fetch_ms);
   }
-  f.log_end = std::min(offset, leader_end);
+  f.log_end = offset;
   f.leader_end_at_last_fetch = leader_end;
   f.last_fetch_ms = now;
   maybe_advance_leader_high_watermark(p);
