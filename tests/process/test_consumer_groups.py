@@ -9,6 +9,10 @@
   SIGKILL; a new consumer in the group starts exactly at the committed offsets
   and nothing is skipped; the node restarts in between (the group is loaded
   back from __consumer_offsets).
+- cooperative_sticky_and_static_members: cooperative-sticky consumers split and
+  hand over partitions; a static member (group.instance.id) killed and restarted
+  within the session timeout gets its partitions back in the same generation,
+  without a rebalance.
 - kafka_python_and_kafkajs_groups: two kafka-python consumers, then two
   kafkajs consumers, split a topic and commit; REST shows their groups.
 - kcat_balanced_consumer: `kcat -G` consumes everything; the group and its
@@ -77,14 +81,25 @@ def consumer_main(bootstrap, group, topic, kind, limit="0"):
         return
 
     from confluent_kafka import Consumer
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                  "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                  "session.timeout.ms": SESSION_MS, "heartbeat.interval.ms": 500})
-    c.subscribe([topic],
-                on_assign=lambda _c, parts: emit({"assigned": sorted(p.partition for p in parts)}),
-                on_revoke=lambda _c, parts: emit({"revoked": sorted(p.partition for p in parts)}))
+    config = {"bootstrap.servers": bootstrap, "group.id": group,
+              "auto.offset.reset": "earliest", "enable.auto.commit": False,
+              "session.timeout.ms": SESSION_MS, "heartbeat.interval.ms": 500}
+    # kind is "confluent" or "confluent:<librdkafka setting>=<value>,..."
+    for setting in kind.partition(":")[2].split(","):
+        if setting:
+            key, _, value = setting.partition("=")
+            config[key] = value
+    c = Consumer(config)
+    c.subscribe([topic], on_revoke=lambda _c, parts: emit(
+        {"revoked": sorted(p.partition for p in parts)}))
     total = 0
+    owned = None
     while not stop:
+        # The whole assignment (incremental assignors hand out only changes).
+        now = sorted(p.partition for p in c.assignment())
+        if now != owned:
+            owned = now
+            emit({"assigned": now})
         if limit and total >= limit:
             emit({"paused": total})
             while not stop:
@@ -120,6 +135,7 @@ class ConsumerProc:
         self.closed = False
         self.committed = 0
         self.paused = False
+        self.revoked = []
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -135,7 +151,7 @@ class ConsumerProc:
             if "assigned" in obj:
                 self.assigned = obj["assigned"]
             elif "revoked" in obj:
-                self.assigned = []
+                self.revoked.append(obj["revoked"])
             elif "msg" in obj:
                 self.messages.append(tuple(obj["msg"]))
             elif "committed" in obj:
@@ -295,6 +311,48 @@ def test_resume_from_commit():
             print(f"   committed {committed}, the new consumer started at {firsts}")
         finally:
             second.kill()
+
+
+def test_cooperative_sticky_and_static_members():
+    with Workdir() as w:
+        node = start_node(w)
+        create_topic(node.kafka, "coop", 6)
+        # cooperative-sticky (KIP-429) runs on the same JoinGroup/SyncGroup rounds.
+        coop = [ConsumerProc(node.kafka, "g-coop", "coop",
+                             kind="confluent:partition.assignment.strategy=cooperative-sticky")
+                for _ in range(3)]
+        try:
+            wait_until(lambda: split_evenly(coop, 6, 2), 40, what="cooperative 2/2/2")
+            assert group_view(node, "g-coop")["protocol"] == "cooperative-sticky"
+            coop[0].stop()
+            wait_until(lambda: split_evenly(coop[1:], 6, 3), 30, what="cooperative 3/3")
+        finally:
+            for c in coop:
+                if c.proc.poll() is None:
+                    c.kill()
+
+        # Static members (KIP-345): a member restarted with its group.instance.id
+        # within the session timeout gets its partitions back without a rebalance.
+        static = [ConsumerProc(node.kafka, "g-static", "coop", kind=f"confluent:group.instance.id=i{i}")
+                  for i in range(2)]
+        try:
+            wait_until(lambda: split_evenly(static, 6, 3), 40, what="static 3/3")
+            before = group_view(node, "g-static")
+            mine = static[0].assigned
+            static[0].kill()
+            static[0] = ConsumerProc(node.kafka, "g-static", "coop", kind="confluent:group.instance.id=i0")
+            wait_until(lambda: split_evenly(static, 6, 3), 20, what="restarted static member")
+            assert static[0].assigned == mine, (static[0].assigned, mine)
+            after = group_view(node, "g-static")
+            assert after["generation_id"] == before["generation_id"], (before, after)
+            assert static[1].revoked == [], static[1].revoked
+            ids_before = {m["group_instance_id"]: m["member_id"] for m in before["members"]}
+            ids_after = {m["group_instance_id"]: m["member_id"] for m in after["members"]}
+            assert ids_after["i1"] == ids_before["i1"] and ids_after["i0"] != ids_before["i0"]
+        finally:
+            for c in static:
+                if c.proc.poll() is None:
+                    c.kill()
 
 
 def ensure_kafkajs():
@@ -458,6 +516,7 @@ if __name__ == "__main__":
         consumer_main(*sys.argv[2:7])
         sys.exit(0)
     tests = [test_confluent_split_and_failover, test_resume_from_commit,
+             test_cooperative_sticky_and_static_members,
              test_kafka_python_and_kafkajs_groups, test_kcat_balanced_consumer,
              test_coordinator_failover]
     only = os.environ.get("ONLY")
