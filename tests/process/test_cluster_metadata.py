@@ -116,8 +116,19 @@ def scenario(ctrl, brokers):
 
     # It returns: unfenced, preferred leaders restored.
     victim.start()
+    returned = time.monotonic()
     wait_until(lambda: brokers_view(observer)[victim.node_id]["status"] == "alive", 10,
                what="broker unfenced")
+
+    def preferred_leaders():
+        t = topic(observer, "orders")
+        return all(p["leader"] == p["replicas"][0] for p in t["partitions"])
+
+    wait_until(preferred_leaders, 10, interval_s=0.1, what="preferred leaders restored")
+    took = time.monotonic() - returned
+    print(f"   preferred leaders restored {took:.2f}s after the broker returned")
+    assert took < 10, took
+    assert any(p["leader"] == victim.node_id for p in topic(observer, "orders")["partitions"])
     return everyone
 
 
