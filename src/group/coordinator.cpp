@@ -158,7 +158,7 @@ GroupConfig Coordinator::group_config() const {
   c.initial_rebalance_delay_ms = options_.group_initial_rebalance_delay_ms;
   // Member ids only need to be unique; the generator lives as long as the
   // coordinator, which outlives every group it holds.
-  std::mt19937_64* rng = const_cast<std::mt19937_64*>(&rng_);
+  std::mt19937_64* rng = &rng_;
   c.new_uuid = [rng] {
     uint64_t a = (*rng)(), b = (*rng)();
     char buf[40];

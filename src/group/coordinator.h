@@ -191,7 +191,7 @@ class Coordinator {
   bool stopped_ = false;
   bool creating_topic_ = false;
   int64_t last_expiry_check_ms_ = 0;
-  std::mt19937_64 rng_;
+  mutable std::mt19937_64 rng_;  // member ids; not security-relevant
 
   std::map<int32_t, Slot> slots_;  // offsets partitions this broker leads
   std::map<std::string, Entry, std::less<>> groups_;
