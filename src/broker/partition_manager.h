@@ -88,6 +88,12 @@ class PartitionManager : public kafka::Backend {
             int32_t replica_id, std::function<void()> wake) override;
   kafka::OffsetLookup list_offset(std::string_view topic, int32_t partition,
                                   int64_t timestamp) override;
+  std::optional<std::pair<int64_t, int64_t>> replica_offsets(std::string_view topic,
+                                                             int32_t partition) const override {
+    Partition* p = find(topic, partition);
+    if (!p || !p->log) return std::nullopt;
+    return std::make_pair(p->log->log_start_offset().value, p->high_watermark.value);
+  }
   void init_producer_id(std::function<void(const kafka::ProducerIdResult&)> done) override {
     producer_ids_.init_producer_id(std::move(done));
   }

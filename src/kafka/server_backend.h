@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cluster/metadata_image.h"
@@ -128,6 +129,13 @@ class Backend {
   // timestamp, otherwise the first record with a timestamp >= `timestamp`.
   virtual OffsetLookup list_offset(std::string_view topic, int32_t partition,
                                    int64_t timestamp) = 0;
+  // The log start offset and high watermark of a replica hosted here, leader
+  // or follower (a follower's high watermark trails the leader's by at most
+  // one fetch); nullopt when not hosted. For the REST API and monitoring.
+  virtual std::optional<std::pair<int64_t, int64_t>> replica_offsets(std::string_view topic,
+                                                                     int32_t partition) const {
+    return std::nullopt;
+  }
   // OffsetForLeaderEpoch (KIP-101/KIP-320), served by the leader.
   virtual EpochEndOffset end_offset_for_epoch(std::string_view topic, int32_t partition,
                                               int32_t current_leader_epoch, int32_t leader_epoch) {
