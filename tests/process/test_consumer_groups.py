@@ -17,6 +17,8 @@
   kafkajs consumers, split a topic and commit; REST shows their groups.
 - kcat_balanced_consumer: `kcat -G` consumes everything; the group and its
   offsets show up in GET /v1/groups/{id}.
+- offsets_expire: with offsets.retention.minutes=1 the offsets of an empty
+  group are tombstoned after a minute and stay gone after a restart.
 - coordinator_failover: three nodes, __consumer_offsets with replication
   factor 3; `kill -9` of the coordinator's process loses no committed offset.
 
@@ -355,6 +357,36 @@ def test_cooperative_sticky_and_static_members():
                     c.kill()
 
 
+def test_offsets_expire():
+    """offsets.retention.minutes=1: a group's offsets go one minute after it
+    became Empty, as tombstones that a restart does not undo."""
+    from confluent_kafka import Consumer, TopicPartition
+    with Workdir() as w:
+        node = start_node(w, extra=["--offsets.retention.minutes=1",
+                                    "--offsets.retention.check.interval.ms=500"])
+        create_topic(node.kafka, "exp", 1)
+        c = Consumer({"bootstrap.servers": node.kafka, "group.id": "g-exp",
+                      "enable.auto.commit": False})
+        wait_until(lambda: c.commit(offsets=[TopicPartition("exp", 0, 7)], asynchronous=False),
+                   20, what="commit")
+        c.close()
+        committed_at = time.monotonic()
+        assert committed_offsets(node, "g-exp") == {0: 7}
+        wait_until(lambda: node.get("/v1/groups/g-exp")[0] == 404, 90, interval_s=0.5,
+                   what="offsets expired and the group removed")
+        took = time.monotonic() - committed_at
+        assert took >= 59, f"expired after {took:.1f}s"
+        assert node.stop() == 0
+        node.start()
+        c = Consumer({"bootstrap.servers": node.kafka, "group.id": "g-exp",
+                      "enable.auto.commit": False})
+        got = wait_until(lambda: c.committed([TopicPartition("exp", 0)], timeout=5), 30,
+                         what="OffsetFetch after restart")
+        c.close()
+        assert got[0].offset < 0, got
+        print(f"   expired after {took:.1f}s; still gone after a restart")
+
+
 def ensure_kafkajs():
     if os.path.isdir(os.path.join(CLIENTS, "node_modules", "kafkajs")):
         return
@@ -517,7 +549,7 @@ if __name__ == "__main__":
         sys.exit(0)
     tests = [test_confluent_split_and_failover, test_resume_from_commit,
              test_cooperative_sticky_and_static_members,
-             test_kafka_python_and_kafkajs_groups, test_kcat_balanced_consumer,
+             test_kafka_python_and_kafkajs_groups, test_kcat_balanced_consumer, test_offsets_expire,
              test_coordinator_failover]
     only = os.environ.get("ONLY")
     run([t for t in tests if not only or only in t.__name__])
