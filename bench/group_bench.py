@@ -214,6 +214,23 @@ def bench_consume(node, messages, group_sizes=(1, 4), partitions=10):
     return results
 
 
+def bench_kcat(node, messages, topic="tput"):
+    """One `kcat -G` balanced consumer (librdkafka without Python) reading the
+    same topic from the beginning to the end of every partition."""
+    kcat = shutil.which("kcat")
+    if not kcat:
+        return None
+    group = f"kcat-{time.monotonic_ns()}"
+    start = time.monotonic()
+    out = subprocess.run([kcat, "-b", node.bootstrap, "-G", group, "-o", "beginning", "-e", "-q",
+                          "-f", "\\n", "-X", "fetch.max.bytes=52428800", topic],
+                         capture_output=True, timeout=300)
+    took = time.monotonic() - start
+    got = out.stdout.count(b"\n")
+    return {"messages": got, "seconds": took, "msgs_per_s": got / took,
+            "mb_per_s": got * 100 / took / 1e6}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dmq", default=os.path.join(HERE, "..", "build", "dmq"))
@@ -235,11 +252,14 @@ def main():
     node = Node(args.dmq, ["--group.initial.rebalance.delay.ms=0"])
     try:
         tput = bench_consume(node, args.messages)
+        kcat = bench_kcat(node, args.messages)
+        if kcat:
+            tput["kcat -G"] = kcat
     finally:
         node.stop()
     report["consume"] = tput
     for size, r in tput.items():
-        print(f"group of {size}: {r['messages']} msgs in {r['seconds']:.2f}s = "
+        print(f"{size if isinstance(size, str) else f'group of {size}'}: {r['messages']} msgs in {r['seconds']:.2f}s = "
               f"{r['msgs_per_s']:,.0f} msg/s, {r['mb_per_s']:.1f} MB/s of values", flush=True)
     if args.json:
         with open(args.json, "w") as f:
