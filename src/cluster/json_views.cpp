@@ -42,6 +42,8 @@ void partition(JsonWriter& w, const std::string& topic, const PartitionState& p,
   w.Int(p.leader.value);
   key(w, "leader_epoch");
   w.Int(p.leader_epoch.value);
+  key(w, "partition_epoch");
+  w.Int(p.partition_epoch.value);
   key(w, "replicas");
   broker_list(w, p.replicas);
   key(w, "isr");

@@ -33,8 +33,9 @@ std::string brokers_json(const MetadataState& state);
 // {"topics":[{"name","id","partitions","replication_factor"}]}, by name.
 std::string topics_json(const MetadataState& state);
 
-// {"name","id","partitions":[{"partition","leader","leader_epoch","replicas",
-// "isr","log_start_offset","high_watermark"}],"configs":{}}; "leader" is -1
+// {"name","id","partitions":[{"partition","leader","leader_epoch",
+// "partition_epoch","replicas","isr","log_start_offset","high_watermark"}],
+// "configs":{}}; "leader" is -1
 // when offline. nullopt if the topic does not exist (answer 404 unknown_topic).
 std::optional<std::string> topic_json(const MetadataState& state, std::string_view name,
                                       const PartitionOffsetsFn& offsets = {});

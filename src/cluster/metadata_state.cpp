@@ -255,6 +255,10 @@ Status MetadataState::handle(const PartitionChangeRecord& r, LogIndex) {
     for (BrokerId b : isr) {
       if (!contains(p.replicas, b))
         return Error{ErrorCode::kInvalidIsr, describe(b) + " is not a replica"};
+      // KIP-841: only an unfenced broker joins the ISR. Checked again here
+      // because the broker may have been fenced after the change was planned.
+      if (!contains(p.isr, b) && !is_unfenced(b))
+        return Error{ErrorCode::kInvalidIsr, describe(b) + " is fenced and cannot join the isr"};
     }
   }
   if (leader != kNoLeader) {

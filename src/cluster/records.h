@@ -98,7 +98,8 @@ struct CreatePartitionsRecord {
 // Applies only if the partition epoch is still `expected_partition_epoch`, so a
 // change computed from an old state is dropped rather than undoing a newer one
 // (the same check AlterPartition uses, KIP-497). Applying bumps the partition
-// epoch; the leader epoch is bumped only when the leader changes.
+// epoch; the leader epoch is bumped only when the leader changes. A broker
+// the change adds to the ISR must be unfenced when it applies (KIP-841).
 struct PartitionChangeRecord {
   std::string topic;
   PartitionId partition;

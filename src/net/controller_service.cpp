@@ -70,7 +70,72 @@ std::optional<HttpResponse> read_string(const rapidjson::Value& body, const char
   return std::nullopt;
 }
 
+// A required integer member in [min, max], or kInvalidRequest naming it.
+cluster::Result<int64_t> required_int(const rapidjson::Value& body, const char* key, int64_t min,
+                                      int64_t max) {
+  auto it = body.FindMember(key);
+  if (it == body.MemberEnd() || !it->value.IsInt64() || it->value.GetInt64() < min ||
+      it->value.GetInt64() > max) {
+    return cluster::Error{cluster::ErrorCode::kInvalidRequest,
+                          std::string("\"") + key + "\" must be an integer in " +
+                              std::to_string(min) + ".." + std::to_string(max)};
+  }
+  return it->value.GetInt64();
+}
+
+// How many times a producer-id allocation is planned again after its record
+// lost the block start to another allocation (e.g. one the previous leader
+// committed that this new leader had not applied yet when it planned).
+constexpr int kProducerIdAttempts = 3;
+
 }  // namespace
+
+cluster::Result<cluster::AlterPartitionRequest> parse_alter_partition_request(
+    const rapidjson::Value& body) {
+  using cluster::Error;
+  using cluster::ErrorCode;
+  cluster::AlterPartitionRequest r;
+  auto broker = required_int(body, "broker_id", 0, INT32_MAX);
+  auto broker_epoch = required_int(body, "broker_epoch", 0, INT64_MAX);
+  auto partition = required_int(body, "partition", 0, INT32_MAX);
+  auto leader_epoch = required_int(body, "leader_epoch", 0, INT32_MAX);
+  auto partition_epoch = required_int(body, "partition_epoch", 0, INT32_MAX);
+  for (const auto* field : {&broker, &broker_epoch, &partition, &leader_epoch, &partition_epoch}) {
+    if (!field->ok()) return field->error();
+  }
+  auto topic = body.FindMember("topic");
+  if (topic == body.MemberEnd() || !topic->value.IsString()) {
+    return Error{ErrorCode::kInvalidRequest, "\"topic\" must be a string"};
+  }
+  auto isr = body.FindMember("isr");
+  if (isr == body.MemberEnd() || !isr->value.IsArray()) {
+    return Error{ErrorCode::kInvalidRequest, "\"isr\" must be an array of broker ids"};
+  }
+  for (const auto& id : isr->value.GetArray()) {
+    if (!id.IsInt() || id.GetInt() < 0) {
+      return Error{ErrorCode::kInvalidRequest, "\"isr\" must hold broker ids (integers >= 0)"};
+    }
+    r.new_isr.push_back(cluster::BrokerId{id.GetInt()});
+  }
+  r.broker = cluster::BrokerId{static_cast<int32_t>(broker.value())};
+  r.broker_epoch = cluster::BrokerEpoch{broker_epoch.value()};
+  r.topic.assign(topic->value.GetString(), topic->value.GetStringLength());
+  r.partition = cluster::PartitionId{static_cast<int32_t>(partition.value())};
+  r.leader_epoch = cluster::LeaderEpoch{static_cast<int32_t>(leader_epoch.value())};
+  r.partition_epoch = cluster::PartitionEpoch{static_cast<int32_t>(partition_epoch.value())};
+  return r;
+}
+
+std::string altered_partition_json(const cluster::AlterPartitionRequest& request) {
+  std::string isr;
+  for (cluster::BrokerId id : request.new_isr) {
+    isr += (isr.empty() ? "" : ",") + std::to_string(id.value);
+  }
+  return "{\"leader\":" + std::to_string(request.broker.value) +
+         ",\"leader_epoch\":" + std::to_string(request.leader_epoch.value) +
+         ",\"partition_epoch\":" + std::to_string(request.partition_epoch.value + 1) +
+         ",\"isr\":[" + isr + "]}";
+}
 
 ControllerService::ControllerService(EventLoop& loop, RaftDriver& driver,
                                      cluster::MetadataRaftAdapter& metadata,
@@ -340,6 +405,64 @@ HttpResponse ControllerService::handle_heartbeat(const httplib::Request& req) {
   return *answer;
 }
 
+HttpResponse ControllerService::handle_alter_partition(const httplib::Request& req) {
+  rapidjson::Document doc;
+  if (auto error = parse_json_object(req.body, &doc)) return *error;
+  auto parsed = parse_alter_partition_request(doc);
+  if (!parsed) return cluster_error(parsed.error());
+  cluster::AlterPartitionRequest request = std::move(parsed).value();
+  // The record carries the partition epoch it was planned on; if another
+  // change commits first, apply refuses this one (stale_partition_epoch)
+  // rather than undo the other (KIP-497 INVALID_UPDATE_VERSION).
+  return propose_and_wait(
+      [request](const cluster::MetadataState& state) -> cluster::Result<cluster::RecordBatch> {
+        auto record = cluster::handle_alter_partition(state, request);
+        if (!record) return record.error();
+        return cluster::RecordBatch{std::move(record).value()};
+      },
+      [request](raft::LogIndex) {
+        return HttpResponse{200, altered_partition_json(request)};
+      });
+}
+
+HttpResponse ControllerService::handle_allocate_producer_ids(const httplib::Request& req) {
+  rapidjson::Document doc;
+  if (auto error = parse_json_object(req.body, &doc)) return *error;
+  auto id = required_int(doc, "broker_id", 0, INT32_MAX);
+  if (!id) return cluster_error(id.error());
+  auto epoch = required_int(doc, "broker_epoch", 0, INT64_MAX);
+  if (!epoch) return cluster_error(epoch.error());
+  cluster::BrokerId broker{static_cast<int32_t>(id.value())};
+  cluster::BrokerEpoch broker_epoch{epoch.value()};
+  std::lock_guard lock(producer_ids_mutex_);
+  HttpResponse response;
+  for (int attempt = 0; attempt < kProducerIdAttempts; ++attempt) {
+    auto planned = std::make_shared<std::optional<int64_t>>();
+    response = propose_and_wait(
+        [=](const cluster::MetadataState& state) -> cluster::Result<cluster::RecordBatch> {
+          auto record = cluster::plan_allocate_producer_ids(state, broker, broker_epoch);
+          if (!record) return record.error();
+          *planned = record.value().next_block_start.value;
+          return cluster::RecordBatch{std::move(record).value()};
+        },
+        [planned](raft::LogIndex) {
+          // Applied, so [start, start + block) was the next block and is now this broker's.
+          return HttpResponse{
+              200, "{\"first_producer_id\":" + std::to_string(planned->value()) +
+                       ",\"count\":" + std::to_string(cluster::kProducerIdBlockSize) + "}"};
+        });
+    if (response.status < 300 || !planned->has_value()) return response;
+    // Refused at apply: plan again only if the block start moved meanwhile
+    // (another allocation won); any other refusal is final.
+    bool moved = false;
+    metadata_.with_state([&](const cluster::MetadataState& state) {
+      moved = state.image().next_producer_id.value != planned->value();
+    });
+    if (!moved || response.status >= 500) return response;
+  }
+  return response;
+}
+
 void ControllerService::register_routes(HttpServer& http) {
   auto forwarded = [this](HttpResponse (ControllerService::*handler)(const httplib::Request&)) {
     return [this, handler](const httplib::Request& req) {
@@ -352,6 +475,8 @@ void ControllerService::register_routes(HttpServer& http) {
             forwarded(&ControllerService::handle_create_partitions));
   http.post("/internal/brokers/register", forwarded(&ControllerService::handle_register));
   http.post("/internal/brokers/heartbeat", forwarded(&ControllerService::handle_heartbeat));
+  http.post("/internal/partitions/alter", forwarded(&ControllerService::handle_alter_partition));
+  http.post("/internal/producer-ids", forwarded(&ControllerService::handle_allocate_producer_ids));
 }
 
 }  // namespace dmq::net

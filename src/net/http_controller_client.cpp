@@ -38,6 +38,7 @@ HttpControllerClient::~HttpControllerClient() {
 
 void HttpControllerClient::stop() {
   worker_.stop();
+  replication_worker_.stop();
 }
 
 broker::AdminResult HttpControllerClient::exchange(const std::string& method,
@@ -77,9 +78,10 @@ broker::AdminResult HttpControllerClient::exchange(const std::string& method,
   return out;
 }
 
-void HttpControllerClient::send(std::string method, std::string path, std::string body, Done done) {
-  worker_.post([this, method = std::move(method), path = std::move(path), body = std::move(body),
-                done = std::move(done)] {
+void HttpControllerClient::send(SerialWorker& worker, std::string method, std::string path,
+                                std::string body, Done done) {
+  worker.post([this, method = std::move(method), path = std::move(path), body = std::move(body),
+               done = std::move(done)] {
     auto result = exchange(method, path, body);
     loop_.post([done, result] { done(result); });
   });
@@ -97,6 +99,8 @@ void HttpControllerClient::register_forwarding_routes(HttpServer& http) {
   http.post("/v1/topics", proxy);
   http.del(R"(/v1/topics/([^/]+))", proxy);
   http.post(R"(/v1/topics/([^/]+)/partitions)", proxy);
+  http.post("/internal/partitions/alter", proxy);
+  http.post("/internal/producer-ids", proxy);
 }
 
 void HttpControllerClient::create_topic(const broker::TopicSpec& spec, bool validate_only,
@@ -118,20 +122,57 @@ void HttpControllerClient::create_topic(const broker::TopicSpec& spec, bool vali
   }
   w.EndObject();
   w.EndObject();
-  send("POST", std::string("/v1/topics") + (validate_only ? "?validate_only=true" : ""),
+  send(worker_, "POST", std::string("/v1/topics") + (validate_only ? "?validate_only=true" : ""),
        buffer.GetString(), std::move(done));
 }
 
 void HttpControllerClient::delete_topic(const std::string& name, Done done) {
-  send("DELETE", "/v1/topics/" + encode_path_segment(name), "", std::move(done));
+  send(worker_, "DELETE", "/v1/topics/" + encode_path_segment(name), "", std::move(done));
 }
 
 void HttpControllerClient::create_partitions(const std::string& name, int32_t total_partitions,
                                              bool validate_only, Done done) {
-  send("POST",
+  send(worker_, "POST",
        "/v1/topics/" + encode_path_segment(name) + "/partitions" +
            (validate_only ? "?validate_only=true" : ""),
        "{\"count\":" + std::to_string(total_partitions) + "}", std::move(done));
+}
+
+std::string alter_partition_body(const broker::AlterPartitionSpec& spec) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("broker_id");
+  w.Int(spec.broker_id);
+  w.Key("broker_epoch");
+  w.Int64(spec.broker_epoch);
+  w.Key("topic");
+  w.String(spec.topic.c_str(), spec.topic.size());
+  w.Key("partition");
+  w.Int(spec.partition);
+  w.Key("leader_epoch");
+  w.Int(spec.leader_epoch);
+  w.Key("partition_epoch");
+  w.Int(spec.partition_epoch);
+  w.Key("isr");
+  w.StartArray();
+  for (int32_t id : spec.isr) w.Int(id);
+  w.EndArray();
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+void HttpControllerClient::alter_partition(const broker::AlterPartitionSpec& spec, Done done) {
+  send(replication_worker_, "POST", "/internal/partitions/alter", alter_partition_body(spec),
+       std::move(done));
+}
+
+void HttpControllerClient::allocate_producer_ids(int32_t broker_id, int64_t broker_epoch,
+                                                 Done done) {
+  send(replication_worker_, "POST", "/internal/producer-ids",
+       "{\"broker_id\":" + std::to_string(broker_id) +
+           ",\"broker_epoch\":" + std::to_string(broker_epoch) + "}",
+       std::move(done));
 }
 
 }  // namespace dmq::net
