@@ -106,12 +106,9 @@ int run_node(const Options& options) {
     auto offsets = loop.call(
         [backend, topic = std::string(topic),
          partition = id.value]() -> std::optional<cluster::PartitionOffsets> {
-          auto start = backend->list_offset(topic, partition, -2);
-          auto end = backend->list_offset(topic, partition, -1);
-          if (start.error != kafka::ErrorCode::kNone || end.error != kafka::ErrorCode::kNone) {
-            return std::nullopt;  // not hosted here
-          }
-          return cluster::PartitionOffsets{start.offset, end.offset};
+          auto offsets = backend->replica_offsets(topic, partition);
+          if (!offsets) return std::nullopt;  // not hosted here
+          return cluster::PartitionOffsets{offsets->first, offsets->second};
         },
         std::chrono::milliseconds(1000));
     return offsets ? *offsets : std::nullopt;
