@@ -98,20 +98,42 @@ Coordinator::~Coordinator() {
 
 void Coordinator::register_handlers(kafka::Service& service) {
   using kafka::ApiKey;
-  auto bind = [this](void (Coordinator::*fn)(const kafka::ExchangePtr&)) {
-    return [this, fn](const kafka::ExchangePtr& ex) { (this->*fn)(ex); };
-  };
-  service.set_handler(ApiKey::kFindCoordinator, bind(&Coordinator::handle_find_coordinator));
-  service.set_handler(ApiKey::kJoinGroup, bind(&Coordinator::handle_join));
-  service.set_handler(ApiKey::kSyncGroup, bind(&Coordinator::handle_sync));
-  service.set_handler(ApiKey::kHeartbeat, bind(&Coordinator::handle_heartbeat));
-  service.set_handler(ApiKey::kLeaveGroup, bind(&Coordinator::handle_leave));
-  service.set_handler(ApiKey::kOffsetCommit, bind(&Coordinator::handle_offset_commit));
-  service.set_handler(ApiKey::kOffsetFetch, bind(&Coordinator::handle_offset_fetch));
-  service.set_handler(ApiKey::kListGroups, bind(&Coordinator::handle_list_groups));
-  service.set_handler(ApiKey::kDescribeGroups, bind(&Coordinator::handle_describe_groups));
-  service.set_handler(ApiKey::kDeleteGroups, bind(&Coordinator::handle_delete_groups));
-  service.set_handler(ApiKey::kOffsetDelete, bind(&Coordinator::handle_offset_delete));
+  for (ApiKey key :
+       {ApiKey::kFindCoordinator, ApiKey::kJoinGroup, ApiKey::kSyncGroup, ApiKey::kHeartbeat,
+        ApiKey::kLeaveGroup, ApiKey::kOffsetCommit, ApiKey::kOffsetFetch, ApiKey::kListGroups,
+        ApiKey::kDescribeGroups, ApiKey::kDeleteGroups, ApiKey::kOffsetDelete}) {
+    service.set_handler(key, [this](const kafka::ExchangePtr& ex) { handle(ex); });
+  }
+}
+
+void Coordinator::handle(const kafka::ExchangePtr& ex) {
+  using kafka::ApiKey;
+  switch (ex->request.api_key()) {
+    case ApiKey::kFindCoordinator:
+      return handle_find_coordinator(ex);
+    case ApiKey::kJoinGroup:
+      return handle_join(ex);
+    case ApiKey::kSyncGroup:
+      return handle_sync(ex);
+    case ApiKey::kHeartbeat:
+      return handle_heartbeat(ex);
+    case ApiKey::kLeaveGroup:
+      return handle_leave(ex);
+    case ApiKey::kOffsetCommit:
+      return handle_offset_commit(ex);
+    case ApiKey::kOffsetFetch:
+      return handle_offset_fetch(ex);
+    case ApiKey::kListGroups:
+      return handle_list_groups(ex);
+    case ApiKey::kDescribeGroups:
+      return handle_describe_groups(ex);
+    case ApiKey::kDeleteGroups:
+      return handle_delete_groups(ex);
+    case ApiKey::kOffsetDelete:
+      return handle_offset_delete(ex);
+    default:
+      DMQ_GROUP_ASSERT(false && "not a group API");
+  }
 }
 
 void Coordinator::start() {

@@ -92,7 +92,11 @@ class Coordinator {
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;
 
+  // Registers handle() for the eleven group APIs with the Kafka service.
   void register_handlers(kafka::Service& service);
+  // Serves one decoded group request (what the registered handlers call);
+  // answers through ex->respond, possibly later.
+  void handle(const kafka::ExchangePtr& ex);
   // Subscribes to metadata changes and starts the timers.
   void start();
   // Answers parked requests with NOT_COORDINATOR and stops the timers. Idempotent.
