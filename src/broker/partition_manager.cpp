@@ -237,6 +237,7 @@ void PartitionManager::maybe_open(const cluster::TopicState& topic,
       leader != p->is_leader || epoch != p->leader_epoch || state.leader.value != p->leader_id;
   p->is_leader = leader;
   p->leader_epoch = epoch;
+  p->min_insync = config_int(topic, "min.insync.replicas", options_.min_insync_replicas);
   update_replication_role(*p, state, changed);
   if (p->log_end_gauge && p->log)
     p->log_end_gauge->set(static_cast<double>(p->log->log_end_offset().value));
@@ -426,11 +427,16 @@ void PartitionManager::advance_high_watermark(Partition& p, store::Offset offset
   if (offset <= p.high_watermark) return;  // never moves backwards
   p.high_watermark = offset;
   wake_waiters(p);
-  // acks=all: every batch ending at or below the high watermark is replicated.
+  // acks=all: every batch ending at or below the high watermark is on every
+  // ISR member; if the ISR shrank below min.insync.replicas meanwhile, the
+  // batch is committed but not as durable as asked (Kafka's answer).
+  const ErrorCode verdict = static_cast<int64_t>(p.isr.size()) < p.min_insync
+                                ? ErrorCode::kNotEnoughReplicasAfterAppend
+                                : ErrorCode::kNone;
   while (!p.ack_waiters.empty() && p.ack_waiters.begin()->first <= offset.value) {
     auto fn = std::move(p.ack_waiters.begin()->second);
     p.ack_waiters.erase(p.ack_waiters.begin());
-    fn(ErrorCode::kNone);
+    fn(verdict);
   }
 }
 

@@ -138,6 +138,7 @@ class PartitionManager : public kafka::Backend {
     std::vector<int32_t> isr;
     // Leader side.
     store::Offset local_durable;     // this replica's durable log end
+    int64_t min_insync = 1;          // min.insync.replicas of the topic
     int64_t epoch_start_offset = 0;  // log end when this leadership began
     std::map<int32_t, FollowerProgress> followers;
     std::multimap<int64_t, std::function<void(kafka::ErrorCode)>> ack_waiters;  // acks=all
