@@ -15,6 +15,7 @@ The 3-controller cluster has no broker processes: the test registers brokers
 over the REST API and heartbeats for them, so nothing but the test changes
 ISRs."""
 
+import signal
 import threading
 import uuid
 
@@ -321,5 +322,52 @@ def test_single_combined_node():
         assert node.stop() == 0
 
 
+def test_real_brokers_change_the_isr():
+    """Broker processes call AlterPartition through HttpControllerClient: a
+    stopped follower leaves the ISR (the session is long, so this is not a
+    fence), and joins again once it catches up. A broker-only node proxies the
+    RPCs to the controllers."""
+    with Workdir() as w:
+        ctrl = start_controllers(w, 1)[0]
+        voters = f"1@127.0.0.1:{ctrl.http_port}"
+        extra = ["--broker.session.timeout.ms=60000", "--replica.lag.time.max.ms=1000"]
+        brokers = [w.node(node_id=100 + i, role="broker", controllers=voters, extra=extra)
+                   for i in range(2)]
+        for b in brokers:
+            b.start()
+        wait_until(lambda: len(brokers_view(ctrl)) == 2
+                   and all(v["status"] == "alive" for v in brokers_view(ctrl).values()), 15,
+                   what="brokers alive")
+        status, body = brokers[0].post("/v1/topics", {"name": "x", "partitions": 1,
+                                                      "replication_factor": 2})
+        assert status == 201, body
+        p = partition(ctrl, "x")
+        follower = next(b for b in brokers if b.node_id != p["leader"])
+        assert sorted(p["isr"]) == [100, 101], p
+
+        follower.send_signal(signal.SIGSTOP)
+        try:
+            shrunk = wait_until(lambda: (lambda q: q if q["isr"] == [p["leader"]] else None)(
+                partition(ctrl, "x")), 15, what="isr shrink by the leader")
+            assert shrunk["partition_epoch"] > p["partition_epoch"], shrunk
+            assert shrunk["leader_epoch"] == p["leader_epoch"], shrunk
+            assert brokers_view(ctrl)[follower.node_id]["status"] == "alive"
+        finally:
+            follower.send_signal(signal.SIGCONT)
+        grown = wait_until(lambda: (lambda q: q if sorted(q["isr"]) == [100, 101] else None)(
+            partition(ctrl, "x")), 15, what="isr expansion by the leader")
+        assert grown["partition_epoch"] > shrunk["partition_epoch"], grown
+
+        # The broker-only node proxies both RPCs to the controllers.
+        epoch = brokers_view(ctrl)[brokers[1].node_id]["epoch"]
+        first = allocate(brokers[1], brokers[1].node_id, epoch)
+        second = allocate(brokers[0], brokers[1].node_id, epoch)
+        assert_disjoint_increasing([first, second])
+        expect_error(alter(brokers[1], follower.node_id, 1, "x", grown, [follower.node_id]),
+                     409, "stale_broker_epoch")
+        for b in brokers:
+            assert b.stop() == 0
+
+
 if __name__ == "__main__":
-    run([test_single_combined_node, test_three_controllers])
+    run([test_single_combined_node, test_three_controllers, test_real_brokers_change_the_isr])
