@@ -490,6 +490,14 @@ void Coordinator::maybe_create_offsets_topic() {
   });
 }
 
+std::optional<int64_t> Coordinator::high_watermark(const TopicPartition& tp) const {
+  // Any replica hosted here knows it (a follower's trails by at most one fetch).
+  if (auto offsets = backend_.replica_offsets(tp.topic, tp.partition)) return offsets->second;
+  auto hw = backend_.list_offset(tp.topic, tp.partition, -1);
+  if (hw.error != kafka::ErrorCode::kNone) return std::nullopt;
+  return hw.offset;
+}
+
 // ---- timers and metrics ------------------------------------------------------------
 
 void Coordinator::schedule_tick() {
@@ -556,8 +564,7 @@ void Coordinator::update_gauges() {
   for (const auto& [id, entry] : groups_) {
     int64_t lag = 0;
     for (const auto& [tp, o] : entry.group->offsets()) {
-      auto hw = backend_.list_offset(tp.topic, tp.partition, -1);
-      if (hw.error == kafka::ErrorCode::kNone) lag += std::max<int64_t>(0, hw.offset - o.offset);
+      if (auto hw = high_watermark(tp)) lag += std::max<int64_t>(0, *hw - o.offset);
     }
     auto it = lag_gauges_.find(id);
     if (it == lag_gauges_.end()) {

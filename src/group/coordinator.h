@@ -140,6 +140,12 @@ class Coordinator {
   void handle_describe_groups(const kafka::ExchangePtr& ex);
   void handle_delete_groups(const kafka::ExchangePtr& ex);
   void handle_offset_delete(const kafka::ExchangePtr& ex);
+  // OffsetCommit's per-partition checks; the records and commits of the
+  // partitions that passed (the others get their error in `resp`).
+  void build_commits(const kafka::OffsetCommitRequest& req, int16_t version, TimeMs t,
+                     kafka::OffsetCommitResponse& resp,
+                     std::vector<std::pair<std::string, std::optional<std::string>>>& records,
+                     std::vector<std::pair<TopicPartition, CommittedOffset>>& commits);
 
   // ---- groups ----
   int32_t offsets_partitions() const;  // of the topic in the image; 0 if absent
@@ -177,6 +183,8 @@ class Coordinator {
   bool load_current(int32_t partition, uint64_t load_id) const;
   void retry_later(std::function<void()> fn, std::chrono::milliseconds delay);
   void maybe_create_offsets_topic();
+  // The high watermark of a partition with a replica on this broker.
+  std::optional<int64_t> high_watermark(const TopicPartition& tp) const;
 
   // ---- timers ----
   void schedule_tick();

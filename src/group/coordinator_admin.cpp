@@ -201,11 +201,8 @@ std::optional<GroupDetail> Coordinator::describe(const std::string& id) const {
     PartitionLag pl;
     pl.tp = tp;
     pl.committed = o;
-    auto hw = backend_.list_offset(tp.topic, tp.partition, -1);
-    if (hw.error == kafka::ErrorCode::kNone) {
-      pl.high_watermark = hw.offset;
-      pl.lag = std::max<int64_t>(0, hw.offset - o.offset);
-    }
+    pl.high_watermark = high_watermark(tp);
+    if (pl.high_watermark) pl.lag = std::max<int64_t>(0, *pl.high_watermark - o.offset);
     d.offsets.push_back(std::move(pl));
   }
   return d;

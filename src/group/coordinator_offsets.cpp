@@ -31,6 +31,40 @@ kafka::OffsetCommitResponse commit_response(const kafka::OffsetCommitRequest& re
 
 }  // namespace
 
+void Coordinator::build_commits(const kafka::OffsetCommitRequest& req, int16_t version, TimeMs t,
+                                kafka::OffsetCommitResponse& resp, std::vector<Record>& records,
+                                std::vector<std::pair<TopicPartition, CommittedOffset>>& commits) {
+  auto image = backend_.metadata();
+  for (size_t i = 0; i < req.topics.size(); ++i) {
+    const auto& topic = req.topics[i];
+    for (size_t k = 0; k < topic.partitions.size(); ++k) {
+      const auto& p = topic.partitions[k];
+      auto& out = resp.topics[i].partitions[k];
+      std::string_view metadata = p.committed_metadata.value_or("");
+      if (metadata.size() > static_cast<size_t>(options_.offset_metadata_max_bytes)) {
+        out.error_code = to_kafka(Error::kOffsetMetadataTooLarge);
+        continue;
+      }
+      if (!partition_exists(*image, topic.name, p.partition_index)) {
+        out.error_code = kafka::ErrorCode::kUnknownTopicOrPartition;
+        continue;
+      }
+      CommittedOffset o;
+      o.offset = p.committed_offset;
+      o.leader_epoch = p.committed_leader_epoch;
+      o.metadata = std::string(metadata);
+      o.commit_timestamp_ms = t.count();
+      // OffsetCommit v2-4 may ask for its own retention (OffsetCommitValue v1).
+      if (version <= 4 && req.retention_time_ms > 0) {
+        o.expire_timestamp_ms = t.count() + req.retention_time_ms;
+      }
+      TopicPartition tp{std::string(topic.name), p.partition_index};
+      records.push_back({encode_offset_key(req.group_id, tp), encode_offset_value(o)});
+      commits.emplace_back(std::move(tp), std::move(o));
+    }
+  }
+}
+
 void Coordinator::handle_offset_commit(const kafka::ExchangePtr& ex) {
   const auto& req = std::get<kafka::OffsetCommitRequest>(ex->request.body);
   const int16_t v = ex->request.header.api_version;
@@ -57,37 +91,10 @@ void Coordinator::handle_offset_commit(const kafka::ExchangePtr& ex) {
     after_group_op(*entry);
     return fail(e);
   }
-  auto image = backend_.metadata();
   auto resp = std::make_shared<kafka::OffsetCommitResponse>(commit_response(req, {}));
   std::vector<Record> records;
   std::vector<std::pair<TopicPartition, CommittedOffset>> commits;
-  for (size_t i = 0; i < req.topics.size(); ++i) {
-    const auto& topic = req.topics[i];
-    for (size_t k = 0; k < topic.partitions.size(); ++k) {
-      const auto& p = topic.partitions[k];
-      auto& out = resp->topics[i].partitions[k];
-      std::string_view metadata = p.committed_metadata.value_or("");
-      if (metadata.size() > static_cast<size_t>(options_.offset_metadata_max_bytes)) {
-        out.error_code = to_kafka(Error::kOffsetMetadataTooLarge);
-        continue;
-      }
-      if (!partition_exists(*image, topic.name, p.partition_index)) {
-        out.error_code = kafka::ErrorCode::kUnknownTopicOrPartition;
-        continue;
-      }
-      CommittedOffset o;
-      o.offset = p.committed_offset;
-      o.leader_epoch = p.committed_leader_epoch;
-      o.metadata = std::string(metadata);
-      o.commit_timestamp_ms = t.count();
-      if (v <= 4 && req.retention_time_ms > 0) {
-        o.expire_timestamp_ms = t.count() + req.retention_time_ms;
-      }
-      TopicPartition tp{std::string(topic.name), p.partition_index};
-      records.push_back({encode_offset_key(group_id, tp), encode_offset_value(o)});
-      commits.emplace_back(std::move(tp), std::move(o));
-    }
-  }
+  build_commits(req, v, t, *resp, records, commits);
   if (records.empty()) {
     ex->respond(kafka::make_response(*ex, *resp));
     return;
