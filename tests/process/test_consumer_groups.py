@@ -230,6 +230,15 @@ def group_view(node, group):
     return body if status == 200 else None
 
 
+def metric(node, name):
+    """The value of one sample of GET /metrics (None if absent)."""
+    status, text = node.get("/metrics")
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return None
+
+
 def committed_offsets(node, group):
     view = group_view(node, group)
     if not view:
@@ -273,6 +282,11 @@ def test_confluent_split_and_failover():
             view = group_view(node, "g-split")
             wait_until(lambda: all(o["lag"] == 0 for o in group_view(node, "g-split")["offsets"]),
                        10, what="lag 0")
+            wait_until(lambda: metric(node, 'dmq_groups{state="Stable"}') == 1, 10,
+                       what="groups-by-state gauge")
+            assert metric(node, "dmq_group_rebalances_total") >= 3
+            assert metric(node, "dmq_group_offset_commits_total") >= 6
+            assert metric(node, 'dmq_group_lag{group="g-split"}') == 0
         finally:
             for c in consumers:
                 if c.proc.poll() is None:
@@ -540,6 +554,11 @@ def test_coordinator_failover():
         assert got == {0: 10, 1: 11, 2: 12}, got
         view = wait_until(lambda: group_view(survivors[0], "g-ft"), 20, what="group view")
         assert view["coordinator"] != coordinator, view
+        # Every node lists the group, wherever its coordinator is.
+        for n in survivors:
+            status, listing = n.get("/v1/groups")
+            assert [g["coordinator"] for g in listing["groups"] if g["group_id"] == "g-ft"] == \
+                [view["coordinator"]], listing
         print(f"   coordinator {coordinator} killed; node {view['coordinator']} serves the offsets")
 
 
