@@ -21,6 +21,8 @@
   group are tombstoned after a minute and stay gone after a restart.
 - coordinator_failover: three nodes, __consumer_offsets with replication
   factor 3; `kill -9` of the coordinator's process loses no committed offset.
+- live_group_survives_coordinator_kill: the same with two consumers running:
+  they move to the new coordinator and consume everything.
 
 Consumer processes are this script run as `consumer` children: they print one
 JSON object per line (assignments, messages, commits) on stdout.
@@ -401,6 +403,43 @@ def test_offsets_expire():
         print(f"   expired after {took:.1f}s; still gone after a restart")
 
 
+def test_live_group_survives_coordinator_kill():
+    """Two consumers keep consuming while the coordinator's process is killed:
+    they find the new coordinator, which loaded the group, and nothing committed
+    is lost or skipped."""
+    with Workdir() as w:
+        nodes = start_cluster(w)
+        bootstrap = ",".join(n.kafka for n in nodes)
+        create_topic(bootstrap, "live", 3, rf=3)
+        produce(bootstrap, "live", 3, 50)
+        consumers = [ConsumerProc(bootstrap, "g-live", "live") for _ in range(2)]
+        try:
+            wait_until(lambda: consumed_everything(consumers, 3, 50), 60, what="first half")
+            view = wait_until(lambda: (lambda v: v if v and v["state"] == "Stable" and
+                                       sum(o["committed_offset"] for o in v["offsets"]) == 150
+                                       else None)(group_view(nodes[0], "g-live")),
+                              30, what="stable group with commits")
+            victim = nodes[view["coordinator"] - 1]
+            victim.kill()
+            survivors = [n for n in nodes if n is not victim]
+            survivor_bootstrap = ",".join(n.kafka for n in survivors)
+            wait_until(lambda: (lambda v: v and v["coordinator"] != view["coordinator"])(
+                group_view(survivors[0], "g-live")), 30, what="a new coordinator")
+            produce(survivor_bootstrap, "live", 3, 50, start=50)
+            wait_until(lambda: consumed_everything(consumers, 3, 100), 90, what="second half")
+            after = wait_until(lambda: (lambda v: v if v and
+                                        sum(o["committed_offset"] for o in v["offsets"]) == 300
+                                        else None)(group_view(survivors[0], "g-live")),
+                               30, what="commits on the new coordinator")
+            assert after["state"] in ("Stable", "PreparingRebalance", "CompletingRebalance"), after
+            print(f"   coordinator {view['coordinator']} killed; {after['coordinator']} took the "
+                  f"group over at generation {after['generation_id']}")
+        finally:
+            for c in consumers:
+                if c.proc.poll() is None:
+                    c.kill()
+
+
 def ensure_kafkajs():
     if os.path.isdir(os.path.join(CLIENTS, "node_modules", "kafkajs")):
         return
@@ -499,23 +538,29 @@ def test_kcat_balanced_consumer():
                    what="kcat's commits")
 
 
+def start_cluster(w):
+    """Three combined nodes; __consumer_offsets with replication factor 3."""
+    ports = [free_port() for _ in range(3)]
+    voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
+    extra = GROUP_ARGS + ["--broker.session.timeout.ms=3000",
+                          "--broker.heartbeat.interval.ms=500",
+                          "--offsets.topic.replication.factor=3",
+                          "--offsets.topic.num.partitions=4"]
+    nodes = [w.node(node_id=i + 1, controllers=voters, http_port=ports[i], extra=extra)
+             for i in range(3)]
+    for n in nodes:
+        n.start(wait=False)
+    for n in nodes:
+        wait_until(lambda: n.alive() and n.get("/v1/health", timeout_s=1)[0] == 200, 20,
+                   what=f"node {n.node_id}")
+    wait_until(lambda: sum(b["status"] == "alive" for b in nodes[0].get("/v1/brokers")[1]["brokers"]) == 3,
+               20, what="three brokers")
+    return nodes
+
+
 def test_coordinator_failover():
     with Workdir() as w:
-        ports = [free_port() for _ in range(3)]
-        voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
-        extra = GROUP_ARGS + ["--broker.session.timeout.ms=3000",
-                              "--broker.heartbeat.interval.ms=500",
-                              "--offsets.topic.replication.factor=3",
-                              "--offsets.topic.num.partitions=4"]
-        nodes = [w.node(node_id=i + 1, controllers=voters, http_port=ports[i], extra=extra)
-                 for i in range(3)]
-        for n in nodes:
-            n.start(wait=False)
-        for n in nodes:
-            wait_until(lambda: n.alive() and n.get("/v1/health", timeout_s=1)[0] == 200, 20,
-                       what=f"node {n.node_id}")
-        wait_until(lambda: sum(b["status"] == "alive" for b in nodes[0].get("/v1/brokers")[1]["brokers"]) == 3,
-                   20, what="three brokers")
+        nodes = start_cluster(w)
         bootstrap = ",".join(n.kafka for n in nodes)
         create_topic(bootstrap, "ft", 3, rf=3)
         produce(bootstrap, "ft", 3, 30)
@@ -569,6 +614,6 @@ if __name__ == "__main__":
     tests = [test_confluent_split_and_failover, test_resume_from_commit,
              test_cooperative_sticky_and_static_members,
              test_kafka_python_and_kafkajs_groups, test_kcat_balanced_consumer, test_offsets_expire,
-             test_coordinator_failover]
+             test_coordinator_failover, test_live_group_survives_coordinator_kill]
     only = os.environ.get("ONLY")
     run([t for t in tests if not only or only in t.__name__])
