@@ -219,7 +219,9 @@ HttpResponse describe_group(const httplib::Request& req, const std::string& id, 
   httplib::Client client(b->second.http_host, b->second.http_port);
   client.set_connection_timeout(1, 0);
   client.set_read_timeout(10, 0);
-  auto result = client.Get(req.path.c_str(), httplib::Headers{{kForwardedHeader, "1"}});
+  // The target as received (still percent-encoded), not the decoded path.
+  std::string target = req.target.empty() ? req.path : req.target;
+  auto result = client.Get(target.c_str(), httplib::Headers{{kForwardedHeader, "1"}});
   if (!result) {
     return json_error(503, "coordinator_unreachable",
                       "coordinator " + std::to_string(leader) + " is unreachable");

@@ -14,7 +14,9 @@
   within the session timeout gets its partitions back in the same generation,
   without a rebalance.
 - kafka_python_and_kafkajs_groups: two kafka-python consumers, then two
-  kafkajs consumers, split a topic and commit; REST shows their groups.
+  kafkajs consumers, split a topic and commit; REST shows their groups;
+  kafka-python's admin client lists, describes, fetches all offsets and
+  deletes groups (NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND, then success).
 - kcat_balanced_consumer: `kcat -G` consumes everything; the group and its
   offsets show up in GET /v1/groups/{id}.
 - offsets_expire: with offsets.retention.minutes=1 the offsets of an empty
@@ -449,6 +451,29 @@ def ensure_kafkajs():
                     "kafkajs@2.2.4"], check=True, timeout=300)
 
 
+def admin_checks(node):
+    """kafka-python's admin client: ListGroups, DescribeGroups, OffsetFetch
+    (all partitions) and DeleteGroups (refused while the group has members)."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import GroupIdNotFoundError, NonEmptyGroupError
+    admin = KafkaAdminClient(bootstrap_servers=node.kafka)
+    try:
+        assert ("g-kp", "consumer") in admin.list_consumer_groups()
+        (desc,) = admin.describe_consumer_groups(["g-kp"])
+        assert desc.state == "Stable" and desc.protocol_type == "consumer", desc
+        assert len(desc.members) == 2, desc
+        owned = sorted(p for m in desc.members for t in m.member_assignment.assignment
+                       for p in t[1])
+        assert owned == list(range(6)), desc
+        offsets = admin.list_consumer_group_offsets("g-kp")
+        assert {tp.partition: o.offset for tp, o in offsets.items()} == {p: 20 for p in range(6)}
+        result = dict(admin.delete_consumer_groups(["g-kp", "nope"]))
+        assert result["g-kp"] is NonEmptyGroupError, result
+        assert result["nope"] is GroupIdNotFoundError, result
+    finally:
+        admin.close()
+
+
 KAFKAJS_GROUP = r"""
 const { Kafka, logLevel } = require('kafkajs');
 const [bootstrap, topic, group, total] = process.argv.slice(2);
@@ -498,6 +523,7 @@ def test_kafka_python_and_kafkajs_groups():
                        what="kafka-python commits")
             view = group_view(node, "g-kp")
             assert view["state"] == "Stable" and len(view["members"]) == 2, view
+            admin_checks(node)
         finally:
             for c in kp:
                 c.kill()
@@ -519,6 +545,15 @@ def test_kafka_python_and_kafkajs_groups():
         status, groups = node.get("/v1/groups")
         names = {g["group_id"] for g in groups["groups"]}
         assert {"g-kp", "g-kjs"} <= names, groups
+        # kafkajs left the group on disconnect: it is Empty and may be deleted.
+        from kafka import KafkaAdminClient
+        admin = KafkaAdminClient(bootstrap_servers=node.kafka)
+        try:
+            wait_until(lambda: group_view(node, "g-kjs")["state"] == "Empty", 15, what="Empty")
+            assert dict(admin.delete_consumer_groups(["g-kjs"]))["g-kjs"].errno == 0
+        finally:
+            admin.close()
+        assert node.get("/v1/groups/g-kjs")[0] == 404
 
 
 def test_kcat_balanced_consumer():
