@@ -674,6 +674,7 @@ void PartitionManager::run_housekeeping() {
   for (auto& [topic, parts] : partitions_) {
     for (auto& [index, p] : parts) {
       if (!p->log) continue;
+      p->producers.expire(now, options_.producer_id_expiration_ms);
       auto log = p->log;
       store::Offset hw = p->high_watermark;
       background_.post([log, hw, now, gone = p->removed] {

@@ -488,13 +488,11 @@ bool PartitionManager::follower_append(Partition& p, const kafka::FetchResponse:
     // A leader may cut the last batch short (KIP-74 limits); keep whole batches only.
     std::string_view bytes = data.records.bytes;
     size_t whole = 0;
-    std::vector<BatchIdentity> batches;
     while (whole < bytes.size()) {
       kafka::BatchHeader h;
       if (kafka::read_batch_header(bytes.substr(whole), h) != kafka::BatchError::kOk) break;
       if (whole + h.total_size() > bytes.size()) break;
       whole += h.total_size();
-      if (h.producer_id >= 0 && !h.is_control()) batches.push_back(batch_identity(h));
     }
     if (whole > 0) {
       auto appended = p.log->append_as_follower(bytes.substr(0, whole), wall_ms());
@@ -507,8 +505,7 @@ bool PartitionManager::follower_append(Partition& p, const kafka::FetchResponse:
       if (p.log_end_gauge)
         p.log_end_gauge->set(static_cast<double>(appended.value().log_end_offset.value));
       // Followers keep the producer state too, so a new leader knows the sequences.
-      const int64_t now = wall_ms();
-      for (const auto& b : batches) p.producers.record(b, now);
+      record_batches(bytes.substr(0, whole), wall_ms(), p.producers);
     }
   }
   // The follower's high watermark: the leader's, bounded by what it holds.

@@ -171,6 +171,10 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
                  "A follower behind this long leaves the ISR")
       ->check(positive)
       ->capture_default_str();
+  app.add_option("--producer.id.expiration.ms", o.producer_id_expiration_ms,
+                 "Idle idempotent producers are forgotten after this long")
+      ->check(positive)
+      ->capture_default_str();
   app.add_option("--broker.session.timeout.ms", o.broker_session_timeout_ms,
                  "A broker silent this long is fenced")
       ->check(positive)

@@ -58,6 +58,9 @@ struct Options {
   int64_t segment_ms = 604800000;
   int32_t message_max_bytes = 1048588;
   int64_t replica_lag_time_max_ms = 30000;
+  // Idempotent producers idle this long are forgotten (their next batch is
+  // accepted at any sequence, KIP-360).
+  int64_t producer_id_expiration_ms = 86400000;
   int64_t broker_session_timeout_ms = 9000;
   int64_t broker_heartbeat_interval_ms = 2000;
   // true: acknowledge only after fsync (group commit). false: Kafka's page-cache behaviour.
