@@ -389,3 +389,73 @@ TEST_CASE("a parked JoinGroup learns NOT_COORDINATOR when leadership moves") {
   REQUIRE(join.answered);
   CHECK(join.resp.error_code == ErrorCode::kNotCoordinator);
 }
+
+TEST_CASE("OffsetDelete refuses subscribed topics; ListGroups and DescribeGroups report state") {
+  using DeleteCall = Call<kafka::OffsetDeleteRequest, kafka::OffsetDeleteResponse>;
+  using ListCall = Call<kafka::ListGroupsRequest, kafka::ListGroupsResponse>;
+  using DescribeCall = Call<kafka::DescribeGroupsRequest, kafka::DescribeGroupsResponse>;
+  using LeaveCall = Call<kafka::LeaveGroupRequest, kafka::LeaveGroupResponse>;
+  Fixture f;
+  publish(f.view, image_with_offsets(4, kSelf));
+  f.coordinator->start();
+  REQUIRE(f.loaded(4));
+  JoinCall join(join_request(""), 3);
+  f.send(join);
+  REQUIRE(f.run_until([&] { return join.answered; }));
+  const std::string member = join.resp.member_id;
+  kafka::SyncGroupRequest sreq;
+  sreq.group_id = "g";
+  sreq.generation_id = join.resp.generation_id;
+  sreq.member_id = member;
+  SyncCall sync(sreq, 3);
+  f.send(sync);
+  REQUIRE(sync.answered);
+  CommitCall commit(commit_request(9, join.resp.generation_id, member), 2);
+  f.send(commit);
+  REQUIRE(commit.answered);
+  CHECK(commit.resp.topics[0].partitions[0].error_code == ErrorCode::kNone);
+
+  kafka::OffsetDeleteRequest dreq;
+  dreq.group_id = "g";
+  dreq.topics.push_back({"t", {0}});
+  DeleteCall subscribed(dreq, 0);
+  f.send(subscribed);
+  CHECK(subscribed.resp.topics[0].partitions[0].error_code == ErrorCode::kGroupSubscribedToTopic);
+
+  ListCall list(kafka::ListGroupsRequest{}, 4);
+  f.send(list);
+  REQUIRE(list.resp.groups.size() == 1);
+  CHECK(list.resp.groups[0].group_state == "Stable");
+  kafka::DescribeGroupsRequest describe_req;
+  describe_req.groups = {"g", "other"};
+  DescribeCall describe(describe_req, 4);
+  f.send(describe);
+  REQUIRE(describe.resp.groups.size() == 2);
+  CHECK(describe.resp.groups[0].group_state == "Stable");
+  CHECK(describe.resp.groups[0].protocol_data == "range");
+  REQUIRE(describe.resp.groups[0].members.size() == 1);
+  CHECK(describe.resp.groups[0].members[0].client_id == "client");
+  CHECK(describe.resp.groups[1].group_state == "Dead");  // unknown group
+
+  kafka::LeaveGroupRequest lreq;
+  lreq.group_id = "g";
+  lreq.member_id = member;
+  LeaveCall leave(lreq, 1);
+  f.send(leave);
+  CHECK(leave.resp.error_code == ErrorCode::kNone);
+  REQUIRE(f.run_until([&] { return f.coordinator->describe("g")->state == "Empty"; }));
+
+  DeleteCall deleted(dreq, 0);
+  f.send(deleted);
+  REQUIRE(f.run_until([&] { return deleted.answered; }));
+  CHECK(deleted.resp.error_code == ErrorCode::kNone);
+  CHECK(deleted.resp.topics[0].partitions[0].error_code == ErrorCode::kNone);
+  FetchCall fetch = fetch_call();
+  f.send(fetch);
+  CHECK(fetch.resp.topics[0].partitions[0].committed_offset == -1);
+
+  dreq.group_id = "nope";
+  DeleteCall unknown(dreq, 0);
+  f.send(unknown);
+  CHECK(unknown.resp.error_code == ErrorCode::kGroupIdNotFound);
+}
