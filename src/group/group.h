@@ -155,8 +155,7 @@ class Group {
   // Answers every parked request with `error` and moves to Dead (the group
   // was deleted or this broker stopped coordinating it).
   void become_dead(Error error);
-  // Whether `topic` is in the subscription of the selected protocol is not
-  // known to the broker (opaque bytes): OffsetDelete asks the members' view.
+  // DeleteGroups refuses a group with members (NON_EMPTY_GROUP).
   bool has_members() const { return !members_.empty(); }
 
   std::vector<Reply> take_replies();
