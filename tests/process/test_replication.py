@@ -89,6 +89,14 @@ class Cluster:
     def up(self):
         return [n for n in self.nodes if n.node_id not in self.down]
 
+    def broker_status(self):
+        """{broker id: "alive"|"fenced"} as the controller leader sees it."""
+        leader = self.controller_leader()
+        node = self.node(leader) if leader else self.up()[0]
+        status, body = node.get("/v1/brokers", timeout_s=2)
+        assert status == 200, body
+        return {b["id"]: b["status"] for b in body["brokers"]}
+
     @staticmethod
     def brokers_alive(node, ids):
         status, body = node.get("/v1/brokers", timeout_s=2)
@@ -485,23 +493,56 @@ def kill_and_restart(cluster, k, notes):
     cluster.restart(victim)
 
 
+ELECTION_S = 1.0  # the nodes' default --raft.election.timeout.ms
+
+
 def freeze_and_resume(cluster, k, notes):
-    partition, victim = cluster.pick_leader(k - 1)
-    print(f"   t+{10 * k}s SIGSTOP node {victim.node_id} (leader of partition {partition})", flush=True)
+    """First a partition leader that is not the controller leader, then the
+    controller leader itself (it leads partitions too). Its partitions must
+    get new leaders from their ISR once its session expires (for the
+    controller leader: after an election and the new leader's full grace
+    period, issue 4 point 5), and no live broker may be fenced meanwhile."""
+    controller = cluster.controller_leader()
+    if k == 1:
+        partition, victim = next((p["partition"], cluster.node(p["leader"]))
+                                 for p in cluster.view()["partitions"]
+                                 if p["leader"] > 0 and p["leader"] != controller)
+        bound_s = SESSION_MS / 1000 + 3
+    else:
+        victim = cluster.node(controller)
+        partition = next(p["partition"] for p in cluster.view()["partitions"]
+                         if p["leader"] == controller)
+        bound_s = ELECTION_S + SESSION_MS / 1000 + 3
+    role = "controller leader, " if victim.node_id == controller else ""
+    print(f"   t+{10 * k}s SIGSTOP node {victim.node_id} ({role}leader of partition {partition})",
+          flush=True)
+    others = [n.node_id for n in cluster.nodes if n is not victim]
     cluster.down.add(victim.node_id)
     victim.send_signal(signal.SIGSTOP)
     frozen = time.monotonic()
     try:
-        def moved():
-            leader = cluster.leader_of(partition)
-            return leader > 0 and leader != victim.node_id
-        try:
-            wait_until(moved, SESSION_MS / 1000 + 3, interval_s=0.1,
-                       what=f"a new leader of partition {partition}")
-        except AssertionError as e:
-            notes.append(f"frozen leader {victim.node_id} kept partition {partition}: {e}")
-        # Longer than the session timeout in all cases.
-        at(frozen, SESSION_MS / 1000 + 3)
+        fenced, moved_after, last = set(), None, None
+        while time.monotonic() < frozen + bound_s + 1:
+            try:
+                last = cluster.view()
+                status = cluster.broker_status()
+            except AssertionError:
+                continue
+            fenced |= {b for b in others if status.get(b) == "fenced"}
+            leader = next(p["leader"] for p in last["partitions"] if p["partition"] == partition)
+            if moved_after is None and leader > 0 and leader != victim.node_id:
+                moved_after = time.monotonic() - frozen
+            time.sleep(0.1)
+        if fenced:
+            notes.append(f"live brokers {sorted(fenced)} were fenced while node {victim.node_id} "
+                         f"({role}partition leader) was frozen; partitions (leader, isr) then: "
+                         f"{[(p['leader'], p['isr']) for p in last['partitions']]}")
+        if moved_after is None or moved_after > bound_s:
+            notes.append(f"partition {partition} of frozen node {victim.node_id} ({role.strip(', ')}) "
+                         f"had no new leader within {bound_s:.0f}s (moved after {moved_after}); "
+                         f"partitions (leader, isr): {[(p['leader'], p['isr']) for p in last['partitions']]}")
+        else:
+            print(f"   partition {partition} moved {moved_after:.2f}s after SIGSTOP", flush=True)
     finally:
         victim.send_signal(signal.SIGCONT)
         cluster.down.discard(victim.node_id)
