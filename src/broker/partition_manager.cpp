@@ -60,7 +60,8 @@ PartitionManager::PartitionManager(asio::io_context& io, const Options& options,
       view_(view),
       controller_(controller),
       env_(env),
-      committer_(store::GroupCommitter::Options{.fsync_enabled = options.log_flush_on_ack}),
+      committer_(store::GroupCommitter::Options{.fsync_enabled = options.log_flush_on_ack,
+                                                .metrics = &metrics::registry()}),
       background_("partition-housekeeping"),
       housekeeping_timer_(io),
       isr_timer_(io),
@@ -226,6 +227,7 @@ void PartitionManager::maybe_open(const cluster::TopicState& topic,
     p = fresh.get();
     partitions_[topic.name][state.id.value] = std::move(fresh);
     LOG_INFO("broker") << "hosting " << p->topic << "-" << p->index;
+    if (p->log) sync_recovered_tail(*p);
   }
   const bool leader = state.leader.value == options_.node_id;
   const int32_t epoch = state.leader_epoch.value;
@@ -245,6 +247,25 @@ void PartitionManager::maybe_open(const cluster::TopicState& topic,
     wake_waiters(*p);  // parked fetches re-check leadership
     wake_replica_waiters(*p);
   }
+}
+
+void PartitionManager::sync_recovered_tail(Partition& p) {
+  // After a process crash the tail past the recovery point may sit in the
+  // page cache only: it counts toward the high watermark once fsynced.
+  const store::Offset end = p.log->log_end_offset();
+  if (p.local_durable >= end) return;
+  if (!options_.log_flush_on_ack) {
+    p.local_durable = end;
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  committer_.request_durable(
+      p.log, end, [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
+      [this, alive, topic = p.topic, index = p.index, end](const store::LogStatus& status) {
+        auto a = alive.lock();
+        if (!a || !*a || !status.ok()) return;
+        if (Partition* q = find(topic, index)) note_local_durable(*q, end);
+      });
 }
 
 void PartitionManager::remove_topic(const std::string& topic) {

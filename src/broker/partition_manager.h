@@ -165,6 +165,7 @@ class PartitionManager : public kafka::Backend {
   void wake_replica_waiters(Partition& p);
   void fail_ack_waiters(Partition& p, kafka::ErrorCode error);
   void note_local_durable(Partition& p, store::Offset durable_end);
+  void sync_recovered_tail(Partition& p);
   void answer_duplicate(Partition& p, const SequenceCheck& original, int64_t append_time,
                         std::function<void(const kafka::ProduceResult&)> done);
 
