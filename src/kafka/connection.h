@@ -22,6 +22,7 @@
 #include <string>
 
 #include "kafka/handlers.h"
+#include "kafka/server_frame_pool.h"
 #include "kafka/server_metrics.h"
 
 namespace dmq::kafka {
@@ -64,6 +65,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ServerMetrics& metrics_;
   OnClosed on_closed_;
   char size_prefix_[4];
+  std::shared_ptr<FramePool> frames_ = FramePool::create();
   std::deque<Slot> slots_;
   uint64_t front_seq_ = 0;  // sequence number of slots_.front()
   bool writing_ = false;

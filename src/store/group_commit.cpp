@@ -16,6 +16,8 @@ GroupCommitter::GroupCommitter(Options options) : options_(options) {
     rounds_total_ = &m.counter("dmq_group_commit_rounds_total", "Group commit flusher rounds");
     requests_total_ = &m.counter("dmq_group_commit_requests_total",
                                  "Durability requests made to the group committer");
+    records_total_ = &m.counter("dmq_group_commit_records_total",
+                                "Offsets made durable by group commit flushes");
   }
   if (options_.fsync_enabled) flusher_ = std::thread([this] { run(); });
 }
@@ -91,19 +93,25 @@ void GroupCommitter::serve(std::vector<Request>& batch) {
   // group commit. Requests were queued after their appends, so the flush's
   // snapshot of the log end covers them unless the log was truncated.
   std::map<PartitionLog*, LogResult<Offset>> flushed;
+  uint64_t records = 0;
   for (Request& r : batch) {
     if (flushed.count(r.log.get())) continue;
+    const Offset before = r.log->durable_end_offset();
     auto start = std::chrono::steady_clock::now();  // measurement only, no decisions
     LogResult<Offset> result = r.log->flush();
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     if (flush_seconds_) flush_seconds_->observe(took.count());
     if (flush_failures_ && !result.ok()) flush_failures_->inc();
+    if (result.ok() && result.value() > before)
+      records += static_cast<uint64_t>(result.value().value - before.value);
     flushed.emplace(r.log.get(), std::move(result));
   }
+  if (records_total_) records_total_->inc(static_cast<double>(records));
   {
     // Before any callback: a caller woken by one sees the round counted.
     std::lock_guard lock(mu_);
     stats_.log_flushes += flushed.size();
+    stats_.records += records;
   }
   for (Request& r : batch) {
     const LogResult<Offset>& result = flushed.at(r.log.get());

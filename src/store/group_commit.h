@@ -37,7 +37,9 @@ class GroupCommitter {
     bool fsync_enabled = true;
     // When set, registers dmq_log_flush_seconds (histogram, one sample per
     // PartitionLog::flush), dmq_log_flush_failures_total,
-    // dmq_group_commit_rounds_total and dmq_group_commit_requests_total.
+    // dmq_group_commit_rounds_total, dmq_group_commit_requests_total and
+    // dmq_group_commit_records_total: with the flush histogram's sum and
+    // count they give what one commit covers (requests, records) and costs.
     metrics::Registry* metrics = nullptr;
   };
   // Completion status: ok; kStorageFailed (the flush failed: the log is
@@ -64,6 +66,7 @@ class GroupCommitter {
     uint64_t requests = 0;     // request_durable calls
     uint64_t rounds = 0;       // flusher wake-ups that served at least one request
     uint64_t log_flushes = 0;  // PartitionLog::flush calls made by the flusher
+    uint64_t records = 0;      // offsets that became durable through those flushes
   };
   Stats stats() const;
 
@@ -88,6 +91,7 @@ class GroupCommitter {
   metrics::Counter* flush_failures_ = nullptr;
   metrics::Counter* rounds_total_ = nullptr;
   metrics::Counter* requests_total_ = nullptr;
+  metrics::Counter* records_total_ = nullptr;
   std::thread flusher_;
 };
 
