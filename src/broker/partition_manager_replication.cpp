@@ -49,14 +49,13 @@ constexpr int64_t kRetryBackoffMs = 200;
 void PartitionManager::update_replication_role(Partition& p, const cluster::PartitionState& state,
                                                bool leader_changed) {
   // An AlterPartition answer may already have told us a newer state.
-  if (state.partition_epoch.value >= p.partition_epoch || leader_changed) {
+  if (state.partition_epoch.value > p.partition_epoch || leader_changed) {
     p.partition_epoch = state.partition_epoch.value;
     p.isr = ids(state.isr);
-    if (p.alter_in_flight && !leader_changed) {
-      // Committed (or overtaken): either way the image now decides.
-      p.alter_in_flight = false;
-      p.proposed_isr.clear();
-    }
+    // The partition changed: our pending proposal committed or lost; either
+    // way the image now decides.
+    p.alter_in_flight = false;
+    p.proposed_isr.clear();
   }
   p.replicas = ids(state.replicas);
   const int32_t previous_leader = p.leader_id;
@@ -238,6 +237,8 @@ void PartitionManager::maybe_change_isr(Partition& p, std::vector<int32_t> new_i
 void PartitionManager::handle_alter_result(const std::string& topic, int32_t partition,
                                            std::vector<int32_t> proposed, const AdminResult& result,
                                            bool shrink) {
+  // Counted here: the metadata log may bring the change before this answer.
+  if (result.ok()) (shrink ? isr_shrinks_ : isr_expands_).inc();
   Partition* p = find(topic, partition);
   if (!p || !p->alter_in_flight || p->proposed_isr != proposed) return;
   p->alter_in_flight = false;
@@ -260,7 +261,6 @@ void PartitionManager::handle_alter_result(const std::string& topic, int32_t par
         if (v.IsInt()) p->isr.push_back(v.GetInt());
     }
   }
-  (shrink ? isr_shrinks_ : isr_expands_).inc();
   maybe_advance_leader_high_watermark(*p);
   update_replication_metrics();
 }

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <rapidjson/document.h>
+#include <algorithm>
 
 #include <future>
 #include <random>
@@ -32,11 +33,12 @@ milliseconds with_jitter(milliseconds base) {
   return base + milliseconds(rng() % (base.count() / 2 + 1));
 }
 
-std::unique_ptr<httplib::Client> client_for(const HostPort& address, int read_timeout_s) {
+std::unique_ptr<httplib::Client> client_for(const HostPort& address, milliseconds read_timeout) {
   auto client = std::make_unique<httplib::Client>(address.host, address.port);
   client->set_keep_alive(true);
   client->set_connection_timeout(0, 500000);
-  client->set_read_timeout(read_timeout_s, 0);
+  client->set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(read_timeout).count(),
+                           (read_timeout.count() % 1000) * 1000);
   client->set_tcp_nodelay(true);
   return client;
 }
@@ -100,7 +102,7 @@ std::optional<Voter> BrokerAgent::find_leader() {
   std::vector<std::future<std::optional<Voter>>> answers;
   for (const auto& controller : options_.controllers) {
     answers.push_back(std::async(std::launch::async, [controller]() -> std::optional<Voter> {
-      auto client = client_for(controller.http, 1);
+      auto client = client_for(controller.http, std::chrono::seconds(1));
       auto result = client->Get("/v1/cluster");
       if (!result || result->status != 200) return std::nullopt;
       rapidjson::Document doc;
@@ -132,7 +134,7 @@ std::optional<Voter> BrokerAgent::find_leader() {
 }
 
 bool BrokerAgent::register_with(const Voter& leader) {
-  auto client = client_for(leader.http, 40);
+  auto client = client_for(leader.http, std::chrono::seconds(40));
   std::string body = "{\"broker_id\":" + std::to_string(options_.node_id) +
                      ",\"incarnation_id\":\"" + incarnation_id_ + "\",\"kafka_host\":\"" +
                      options_.advertised_kafka.host +
@@ -171,7 +173,11 @@ void BrokerAgent::run_session() {
       if (!sleep_for(with_jitter(milliseconds(500)))) return;
       continue;
     }
-    auto client = client_for(leader->http, 5);
+    // A frozen or partitioned leader must not hold the heartbeats longer than
+    // a third of the session: a new leader's grace period is one session.
+    auto client = client_for(leader->http,
+                             std::clamp(milliseconds(options_.broker_session_timeout_ms / 3),
+                                        milliseconds(500), milliseconds(std::chrono::seconds(5))));
     while (!stopping_) {
       std::string body = "{\"broker_id\":" + std::to_string(options_.node_id) +
                          ",\"broker_epoch\":" + std::to_string(broker_epoch_.load()) +
@@ -207,7 +213,7 @@ void BrokerAgent::run_tail() {
   size_t next_controller = 0;
   while (!stopping_) {
     const auto& controller = options_.controllers[next_controller % options_.controllers.size()];
-    auto client = client_for(controller.http, kTailWaitMs / 1000 + 5);
+    auto client = client_for(controller.http, milliseconds(kTailWaitMs) + std::chrono::seconds(5));
     uint64_t from = tail_store_->applied_index().value + 1;
     auto result = client->Get(("/internal/raft/entries?from=" + std::to_string(from) +
                                "&max_bytes=4194304&wait_ms=" + std::to_string(kTailWaitMs))
