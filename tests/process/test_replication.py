@@ -212,6 +212,7 @@ class Load:
         self.acked = {}  # n -> (partition, offset)
         self.errors = collections.Counter()
         self.sent = 0
+        self.total = int(secs * rate)
         self.unflushed = 0
         self.fatal = None
         self.thread = threading.Thread(target=self._run, name="load", daemon=True)
@@ -234,14 +235,26 @@ class Load:
             if err.fatal():
                 self.fatal = str(err)
 
+    def _on_error(self, err):
+        # librdkafka reports a fatal error (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER
+        # for an idempotent producer) here; the producer is unusable after it.
+        if err.fatal():
+            self.fatal = str(err)
+
     def _run(self):
+        try:
+            self._produce()
+        except Exception as e:  # a KafkaException from poll() or flush()
+            self.fatal = self.fatal or repr(e)
+
+    def _produce(self):
         p = Producer({"bootstrap.servers": self.bootstrap, "acks": "all",
                       "enable.idempotence": IDEMPOTENCE, "linger.ms": 5,
                       "message.timeout.ms": 45000, "request.timeout.ms": 5000,
                       "retry.backoff.ms": 100, "topic.metadata.refresh.interval.ms": 1000,
-                      "reconnect.backoff.max.ms": 500})
+                      "reconnect.backoff.max.ms": 500, "error_cb": self._on_error})
         local = [0] * PARTITIONS
-        total = int(self.secs * self.rate)
+        total = self.total = int(self.secs * self.rate)
         while self.sent < total and self.fatal is None:
             due = min(total, int((time.monotonic() - self.t0) * self.rate) + 1)
             while self.sent < due:
@@ -258,7 +271,7 @@ class Load:
         self.unflushed = p.flush(60)
 
     def summary(self):
-        return (f"sent={self.sent} acknowledged={len(self.acked)} "
+        return (f"planned={self.total} sent={self.sent} acknowledged={len(self.acked)} "
                 f"failed={sum(self.errors.values())} {dict(self.errors)} unflushed={self.unflushed}"
                 + (f" FATAL: {self.fatal}" if self.fatal else ""))
 
@@ -322,8 +335,8 @@ def verdict(name, load, got):
                         f"(n, acked (p, off), read (p, off)): {moved[:5]}")
     if wrong_partition:
         failures.append(f"messages in the wrong partition: {wrong_partition[:5]}")
-    if len(load.acked) < load.sent // 2:
-        failures.append(f"only {len(load.acked)} of {load.sent} sent were acknowledged")
+    if len(load.acked) < load.total // 2:
+        failures.append(f"only {len(load.acked)} of {load.total} planned messages were acknowledged")
     if load.fatal:
         failures.append(f"producer fatal error: {load.fatal}")
     return failures
