@@ -31,4 +31,14 @@ void MetadataView::publish(State next) {
   for (auto& listener : listeners_) listener(image_of(previous), image_of(next));
 }
 
+void MetadataView::set_local_incarnation(std::string id) {
+  std::lock_guard lock(mutex_);
+  local_incarnation_ = std::move(id);
+}
+
+std::string MetadataView::local_incarnation() const {
+  std::lock_guard lock(mutex_);
+  return local_incarnation_;
+}
+
 }  // namespace dmq::broker

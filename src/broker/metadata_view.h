@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "cluster/metadata_image.h"
@@ -34,12 +35,20 @@ class MetadataView {
   void on_change(Listener listener);
   void publish(State next);
 
+  // The incarnation id this process registers with (set by the broker agent
+  // before the data plane starts; "" when no agent runs, as in tests). An
+  // image whose registration of this broker carries another incarnation is
+  // from before a restart: its leaderships are history, not orders.
+  void set_local_incarnation(std::string id);
+  std::string local_incarnation() const;
+
  private:
   static Image image_of(const State& state) { return Image(state, &state->image()); }
 
   mutable std::mutex mutex_;
   State state_;
   std::vector<Listener> listeners_;
+  std::string local_incarnation_;
 };
 
 }  // namespace dmq::broker

@@ -229,18 +229,21 @@ void PartitionManager::maybe_open(const cluster::TopicState& topic,
     LOG_INFO("broker") << "hosting " << p->topic << "-" << p->index;
     if (p->log) sync_recovered_tail(*p);
   }
-  const bool leader = state.leader.value == options_.node_id;
+  // Until this incarnation is registered and unfenced, the image may be the
+  // one from before a restart: lead nothing, follow nothing (KIP-631).
+  const bool serving = serving_in(*view_.current());
+  const bool leader = serving && state.leader.value == options_.node_id;
   const int32_t epoch = state.leader_epoch.value;
+  const int32_t leader_id = serving ? state.leader.value : -1;
   if (leader && p->log && (!p->is_leader || p->leader_epoch != epoch)) {
     // KIP-101: a new leader epoch starts at the current log end.
     p->log->assign_epoch(store::LeaderEpoch(epoch), p->log->log_end_offset());
   }
-  bool changed =
-      leader != p->is_leader || epoch != p->leader_epoch || state.leader.value != p->leader_id;
+  bool changed = leader != p->is_leader || epoch != p->leader_epoch || leader_id != p->leader_id;
   p->is_leader = leader;
   p->leader_epoch = epoch;
   p->min_insync = config_int(topic, "min.insync.replicas", options_.min_insync_replicas);
-  update_replication_role(*p, state, changed);
+  update_replication_role(*p, state, leader_id, changed);
   if (p->log_end_gauge && p->log)
     p->log_end_gauge->set(static_cast<double>(p->log->log_end_offset().value));
   if (changed) {
@@ -266,6 +269,14 @@ void PartitionManager::sync_recovered_tail(Partition& p) {
         if (!a || !*a || !status.ok()) return;
         if (Partition* q = find(topic, index)) note_local_durable(*q, end);
       });
+}
+
+bool PartitionManager::serving_in(const cluster::MetadataImage& image) const {
+  const std::string incarnation = view_.local_incarnation();
+  if (incarnation.empty()) return true;  // no registration to wait for (tests)
+  auto it = image.brokers.find(cluster::BrokerId(options_.node_id));
+  return it != image.brokers.end() && it->second.incarnation_id == incarnation &&
+         !it->second.fenced;
 }
 
 void PartitionManager::remove_topic(const std::string& topic) {
@@ -351,6 +362,18 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
       return;
     }
     if (verdict.verdict != SequenceVerdict::kAppend) {
+      const auto* entry = p->producers.find(identity->producer_id);
+      LOG_WARN("broker") << p->topic << "-" << p->index << ": producer " << identity->producer_id
+                         << " epoch " << identity->producer_epoch << " sent sequences "
+                         << identity->base_sequence << ".." << identity->last_sequence
+                         << (verdict.verdict == SequenceVerdict::kOutOfOrder ? " out of order"
+                                                                             : " with an old epoch")
+                         << "; known: "
+                         << (entry ? "epoch " + std::to_string(entry->epoch) + ", last sequence " +
+                                         std::to_string(entry->batches.back().last_sequence) +
+                                         " at offset " +
+                                         std::to_string(entry->batches.back().last_offset)
+                                   : std::string("nothing"));
       done({to_error_code(verdict.verdict), -1, -1});
       return;
     }

@@ -171,7 +171,8 @@ class PartitionManager : public kafka::Backend {
 
   // Replication (partition_manager_replication.cpp).
   void update_replication_role(Partition& p, const cluster::PartitionState& state,
-                               bool leader_changed);
+                               int32_t leader_id, bool leader_changed);
+  bool serving_in(const cluster::MetadataImage& image) const;
   void become_leader(Partition& p);
   void become_follower(Partition& p);
   void record_follower_fetch(Partition& p, int32_t replica, int64_t offset);

@@ -47,7 +47,7 @@ constexpr int64_t kRetryBackoffMs = 200;
 // ---- roles -------------------------------------------------------------------------
 
 void PartitionManager::update_replication_role(Partition& p, const cluster::PartitionState& state,
-                                               bool leader_changed) {
+                                               int32_t leader_id, bool leader_changed) {
   // An AlterPartition answer may already have told us a newer state.
   if (state.partition_epoch.value > p.partition_epoch || leader_changed) {
     p.partition_epoch = state.partition_epoch.value;
@@ -58,8 +58,7 @@ void PartitionManager::update_replication_role(Partition& p, const cluster::Part
     p.proposed_isr.clear();
   }
   p.replicas = ids(state.replicas);
-  const int32_t previous_leader = p.leader_id;
-  p.leader_id = state.leader.value;
+  p.leader_id = leader_id;
   if (!leader_changed) {
     if (p.is_leader) maybe_advance_leader_high_watermark(p);
     return;
@@ -69,7 +68,6 @@ void PartitionManager::update_replication_role(Partition& p, const cluster::Part
   } else {
     become_follower(p);
   }
-  (void)previous_leader;
 }
 
 void PartitionManager::become_leader(Partition& p) {

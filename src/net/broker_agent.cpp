@@ -51,7 +51,9 @@ BrokerAgent::BrokerAgent(EventLoop& loop, const Options& options, broker::Metada
       options_(options),
       view_(view),
       tail_store_(tail_store),
-      incarnation_id_(new_incarnation_id()) {}
+      incarnation_id_(new_incarnation_id()) {
+  view_.set_local_incarnation(incarnation_id_);
+}
 
 BrokerAgent::~BrokerAgent() {
   stop();
