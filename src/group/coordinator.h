@@ -19,6 +19,11 @@
 // Threads: everything runs on the event-loop thread (constructor, start, stop,
 // handlers, the views for REST: call those through EventLoop::call).
 
+// A libstdc++ header first: asio decides between aligned_alloc and operator
+// new from _GLIBCXX_HAVE_ALIGNED_ALLOC, and translation units that disagree
+// free with the wrong function (found by ASan).
+#include <cstddef>
+
 #include <asio.hpp>
 #include <chrono>
 #include <cstdint>
