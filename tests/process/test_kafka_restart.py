@@ -16,14 +16,18 @@ COUNT = 20000
 
 def wait_partitions_served(node, topic):
     from confluent_kafka import Consumer, TopicPartition
-    c = Consumer({"bootstrap.servers": node.kafka, "group.id": "x"})
-    try:
-        def ready():
+
+    def ready():
+        # A fresh client each time: librdkafka's watermark query does not
+        # refresh the metadata it cached while the node was still
+        # re-registering (partitions without a leader).
+        c = Consumer({"bootstrap.servers": node.kafka, "group.id": "x"})
+        try:
             lo, hi = c.get_watermark_offsets(TopicPartition(topic, 0), timeout=2)
             return hi >= 0
-        dmqtest.wait_until(ready, 20, what="partition served after restart")
-    finally:
-        c.close()
+        finally:
+            c.close()
+    dmqtest.wait_until(ready, 20, what="partition served after restart")
 
 
 def main():
