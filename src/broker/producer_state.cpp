@@ -1,5 +1,7 @@
 #include "broker/producer_state.h"
 
+#include "common/big_endian.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -40,64 +42,8 @@ constexpr uint16_t kVersion = 1;
 constexpr size_t kBatchBytes = 4 + 4 + 8 + 8 + 8;
 constexpr size_t kProducerHeadBytes = 8 + 2 + 8 + 1;
 
-class Out {
- public:
-  void u8(uint8_t v) { bytes_.push_back(static_cast<char>(v)); }
-  void u16(uint16_t v) { be(v, 2); }
-  void u32(uint32_t v) { be(v, 4); }
-  void u64(uint64_t v) { be(v, 8); }
-  void i16(int16_t v) { u16(static_cast<uint16_t>(v)); }
-  void i32(int32_t v) { u32(static_cast<uint32_t>(v)); }
-  void i64(int64_t v) { u64(static_cast<uint64_t>(v)); }
-  void raw(std::string_view s) { bytes_.append(s); }
-  std::string& bytes() { return bytes_; }
-
- private:
-  void be(uint64_t v, int n) {
-    for (int i = n - 1; i >= 0; --i) bytes_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
-  std::string bytes_;
-};
-
-// Reads big-endian integers; once short of bytes, every read yields 0 and
-// ok() turns false.
-class In {
- public:
-  explicit In(std::string_view bytes) : rest_(bytes) {}
-  uint64_t be(size_t n) {
-    if (rest_.size() < n) {
-      ok_ = false;
-      rest_ = {};
-      return 0;
-    }
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<uint8_t>(rest_[i]);
-    rest_.remove_prefix(n);
-    return v;
-  }
-  uint8_t u8() { return static_cast<uint8_t>(be(1)); }
-  uint16_t u16() { return static_cast<uint16_t>(be(2)); }
-  uint32_t u32() { return static_cast<uint32_t>(be(4)); }
-  int16_t i16() { return static_cast<int16_t>(be(2)); }
-  int32_t i32() { return static_cast<int32_t>(be(4)); }
-  int64_t i64() { return static_cast<int64_t>(be(8)); }
-  std::string_view raw(size_t n) {
-    if (rest_.size() < n) {
-      ok_ = false;
-      rest_ = {};
-      return {};
-    }
-    auto v = rest_.substr(0, n);
-    rest_.remove_prefix(n);
-    return v;
-  }
-  bool ok() const { return ok_; }
-  size_t remaining() const { return rest_.size(); }
-
- private:
-  std::string_view rest_;
-  bool ok_ = true;
-};
+using Out = BigEndianWriter;
+using In = BigEndianReader;
 
 bool parse_entry(In& in, ProducerStateTable::ProducerEntry& entry) {
   entry.epoch = in.i16();

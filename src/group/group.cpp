@@ -263,13 +263,7 @@ std::optional<JoinAnswer> Group::replace_static_member(const std::string& old_id
     m.awaiting_sync.reset();
   }
   m.member_id = new_id;
-  m.client_id = p.client_id;
-  m.client_host = p.client_host;
-  m.session_timeout_ms = p.session_timeout_ms;
-  m.rebalance_timeout_ms = p.rebalance_timeout_ms;
-  m.protocol_type = p.protocol_type;
-  m.protocols = p.protocols;
-  m.session_deadline = now + TimeMs(m.session_timeout_ms);
+  take_join_params(m, p, now);
   if (leader_ == old_id) leader_ = new_id;
   static_members_[*p.group_instance_id] = new_id;
   Member& placed = members_.emplace(new_id, std::move(m)).first->second;
@@ -291,20 +285,24 @@ std::optional<JoinAnswer> Group::replace_static_member(const std::string& old_id
   return std::nullopt;
 }
 
-void Group::add_member_and_rebalance(const std::string& id, const JoinParams& p, Token token,
-                                     TimeMs now) {
-  if (members_.empty()) protocol_type_ = p.protocol_type;
-  Member m;
-  m.member_id = id;
-  m.instance_id = p.group_instance_id;
+void Group::take_join_params(Member& m, const JoinParams& p, TimeMs now) {
   m.client_id = p.client_id;
   m.client_host = p.client_host;
   m.session_timeout_ms = p.session_timeout_ms;
   m.rebalance_timeout_ms = p.rebalance_timeout_ms;
   m.protocol_type = p.protocol_type;
   m.protocols = p.protocols;
-  m.awaiting_join = token;
   m.session_deadline = now + TimeMs(p.session_timeout_ms);
+}
+
+void Group::add_member_and_rebalance(const std::string& id, const JoinParams& p, Token token,
+                                     TimeMs now) {
+  if (members_.empty()) protocol_type_ = p.protocol_type;
+  Member m;
+  m.member_id = id;
+  m.instance_id = p.group_instance_id;
+  take_join_params(m, p, now);
+  m.awaiting_join = token;
   if (m.instance_id) static_members_[*m.instance_id] = id;
   members_.emplace(id, std::move(m));
   if (!leader_) leader_ = id;

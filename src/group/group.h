@@ -203,6 +203,8 @@ class Group {
   std::optional<JoinAnswer> replace_static_member(const std::string& old_id,
                                                   const std::string& new_id, const JoinParams& p,
                                                   Token token, TimeMs now);
+  // The member's client, timeouts and protocols from its JoinGroup; the session restarts.
+  static void take_join_params(Member& m, const JoinParams& p, TimeMs now);
   void add_member_and_rebalance(const std::string& id, const JoinParams& p, Token token,
                                 TimeMs now);
   void update_member(Member& m, const JoinParams& p, Token token);

@@ -1,22 +1,22 @@
 #include "group/records.h"
 
+#include "common/big_endian.h"
+
 #include <limits>
 #include <vector>
 
 namespace dmq::group {
 namespace {
 
-class Out {
+// Kafka's schema types on top of the big-endian integers.
+class Out : public BigEndianWriter {
  public:
-  void i16(int16_t v) { be(static_cast<uint64_t>(static_cast<uint16_t>(v)), 2); }
-  void i32(int32_t v) { be(static_cast<uint64_t>(static_cast<uint32_t>(v)), 4); }
-  void i64(int64_t v) { be(static_cast<uint64_t>(v), 8); }
   void str(std::string_view s) {
     // Kafka strings are at most int16 long; longer input is cut by the
     // callers' validation (group ids, topics and metadata are bounded).
     size_t n = std::min<size_t>(s.size(), std::numeric_limits<int16_t>::max());
     i16(static_cast<int16_t>(n));
-    bytes_.append(s.substr(0, n));
+    raw(s.substr(0, n));
   }
   void nullable_str(const std::optional<std::string>& s) {
     if (!s) return i16(-1);
@@ -24,25 +24,13 @@ class Out {
   }
   void bytes(std::string_view b) {
     i32(static_cast<int32_t>(b.size()));
-    bytes_.append(b);
+    raw(b);
   }
-  std::string take() { return std::move(bytes_); }
-
- private:
-  void be(uint64_t v, int n) {
-    for (int i = n - 1; i >= 0; --i) bytes_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
-  std::string bytes_;
 };
 
-class In {
+class In : public BigEndianReader {
  public:
-  explicit In(std::string_view b) : rest_(b) {}
-  bool ok() const { return ok_; }
-  bool done() const { return ok_ && rest_.empty(); }
-  int16_t i16() { return static_cast<int16_t>(be(2)); }
-  int32_t i32() { return static_cast<int32_t>(be(4)); }
-  int64_t i64() { return static_cast<int64_t>(be(8)); }
+  using BigEndianReader::BigEndianReader;
   std::optional<std::string> nullable_str() {
     int16_t n = i16();
     if (n < 0) return std::nullopt;
@@ -50,7 +38,7 @@ class In {
   }
   std::string str() {
     auto s = nullable_str();
-    if (!s) ok_ = false;
+    if (!s) fail();
     return s.value_or("");
   }
   std::string bytes() {
@@ -60,27 +48,7 @@ class In {
   }
 
  private:
-  uint64_t be(int n) {
-    if (!ok_ || rest_.size() < static_cast<size_t>(n)) {
-      ok_ = false;
-      return 0;
-    }
-    uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(rest_[i]);
-    rest_.remove_prefix(static_cast<size_t>(n));
-    return v;
-  }
-  std::string take(size_t n) {
-    if (!ok_ || rest_.size() < n) {
-      ok_ = false;
-      return {};
-    }
-    std::string s(rest_.substr(0, n));
-    rest_.remove_prefix(n);
-    return s;
-  }
-  std::string_view rest_;
-  bool ok_ = true;
+  std::string take(size_t n) { return std::string(raw(n)); }
 };
 
 // One code point from UTF-8 at `s[i]`; U+FFFD (one byte consumed) when invalid.
