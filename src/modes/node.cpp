@@ -206,9 +206,8 @@ int run_node(const Options& options) {
     }
     loop.on_shutdown([&kafka_service] { kafka_service->stop(); });
     // GROUP-COORDINATOR-WIRING: the group APIs of this broker's Kafka listener.
-    groups = std::make_unique<group::Coordinator>(loop.context(), options,
-                                                  kafka_service->backend(), view,
-                                                  *controller_client);
+    groups = std::make_unique<group::Coordinator>(loop.context(), options, kafka_service->backend(),
+                                                  view, *controller_client);
     groups->register_handlers(*kafka_service);
     groups->start();
     loop.on_shutdown([&groups] { groups->stop(); });

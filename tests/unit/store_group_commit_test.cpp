@@ -141,7 +141,7 @@ TEST_CASE("appends from two threads share fsyncs, and no callback runs before it
   CHECK(stats.rounds == 2);
   CHECK(stats.log_flushes == 2);
   CHECK(stats.records == 1 + 2 * kPerThread);  // one record per batch, each counted once
-  CHECK(env.sync_count() < 10);  // log file per round, plus the epoch checkpoint once
+  CHECK(env.sync_count() < 10);                // log file per round, plus the epoch checkpoint once
 
   // Everything acknowledged survives a power loss.
   committer.stop();
