@@ -1,5 +1,7 @@
 #include "broker/partition_manager.h"
 
+#include "broker/clock.h"
+
 #include <chrono>
 #include <filesystem>
 
@@ -10,12 +12,6 @@ namespace dmq::broker {
 namespace {
 
 using kafka::ErrorCode;
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 ErrorCode to_kafka(store::LogError e) {
   switch (e) {
@@ -178,7 +174,7 @@ void PartitionManager::handle_metadata_change(const Image& previous, const Image
 void PartitionManager::reconcile(const cluster::MetadataImage& image) {
   for (const auto& [name, topic] : image.topics) {
     for (const auto& state : topic.partitions) {
-      if (hosts(state, options_.node_id)) maybe_open(topic, state);
+      if (hosts(state, options_.node_id)) maybe_open(image, topic, state);
     }
   }
   partitions_gauge_.set(static_cast<double>(partition_count()));
@@ -194,7 +190,8 @@ store::PartitionLogConfig PartitionManager::log_config(const cluster::TopicState
   return c;
 }
 
-void PartitionManager::maybe_open(const cluster::TopicState& topic,
+void PartitionManager::maybe_open(const cluster::MetadataImage& image,
+                                  const cluster::TopicState& topic,
                                   const cluster::PartitionState& state) {
   Partition* p = find(topic.name, state.id.value);
   if (!p) {
@@ -231,7 +228,7 @@ void PartitionManager::maybe_open(const cluster::TopicState& topic,
   }
   // Until this incarnation is registered and unfenced, the image may be the
   // one from before a restart: lead nothing, follow nothing (KIP-631).
-  const bool serving = serving_in(*view_.current());
+  const bool serving = serving_in(image);
   const bool leader = serving && state.leader.value == options_.node_id;
   const int32_t epoch = state.leader_epoch.value;
   const int32_t leader_id = serving ? state.leader.value : -1;
@@ -269,6 +266,15 @@ void PartitionManager::sync_recovered_tail(Partition& p) {
         if (!a || !*a || !status.ok()) return;
         if (Partition* q = find(topic, index)) note_local_durable(*q, end);
       });
+}
+
+kafka::ErrorCode PartitionManager::leader_epoch_error(const Partition& p,
+                                                      int32_t current_leader_epoch) {
+  // KIP-320: -1 skips the check; an older epoch is a deposed view, a newer
+  // one means this broker has not seen the change yet.
+  if (current_leader_epoch < 0 || current_leader_epoch == p.leader_epoch) return ErrorCode::kNone;
+  return current_leader_epoch < p.leader_epoch ? ErrorCode::kFencedLeaderEpoch
+                                               : ErrorCode::kUnknownLeaderEpoch;
 }
 
 bool PartitionManager::serving_in(const cluster::MetadataImage& image) const {
@@ -507,9 +513,8 @@ kafka::FetchRead PartitionManager::fetch(std::string_view topic, int32_t partiti
     out.error = ErrorCode::kKafkaStorageError;
     return out;
   }
-  if (current_leader_epoch >= 0 && current_leader_epoch != p->leader_epoch) {
-    out.error = current_leader_epoch < p->leader_epoch ? ErrorCode::kFencedLeaderEpoch
-                                                       : ErrorCode::kUnknownLeaderEpoch;
+  if (ErrorCode e = leader_epoch_error(*p, current_leader_epoch); e != ErrorCode::kNone) {
+    out.error = e;
     return out;
   }
   if (replica_id >= 0) {

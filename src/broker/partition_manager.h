@@ -158,7 +158,9 @@ class PartitionManager : public kafka::Backend {
   Partition* find(std::string_view topic, int32_t partition) const;
   void handle_metadata_change(const Image& previous, const Image& next);
   void reconcile(const cluster::MetadataImage& image);
-  void maybe_open(const cluster::TopicState& topic, const cluster::PartitionState& state);
+  void maybe_open(const cluster::MetadataImage& image, const cluster::TopicState& topic,
+                  const cluster::PartitionState& state);
+  static kafka::ErrorCode leader_epoch_error(const Partition& p, int32_t current_leader_epoch);
   void remove_topic(const std::string& topic);
   void advance_high_watermark(Partition& p, store::Offset offset);
   void wake_waiters(Partition& p);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "broker/clock.h"
 #include "broker/partition_manager.h"
 #include "common/log.h"
 #include "kafka/record_batch.h"
@@ -13,18 +14,6 @@ namespace dmq::broker {
 namespace {
 
 using kafka::ErrorCode;
-
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool contains(const std::vector<int32_t>& v, int32_t x) {
   return std::find(v.begin(), v.end(), x) != v.end();
@@ -526,9 +515,8 @@ kafka::EpochEndOffset PartitionManager::end_offset_for_epoch(std::string_view to
     return out;
   }
   Partition* p = find(topic, partition);
-  if (current_leader_epoch >= 0 && current_leader_epoch != p->leader_epoch) {
-    out.error = current_leader_epoch < p->leader_epoch ? ErrorCode::kFencedLeaderEpoch
-                                                       : ErrorCode::kUnknownLeaderEpoch;
+  if (ErrorCode e = leader_epoch_error(*p, current_leader_epoch); e != ErrorCode::kNone) {
+    out.error = e;
     return out;
   }
   auto e = p->log->end_offset_for_epoch(store::LeaderEpoch(leader_epoch));
