@@ -1,6 +1,6 @@
 #include "broker/replica_fetcher.h"
 
-#include <cstring>
+#include <array>
 
 #include "common/log.h"
 #include "kafka/request.h"
