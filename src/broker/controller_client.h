@@ -17,7 +17,8 @@ struct AdminResult {
   int http_status = 0;  // 0: no controller answered
   std::string code;     // "" on success, else the REST error code (e.g. "topic_exists")
   std::string message;
-  std::string body;  // the JSON answer on success
+  std::string body;            // the JSON answer on success
+  uint64_t applied_index = 0;  // the controller's applied index after a write, when it said
   bool ok() const { return code.empty() && http_status >= 200 && http_status < 300; }
 };
 

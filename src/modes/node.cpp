@@ -1,7 +1,9 @@
 #include "modes/node.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <thread>
 
 #include "broker/metadata_view.h"
 #include "cluster/metadata_raft_adapter.h"
@@ -162,7 +164,16 @@ int run_node(const Options& options) {
   std::unique_ptr<net::HttpControllerClient> controller_client;
   if (options.has_broker()) {
     controller_client = std::make_unique<net::HttpControllerClient>(loop, options.controllers);
-    if (!options.has_controller()) controller_client->register_forwarding_routes(http);
+    if (!options.has_controller()) {
+      controller_client->register_forwarding_routes(http, [&view](uint64_t index) {
+        // Read-your-writes on this node: the metadata tail usually lands in
+        // well under a second; past the bound the answer goes out anyway.
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (view.applied_index() < index && std::chrono::steady_clock::now() < deadline) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+      });
+    }
     agent = std::make_unique<net::BrokerAgent>(loop, options, view,
                                                options.has_controller() ? nullptr : &metadata);
     // SIGTERM: hand leaderships over before anything closes.

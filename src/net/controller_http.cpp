@@ -21,6 +21,7 @@ using std::chrono::milliseconds;
 
 constexpr auto kLoopCallTimeout = milliseconds(5000);
 constexpr auto kElectionWait = milliseconds(3000);
+constexpr auto kReadYourWritesWait = milliseconds(2000);
 constexpr const char* kForwardedHeader = "X-DMQ-Forwarded";
 
 HttpResponse loop_timeout() {
@@ -160,7 +161,14 @@ HttpResponse LeaderForwarder::forward_or_run(const httplib::Request& req,
   auto deadline = std::chrono::steady_clock::now() + kElectionWait;
   for (;;) {
     auto leader = driver_.leader_id();
-    if (leader == self_) return local();
+    if (leader == self_) {
+      HttpResponse response = local();
+      if (response.status >= 200 && response.status < 300) {
+        response.headers.emplace_back(kAppliedIndexHeader,
+                                      std::to_string(driver_.applied_index().value));
+      }
+      return response;
+    }
     if (leader != raft::kNoNode) {
       if (req.has_header(kForwardedHeader)) {
         return json_error(503, "not_leader", "leadership moved while forwarding; retry");
@@ -182,8 +190,14 @@ HttpResponse LeaderForwarder::forward_or_run(const httplib::Request& req,
                               address->to_string() + " is unreachable");
       }
       std::string content_type = result->get_header_value("Content-Type");
-      return HttpResponse{result->status, result->body,
-                          content_type.empty() ? "application/json" : content_type};
+      HttpResponse response{result->status, result->body,
+                            content_type.empty() ? "application/json" : content_type};
+      if (auto applied = applied_index_of(*result)) {
+        // Read-your-writes on this node; a slow follower only delays the answer.
+        driver_.wait_applied(raft::LogIndex(*applied), kReadYourWritesWait);
+        response.headers.emplace_back(kAppliedIndexHeader, std::to_string(*applied));
+      }
+      return response;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return json_error(503, "no_leader",

@@ -60,6 +60,7 @@ broker::AdminResult HttpControllerClient::exchange(const std::string& method,
     }
     out.http_status = result->status;
     out.body = result->body;
+    out.applied_index = applied_index_of(*result).value_or(0);
     if (result->status >= 300) {
       rapidjson::Document doc;
       doc.Parse(result->body.c_str());
@@ -87,14 +88,20 @@ void HttpControllerClient::send(SerialWorker& worker, std::string method, std::s
   });
 }
 
-void HttpControllerClient::register_forwarding_routes(HttpServer& http) {
-  auto proxy = [this](const httplib::Request& req) {
+void HttpControllerClient::register_forwarding_routes(
+    HttpServer& http, std::function<void(uint64_t)> wait_until_applied) {
+  auto proxy = [this, wait_until_applied](const httplib::Request& req) {
     std::string target = req.target.empty() ? req.path : req.target;
     auto result = exchange(req.method, target, req.body);
     if (result.http_status == 0) {
       return json_error(503, "no_controller", "no controller answered; is a majority up?");
     }
-    return HttpResponse{result.http_status, result.body};
+    HttpResponse response{result.http_status, result.body};
+    if (result.applied_index != 0) {
+      wait_until_applied(result.applied_index);
+      response.headers.emplace_back(kAppliedIndexHeader, std::to_string(result.applied_index));
+    }
+    return response;
   };
   http.post("/v1/topics", proxy);
   http.del(R"(/v1/topics/([^/]+))", proxy);

@@ -7,6 +7,8 @@
 // Endpoints and JSON shapes: net/controller_service.h.
 
 #include <atomic>
+#include <cstdint>
+#include <functional>
 
 #include "broker/controller_client.h"
 #include "common/options.h"
@@ -30,8 +32,10 @@ class HttpControllerClient : public broker::ControllerClient {
   void stop();
 
   // On a broker-only node: the REST writes (topic administration) are
-  // proxied to the controllers, so `curl` against any node works.
-  void register_forwarding_routes(HttpServer& http);
+  // proxied to the controllers, so `curl` against any node works. A
+  // successful write is answered once `wait_until_applied(index)` returns.
+  void register_forwarding_routes(HttpServer& http,
+                                  std::function<void(uint64_t)> wait_until_applied);
 
  private:
   void send(SerialWorker& worker, std::string method, std::string path, std::string body,

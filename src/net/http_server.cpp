@@ -7,6 +7,7 @@
 
 #include <httplib.h>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "common/json_escape.h"
@@ -46,6 +47,15 @@ std::string probe_bind(const HostPort& address) {
 }
 
 }  // namespace
+
+std::optional<uint64_t> applied_index_of(const httplib::Response& response) {
+  if (response.status < 200 || response.status >= 300) return std::nullopt;
+  std::string text = response.get_header_value(kAppliedIndexHeader);
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
 
 HttpResponse json_error(int status, const std::string& code, const std::string& message) {
   std::string body = "{\"error\":{\"code\":\"";
@@ -111,6 +121,7 @@ HttpServer::~HttpServer() {
 
 void HttpServer::write(const HttpResponse& in, httplib::Response& out) {
   out.status = in.status;
+  for (const auto& [name, value] : in.headers) out.set_header(name, value);
   out.set_content(in.body, in.content_type.c_str());
 }
 

@@ -4,10 +4,14 @@
 // work to the EventLoop (EventLoop::call). Every error is a JSON body:
 // {"error":{"code":"snake_case","message":"..."}}.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/options.h"
 
@@ -23,7 +27,14 @@ struct HttpResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
 };
+
+// On a successful metadata write: the controller's applied index once the
+// write was applied there. A node that relayed the write waits until its own
+// copy of the metadata reaches it, so a read on the same node sees the write.
+inline constexpr const char* kAppliedIndexHeader = "X-DMQ-Applied-Index";
+std::optional<uint64_t> applied_index_of(const httplib::Response& response);
 
 HttpResponse json_error(int status, const std::string& code, const std::string& message);
 

@@ -396,21 +396,23 @@ void RaftDriver::on_persisted(std::shared_ptr<raft::Ready> rd) {
     if (it != senders_.end()) it->second->send(std::move(m));
   }
   if (!rd->committed_entries.empty()) {
-    for (const auto& entry : rd->committed_entries) complete_waiters(entry);
     uint64_t last = rd->committed_entries.back().index.value;
+    // Listeners first: whoever a proposal's completion or wait_applied()
+    // wakes must find the views updated.
+    for (auto& fn : applied_listeners_) fn(raft::LogIndex(last));
+    for (const auto& entry : rd->committed_entries) complete_waiters(entry);
     {
       std::lock_guard lock(applied_mutex_);
       applied_ = last;
     }
     applied_cv_.notify_all();
-    for (auto& fn : applied_listeners_) fn(raft::LogIndex(last));
   } else if (rd->snapshot) {
+    for (auto& fn : applied_listeners_) fn(rd->snapshot->meta.index);
     {
       std::lock_guard lock(applied_mutex_);
       applied_ = std::max(applied_.load(), rd->snapshot->meta.index.value);
     }
     applied_cv_.notify_all();
-    for (auto& fn : applied_listeners_) fn(rd->snapshot->meta.index);
   }
   node_->advance(*rd);
   disk_busy_ = false;

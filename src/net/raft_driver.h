@@ -105,7 +105,8 @@ class RaftDriver {
   // Any thread: whether `id` is recorded as having joined (held log entries).
   bool has_joined(raft::NodeId id) const;
 
-  // Loop thread: runs `fn` on the loop after every apply (state has moved).
+  // Loop thread: runs `fn` on the loop after every apply (state has moved),
+  // before proposals complete and applied_index() moves.
   void on_applied(std::function<void(raft::LogIndex)> fn) {
     applied_listeners_.push_back(std::move(fn));
   }
