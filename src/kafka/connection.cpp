@@ -22,6 +22,8 @@ void Connection::start() {
   asio::error_code ec;
   // Small answers (acks, metadata) must not wait for Nagle's timer.
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  // sendfile() on the raw fd must not block the loop; set once (each call is an ioctl).
+  socket_.native_non_blocking(true, ec);
   read_size();
 }
 
@@ -197,7 +199,6 @@ void Connection::write_next() {
     }
     // Record bytes go from the segment file to the socket without a copy.
     const RecordChunk& c = *part.chunk;
-    socket_.native_non_blocking(true);
     while (part.done < c.length) {
       off_t position = static_cast<off_t>(c.position + part.done);
       ssize_t n = ::sendfile(socket_.native_handle(), c.fd, &position, c.length - part.done);

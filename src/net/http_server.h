@@ -24,6 +24,10 @@ struct Response;
 namespace dmq::net {
 
 struct HttpResponse {
+  HttpResponse() = default;
+  HttpResponse(int status, std::string body, std::string content_type = "application/json")
+      : status(status), body(std::move(body)), content_type(std::move(content_type)) {}
+
   int status = 200;
   std::string body;
   std::string content_type = "application/json";

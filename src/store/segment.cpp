@@ -13,6 +13,10 @@ IoStatus corrupt(const std::string& what) {
 // never grow past this; recovery treats bytes beyond it as garbage.
 constexpr uint64_t kMaxSegmentPosition = UINT32_MAX;
 
+// How many batch headers a segment keeps in memory: ~5 KiB per partition,
+// enough for readers a few hundred produce requests behind.
+constexpr size_t kRecentBatches = 128;
+
 }  // namespace
 
 std::string segment_path(const std::string& dir, Offset base, std::string_view suffix) {
@@ -89,6 +93,9 @@ IoStatus Segment::append(std::string_view bytes, std::span<const BatchInfo> batc
   uint64_t position = size_bytes_;
   for (const BatchInfo& b : batches) {
     if (IoStatus s = index_batch(b, position, index_interval_bytes); !s.ok()) return s;
+    if (auto h = format::parse_batch_header(bytes.substr(position - size_bytes_))) {
+      remember(position, *h);
+    }
     position += b.bytes;
   }
   DMQ_STORE_ASSERT(position == size_bytes_ + bytes.size());
@@ -96,7 +103,27 @@ IoStatus Segment::append(std::string_view bytes, std::span<const BatchInfo> batc
   return IoStatus::success();
 }
 
+void Segment::remember(uint64_t position, const format::BatchHeader& header) {
+  if (!recent_.empty() && recent_.back().position + recent_.back().header.total_bytes != position) {
+    recent_.clear();  // not contiguous with what is remembered: start over
+  }
+  recent_.push_back({position, header});
+  if (recent_.size() > kRecentBatches) recent_.pop_front();
+}
+
+const BatchLocation* Segment::recent_at(uint64_t position) const {
+  if (recent_.empty() || position < recent_.front().position) return nullptr;
+  auto it =
+      std::lower_bound(recent_.begin(), recent_.end(), position,
+                       [](const BatchLocation& b, uint64_t wanted) { return b.position < wanted; });
+  return it != recent_.end() && it->position == position ? &*it : nullptr;
+}
+
 IoStatus Segment::read_header(uint64_t position, format::BatchHeader* out) const {
+  if (const BatchLocation* known = recent_at(position)) {
+    *out = known->header;
+    return IoStatus::success();
+  }
   char buf[format::kBatchHeaderBytes];
   size_t n = 0;
   if (IoStatus s = log_->read_at(position, buf, &n); !s.ok()) return s;
@@ -112,6 +139,15 @@ IoStatus Segment::read_header(uint64_t position, format::BatchHeader* out) const
 IoStatus Segment::find_batch(Offset target, BatchLocation* out) const {
   DMQ_STORE_ASSERT(target >= base_);
   DMQ_STORE_ASSERT(target < next_offset_);
+  if (!recent_.empty() && target >= recent_.front().header.base_offset) {
+    auto it = std::lower_bound(
+        recent_.begin(), recent_.end(), target,
+        [](const BatchLocation& b, Offset wanted) { return b.header.last_offset() < wanted; });
+    if (it != recent_.end()) {
+      *out = *it;
+      return IoStatus::success();
+    }
+  }
   uint64_t position = index_.lookup(target).position;
   while (position < size_bytes_) {
     format::BatchHeader h;
@@ -191,6 +227,7 @@ IoStatus Segment::recover_from(OffsetIndexEntry from, uint32_t index_interval_by
                                const std::function<void(const format::BatchHeader&)>& on_batch,
                                uint64_t* truncated_bytes) {
   *truncated_bytes = 0;
+  recent_.clear();
   if (IoStatus s = index_.truncate_from(from.offset.next()); !s.ok()) return s;
   if (IoStatus s = time_index_.truncate_from(from.offset); !s.ok()) return s;
   std::optional<TimeIndexEntry> last_time = time_index_.last();
@@ -220,6 +257,7 @@ IoStatus Segment::recover_from(OffsetIndexEntry from, uint32_t index_interval_by
     BatchInfo info{h->base_offset, h->last_offset(), h->max_timestamp_ms, h->leader_epoch,
                    h->total_bytes};
     if (IoStatus s = index_batch(info, position, index_interval_bytes); !s.ok()) return s;
+    remember(position, *h);
     if (on_batch) on_batch(*h);
     position += h->total_bytes;
   }
@@ -250,6 +288,7 @@ IoStatus Segment::truncate_to(Offset offset, uint32_t index_interval_bytes) {
 }
 
 IoStatus Segment::seal() {
+  std::deque<BatchLocation>().swap(recent_);  // readers mostly follow the new active segment
   index_dirty = true;
   return time_index_.maybe_append(max_timestamp_ms_, max_timestamp_offset_);
 }

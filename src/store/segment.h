@@ -7,6 +7,7 @@
 // read slice or a flusher can keep using them after the lock is released, or
 // after the segment is deleted (the fd stays open until the last user drops it).
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -101,6 +102,8 @@ class Segment {
   Segment(Offset base, std::string dir, std::shared_ptr<File> log, std::shared_ptr<File> index,
           std::shared_ptr<File> time_index);
   IoStatus index_batch(const BatchInfo& batch, uint64_t position, uint32_t index_interval_bytes);
+  void remember(uint64_t position, const format::BatchHeader& header);
+  const BatchLocation* recent_at(uint64_t position) const;
 
   Offset base_;
   std::string dir_;
@@ -113,6 +116,10 @@ class Segment {
   Offset max_timestamp_offset_;
   uint64_t bytes_since_index_entry_ = 0;
   bool indexes_missing_ = false;  // an index file did not exist at open
+  // Headers of the batches written last, in file order. Consumers and
+  // followers that keep up fetch from here, and find their batches without
+  // reading headers back from the file (a pread per batch walked).
+  std::deque<BatchLocation> recent_;
 };
 
 std::string segment_path(const std::string& dir, Offset base, std::string_view suffix);

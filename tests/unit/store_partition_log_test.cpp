@@ -719,3 +719,96 @@ TEST_CASE("ListOffsets sentinels and deleting a log") {
   CHECK(log->append(std::span<char>(b.data(), b.size()), 0).error() == LogError::kStorageFailed);
   CHECK(slice_bytes(slice).size() == 300);  // a slice taken before still reads
 }
+
+namespace {
+
+// Counts reads of .log files, to see which lookups go back to the file.
+class CountingEnv : public MemFileEnv {
+ public:
+  std::atomic<int> log_reads{0};
+
+  IoStatus open(const std::string& path, bool create, std::unique_ptr<File>* out) override {
+    std::unique_ptr<File> file;
+    if (IoStatus s = MemFileEnv::open(path, create, &file); !s.ok()) return s;
+    if (path.ends_with(".log")) {
+      *out = std::make_unique<Counted>(std::move(file), &log_reads);
+    } else {
+      *out = std::move(file);
+    }
+    return IoStatus::success();
+  }
+
+ private:
+  struct Counted : File {
+    Counted(std::unique_ptr<File> base, std::atomic<int>* reads)
+        : base(std::move(base)), reads(reads) {}
+    IoStatus write_at(uint64_t position, std::string_view data) override {
+      return base->write_at(position, data);
+    }
+    IoStatus read_at(uint64_t position, std::span<char> out, size_t* n) const override {
+      ++*reads;
+      return base->read_at(position, out, n);
+    }
+    IoStatus sync() override { return base->sync(); }
+    IoStatus truncate(uint64_t size) override { return base->truncate(size); }
+    IoStatus size(uint64_t* out) const override { return base->size(out); }
+    std::unique_ptr<File> base;
+    std::atomic<int>* reads;
+  };
+};
+
+}  // namespace
+
+TEST_CASE("reads near the log end find their batches without reading headers back") {
+  CountingEnv env;
+  PartitionLogConfig config;
+  config.retention_ms = -1;
+  auto log = open_log(env, config);
+  // 400 batches of 3 records, 200 bytes each: offset index entries every
+  // ~20 batches, so a lookup from the index alone would walk headers.
+  for (int i = 0; i < 400; ++i) append_one(*log, {.records = 3, .total_bytes = 200});
+  const int64_t end = log->log_end_offset().value;  // 1200
+
+  auto expect_read = [&](int64_t start, uint64_t max_bytes, int64_t first, int64_t next,
+                         uint64_t length) {
+    auto r = log->read(Offset(start), max_bytes);
+    REQUIRE(r.ok());
+    CHECK(r.value().first_offset == Offset(first));
+    CHECK(r.value().next_offset == Offset(next));
+    CHECK(r.value().slice.length == length);
+    CHECK(r.value().slice.position == static_cast<uint64_t>(first / 3 * 200));
+  };
+
+  env.log_reads = 0;
+  expect_read(end - 1, 1 << 20, end - 3, end, 200);  // a consumer at the tail
+  expect_read(end - 50, 1 << 20, end - 51, end, 17 * 200);
+  expect_read(end - 300, 1000, end - 300, end - 285, 1000);  // bounded by max_bytes
+  CHECK(env.log_reads == 0);
+
+  expect_read(4, 1 << 20, 3, end, 399 * 200);  // far behind: headers come from the file
+  CHECK(env.log_reads > 0);
+
+  // After a truncation the remembered headers must not outlive the bytes.
+  REQUIRE(log->truncate_to(Offset(end - 30)).ok());
+  for (int i = 0; i < 5; ++i) append_one(*log, {.records = 2, .total_bytes = 150});
+  auto r = log->read(Offset(end - 31), 1 << 20);
+  REQUIRE(r.ok());
+  CHECK(r.value().first_offset == Offset(end - 33));
+  auto headers = walk(slice_bytes(r.value().slice));
+  REQUIRE(headers.size() == 6);
+  CHECK(headers[1].base_offset == Offset(end - 30));
+  CHECK(headers[1].total_bytes == 150);
+  CHECK(headers[5].last_offset() == Offset(end - 30 + 9));
+  CHECK(r.value().next_offset == log->log_end_offset());
+
+  // A reopened log remembers the batches its recovery scanned.
+  REQUIRE(log->flush().ok());
+  log.reset();
+  log = open_log(env, config);
+  env.log_reads = 0;
+  r = log->read(Offset(end - 25), 1 << 20);
+  REQUIRE(r.ok());
+  CHECK(r.value().first_offset == Offset(end - 26));
+  CHECK(walk(slice_bytes(r.value().slice)).size() == 3);
+  CHECK(env.log_reads == 1);  // slice_bytes itself; the lookup read nothing
+}
