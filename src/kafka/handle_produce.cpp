@@ -1,4 +1,9 @@
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <vector>
+
+#include <asio/steady_timer.hpp>
 
 #include "kafka/handlers.h"
 #include "kafka/record_batch.h"
@@ -10,13 +15,23 @@ namespace {
 // One Produce request in flight: the answer fills in as partitions are
 // acknowledged; the last acknowledgement sends it.
 struct ProduceState {
+  explicit ProduceState(asio::io_context& io) : timeout(io) {}
   ExchangePtr ex;
   ProduceResponse resp;
   int pending = 1;  // one for the loop that starts the appends
   ErrorCode first_error = ErrorCode::kNone;
+  bool finished = false;
+  std::vector<std::vector<bool>> waiting;  // [topic][partition]: no answer yet
+  // acks=all: the request's timeout_ms. The HW may not pass a batch for a
+  // long time (a follower stalls before the ISR shrinks, or the ISR cannot
+  // shrink while the controllers are unreachable); Kafka then answers
+  // REQUEST_TIMED_OUT and the client retries (deduplicated when idempotent).
+  asio::steady_timer timeout;
 };
 
 void finish(ProduceState& st) {
+  st.finished = true;
+  st.timeout.cancel();
   const auto& req = std::get<ProduceRequest>(st.ex->request.body);
   if (req.acks == 0) {
     // No answer at all for acks=0 (the clients expect none). On an error
@@ -70,7 +85,7 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
     ex->respond(make_error(*ex, ErrorCode::kInvalidRequiredAcks));
     return;
   }
-  auto st = std::make_shared<ProduceState>();
+  auto st = std::make_shared<ProduceState>(ctx.io);
   st->ex = ex;
   auto image = ctx.backend.metadata();
   auto& metrics = server_metrics();
@@ -79,6 +94,7 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
     const auto& t = req.topics[ti];
     st->resp.topics[ti].name = std::string(t.name);
     st->resp.topics[ti].partitions.resize(t.partitions.size());
+    st->waiting.emplace_back(t.partitions.size(), false);
     for (size_t pi = 0; pi < t.partitions.size(); ++pi) {
       const auto& p = t.partitions[pi];
       auto& out = st->resp.topics[ti].partitions[pi];
@@ -105,8 +121,11 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
       per_topic.messages_in->inc(static_cast<double>(records));
       char* data = mutable_bytes(*ex->frame, p.records.bytes);
       ++st->pending;
+      st->waiting[ti][pi] = true;
       ctx.backend.produce(t.name, p.index, std::span<char>(data, p.records.bytes.size()), req.acks,
                           [st, ti, pi](const ProduceResult& r) {
+                            if (st->finished) return;  // answered by the timeout
+                            st->waiting[ti][pi] = false;
                             auto& o = st->resp.topics[ti].partitions[pi];
                             if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);
                             o.base_offset = r.base_offset;
@@ -116,7 +135,23 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
                           });
     }
   }
-  if (--st->pending == 0) finish(*st);
+  if (--st->pending == 0) {
+    finish(*st);
+    return;
+  }
+  if (req.acks == -1) {
+    st->timeout.expires_after(std::chrono::milliseconds(std::max(req.timeout_ms, 0)));
+    st->timeout.async_wait([st](const asio::error_code& ec) {
+      if (ec || st->finished) return;
+      for (size_t ti = 0; ti < st->waiting.size(); ++ti) {
+        for (size_t pi = 0; pi < st->waiting[ti].size(); ++pi) {
+          if (st->waiting[ti][pi])
+            note_error(*st, st->resp.topics[ti].partitions[pi], ErrorCode::kRequestTimedOut);
+        }
+      }
+      finish(*st);
+    });
+  }
 }
 
 }  // namespace dmq::kafka

@@ -606,3 +606,39 @@ TEST_CASE("kafka server: retention deletes whole old segments on the housekeepin
   CHECK(fr.responses[0].partitions[0].high_watermark == 50);
   CHECK(!values_of(fr.responses[0].partitions[0].records.bytes).empty());
 }
+
+TEST_CASE("kafka server: acks=all answers REQUEST_TIMED_OUT when the ISR does not catch up") {
+  Node node;
+  // Broker 2 is in the ISR but never fetches, so the high watermark stays
+  // put (until replica.lag.time.max.ms would drop it, far beyond this test).
+  auto image = std::make_shared<cluster::MetadataImage>(*node.view.current());
+  image->topics["waits"] = topic("waits", 1);
+  image->topics["waits"].partitions[0].replicas = {cluster::BrokerId(1), cluster::BrokerId(2)};
+  image->topics["waits"].partitions[0].isr = {cluster::BrokerId(1), cluster::BrokerId(2)};
+  std::promise<void> published;
+  asio::post(node.io, [&] {
+    publish(node.view, *image, 60);
+    published.set_value();
+  });
+  published.get_future().wait();
+
+  Client c(node.port());
+  const std::string batch = make_batch(3);  // the request views it
+  ProduceRequest req = produce_request("waits", 0, batch);
+  req.timeout_ms = 300;
+  auto sent = std::chrono::steady_clock::now();
+  int32_t corr = c.send(7, req);
+  auto resp = c.read<ProduceResponse>(7, corr);
+  auto waited = std::chrono::steady_clock::now() - sent;
+  CHECK(resp.topics[0].partitions[0].error_code == ErrorCode::kRequestTimedOut);
+  CHECK(waited >= std::chrono::milliseconds(300));
+
+  // The batch was written (a retry may duplicate it unless idempotent, as in
+  // Kafka) but is not committed: the high watermark has not moved.
+  corr = c.send(7, produce_request("waits", 0, make_batch(1), /*acks=*/1));
+  auto acked = c.read<ProduceResponse>(7, corr).topics[0].partitions[0];
+  CHECK(acked.error_code == ErrorCode::kNone);
+  CHECK(acked.base_offset == 3);
+  corr = c.send(11, fetch_request("waits", 0, 0));
+  CHECK(c.read<FetchResponse>(11, corr).responses[0].partitions[0].high_watermark == 0);
+}
