@@ -719,6 +719,10 @@ def bench_dmq(args, workdir, flush, rows, lats, notes):
         if args.kcat:
             for size, n in ((100, args.n100), (1024, args.n1k)):
                 rows.append(kcat_produce(dmq, workdir, size, n))
+        loader = build_rdkafka_load(workdir)
+        if loader:
+            for size, n in ((100, args.n100), (1024, args.n1k)):
+                rows.append(rdkafka_c_produce(dmq, loader, size, n))
         # librdkafka's default fetch.wait.max.ms=500, then 10 ms: the second shows
         # the broker's own path if Fetch long polls are not woken by new data.
         for wait_ms in (500, 10):
@@ -788,6 +792,36 @@ def kcat_produce(dmq, workdir, size, n):
                {"n": n, "secs": secs, "cpu": cpu, "server_cpu": dmq.server.cpu() - s0}, None)
 
 
+def build_rdkafka_load(workdir):
+    """bench/rdkafka_load.cpp, compiled once per run (None if that fails)."""
+    out = os.path.join(workdir, "rdkafka_load")
+    if os.path.exists(out):
+        return out
+    try:
+        subprocess.run(["g++", "-O2", "-std=c++17", os.path.join(HERE, "rdkafka_load.cpp"),
+                        "-lrdkafka", "-o", out], check=True, timeout=120)
+        return out
+    except (OSError, subprocess.SubprocessError) as e:
+        print(f"rdkafka_load not built: {e!r}", file=sys.stderr)
+        return None
+
+
+def rdkafka_c_produce(dmq, loader, size, n):
+    """librdkafka without Python: acks=all, linger.ms=5, one shared payload."""
+    topic = f"rdc{size}"
+    dmq.create_topic(topic)
+    os.sync()
+    drop_page_cache()
+    s0 = dmq.server.cpu()
+    out = subprocess.run([loader, dmq.bootstrap, topic, str(n), str(size), "all", "5"],
+                         check=True, timeout=180, capture_output=True, text=True)
+    res = json.loads(out.stdout)
+    res["server_cpu"] = dmq.server.cpu() - s0
+    return row(dmq.server.name.replace("dmq-flush-True", "DMQ flush.on.ack=true")
+               .replace("dmq-flush-False", "DMQ flush.on.ack=false"),
+               "produce acks=all (librdkafka C, bench/rdkafka_load.cpp)", size, res, None)
+
+
 def bench_redis(args, workdir, rows, lats, fsync="everysec"):
     """fsync "everysec" is the peer the issue names (the page-cache class, like
     NATS's default and DMQ with log.flush.on.ack=false); "always" fsyncs before
@@ -854,6 +888,8 @@ def disk_bw(workdir):
 def ensure_packages():
     missing = [p for p, b in (("redis-server", "redis-server"), ("nats-server", "nats-server"))
                if shutil.which(b) is None]
+    if not os.path.exists("/usr/include/librdkafka/rdkafka.h"):
+        missing.append("librdkafka-dev")  # for bench/rdkafka_load.cpp
     try:
         import redis  # noqa: F401
     except ImportError:
