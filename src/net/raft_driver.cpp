@@ -397,15 +397,16 @@ void RaftDriver::on_persisted(std::shared_ptr<raft::Ready> rd) {
   }
   if (!rd->committed_entries.empty()) {
     uint64_t last = rd->committed_entries.back().index.value;
-    // Listeners first: whoever a proposal's completion or wait_applied()
-    // wakes must find the views updated.
+    // Views first, then the applied index, then the proposals: whoever a
+    // completion or wait_applied() wakes finds both moved (a relayed write
+    // is answered with applied_index(), see LeaderForwarder).
     for (auto& fn : applied_listeners_) fn(raft::LogIndex(last));
-    for (const auto& entry : rd->committed_entries) complete_waiters(entry);
     {
       std::lock_guard lock(applied_mutex_);
       applied_ = last;
     }
     applied_cv_.notify_all();
+    for (const auto& entry : rd->committed_entries) complete_waiters(entry);
   } else if (rd->snapshot) {
     for (auto& fn : applied_listeners_) fn(rd->snapshot->meta.index);
     {

@@ -106,7 +106,7 @@ class RaftDriver {
   bool has_joined(raft::NodeId id) const;
 
   // Loop thread: runs `fn` on the loop after every apply (state has moved),
-  // before proposals complete and applied_index() moves.
+  // before applied_index() moves and proposals complete.
   void on_applied(std::function<void(raft::LogIndex)> fn) {
     applied_listeners_.push_back(std::move(fn));
   }
