@@ -133,6 +133,15 @@ struct Node {
     std::filesystem::remove_all(dir);
   }
   uint16_t port() const { return service->port(); }
+  // Publishes `image` from the loop thread (where the view is read) and waits.
+  void publish_on_loop(const cluster::MetadataImage& image, uint64_t index) {
+    std::promise<void> published;
+    asio::post(io, [&] {
+      publish(view, image, index);
+      published.set_value();
+    });
+    published.get_future().wait();
+  }
 };
 
 // A blocking client; every read is bounded by a 10 s socket timeout so a
@@ -538,12 +547,7 @@ TEST_CASE("kafka server: leader epoch fencing, min.insync.replicas and LogAppend
   image->topics["strict"].configs["min.insync.replicas"] = "2";
   image->topics["stamped"] = topic("stamped", 1);
   image->topics["stamped"].configs["message.timestamp.type"] = "LogAppendTime";
-  std::promise<void> published;
-  asio::post(node.io, [&] {
-    publish(node.view, *image, 50);
-    published.set_value();
-  });
-  published.get_future().wait();
+  node.publish_on_loop(*image, 50);
 
   Client c(node.port());
   int32_t corr = c.send(7, produce_request("strict", 0, make_batch(1)));
@@ -615,12 +619,7 @@ TEST_CASE("kafka server: acks=all answers REQUEST_TIMED_OUT when the ISR does no
   image->topics["waits"] = topic("waits", 1);
   image->topics["waits"].partitions[0].replicas = {cluster::BrokerId(1), cluster::BrokerId(2)};
   image->topics["waits"].partitions[0].isr = {cluster::BrokerId(1), cluster::BrokerId(2)};
-  std::promise<void> published;
-  asio::post(node.io, [&] {
-    publish(node.view, *image, 60);
-    published.set_value();
-  });
-  published.get_future().wait();
+  node.publish_on_loop(*image, 60);
 
   Client c(node.port());
   const std::string batch = make_batch(3);  // the request views it
