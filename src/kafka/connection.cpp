@@ -3,7 +3,9 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "common/log.h"
 
@@ -24,7 +26,7 @@ void Connection::start() {
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   // sendfile() on the raw fd must not block the loop; set once (each call is an ioctl).
   socket_.native_non_blocking(true, ec);
-  read_size();
+  read_frames();
 }
 
 void Connection::close() {
@@ -51,37 +53,56 @@ void Connection::fail(const char* why) {
   close();
 }
 
-void Connection::read_size() {
-  if (closed_) return;
-  if (slots_.size() >= kMaxInFlight) {
-    reading_paused_ = true;  // resumed by maybe_write() once answers drain
-    return;
+void Connection::read_frames() {
+  while (!closed_) {
+    if (slots_.size() >= kMaxInFlight) {
+      reading_paused_ = true;  // resumed by maybe_write() once answers drain
+      return;
+    }
+    reading_paused_ = false;
+    const size_t buffered = read_end_ - read_begin_;
+    if (buffered < 4) break;
+    int32_t size = 0;
+    // Checked before allocating: a frame claiming 2 GiB costs nothing.
+    if (read_frame_size(read_ahead_.get() + read_begin_, ctx_.options.socket_request_max_bytes,
+                        size) != CodecError::kOk ||
+        size < 8) {
+      fail("bad or oversized frame size");
+      return;
+    }
+    // A reused buffer: no zero fill or page faults per request (server_frame_pool.h).
+    auto frame = frames_->take(static_cast<size_t>(size));
+    const size_t have = std::min(buffered - 4, static_cast<size_t>(size));
+    std::memcpy(frame->data(), read_ahead_.get() + read_begin_ + 4, have);
+    read_begin_ += 4 + have;
+    if (have < static_cast<size_t>(size)) {
+      read_rest_of_body(std::move(frame), have);
+      return;
+    }
+    handle_frame(std::move(frame));
   }
-  reading_paused_ = false;
-  asio::async_read(
-      socket_, asio::buffer(size_prefix_, 4),
-      [self = shared_from_this()](const asio::error_code& ec, size_t) {
-        if (ec) {
-          self->close();
-          return;
-        }
-        self->last_activity_ = std::chrono::steady_clock::now();
-        int32_t size = 0;
-        // Checked before allocating: a frame claiming 2 GiB costs nothing.
-        if (read_frame_size(self->size_prefix_, self->ctx_.options.socket_request_max_bytes,
-                            size) != CodecError::kOk ||
-            size < 8) {
-          self->fail("bad or oversized frame size");
-          return;
-        }
-        self->read_body(size);
-      });
+  if (closed_) return;
+  // Keep the partial size prefix (under 4 bytes) at the front, read after it.
+  const size_t buffered = read_end_ - read_begin_;
+  std::memmove(read_ahead_.get(), read_ahead_.get() + read_begin_, buffered);
+  read_begin_ = 0;
+  read_end_ = buffered;
+  socket_.async_read_some(asio::buffer(read_ahead_.get() + read_end_, kReadAheadBytes - read_end_),
+                          [self = shared_from_this()](const asio::error_code& ec, size_t n) {
+                            if (ec) {
+                              self->close();
+                              return;
+                            }
+                            self->last_activity_ = std::chrono::steady_clock::now();
+                            self->read_end_ += n;
+                            self->read_frames();
+                          });
 }
 
-void Connection::read_body(int32_t size) {
-  // A reused buffer: no zero fill or page faults per request (server_frame_pool.h).
-  auto frame = frames_->take(static_cast<size_t>(size));
-  asio::async_read(socket_, asio::buffer(frame->data(), frame->size()),
+void Connection::read_rest_of_body(std::shared_ptr<std::string> frame, size_t have) {
+  // Everything read ahead went into this frame: the buffer is empty now.
+  read_begin_ = read_end_ = 0;
+  asio::async_read(socket_, asio::buffer(frame->data() + have, frame->size() - have),
                    [self = shared_from_this(), frame](const asio::error_code& ec, size_t) {
                      if (ec) {
                        self->close();
@@ -89,7 +110,7 @@ void Connection::read_body(int32_t size) {
                      }
                      self->last_activity_ = std::chrono::steady_clock::now();
                      self->handle_frame(frame);
-                     self->read_size();
+                     self->read_frames();
                    });
 }
 
@@ -151,7 +172,7 @@ void Connection::maybe_write() {
     write_front(slot);
     return;
   }
-  if (!closed_ && reading_paused_ && slots_.size() < kMaxInFlight) read_size();
+  if (!closed_ && reading_paused_ && slots_.size() < kMaxInFlight) read_frames();
 }
 
 void Connection::write_front(Slot& slot) {

@@ -49,8 +49,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     int16_t api_key = 0;
     std::chrono::steady_clock::time_point received;
   };
-  void read_size();
-  void read_body(int32_t size);
+  // Takes whole frames out of what was read ahead; reads more when none is
+  // complete (one recv usually brings the size and the body, often several
+  // pipelined requests).
+  void read_frames();
+  void read_rest_of_body(std::shared_ptr<std::string> frame, size_t have);
   void handle_frame(std::shared_ptr<std::string> frame);
   void complete(uint64_t seq, Response response);
   void maybe_write();
@@ -64,7 +67,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   HandlerContext& ctx_;
   ServerMetrics& metrics_;
   OnClosed on_closed_;
-  char size_prefix_[4];
+  // Bytes read from the socket but not yet taken as frames: [begin, end).
+  // A frame larger than this buffer gets its remainder read straight into
+  // its own buffer (no second copy of a large produce request).
+  static constexpr size_t kReadAheadBytes = 16 * 1024;
+  std::unique_ptr<char[]> read_ahead_ = std::make_unique<char[]>(kReadAheadBytes);
+  size_t read_begin_ = 0;
+  size_t read_end_ = 0;
   std::shared_ptr<FramePool> frames_ = FramePool::create();
   std::deque<Slot> slots_;
   uint64_t front_seq_ = 0;  // sequence number of slots_.front()

@@ -641,3 +641,56 @@ TEST_CASE("kafka server: acks=all answers REQUEST_TIMED_OUT when the ISR does no
   corr = c.send(11, fetch_request("waits", 0, 0));
   CHECK(c.read<FetchResponse>(11, corr).responses[0].partitions[0].high_watermark == 0);
 }
+
+TEST_CASE("kafka server: frames split at any byte, or many in one write, are read whole") {
+  Node node;
+  // A produce request larger than the connection's read-ahead buffer between
+  // two small requests, sent as one byte stream.
+  const std::string big = make_batch(40, std::string(1000, 'b'));
+  REQUIRE(big.size() > 32 * 1024);
+  Client c(node.port());
+  std::string stream;
+  int32_t corrs[3];
+  corrs[0] = c.next_correlation++;
+  stream += encode_request(1, corrs[0], std::string_view("unit-test"), MetadataRequest{}).bytes;
+  corrs[1] = c.next_correlation++;
+  stream += encode_request(7, corrs[1], std::string_view("unit-test"),
+                           produce_request("t", 1, big, /*acks=*/1))
+                .bytes;
+  corrs[2] = c.next_correlation++;
+  stream += encode_request(1, corrs[2], std::string_view("unit-test"), MetadataRequest{}).bytes;
+
+  auto expect_answers = [&] {
+    CHECK(c.read<MetadataResponse>(1, corrs[0]).topics.size() == 2);
+    CHECK(c.read<ProduceResponse>(7, corrs[1]).topics[0].partitions[0].error_code ==
+          ErrorCode::kNone);
+    CHECK(c.read<MetadataResponse>(1, corrs[2]).topics.size() == 2);
+  };
+  SUBCASE("in one write") {
+    c.send_raw(stream);
+    expect_answers();
+  }
+  SUBCASE("in pieces that cut size prefixes and bodies") {
+    // 1-byte pieces through the first size prefix and header, then pieces
+    // that end inside the big body and inside the last size prefix.
+    std::vector<size_t> cuts;
+    for (size_t i = 1; i <= 12; ++i) cuts.push_back(i);
+    const size_t second = stream.size() - (stream.size() - cuts.back()) / 2;
+    for (size_t at : {size_t{100}, size_t{20000}, second, stream.size() - 30, stream.size() - 28,
+                      stream.size()}) {
+      if (at > cuts.back()) cuts.push_back(at);
+    }
+    size_t from = 0;
+    for (size_t to : cuts) {
+      c.send_raw(std::string_view(stream).substr(from, to - from));
+      from = to;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // separate reads
+    }
+    expect_answers();
+  }
+  // The big batch arrived intact (its CRC is checked on append and here).
+  int32_t corr = c.send(11, fetch_request("t", 1, 0));
+  auto values = values_of(c.read<FetchResponse>(11, corr).responses[0].partitions[0].records.bytes);
+  REQUIRE(values.size() == 40);
+  CHECK(values[39] == std::string(1000, 'b') + "39");
+}
