@@ -9,8 +9,9 @@ protocol client with a window of outstanding JetStream acks for NATS. Every
 load generator runs in its own process so its CPU time can be set against the
 server's (read from /proc/<pid>/stat).
 
-Usage: bench/kafka_bench.py [--dmq build/dmq] [--n100 200000] [--n1k 100000]
+Usage: bench/kafka_bench.py [--dmq build/dmq] [--n100 1000000] [--n1k 500000]
                             [--rate 5000] [--lat-secs 10] [--json out.json]
+(see bench/README.md for the method and the other options)
 """
 import argparse
 import contextlib
