@@ -2,50 +2,31 @@
 
 namespace dmq::cluster {
 
-void ByteWriter::put(uint64_t v, int width) {
-  for (int shift = (width - 1) * 8; shift >= 0; shift -= 8) {
-    out_.push_back(static_cast<char>((v >> shift) & 0xff));
-  }
-}
-
 void ByteWriter::str(std::string_view s) {
   u32(static_cast<uint32_t>(s.size()));
-  out_.append(s);
-}
-
-uint64_t ByteReader::get(int width) {
-  if (!ok_ || remaining() < static_cast<size_t>(width)) {
-    ok_ = false;
-    return 0;
-  }
-  uint64_t v = 0;
-  for (int i = 0; i < width; ++i) v = (v << 8) | static_cast<unsigned char>(in_[pos_ + i]);
-  pos_ += width;
-  return v;
+  raw(s);
 }
 
 bool ByteReader::boolean() {
   uint8_t v = u8();
-  if (v > 1) ok_ = false;
+  if (v > 1) fail();
   return v == 1;
 }
 
 std::string ByteReader::str(size_t max_bytes) {
   uint32_t n = u32();
-  if (!ok_ || n > remaining() || n > max_bytes) {
-    ok_ = false;
+  if (n > max_bytes) {
+    fail();
     return {};
   }
-  std::string s(in_.substr(pos_, n));
-  pos_ += n;
-  return s;
+  return std::string(raw(n));
 }
 
 uint32_t ByteReader::count(size_t min_element_bytes) {
   uint32_t n = u32();
   if (min_element_bytes == 0) min_element_bytes = 1;
-  if (!ok_ || n > remaining() / min_element_bytes) {
-    ok_ = false;
+  if (!ok() || n > remaining() / min_element_bytes) {
+    fail();
     return 0;
   }
   return n;

@@ -44,7 +44,7 @@ Result<BrokerRegistration> decode_broker(std::string_view bytes) {
   b.rack = r.str();
   b.epoch = BrokerEpoch{r.i64()};
   b.fenced = r.boolean();
-  if (!r.finished()) return corrupt("broker value: truncated or trailing bytes");
+  if (!r.done()) return corrupt("broker value: truncated or trailing bytes");
   return b;
 }
 
@@ -85,7 +85,7 @@ Result<TopicState> decode_topic(std::string_view bytes) {
     if (p.id.value != static_cast<int32_t>(i)) r.fail();
     t.partitions.push_back(std::move(p));
   }
-  if (!r.finished()) return corrupt("topic value: truncated, out of order or trailing bytes");
+  if (!r.done()) return corrupt("topic value: truncated, out of order or trailing bytes");
   return t;
 }
 
@@ -111,7 +111,7 @@ Status decode_globals(std::string_view bytes, MetadataImage* image) {
     std::string name = r.str();
     image->broker_configs[std::move(name)] = get_config_map(r);
   }
-  if (!r.finished()) return corrupt("globals value: truncated or trailing bytes");
+  if (!r.done()) return corrupt("globals value: truncated or trailing bytes");
   return {};
 }
 
@@ -143,7 +143,7 @@ Result<MetadataImage> decode_image(std::string_view bytes) {
     image.topics[name] = std::move(t).value();
   }
   std::string globals = r.str();
-  if (!r.finished()) return corrupt("image: truncated or trailing bytes");
+  if (!r.done()) return corrupt("image: truncated or trailing bytes");
   if (Status s = decode_globals(globals, &image); !s) return s.error();
   return image;
 }

@@ -406,7 +406,7 @@ Result<MetadataState> MetadataState::from_snapshot(std::string_view bytes) {
   uint8_t version = r.u8();
   LogIndex index{r.u64()};
   std::string image_bytes = r.str(bytes.size());
-  if (!r.finished() || version != format::kSnapshotVersion) {
+  if (!r.done() || version != format::kSnapshotVersion) {
     return Error{ErrorCode::kCorruptStore, "snapshot: bad version or truncated"};
   }
   Result<MetadataImage> image = decode_image(image_bytes);

@@ -243,7 +243,7 @@ Result<RecordBatch> decode_batch(std::string_view bytes) {
     if (!r.ok()) return malformed("truncated or invalid " + std::string(record_name(*record)));
     batch.push_back(std::move(*record));
   }
-  if (!r.finished()) return malformed("trailing bytes after record batch");
+  if (!r.done()) return malformed("trailing bytes after record batch");
   return batch;
 }
 

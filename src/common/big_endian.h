@@ -1,6 +1,7 @@
 #pragma once
-// Fixed-width big-endian integers for DMQ's own small binary formats (the
-// producer-state image, __consumer_offsets keys and values). The reader never
+// Fixed-width big-endian integers for DMQ's own binary formats (the cluster
+// records and snapshots via cluster/byte_codec.h, the producer-state image,
+// __consumer_offsets keys and values). The reader never
 // asserts on its input: once a read runs short it returns zeros / empty
 // views from then on and ok() turns false, so a parser checks once at the end.
 
@@ -21,6 +22,7 @@ class BigEndianWriter {
   void i64(int64_t v) { u64(static_cast<uint64_t>(v)); }
   void raw(std::string_view s) { bytes_.append(s); }
   std::string& bytes() { return bytes_; }
+  const std::string& bytes() const { return bytes_; }
   std::string take() { return std::move(bytes_); }
 
  private:
@@ -48,10 +50,10 @@ class BigEndianReader {
     return v;
   }
   bool ok() const { return ok_; }
+  // True when everything was read without error and nothing is left over.
   bool done() const { return ok_ && rest_.empty(); }
   size_t remaining() const { return rest_.size(); }
-
- protected:
+  // Marks the input bad (a value out of range, say): later reads give zeros.
   void fail() {
     ok_ = false;
     rest_ = {};
