@@ -175,6 +175,26 @@ class Workdir:
         return False
 
 
+def voter_nodes(w, count, role="combined", extra=None):
+    """`count` voters with node ids 1..count on free ports, not started;
+    returns (nodes, the --controllers value naming them)."""
+    ports = [free_port() for _ in range(count)]
+    voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
+    nodes = [w.node(node_id=i + 1, role=role, controllers=voters, http_port=ports[i], extra=extra)
+             for i in range(count)]
+    return nodes, voters
+
+
+def start_all(nodes, timeout_s=20):
+    """Starts the nodes together (a quorum needs its peers), then waits until
+    each answers /v1/health."""
+    for n in nodes:
+        n.start(wait=False)
+    for n in nodes:
+        wait_until(lambda: n.alive() and n.get("/v1/health", timeout_s=1)[0] == 200, timeout_s,
+                   what=f"node {n.node_id} up")
+
+
 def run(tests):
     """Runs test functions in order; exits non-zero on the first failure."""
     for test in tests:

@@ -4,29 +4,21 @@ broker is fenced and loses its leaderships within the session timeout, it is
 unfenced when it returns, and the loss of the controller leader fences no
 broker. Bad requests get JSON errors and change nothing."""
 
-import json
 import time
 
-from dmqtest import Workdir, free_port, http, run, wait_until
+from dmqtest import Workdir, http, run, start_all, voter_nodes, wait_until
 
 SESSION_MS = 3000
 
 
 def start(w, controllers=3, brokers=3, combined=0):
     """Starts the processes; returns (controller nodes, broker nodes)."""
-    n_ctrl = combined or controllers
-    ports = [free_port() for _ in range(n_ctrl)]
-    voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
     extra = [f"--broker.session.timeout.ms={SESSION_MS}", "--broker.heartbeat.interval.ms=500"]
-    ctrl = [w.node(node_id=i + 1, role="combined" if combined else "controller", controllers=voters,
-                   http_port=ports[i], extra=extra) for i in range(n_ctrl)]
+    ctrl, voters = voter_nodes(w, combined or controllers,
+                               role="combined" if combined else "controller", extra=extra)
     brk = [] if combined else [w.node(node_id=100 + i, role="broker", controllers=voters, extra=extra)
                                for i in range(brokers)]
-    for node in ctrl + brk:
-        node.start(wait=False)
-    for node in ctrl + brk:
-        wait_until(lambda: node.alive() and node.get("/v1/health", timeout_s=1)[0] == 200, 15,
-                   what=f"node {node.node_id} up")
+    start_all(ctrl + brk, timeout_s=15)
     return ctrl, (ctrl if combined else brk)
 
 

@@ -37,13 +37,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import dmqtest  # noqa: E402
-from dmqtest import Workdir, free_port, run, wait_until  # noqa: E402
+from dmqtest import Workdir, run, start_all, voter_nodes, wait_until  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 SESSION_MS = 6000
@@ -577,19 +575,12 @@ def test_kcat_balanced_consumer():
 
 def start_cluster(w):
     """Three combined nodes; __consumer_offsets with replication factor 3."""
-    ports = [free_port() for _ in range(3)]
-    voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
     extra = GROUP_ARGS + ["--broker.session.timeout.ms=3000",
                           "--broker.heartbeat.interval.ms=500",
                           "--offsets.topic.replication.factor=3",
                           "--offsets.topic.num.partitions=4"]
-    nodes = [w.node(node_id=i + 1, controllers=voters, http_port=ports[i], extra=extra)
-             for i in range(3)]
-    for n in nodes:
-        n.start(wait=False)
-    for n in nodes:
-        wait_until(lambda: n.alive() and n.get("/v1/health", timeout_s=1)[0] == 200, 20,
-                   what=f"node {n.node_id}")
+    nodes, _ = voter_nodes(w, 3, extra=extra)
+    start_all(nodes)
     wait_until(lambda: sum(b["status"] == "alive" for b in nodes[0].get("/v1/brokers")[1]["brokers"]) == 3,
                20, what="three brokers")
     return nodes

@@ -19,7 +19,7 @@ import signal
 import threading
 import uuid
 
-from dmqtest import Workdir, free_port, http, run, wait_until
+from dmqtest import Workdir, free_port, run, start_all, voter_nodes, wait_until
 
 SESSION_MS = 2000
 BLOCK = 1000
@@ -121,16 +121,9 @@ def leader_of(nodes):
 
 
 def start_controllers(w, count):
-    ports = [free_port() for _ in range(count)]
-    voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
-    extra = [f"--broker.session.timeout.ms={SESSION_MS}"]
-    nodes = [w.node(node_id=i + 1, role="controller", controllers=voters, http_port=ports[i],
-                    extra=extra) for i in range(count)]
-    for n in nodes:
-        n.start(wait=False)
-    for n in nodes:
-        wait_until(lambda: n.alive() and n.get("/v1/health", timeout_s=1)[0] == 200, 15,
-                   what=f"node {n.node_id} up")
+    nodes, _ = voter_nodes(w, count, role="controller",
+                           extra=[f"--broker.session.timeout.ms={SESSION_MS}"])
+    start_all(nodes, timeout_s=15)
     wait_until(lambda: leader_of(nodes), 10, what="a controller leader")
     return nodes
 

@@ -5,26 +5,17 @@ by snapshot). A node restarted with a wiped data dir must not vote as new."""
 
 import base64
 import concurrent.futures
-import json
-import signal
 import shutil
 import time
 
-from dmqtest import Workdir, free_port, http, run, wait_until
+from dmqtest import Workdir, run, start_all, voter_nodes, wait_until
 
 FAILOVER_LIMIT_S = 3.0
 
 
 def start_cluster(w, n=3, extra=None):
-    ports = [free_port() for _ in range(n)]
-    controllers = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
-    nodes = [w.node(node_id=i + 1, role="controller", controllers=controllers, http_port=ports[i],
-                    extra=extra) for i in range(n)]
-    for node in nodes:
-        node.start(wait=False)
-    for node in nodes:
-        wait_until(lambda: node.alive() and node.get("/v1/health", timeout_s=1)[0] == 200, 15,
-                   what=f"node {node.node_id} up")
+    nodes, _ = voter_nodes(w, n, role="controller", extra=extra)
+    start_all(nodes, timeout_s=15)
     return nodes
 
 
@@ -86,9 +77,9 @@ def test_election_writes_failover_and_catch_up():
         assert len(set(indexes)) == 1000
         last = max(indexes)
 
-        view = wait_until(lambda: (v := cluster_view(leader)) and
-                          all(p.get("match_index", 0) >= last for p in v["voters"]) and v, 10,
-                          what="all voters matched")
+        wait_until(lambda: (v := cluster_view(leader)) and
+                   all(p.get("match_index", 0) >= last for p in v["voters"]) and v, 10,
+                   what="all voters matched")
 
         # kill -9 the leader; a new leader must be agreed by the others in < 3 s.
         leader.kill()
@@ -166,9 +157,9 @@ def test_wiped_node_is_refused_then_rejoins():
         status, body = leader.post("/v1/cluster/voters",
                                    {"id": victim.node_id, "address": f"127.0.0.1:{victim.http_port}"})
         assert status == 200, body
-        view = wait_until(lambda: (v := cluster_view(leader)) and
-                          any(x["id"] == victim.node_id and x.get("match_index", 0) > 20
-                              for x in v["voters"]) and v, 15, what="victim caught up as a voter")
+        wait_until(lambda: (v := cluster_view(leader)) and
+                   any(x["id"] == victim.node_id and x.get("match_index", 0) > 20
+                       for x in v["voters"]) and v, 15, what="victim caught up as a voter")
         got = committed_payloads(victim, 21)
         assert set(got) >= {f"w-{i}" for i in range(20)}
 

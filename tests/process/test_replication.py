@@ -39,7 +39,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dmqtest import Workdir, free_port, wait_until  # noqa: E402
+from dmqtest import Workdir, start_all, voter_nodes, wait_until  # noqa: E402
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
 
@@ -64,18 +64,11 @@ class Cluster:
     so views are never asked of a process that cannot answer."""
 
     def __init__(self, w):
-        ports = [free_port() for _ in range(3)]
-        voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
         extra = [f"--broker.session.timeout.ms={SESSION_MS}", "--broker.heartbeat.interval.ms=500",
                  f"--replica.lag.time.max.ms={LAG_MS}", "--log-level=info"]
-        self.nodes = [w.node(node_id=i + 1, role="combined", controllers=voters, http_port=ports[i],
-                             extra=extra) for i in range(3)]
+        self.nodes, _ = voter_nodes(w, 3, extra=extra)
         self.down = set()
-        for n in self.nodes:
-            n.start(wait=False)
-        for n in self.nodes:
-            wait_until(lambda: n.alive() and n.get("/v1/health", timeout_s=1)[0] == 200, 20,
-                       what=f"node {n.node_id} up")
+        start_all(self.nodes)
         wait_until(lambda: all(self.brokers_alive(n, [1, 2, 3]) for n in self.nodes), 20,
                    what="three brokers alive on every node")
 

@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dmqtest import Workdir, free_port, run, wait_until  # noqa: E402
+from dmqtest import Workdir, run, start_all, voter_nodes, wait_until  # noqa: E402
 
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 
@@ -25,17 +25,10 @@ TOPIC = "diverge"
 
 
 def start_cluster(w):
-    ports = [free_port() for _ in range(3)]
-    voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
     extra = [f"--broker.session.timeout.ms={SESSION_MS}", "--broker.heartbeat.interval.ms=500",
              "--replica.lag.time.max.ms=30000"]
-    nodes = [w.node(node_id=i + 1, controllers=voters, http_port=ports[i], extra=extra)
-             for i in range(3)]
-    for n in nodes:
-        n.start(wait=False)
-    for n in nodes:
-        wait_until(lambda: n.alive() and n.get("/v1/health", timeout_s=1)[0] == 200, 15,
-                   what=f"node {n.node_id} up")
+    nodes, _ = voter_nodes(w, 3, extra=extra)
+    start_all(nodes, timeout_s=15)
     wait_until(lambda: sum(b["status"] == "alive"
                            for b in nodes[0].get("/v1/brokers", timeout_s=2)[1]["brokers"]) == 3,
                20, what="three brokers registered")
