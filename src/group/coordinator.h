@@ -167,6 +167,15 @@ class Coordinator {
   void deliver_join(const kafka::ExchangePtr& ex, const JoinAnswer& answer);
   void deliver_sync(const kafka::ExchangePtr& ex, const SyncAnswer& answer);
   Token park(const kafka::ExchangePtr& ex);
+  // Join and Sync: parks the request, runs `op` (a Group call that may answer
+  // at once or later, through the token), then delivers what it produced.
+  template <class Op>
+  void run_parked(Entry& entry, const kafka::ExchangePtr& ex, Op op) {
+    Token token = park(ex);
+    std::vector<Reply> now_answers;
+    if (auto answer = op(token)) now_answers.push_back(Reply{token, std::move(*answer)});
+    after_group_op(entry, std::move(now_answers));
+  }
   TimeMs now() const;
 
   // ---- persistence ----

@@ -79,12 +79,7 @@ void Coordinator::handle_join(const kafka::ExchangePtr& ex) {
   }
   // KIP-394: JoinGroup v4+ without a member id first gets one to come back with.
   p.require_known_member_id = v >= 4 && !p.group_instance_id;
-  Token token = park(ex);
-  std::vector<Reply> now_answers;
-  if (auto a = entry->group->handle_join(p, token, now())) {
-    now_answers.push_back(Reply{token, std::move(*a)});
-  }
-  after_group_op(*entry, std::move(now_answers));
+  run_parked(*entry, ex, [&](Token token) { return entry->group->handle_join(p, token, now()); });
 }
 
 void Coordinator::handle_sync(const kafka::ExchangePtr& ex) {
@@ -108,12 +103,7 @@ void Coordinator::handle_sync(const kafka::ExchangePtr& ex) {
   for (const auto& a : req.assignments) {
     p.assignments[std::string(a.member_id)] = std::string(a.assignment);
   }
-  Token token = park(ex);
-  std::vector<Reply> now_answers;
-  if (auto a = entry->group->handle_sync(p, token, now())) {
-    now_answers.push_back(Reply{token, std::move(*a)});
-  }
-  after_group_op(*entry, std::move(now_answers));
+  run_parked(*entry, ex, [&](Token token) { return entry->group->handle_sync(p, token, now()); });
 }
 
 void Coordinator::handle_heartbeat(const kafka::ExchangePtr& ex) {
