@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <vector>
 
 #include <asio/steady_timer.hpp>
 
@@ -21,7 +20,6 @@ struct ProduceState {
   int pending = 1;  // one for the loop that starts the appends
   ErrorCode first_error = ErrorCode::kNone;
   bool finished = false;
-  std::vector<std::vector<bool>> waiting;  // [topic][partition]: no answer yet
   // acks=all: the request's timeout_ms. The HW may not pass a batch for a
   // long time (a follower stalls before the ISR shrinks, or the ISR cannot
   // shrink while the controllers are unreachable); Kafka then answers
@@ -94,7 +92,6 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
     const auto& t = req.topics[ti];
     st->resp.topics[ti].name = std::string(t.name);
     st->resp.topics[ti].partitions.resize(t.partitions.size());
-    st->waiting.emplace_back(t.partitions.size(), false);
     for (size_t pi = 0; pi < t.partitions.size(); ++pi) {
       const auto& p = t.partitions[pi];
       auto& out = st->resp.topics[ti].partitions[pi];
@@ -121,11 +118,9 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
       per_topic.messages_in->inc(static_cast<double>(records));
       char* data = mutable_bytes(*ex->frame, p.records.bytes);
       ++st->pending;
-      st->waiting[ti][pi] = true;
       ctx.backend.produce(t.name, p.index, std::span<char>(data, p.records.bytes.size()), req.acks,
                           [st, ti, pi](const ProduceResult& r) {
                             if (st->finished) return;  // answered by the timeout
-                            st->waiting[ti][pi] = false;
                             auto& o = st->resp.topics[ti].partitions[pi];
                             if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);
                             o.base_offset = r.base_offset;
@@ -143,10 +138,11 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
     st->timeout.expires_after(std::chrono::milliseconds(std::max(req.timeout_ms, 0)));
     st->timeout.async_wait([st](const asio::error_code& ec) {
       if (ec || st->finished) return;
-      for (size_t ti = 0; ti < st->waiting.size(); ++ti) {
-        for (size_t pi = 0; pi < st->waiting[ti].size(); ++pi) {
-          if (st->waiting[ti][pi])
-            note_error(*st, st->resp.topics[ti].partitions[pi], ErrorCode::kRequestTimedOut);
+      // Not yet answered: neither an error nor an offset.
+      for (auto& topic : st->resp.topics) {
+        for (auto& out : topic.partitions) {
+          if (out.error_code == ErrorCode::kNone && out.base_offset < 0)
+            note_error(*st, out, ErrorCode::kRequestTimedOut);
         }
       }
       finish(*st);
