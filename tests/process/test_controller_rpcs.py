@@ -15,8 +15,10 @@ The 3-controller cluster has no broker processes: the test registers brokers
 over the REST API and heartbeats for them, so nothing but the test changes
 ISRs."""
 
+import json
 import signal
 import threading
+import urllib.request
 import uuid
 
 from dmqtest import Workdir, free_port, run, start_all, voter_nodes, wait_until
@@ -130,8 +132,17 @@ def start_controllers(w, count):
 
 def alter_partition_scenario(nodes, brokers, follower):
     """ISR shrink, stale epochs, a non-leader, a fenced newcomer, a race."""
-    status, body = follower.post("/v1/topics", {"name": "r", "partitions": 1, "replication_factor": 3})
-    assert status == 201, (status, body)
+    # Read-your-writes on the node that relayed the write: it answers once its
+    # own applied index has reached the leader's after the write.
+    request = urllib.request.Request(
+        follower.url + "/v1/topics", method="POST",
+        data=json.dumps({"name": "r", "partitions": 1, "replication_factor": 3}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=40) as reply:
+        assert reply.status == 201, reply.status
+        written_at = int(reply.headers["X-DMQ-Applied-Index"])
+    status, view = follower.get("/v1/cluster")
+    assert status == 200 and view["applied_index"] >= written_at, (written_at, view)
     p = partition(follower, "r")
     by_id = {b.broker_id: b for b in brokers}
     lead = by_id[p["leader"]]
