@@ -17,6 +17,11 @@ uint64_t MetadataView::applied_index() const {
   return state()->applied_index().value;
 }
 
+bool MetadataView::wait_applied(uint64_t index, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return published_.wait_for(lock, timeout, [&] { return state_->applied_index().value >= index; });
+}
+
 void MetadataView::on_change(Listener listener) {
   listeners_.push_back(std::move(listener));
 }
@@ -28,6 +33,7 @@ void MetadataView::publish(State next) {
     previous = state_;
     state_ = next;
   }
+  published_.notify_all();
   for (auto& listener : listeners_) listener(image_of(previous), image_of(next));
 }
 

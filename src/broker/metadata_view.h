@@ -8,6 +8,8 @@
 // Threads: current()/applied_index() from any thread; publish() and
 // on_change() on the event-loop thread; listeners run on the loop thread.
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -31,6 +33,10 @@ class MetadataView {
   // The same image with its lookup helpers and applied index.
   State state() const;
   uint64_t applied_index() const;
+  // Blocks the calling thread (never the event loop) until an image at or past
+  // `index` is published, or `timeout` passes: true when it was. Serves
+  // read-your-writes for REST writes relayed to the controllers.
+  bool wait_applied(uint64_t index, std::chrono::milliseconds timeout) const;
 
   void on_change(Listener listener);
   void publish(State next);
@@ -46,6 +52,7 @@ class MetadataView {
   static Image image_of(const State& state) { return Image(state, &state->image()); }
 
   mutable std::mutex mutex_;
+  mutable std::condition_variable published_;
   State state_;
   std::vector<Listener> listeners_;
   std::string local_incarnation_;

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "common/log.h"
-#include "kafka/record_batch.h"
+#include "kafka/protocol/record_batch.h"
 
 namespace dmq::broker {
 namespace {
@@ -333,8 +333,7 @@ kafka::ErrorCode PartitionManager::check_leader(std::string_view topic, int32_t 
 }
 
 void PartitionManager::produce(std::string_view topic, int32_t partition, std::span<char> batch,
-                               int16_t acks,
-                               std::function<void(const kafka::ProduceResult&)> done) {
+                               int16_t acks, std::function<void(const ProduceResult&)> done) {
   if (ErrorCode e = check_leader(topic, partition); e != ErrorCode::kNone) {
     done({e, -1, -1});
     return;
@@ -447,7 +446,7 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
 
 void PartitionManager::answer_duplicate(Partition& p, const SequenceCheck& original,
                                         int64_t append_time,
-                                        std::function<void(const kafka::ProduceResult&)> done) {
+                                        std::function<void(const ProduceResult&)> done) {
   // The original may still be on its way to the ISR: answer when it is
   // committed, with its offsets (and with an error if it never is).
   const int64_t log_start = p.log->log_start_offset().value;
@@ -496,10 +495,10 @@ void PartitionManager::fail_ack_waiters(Partition& p, ErrorCode error) {
   for (auto& [offset, fn] : waiters) fn(error);
 }
 
-kafka::FetchRead PartitionManager::fetch(std::string_view topic, int32_t partition, int64_t offset,
-                                         uint32_t max_bytes, int32_t replica_id,
-                                         int32_t current_leader_epoch) {
-  kafka::FetchRead out;
+FetchRead PartitionManager::fetch(std::string_view topic, int32_t partition, int64_t offset,
+                                  uint32_t max_bytes, int32_t replica_id,
+                                  int32_t current_leader_epoch) {
+  FetchRead out;
   Partition* p = find(topic, partition);
   if (!p) {
     out.error = check_leader(topic, partition);
@@ -536,7 +535,7 @@ kafka::FetchRead PartitionManager::fetch(std::string_view topic, int32_t partiti
   }
   const store::FileSlice& slice = read.value().slice;
   if (slice.length == 0) return out;
-  kafka::RecordChunk chunk;
+  RecordChunk chunk;
   chunk.fd = slice.fd();
   chunk.position = slice.position;
   chunk.length = static_cast<uint32_t>(slice.length);
@@ -554,7 +553,7 @@ kafka::FetchRead PartitionManager::fetch(std::string_view topic, int32_t partiti
 
 // ---- parked requests -------------------------------------------------------------
 
-void PartitionManager::park(const std::vector<kafka::TopicPartition>& partitions,
+void PartitionManager::park(const std::vector<TopicPartition>& partitions,
                             std::chrono::milliseconds timeout, int32_t replica_id,
                             std::function<void()> wake) {
   // After stop() the connections are closed: a parked request has nobody to
@@ -660,9 +659,9 @@ std::optional<std::pair<int64_t, int64_t>> first_record_at(std::string_view batc
 
 }  // namespace
 
-kafka::OffsetLookup PartitionManager::list_offset(std::string_view topic, int32_t partition,
-                                                  int64_t timestamp) {
-  kafka::OffsetLookup out;
+OffsetLookup PartitionManager::list_offset(std::string_view topic, int32_t partition,
+                                           int64_t timestamp) {
+  OffsetLookup out;
   if (ErrorCode e = check_leader(topic, partition); e != ErrorCode::kNone) {
     out.error = e;
     return out;

@@ -38,6 +38,7 @@
 #include <set>
 #include <string>
 
+#include "broker/backend.h"
 #include "broker/controller_client.h"
 #include "broker/metadata_view.h"
 #include "broker/producer_ids.h"
@@ -46,14 +47,13 @@
 #include "common/metrics.h"
 #include "common/options.h"
 #include "common/serial_worker.h"
-#include "kafka/server_backend.h"
 #include "store/file_env.h"
 #include "store/group_commit.h"
 #include "store/partition_log.h"
 
 namespace dmq::broker {
 
-class PartitionManager : public kafka::Backend {
+class PartitionManager : public Backend {
  public:
   // `options`, `view` and `env` must outlive the manager.
   PartitionManager(asio::io_context& io, const Options& options, MetadataView& view,
@@ -72,7 +72,7 @@ class PartitionManager : public kafka::Backend {
   // How often retention and checkpoints run (tests shorten it).
   void set_housekeeping_interval(std::chrono::milliseconds interval) { housekeeping_ = interval; }
 
-  // kafka::Backend
+  // Backend
   int32_t node_id() const override { return options_.node_id; }
   Image metadata() const override { return view_.current(); }
   void wait_for_metadata(std::function<bool(const cluster::MetadataImage&)> holds,
@@ -80,26 +80,23 @@ class PartitionManager : public kafka::Backend {
                          std::function<void(bool)> done) override;
   kafka::ErrorCode check_leader(std::string_view topic, int32_t partition) const override;
   void produce(std::string_view topic, int32_t partition, std::span<char> batch, int16_t acks,
-               std::function<void(const kafka::ProduceResult&)> done) override;
-  kafka::FetchRead fetch(std::string_view topic, int32_t partition, int64_t offset,
-                         uint32_t max_bytes, int32_t replica_id,
-                         int32_t current_leader_epoch) override;
-  void park(const std::vector<kafka::TopicPartition>& partitions, std::chrono::milliseconds timeout,
+               std::function<void(const ProduceResult&)> done) override;
+  FetchRead fetch(std::string_view topic, int32_t partition, int64_t offset, uint32_t max_bytes,
+                  int32_t replica_id, int32_t current_leader_epoch) override;
+  void park(const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout,
             int32_t replica_id, std::function<void()> wake) override;
-  kafka::OffsetLookup list_offset(std::string_view topic, int32_t partition,
-                                  int64_t timestamp) override;
+  OffsetLookup list_offset(std::string_view topic, int32_t partition, int64_t timestamp) override;
   std::optional<std::pair<int64_t, int64_t>> replica_offsets(std::string_view topic,
                                                              int32_t partition) const override {
     Partition* p = find(topic, partition);
     if (!p || !p->log) return std::nullopt;
     return std::make_pair(p->log->log_start_offset().value, p->high_watermark.value);
   }
-  void init_producer_id(std::function<void(const kafka::ProducerIdResult&)> done) override {
+  void init_producer_id(std::function<void(const ProducerIdResult&)> done) override {
     producer_ids_.init_producer_id(std::move(done));
   }
-  kafka::EpochEndOffset end_offset_for_epoch(std::string_view topic, int32_t partition,
-                                             int32_t current_leader_epoch,
-                                             int32_t leader_epoch) override;
+  EpochEndOffset end_offset_for_epoch(std::string_view topic, int32_t partition,
+                                      int32_t current_leader_epoch, int32_t leader_epoch) override;
 
  private:
   struct Waiter {
@@ -169,7 +166,7 @@ class PartitionManager : public kafka::Backend {
   void note_local_durable(Partition& p, store::Offset durable_end);
   void sync_recovered_tail(Partition& p);
   void answer_duplicate(Partition& p, const SequenceCheck& original, int64_t append_time,
-                        std::function<void(const kafka::ProduceResult&)> done);
+                        std::function<void(const ProduceResult&)> done);
 
   // Replication (partition_manager_replication.cpp).
   void update_replication_role(Partition& p, const cluster::PartitionState& state,

@@ -7,7 +7,7 @@
 #include "broker/clock.h"
 #include "broker/partition_manager.h"
 #include "common/log.h"
-#include "kafka/record_batch.h"
+#include "kafka/protocol/record_batch.h"
 #include "rapidjson/document.h"
 
 namespace dmq::broker {
@@ -505,11 +505,10 @@ bool PartitionManager::follower_append(Partition& p, const kafka::FetchResponse:
 
 // ---- OffsetForLeaderEpoch ---------------------------------------------------------------
 
-kafka::EpochEndOffset PartitionManager::end_offset_for_epoch(std::string_view topic,
-                                                             int32_t partition,
-                                                             int32_t current_leader_epoch,
-                                                             int32_t leader_epoch) {
-  kafka::EpochEndOffset out;
+EpochEndOffset PartitionManager::end_offset_for_epoch(std::string_view topic, int32_t partition,
+                                                      int32_t current_leader_epoch,
+                                                      int32_t leader_epoch) {
+  EpochEndOffset out;
   if (ErrorCode e = check_leader(topic, partition); e != ErrorCode::kNone) {
     out.error = e;
     return out;

@@ -119,7 +119,7 @@ void ProducerIdAllocator::fail_waiters() {
   }
 }
 
-void ProducerIdAllocator::answer(Done done, const kafka::ProducerIdResult& result) {
+void ProducerIdAllocator::answer(Done done, const ProducerIdResult& result) {
   asio::post(io_, [done = std::move(done), result] { done(result); });
 }
 

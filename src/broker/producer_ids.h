@@ -29,7 +29,7 @@
 //
 // Threads: every method runs on the event loop of `io`; `done` always runs
 // later on that loop (posted), never inside init_producer_id().
-// PartitionManager (a kafka::Backend) forwards Backend::init_producer_id here.
+// PartitionManager (a Backend) forwards Backend::init_producer_id here.
 
 #include <asio.hpp>
 #include <cstdint>
@@ -38,15 +38,15 @@
 #include <memory>
 #include <optional>
 
+#include "broker/backend.h"
 #include "broker/controller_client.h"
 #include "broker/metadata_view.h"
-#include "kafka/server_backend.h"
 
 namespace dmq::broker {
 
 class ProducerIdAllocator {
  public:
-  using Done = std::function<void(const kafka::ProducerIdResult&)>;
+  using Done = std::function<void(const ProducerIdResult&)>;
 
   // `io`, `controller` and `view` must outlive the allocator.
   ProducerIdAllocator(asio::io_context& io, ControllerClient& controller, const MetadataView& view,
@@ -80,7 +80,7 @@ class ProducerIdAllocator {
   std::optional<int64_t> take_id();
   void serve_waiters();
   void fail_waiters();
-  void answer(Done done, const kafka::ProducerIdResult& result);
+  void answer(Done done, const ProducerIdResult& result);
 
   asio::io_context& io_;
   ControllerClient& controller_;

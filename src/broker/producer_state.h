@@ -49,8 +49,8 @@
 #include <string>
 #include <string_view>
 
-#include "kafka/error_code.h"
-#include "kafka/record_batch.h"
+#include "kafka/protocol/error_code.h"
+#include "kafka/protocol/record_batch.h"
 #include "store/log_types.h"
 
 namespace dmq::store {

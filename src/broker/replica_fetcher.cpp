@@ -3,7 +3,7 @@
 #include <array>
 
 #include "common/log.h"
-#include "kafka/request.h"
+#include "kafka/protocol/request.h"
 
 namespace dmq::broker {
 namespace {

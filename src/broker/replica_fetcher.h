@@ -33,7 +33,7 @@
 #include <memory>
 #include <string>
 
-#include "kafka/messages.h"
+#include "kafka/protocol/messages.h"
 
 namespace dmq::broker {
 

@@ -26,6 +26,17 @@ inline constexpr uint8_t kRecordVersion = 0;
 inline constexpr uint8_t kSnapshotVersion = 1;
 inline constexpr uint8_t kTableValueVersion = 1;
 
+// Controller driver records share the log with metadata batches: they travel
+// as kNormal entries whose first byte is this marker (never a kBatchVersion);
+// the controller's Raft driver applies them itself and neither the state
+// machine nor a broker tailing the log applies them. The second byte is the
+// kind: a voter's address ("id@host:port" follows), or an opaque payload
+// (tests and benchmarks replicate data the state machine ignores).
+inline constexpr char kDriverRecordMarker = '\xff';
+inline constexpr char kDriverAddressRecord = 'A';
+inline constexpr char kDriverPayloadRecord = 'P';
+inline constexpr char kDriverJoinedRecord = 'J';
+
 enum class RecordType : uint8_t {
   kNoOp = 0,
   kRegisterBroker = 1,

@@ -12,8 +12,8 @@
 #include "common/metrics.h"
 #include "group/assert.h"
 #include "group/coordinator_internal.h"
-#include "kafka/record_batch.h"
-#include "kafka/service.h"
+#include "kafka/protocol/record_batch.h"
+#include "kafka/server/service.h"
 
 namespace dmq::group {
 
@@ -66,7 +66,7 @@ Error from_produce_error(kafka::ErrorCode e) {
   return Error::kCoordinatorNotAvailable;
 }
 
-Coordinator::Coordinator(asio::io_context& io, const Options& options, kafka::Backend& backend,
+Coordinator::Coordinator(asio::io_context& io, const Options& options, broker::Backend& backend,
                          broker::MetadataView& view, broker::ControllerClient& controller)
     : io_(io),
       options_(options),
@@ -295,7 +295,7 @@ void Coordinator::append(int32_t partition, const std::vector<Record>& records, 
   auto batch = std::make_shared<std::string>(builder.build());
   std::weak_ptr<bool> alive = alive_;
   backend_.produce(kOffsetsTopic, partition, std::span<char>(batch->data(), batch->size()), -1,
-                   [batch, alive, done = std::move(done)](const kafka::ProduceResult& r) {
+                   [batch, alive, done = std::move(done)](const broker::ProduceResult& r) {
                      if (alive.expired()) return;
                      done(from_produce_error(r.error), r.base_offset);
                    });
@@ -385,7 +385,7 @@ void Coordinator::read_step(int32_t partition, uint64_t load_id, std::shared_ptr
     return;
   }
   auto again = [this, partition, load_id, state] { read_step(partition, load_id, state); };
-  kafka::FetchRead read = backend_.fetch(kOffsetsTopic, partition, state->next, 1u << 20, -1, -1);
+  broker::FetchRead read = backend_.fetch(kOffsetsTopic, partition, state->next, 1u << 20, -1, -1);
   if (read.error == kafka::ErrorCode::kOffsetOutOfRange && read.log_start_offset > state->next) {
     state->next = read.log_start_offset;
     asio::post(io_, again);

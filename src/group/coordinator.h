@@ -34,13 +34,13 @@
 #include <string>
 #include <vector>
 
+#include "broker/backend.h"
 #include "broker/controller_client.h"
 #include "broker/metadata_view.h"
 #include "common/options.h"
 #include "group/group.h"
 #include "group/records.h"
-#include "kafka/handlers.h"
-#include "kafka/server_backend.h"
+#include "kafka/server/handlers.h"
 
 namespace dmq::kafka {
 class Service;
@@ -91,7 +91,7 @@ struct GroupDetail {
 
 class Coordinator {
  public:
-  Coordinator(asio::io_context& io, const Options& options, kafka::Backend& backend,
+  Coordinator(asio::io_context& io, const Options& options, broker::Backend& backend,
               broker::MetadataView& view, broker::ControllerClient& controller);
   ~Coordinator();
   Coordinator(const Coordinator&) = delete;
@@ -208,7 +208,7 @@ class Coordinator {
 
   asio::io_context& io_;
   const Options& options_;
-  kafka::Backend& backend_;
+  broker::Backend& backend_;
   broker::MetadataView& view_;
   broker::ControllerClient& controller_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

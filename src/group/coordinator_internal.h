@@ -8,10 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include "broker/backend.h"
 #include "group/group.h"
 #include "group/records.h"
-#include "kafka/error_code.h"
-#include "kafka/server_backend.h"
+#include "kafka/protocol/error_code.h"
 
 namespace dmq::group {
 
@@ -31,7 +31,7 @@ struct LoadState {
 };
 
 // The bytes of a fetched chunk (pread from its file, or its own bytes).
-bool read_chunk(const kafka::RecordChunk& chunk, std::string& out);
+bool read_chunk(const broker::RecordChunk& chunk, std::string& out);
 // Applies the whole batches in `bytes` (as Fetch returns them) to `state`,
 // records below state.next or at/after state.end ignored, and moves
 // state.next past the last batch read. Control batches and malformed

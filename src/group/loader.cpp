@@ -3,11 +3,11 @@
 #include <cerrno>
 
 #include "group/coordinator_internal.h"
-#include "kafka/record_batch.h"
+#include "kafka/protocol/record_batch.h"
 
 namespace dmq::group {
 
-bool read_chunk(const kafka::RecordChunk& chunk, std::string& out) {
+bool read_chunk(const broker::RecordChunk& chunk, std::string& out) {
   if (chunk.fd < 0) {
     out = chunk.bytes;
     return true;

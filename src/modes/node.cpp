@@ -3,25 +3,27 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
-#include <thread>
 
+#include "broker/broker_agent.h"
+#include "broker/http_controller_client.h"
 #include "broker/metadata_view.h"
+#include "broker/partition_manager.h"
+#include "cluster/cluster_id.h"
 #include "cluster/metadata_raft_adapter.h"
 #include "cluster/metadata_store.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "controller/controller_http.h"
+#include "controller/controller_service.h"
+#include "controller/raft_driver.h"
 #include "group/coordinator.h"
-#include "kafka/service.h"
+#include "kafka/server/service.h"
 #include "modes/data_dir.h"
-#include "net/broker_agent.h"
-#include "net/controller_http.h"
-#include "net/controller_service.h"
 #include "net/event_loop.h"
-#include "net/group_http.h"
-#include "net/http_controller_client.h"
 #include "net/http_server.h"
-#include "net/metadata_http.h"
-#include "net/raft_driver.h"
+#include "rest/group_routes.h"
+#include "rest/metadata_routes.h"
+#include "rest/node_routes.h"
 #include "store/file_env.h"
 #include "store/lmdb.h"
 
@@ -34,78 +36,61 @@ constexpr size_t kMaxHttpBodyBytes = size_t{1} << 20;
 // and concurrent writers, or Raft peer traffic starves behind client writes.
 constexpr int kHttpWorkerThreads = 512;
 
-std::string health_json(const Options& options) {
-  std::string roles;
-  if (options.has_controller()) roles += "\"controller\"";
-  if (options.has_broker()) roles += std::string(roles.empty() ? "" : ",") + "\"broker\"";
-  return "{\"status\":\"ok\",\"node_id\":" + std::to_string(options.node_id) + ",\"roles\":[" +
-         roles + "]}";
-}
+// Everything a node owns. Members are destroyed in reverse order, so each one
+// is declared after what it refers to.
+struct Node {
+  explicit Node(const Options& options)
+      : options(options), http(options.http_listen, kMaxHttpBodyBytes, kHttpWorkerThreads) {}
 
-// The cluster id is derived from the founding voters, which every founder
-// shares, so all nodes report the same id without an extra round.
-std::string cluster_id(const Options& options) {
-  uint64_t hash = 1469598103934665603ull;  // FNV-1a
-  for (const auto& voter : options.controllers) {
-    for (char c : std::to_string(voter.node_id) + "@" + voter.http.to_string() + ",") {
-      hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-    }
-  }
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash));
-  return buf;
-}
-
-}  // namespace
-
-int run_node(const Options& options) {
+  const Options& options;
   DataDirLock lock;
-  std::string error;
-  if (!lock.acquire(options.data_dir, &error)) {
-    LOG_ERROR("node") << error;
-    return 1;
-  }
-
   std::unique_ptr<store::Env> env;
+  net::EventLoop loop;
+  net::HttpServer http;
+  std::unique_ptr<cluster::MetadataStore> metadata;
+  broker::MetadataView view;
+  std::unique_ptr<cluster::MetadataRaftAdapter> metadata_adapter;
+  std::unique_ptr<store::FaultFileEnv> fault_env;  // test-only; outlives the data plane
+  std::unique_ptr<kafka::Service> kafka;
+  std::unique_ptr<controller::RaftDriver> raft;
+  std::unique_ptr<controller::LeaderForwarder> forwarder;
+  std::unique_ptr<controller::ControllerService> controller;
+  std::unique_ptr<broker::BrokerAgent> agent;
+  std::unique_ptr<broker::HttpControllerClient> controller_client;
+  std::unique_ptr<group::Coordinator> groups;
+};
+
+// The data directory lock, the LMDB environment and the cluster metadata it
+// holds, published into the view.
+bool open_storage(Node& node) {
+  std::string error;
+  if (!node.lock.acquire(node.options.data_dir, &error)) {
+    LOG_ERROR("node") << error;
+    return false;
+  }
   try {
-    env = store::Env::open({.path = options.data_dir + "/meta"});
+    node.env = store::Env::open({.path = node.options.data_dir + "/meta"});
   } catch (const store::StoreError& e) {
     LOG_ERROR("node") << e.what();
-    return 1;
+    return false;
   }
-
-  metrics::register_process_metrics(metrics::registry());
-  net::EventLoop loop;
-  net::HttpServer http(options.http_listen, kMaxHttpBodyBytes, kHttpWorkerThreads);
-  // Stopping HTTP waits for its handlers, which may wait for the loop: it
-  // runs off the loop, last, after the Raft driver failed pending proposals.
-  loop.on_shutdown_blocking([&http] { http.stop(); });
-  http.get("/v1/health", [&options](const auto&) {
-    return net::HttpResponse{200, health_json(options)};
-  });
-  http.get("/metrics", [](const auto&) {
-    return net::HttpResponse{200, metrics::registry().render(), "text/plain; version=0.0.4"};
-  });
-
-  // Cluster metadata: applied by the Raft driver on controllers, by log
-  // tailing on broker-only nodes; either way published into the view.
-  cluster::MetadataStore metadata(*env);
-  if (auto status = metadata.load(); !status) {
+  node.metadata = std::make_unique<cluster::MetadataStore>(*node.env);
+  if (auto status = node.metadata->load(); !status) {
     LOG_ERROR("node") << "cannot load cluster metadata: " << status.error().message;
-    return 1;
+    return false;
   }
-  broker::MetadataView view;
-  view.publish(std::make_shared<const cluster::MetadataState>(metadata.state()));
-  cluster::MetadataRaftAdapter metadata_adapter(metadata);
-  // Offsets of the partitions this node hosts, read on the loop that owns them.
-  std::unique_ptr<store::FaultFileEnv> fault_env;  // test-only, see below; outlives the service
-  std::unique_ptr<kafka::Service> kafka_service;
-  auto partition_offsets =
-      [&loop, &kafka_service](std::string_view topic,
-                              cluster::PartitionId id) -> std::optional<cluster::PartitionOffsets> {
-    if (!kafka_service) return std::nullopt;
-    kafka::Backend* backend = &kafka_service->backend();
-    auto offsets = loop.call(
+  node.view.publish(std::make_shared<const cluster::MetadataState>(node.metadata->state()));
+  node.metadata_adapter = std::make_unique<cluster::MetadataRaftAdapter>(*node.metadata);
+  return true;
+}
+
+// Offsets of the partitions this node hosts, read on the loop that owns them.
+cluster::PartitionOffsetsFn hosted_partition_offsets(Node& node) {
+  return [&node](std::string_view topic,
+                 cluster::PartitionId id) -> std::optional<cluster::PartitionOffsets> {
+    if (!node.kafka) return std::nullopt;
+    broker::Backend* backend = &node.kafka->backend();
+    auto offsets = node.loop.call(
         [backend, topic = std::string(topic),
          partition = id.value]() -> std::optional<cluster::PartitionOffsets> {
           auto offsets = backend->replica_offsets(topic, partition);
@@ -115,127 +100,153 @@ int run_node(const Options& options) {
         std::chrono::milliseconds(1000));
     return offsets ? *offsets : std::nullopt;
   };
-  net::register_metadata_routes(http, view, partition_offsets);
-  net::register_metadata_metrics(view);
+}
 
-  std::unique_ptr<net::RaftDriver> raft;
-  std::unique_ptr<net::LeaderForwarder> forwarder;
-  std::unique_ptr<net::ControllerService> controller;
-  if (options.has_controller()) {
-    net::RaftDriverConfig config;
-    config.id = raft::NodeId(options.node_id);
-    config.voters = options.controllers;
-    config.tick_ms = options.raft_heartbeat_ms;
-    config.election_tick =
-        std::max(2, options.raft_election_timeout_ms / std::max(1, options.raft_heartbeat_ms));
-    config.snapshot_every_entries = options.raft_snapshot_entries;
-    config.entries_kept_after_snapshot = options.raft_snapshot_keep;
-    config.is_wiped_member = [&options] {
-      return net::probe_wiped_member(raft::NodeId(options.node_id), options.controllers,
-                                     std::chrono::milliseconds(2000));
-    };
-    raft = std::make_unique<net::RaftDriver>(loop, *env, metadata_adapter, config);
-    try {
-      raft->start();
-    } catch (const std::exception& e) {
-      LOG_ERROR("node") << e.what();
-      return 1;
-    }
-    raft->on_applied([&view, &metadata_adapter](raft::LogIndex) {
-      std::shared_ptr<const cluster::MetadataState> state;
-      metadata_adapter.with_state([&](const cluster::MetadataState& s) {
-        state = std::make_shared<const cluster::MetadataState>(s);
-      });
-      view.publish(state);
-    });
-    forwarder = std::make_unique<net::LeaderForwarder>(loop, *raft, config.id);
-    net::register_controller_routes(http, loop, *raft, *forwarder, cluster_id(options));
-    controller = std::make_unique<net::ControllerService>(loop, *raft, metadata_adapter, *forwarder,
-                                                          options);
-    controller->register_routes(http);
-    controller->start();
-    loop.on_shutdown([&raft, &controller] {
-      controller->stop();
-      raft->stop();
-    });
-  }
+controller::RaftDriverConfig raft_config(const Options& options) {
+  controller::RaftDriverConfig config;
+  config.id = raft::NodeId(options.node_id);
+  config.voters = options.controllers;
+  config.tick_ms = options.raft_heartbeat_ms;
+  config.election_tick =
+      std::max(2, options.raft_election_timeout_ms / std::max(1, options.raft_heartbeat_ms));
+  config.snapshot_every_entries = options.raft_snapshot_entries;
+  config.entries_kept_after_snapshot = options.raft_snapshot_keep;
+  config.is_wiped_member = [&options] {
+    return controller::probe_wiped_member(raft::NodeId(options.node_id), options.controllers,
+                                          std::chrono::milliseconds(2000));
+  };
+  return config;
+}
 
-  std::unique_ptr<net::BrokerAgent> agent;
-  std::unique_ptr<net::HttpControllerClient> controller_client;
-  if (options.has_broker()) {
-    controller_client = std::make_unique<net::HttpControllerClient>(loop, options.controllers);
-    if (!options.has_controller()) {
-      controller_client->register_forwarding_routes(http, [&view](uint64_t index) {
-        // Read-your-writes on this node: the metadata tail usually lands in
-        // well under a second; past the bound the answer goes out anyway.
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-        while (view.applied_index() < index && std::chrono::steady_clock::now() < deadline) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-      });
-    }
-    agent = std::make_unique<net::BrokerAgent>(loop, options, view,
-                                               options.has_controller() ? nullptr : &metadata);
-    // SIGTERM: hand leaderships over before anything closes.
-    loop.before_shutdown(
-        [&agent](std::function<void()> proceed) { agent->shutdown_then(std::move(proceed)); });
-    // Their threads may be waiting on this node's own HTTP API.
-    loop.on_shutdown_blocking([&agent, &controller_client] {
-      agent->stop();
-      controller_client->stop();
+// The controller role: the Raft voter, which publishes every applied entry
+// into the view, and the controller service with its routes.
+bool build_controller(Node& node) {
+  auto config = raft_config(node.options);
+  node.raft = std::make_unique<controller::RaftDriver>(node.loop, *node.env, *node.metadata_adapter,
+                                                       config);
+  try {
+    node.raft->start();
+  } catch (const std::exception& e) {
+    LOG_ERROR("node") << e.what();
+    return false;
+  }
+  node.raft->on_applied([&node](raft::LogIndex) {
+    std::shared_ptr<const cluster::MetadataState> state;
+    node.metadata_adapter->with_state([&](const cluster::MetadataState& s) {
+      state = std::make_shared<const cluster::MetadataState>(s);
     });
-  }
+    node.view.publish(state);
+  });
+  node.forwarder = std::make_unique<controller::LeaderForwarder>(node.loop, *node.raft, config.id);
+  controller::register_controller_routes(node.http, node.loop, *node.raft, *node.forwarder,
+                                         cluster::cluster_id_of(node.options.controllers));
+  node.controller = std::make_unique<controller::ControllerService>(
+      node.loop, *node.raft, *node.metadata_adapter, *node.forwarder, node.options);
+  node.controller->register_routes(node.http);
+  node.controller->start();
+  node.loop.on_shutdown([&node] {
+    node.controller->stop();
+    node.raft->stop();
+  });
+  return true;
+}
 
-  // KAFKA-SERVICE-WIRING
-  std::unique_ptr<group::Coordinator> groups;
-  // Test-only power loss (DMQ_TEST_FAULT_FS=1): partition logs live on a
-  // file layer that remembers what was fsynced, and POST
-  // /internal/test/power-off throws the rest away and kills the process on
-  // the spot, as a power cut would. Never set in production.
-  if (const char* f = std::getenv("DMQ_TEST_FAULT_FS"); f && std::string(f) == "1") {
-    fault_env = std::make_unique<store::FaultFileEnv>(store::posix_file_env());
-    LOG_WARN("node") << "DMQ_TEST_FAULT_FS=1: partition logs on the fault-injection file layer";
-    http.post("/internal/test/power-off", [env = fault_env.get()](const httplib::Request&) {
-      env->power_off();
-      std::_Exit(137);
-      return net::HttpResponse{};
-    });
+// The broker's link to the controllers: admin writes, registration,
+// heartbeats and (on a broker-only node) the metadata log tail.
+void build_broker_link(Node& node) {
+  node.controller_client =
+      std::make_unique<broker::HttpControllerClient>(node.loop, node.options.controllers);
+  if (!node.options.has_controller()) {
+    node.controller_client->register_forwarding_routes(node.http, node.view);
   }
-  if (options.has_broker()) {
-    kafka_service =
-        fault_env
-            ? std::make_unique<kafka::Service>(
-                  loop.context(), options,
-                  std::make_unique<broker::PartitionManager>(loop.context(), options, view,
-                                                             *controller_client, *fault_env),
-                  *controller_client)
-            : std::make_unique<kafka::Service>(loop.context(), options, view, *controller_client);
-    kafka_service->set_cluster_id(cluster_id(options));
-    if (std::string e = kafka_service->start(); !e.empty()) {
-      LOG_ERROR("node") << "cannot serve Kafka on " << e;
-      return 1;
-    }
-    loop.on_shutdown([&kafka_service] { kafka_service->stop(); });
-    // GROUP-COORDINATOR-WIRING: the group APIs of this broker's Kafka listener.
-    groups = std::make_unique<group::Coordinator>(loop.context(), options, kafka_service->backend(),
-                                                  view, *controller_client);
-    groups->register_handlers(*kafka_service);
-    groups->start();
-    loop.on_shutdown([&groups] { groups->stop(); });
-  }
-  net::register_group_routes(http, loop, groups.get(), view, options.node_id);
+  node.agent = std::make_unique<broker::BrokerAgent>(
+      node.loop, node.options, node.view,
+      node.options.has_controller() ? nullptr : node.metadata.get());
+  // SIGTERM: hand leaderships over before anything closes.
+  node.loop.before_shutdown(
+      [&node](std::function<void()> proceed) { node.agent->shutdown_then(std::move(proceed)); });
+  // Their threads may be waiting on this node's own HTTP API.
+  node.loop.on_shutdown_blocking([&node] {
+    node.agent->stop();
+    node.controller_client->stop();
+  });
+}
 
-  error = http.start();
-  if (!error.empty()) {
+// Test-only power loss (DMQ_TEST_FAULT_FS=1): partition logs live on a file
+// layer that remembers what was fsynced, and POST /internal/test/power-off
+// throws the rest away and kills the process on the spot, as a power cut
+// would. Never set in production.
+void maybe_enable_test_power_off(Node& node) {
+  const char* flag = std::getenv("DMQ_TEST_FAULT_FS");
+  if (!flag || std::string(flag) != "1") return;
+  node.fault_env = std::make_unique<store::FaultFileEnv>(store::posix_file_env());
+  LOG_WARN("node") << "DMQ_TEST_FAULT_FS=1: partition logs on the fault-injection file layer";
+  node.http.post("/internal/test/power-off", [env = node.fault_env.get()](const httplib::Request&) {
+    env->power_off();
+    std::_Exit(137);
+    return net::HttpResponse{};
+  });
+}
+
+// The Kafka data plane: the local partition replicas, the listener in front
+// of them, and the group coordinator serving the group APIs on it.
+bool build_data_plane(Node& node) {
+  auto partitions =
+      node.fault_env
+          ? std::make_unique<broker::PartitionManager>(node.loop.context(), node.options, node.view,
+                                                       *node.controller_client, *node.fault_env)
+          : std::make_unique<broker::PartitionManager>(node.loop.context(), node.options, node.view,
+                                                       *node.controller_client);
+  node.kafka = std::make_unique<kafka::Service>(node.loop.context(), node.options,
+                                                std::move(partitions), *node.controller_client);
+  node.kafka->set_cluster_id(cluster::cluster_id_of(node.options.controllers));
+  if (std::string e = node.kafka->start(); !e.empty()) {
+    LOG_ERROR("node") << "cannot serve Kafka on " << e;
+    return false;
+  }
+  node.loop.on_shutdown([&node] { node.kafka->stop(); });
+  node.groups = std::make_unique<group::Coordinator>(
+      node.loop.context(), node.options, node.kafka->backend(), node.view, *node.controller_client);
+  node.groups->register_handlers(*node.kafka);
+  node.groups->start();
+  node.loop.on_shutdown([&node] { node.groups->stop(); });
+  return true;
+}
+
+// The read side of the REST API that every role serves.
+void register_rest_routes(Node& node) {
+  rest::register_node_routes(node.http, node.options);
+  rest::register_metadata_routes(node.http, node.view, hosted_partition_offsets(node));
+  rest::register_metadata_metrics(node.view);
+  rest::register_group_routes(node.http, node.loop, node.groups.get(), node.view,
+                              node.options.node_id);
+}
+
+}  // namespace
+
+int run_node(const Options& options) {
+  Node node(options);
+  if (!open_storage(node)) return 1;
+  metrics::register_process_metrics(metrics::registry());
+  // Stopping HTTP waits for its handlers, which may wait for the loop: it
+  // runs off the loop, last, after the Raft driver failed pending proposals.
+  node.loop.on_shutdown_blocking([&node] { node.http.stop(); });
+
+  if (options.has_controller() && !build_controller(node)) return 1;
+  if (options.has_broker()) build_broker_link(node);
+  maybe_enable_test_power_off(node);
+  if (options.has_broker() && !build_data_plane(node)) return 1;
+  register_rest_routes(node);
+
+  if (std::string error = node.http.start(); !error.empty()) {
     LOG_ERROR("node") << "cannot listen for HTTP on " << error;
     return 1;
   }
-  if (agent) agent->start();
-
+  if (node.agent) node.agent->start();
   LOG_INFO("node") << "dmq node " << options.node_id << " (" << role_name(options.role)
                    << ") serving HTTP on " << options.http_listen.to_string() << ", data in "
                    << options.data_dir;
-  loop.run();
+  node.loop.run();
   LOG_INFO("node") << "stopped cleanly";
   return 0;
 }

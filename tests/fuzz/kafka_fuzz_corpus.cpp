@@ -9,8 +9,8 @@
 #include <fstream>
 #include <string>
 
-#include "kafka/record_batch.h"
-#include "kafka/request.h"
+#include "kafka/protocol/record_batch.h"
+#include "kafka/protocol/request.h"
 
 using namespace dmq::kafka;
 namespace fs = std::filesystem;

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "kafka/request.h"
+#include "kafka/protocol/request.h"
 
 using namespace dmq::kafka;
 

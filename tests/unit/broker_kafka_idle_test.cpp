@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "common/log.h"
-#include "kafka/request.h"
-#include "kafka/server.h"
+#include "kafka/protocol/request.h"
+#include "kafka/server/server.h"
 
 using namespace dmq;
 using namespace dmq::kafka;

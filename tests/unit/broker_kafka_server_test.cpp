@@ -13,10 +13,11 @@
 #include <thread>
 
 #include "broker/metadata_view.h"
+#include "broker/partition_manager.h"
 #include "common/log.h"
-#include "kafka/record_batch.h"
-#include "kafka/request.h"
-#include "kafka/service.h"
+#include "kafka/protocol/record_batch.h"
+#include "kafka/protocol/request.h"
+#include "kafka/server/service.h"
 
 using namespace dmq;
 using namespace dmq::kafka;

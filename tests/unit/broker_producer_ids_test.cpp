@@ -14,8 +14,8 @@
 
 using namespace dmq;
 using broker::AdminResult;
+using broker::ProducerIdResult;
 using kafka::ErrorCode;
-using kafka::ProducerIdResult;
 
 namespace {
 

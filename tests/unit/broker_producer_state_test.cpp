@@ -8,7 +8,7 @@
 
 #include "broker/producer_state.h"
 #include "common/log.h"
-#include "kafka/record_batch.h"
+#include "kafka/protocol/record_batch.h"
 #include "store/file_env.h"
 #include "store/partition_log.h"
 

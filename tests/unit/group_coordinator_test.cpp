@@ -8,8 +8,8 @@
 #include <deque>
 
 #include "group/coordinator.h"
-#include "kafka/record_batch.h"
-#include "kafka/request.h"
+#include "kafka/protocol/record_batch.h"
+#include "kafka/protocol/request.h"
 
 using namespace dmq;
 using kafka::ErrorCode;
@@ -18,7 +18,7 @@ namespace {
 
 constexpr int32_t kSelf = 1;
 
-class FakeBackend : public kafka::Backend {
+class FakeBackend : public broker::Backend {
  public:
   explicit FakeBackend(broker::MetadataView& view) : view_(view) {}
   int32_t node_id() const override { return kSelf; }
@@ -30,7 +30,7 @@ class FakeBackend : public kafka::Backend {
   ErrorCode check_leader(std::string_view, int32_t) const override { return ErrorCode::kNone; }
   // Appends are acknowledged when the test says so (hold = true) or at once.
   void produce(std::string_view topic, int32_t partition, std::span<char> batch, int16_t acks,
-               std::function<void(const kafka::ProduceResult&)> done) override {
+               std::function<void(const broker::ProduceResult&)> done) override {
     CHECK(acks == -1);
     std::string bytes(batch.data(), batch.size());
     auto& log = logs[{std::string(topic), partition}];
@@ -41,32 +41,32 @@ class FakeBackend : public kafka::Backend {
     log.next += static_cast<size_t>(h.last_offset_delta) + 1;
     log.bytes += bytes;
     produced++;
-    auto ack = [done, base] { done(kafka::ProduceResult{ErrorCode::kNone, base, 0, -1}); };
+    auto ack = [done, base] { done(broker::ProduceResult{ErrorCode::kNone, base, 0, -1}); };
     if (hold) {
       held.push_back(ack);
     } else {
       ack();
     }
   }
-  kafka::FetchRead fetch(std::string_view topic, int32_t partition, int64_t offset, uint32_t,
-                         int32_t, int32_t) override {
-    kafka::FetchRead r;
+  broker::FetchRead fetch(std::string_view topic, int32_t partition, int64_t offset, uint32_t,
+                          int32_t, int32_t) override {
+    broker::FetchRead r;
     auto& log = logs[{std::string(topic), partition}];
     r.high_watermark = static_cast<int64_t>(log.next);
     r.log_start_offset = 0;
     if (offset >= r.high_watermark) return r;
-    kafka::RecordChunk chunk;
+    broker::RecordChunk chunk;
     chunk.bytes = log.bytes;  // whole log: the loader skips what lies before `offset`
     chunk.length = static_cast<uint32_t>(chunk.bytes.size());
     r.records = std::move(chunk);
     return r;
   }
-  void park(const std::vector<kafka::TopicPartition>&, std::chrono::milliseconds, int32_t,
+  void park(const std::vector<broker::TopicPartition>&, std::chrono::milliseconds, int32_t,
             std::function<void()> wake) override {
     wake();
   }
-  kafka::OffsetLookup list_offset(std::string_view topic, int32_t partition,
-                                  int64_t timestamp) override {
+  broker::OffsetLookup list_offset(std::string_view topic, int32_t partition,
+                                   int64_t timestamp) override {
     if (topic == "t") return {ErrorCode::kNone, timestamp == -2 ? 0 : 100, -1, -1};
     auto& log = logs[{std::string(topic), partition}];
     return {ErrorCode::kNone, timestamp == -2 ? 0 : static_cast<int64_t>(log.next), -1, -1};

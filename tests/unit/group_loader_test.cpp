@@ -4,7 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "group/coordinator_internal.h"
-#include "kafka/record_batch.h"
+#include "kafka/protocol/record_batch.h"
 
 using namespace dmq::group;
 using dmq::kafka::RecordBatchBuilder;

@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "kafka/crc32c.h"
-#include "kafka/io.h"
-#include "kafka/request.h"
+#include "kafka/protocol/crc32c.h"
+#include "kafka/protocol/io.h"
+#include "kafka/protocol/request.h"
 #include "kafka_test_bytes.h"
 
 using namespace dmq::kafka;

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "kafka/server_frame_pool.h"
+#include "kafka/server/server_frame_pool.h"
 
 using dmq::kafka::FramePool;
 

@@ -5,8 +5,8 @@
 #include <asio.hpp>
 #include <optional>
 
-#include "kafka/handlers.h"
-#include "kafka/request.h"
+#include "kafka/protocol/request.h"
+#include "kafka/server/handlers.h"
 
 using namespace dmq;
 using namespace dmq::kafka;

@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "kafka/request.h"
+#include "kafka/protocol/request.h"
 #include "kafka_test_bytes.h"
 
 using namespace dmq::kafka;

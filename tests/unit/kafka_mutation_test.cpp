@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "kafka/record_batch.h"
-#include "kafka/request.h"
+#include "kafka/protocol/record_batch.h"
+#include "kafka/protocol/request.h"
 
 using namespace dmq::kafka;
 

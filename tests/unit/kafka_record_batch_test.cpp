@@ -7,9 +7,9 @@
 
 #include <string>
 
-#include "kafka/crc32c.h"
-#include "kafka/io.h"
-#include "kafka/record_batch.h"
+#include "kafka/protocol/crc32c.h"
+#include "kafka/protocol/io.h"
+#include "kafka/protocol/record_batch.h"
 
 using namespace dmq::kafka;
 namespace bf = dmq::kafka::batch_format;

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "kafka/request.h"
+#include "kafka/protocol/request.h"
 
 namespace dmq::kafka::test {
 

@@ -1,0 +1,190 @@
+#include "broker/http_controller_client.h"
+
+#include <httplib.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+
+namespace dmq::broker {
+namespace {
+
+constexpr std::chrono::seconds kReadYourWritesWait{2};
+
+// Topic names are validated by the controller; encode whatever arrives so it
+// reaches the controller intact and gets a clear error there.
+std::string encode_path_segment(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '.' || c == '_' || c == '-') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out.empty() ? "%20" : out;
+}
+
+}  // namespace
+
+HttpControllerClient::HttpControllerClient(net::EventLoop& loop, std::vector<Voter> controllers)
+    : loop_(loop), controllers_(std::move(controllers)) {}
+
+HttpControllerClient::~HttpControllerClient() {
+  stop();
+}
+
+void HttpControllerClient::stop() {
+  worker_.stop();
+  replication_worker_.stop();
+}
+
+broker::AdminResult HttpControllerClient::exchange(const std::string& method,
+                                                   const std::string& path,
+                                                   const std::string& body) {
+  broker::AdminResult out;
+  // Try each controller once, starting where the last success was.
+  for (size_t attempt = 0; attempt < controllers_.size(); ++attempt) {
+    const auto& controller = controllers_[next_.load() % controllers_.size()];
+    httplib::Client client(controller.http.host, controller.http.port);
+    client.set_connection_timeout(0, 500000);
+    client.set_read_timeout(40, 0);
+    auto result = method == "POST"     ? client.Post(path.c_str(), body, "application/json")
+                  : method == "DELETE" ? client.Delete(path.c_str())
+                                       : client.Get(path.c_str());
+    if (!result) {
+      next_++;
+      continue;
+    }
+    out.http_status = result->status;
+    out.body = result->body;
+    out.applied_index = net::applied_index_of(*result).value_or(0);
+    if (result->status >= 300) {
+      rapidjson::Document doc;
+      doc.Parse(result->body.c_str());
+      if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("error") &&
+          doc["error"].IsObject() && doc["error"]["code"].IsString()) {
+        out.code = doc["error"]["code"].GetString();
+        out.message = doc["error"]["message"].IsString() ? doc["error"]["message"].GetString() : "";
+      } else {
+        out.code = "http_" + std::to_string(result->status);
+      }
+    }
+    return out;
+  }
+  out.code = "no_controller";
+  out.message = "no controller answered";
+  return out;
+}
+
+void HttpControllerClient::send(SerialWorker& worker, std::string method, std::string path,
+                                std::string body, Done done) {
+  worker.post([this, method = std::move(method), path = std::move(path), body = std::move(body),
+               done = std::move(done)] {
+    auto result = exchange(method, path, body);
+    loop_.post([done, result] { done(result); });
+  });
+}
+
+void HttpControllerClient::register_forwarding_routes(net::HttpServer& http,
+                                                      const MetadataView& view) {
+  auto proxy = [this, &view](const httplib::Request& req) {
+    std::string target = req.target.empty() ? req.path : req.target;
+    auto result = exchange(req.method, target, req.body);
+    if (result.http_status == 0) {
+      return net::json_error(503, "no_controller", "no controller answered; is a majority up?");
+    }
+    net::HttpResponse response{result.http_status, result.body};
+    if (result.applied_index != 0) {
+      // Read-your-writes on this node: the metadata tail usually lands in
+      // well under a second; past the bound the answer goes out anyway.
+      view.wait_applied(result.applied_index, kReadYourWritesWait);
+      response.headers.emplace_back(net::kAppliedIndexHeader, std::to_string(result.applied_index));
+    }
+    return response;
+  };
+  http.post("/v1/topics", proxy);
+  http.del(R"(/v1/topics/([^/]+))", proxy);
+  http.post(R"(/v1/topics/([^/]+)/partitions)", proxy);
+  http.post("/internal/partitions/alter", proxy);
+  http.post("/internal/producer-ids", proxy);
+}
+
+void HttpControllerClient::create_topic(const broker::TopicSpec& spec, bool validate_only,
+                                        Done done) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("name");
+  w.String(spec.name.c_str(), spec.name.size());
+  w.Key("partitions");
+  w.Int(spec.partitions);
+  w.Key("replication_factor");
+  w.Int(spec.replication_factor);
+  w.Key("configs");
+  w.StartObject();
+  for (const auto& [key, value] : spec.configs) {
+    w.Key(key.c_str(), key.size());
+    w.String(value.c_str(), value.size());
+  }
+  w.EndObject();
+  w.EndObject();
+  send(worker_, "POST", std::string("/v1/topics") + (validate_only ? "?validate_only=true" : ""),
+       buffer.GetString(), std::move(done));
+}
+
+void HttpControllerClient::delete_topic(const std::string& name, Done done) {
+  send(worker_, "DELETE", "/v1/topics/" + encode_path_segment(name), "", std::move(done));
+}
+
+void HttpControllerClient::create_partitions(const std::string& name, int32_t total_partitions,
+                                             bool validate_only, Done done) {
+  send(worker_, "POST",
+       "/v1/topics/" + encode_path_segment(name) + "/partitions" +
+           (validate_only ? "?validate_only=true" : ""),
+       "{\"count\":" + std::to_string(total_partitions) + "}", std::move(done));
+}
+
+std::string alter_partition_body(const broker::AlterPartitionSpec& spec) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("broker_id");
+  w.Int(spec.broker_id);
+  w.Key("broker_epoch");
+  w.Int64(spec.broker_epoch);
+  w.Key("topic");
+  w.String(spec.topic.c_str(), spec.topic.size());
+  w.Key("partition");
+  w.Int(spec.partition);
+  w.Key("leader_epoch");
+  w.Int(spec.leader_epoch);
+  w.Key("partition_epoch");
+  w.Int(spec.partition_epoch);
+  w.Key("isr");
+  w.StartArray();
+  for (int32_t id : spec.isr) w.Int(id);
+  w.EndArray();
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+void HttpControllerClient::alter_partition(const broker::AlterPartitionSpec& spec, Done done) {
+  send(replication_worker_, "POST", "/internal/partitions/alter", alter_partition_body(spec),
+       std::move(done));
+}
+
+void HttpControllerClient::allocate_producer_ids(int32_t broker_id, int64_t broker_epoch,
+                                                 Done done) {
+  send(replication_worker_, "POST", "/internal/producer-ids",
+       "{\"broker_id\":" + std::to_string(broker_id) +
+           ",\"broker_epoch\":" + std::to_string(broker_epoch) + "}",
+       std::move(done));
+}
+
+}  // namespace dmq::broker

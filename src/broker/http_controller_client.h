@@ -1,0 +1,57 @@
+#pragma once
+// broker::ControllerClient over the controllers' REST API. Requests go to
+// the configured controllers in turn (any of them forwards to the leader) on
+// a worker thread; answers are posted back to the event loop. The replication
+// calls (alter_partition, allocate_producer_ids) have their own worker, so an
+// ISR change never queues behind a slow topic administration call.
+// Endpoints and JSON shapes: net/controller_service.h.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+
+#include "broker/controller_client.h"
+#include "broker/metadata_view.h"
+#include "common/options.h"
+#include "common/serial_worker.h"
+#include "net/event_loop.h"
+#include "net/http_server.h"
+
+namespace dmq::broker {
+
+class HttpControllerClient : public broker::ControllerClient {
+ public:
+  HttpControllerClient(net::EventLoop& loop, std::vector<Voter> controllers);
+  ~HttpControllerClient() override;
+
+  void create_topic(const broker::TopicSpec& spec, bool validate_only, Done done) override;
+  void delete_topic(const std::string& name, Done done) override;
+  void create_partitions(const std::string& name, int32_t total_partitions, bool validate_only,
+                         Done done) override;
+  void alter_partition(const broker::AlterPartitionSpec& spec, Done done) override;
+  void allocate_producer_ids(int32_t broker_id, int64_t broker_epoch, Done done) override;
+  void stop();
+
+  // On a broker-only node: the REST writes (topic administration) are
+  // proxied to the controllers, so `curl` against any node works. A
+  // successful write is answered once `view` has applied it (read-your-writes,
+  // bounded at 2 s).
+  void register_forwarding_routes(net::HttpServer& http, const MetadataView& view);
+
+ private:
+  void send(SerialWorker& worker, std::string method, std::string path, std::string body,
+            Done done);
+  broker::AdminResult exchange(const std::string& method, const std::string& path,
+                               const std::string& body);
+
+  net::EventLoop& loop_;
+  std::vector<Voter> controllers_;
+  std::atomic<size_t> next_{0};
+  SerialWorker worker_{"admin-client"};
+  SerialWorker replication_worker_{"ctl-rpc-client"};
+};
+
+// The body of POST /internal/partitions/alter for `spec`.
+std::string alter_partition_body(const broker::AlterPartitionSpec& spec);
+
+}  // namespace dmq::broker

@@ -1,0 +1,68 @@
+#include "kafka/protocol/api.h"
+
+#include <array>
+#include <limits>
+
+#include "kafka/protocol/assert.h"
+
+namespace dmq::kafka {
+namespace {
+
+constexpr int16_t kNever = std::numeric_limits<int16_t>::max();
+
+// Keep in ascending key order (find_api relies on it for nothing but clarity).
+constexpr std::array kApis = {
+    ApiInfo{ApiKey::kProduce, "Produce", 3, 9, 9},
+    ApiInfo{ApiKey::kFetch, "Fetch", 4, 12, 12},
+    ApiInfo{ApiKey::kListOffsets, "ListOffsets", 1, 7, 6},
+    ApiInfo{ApiKey::kMetadata, "Metadata", 0, 12, 9},
+    ApiInfo{ApiKey::kOffsetCommit, "OffsetCommit", 2, 8, 8},
+    ApiInfo{ApiKey::kOffsetFetch, "OffsetFetch", 1, 8, 6},
+    ApiInfo{ApiKey::kFindCoordinator, "FindCoordinator", 0, 4, 3},
+    ApiInfo{ApiKey::kJoinGroup, "JoinGroup", 0, 9, 6},
+    ApiInfo{ApiKey::kHeartbeat, "Heartbeat", 0, 4, 4},
+    ApiInfo{ApiKey::kLeaveGroup, "LeaveGroup", 0, 5, 4},
+    ApiInfo{ApiKey::kSyncGroup, "SyncGroup", 0, 5, 4},
+    ApiInfo{ApiKey::kDescribeGroups, "DescribeGroups", 0, 5, 5},
+    ApiInfo{ApiKey::kListGroups, "ListGroups", 0, 4, 3},
+    ApiInfo{ApiKey::kApiVersions, "ApiVersions", 0, 3, 3},
+    ApiInfo{ApiKey::kCreateTopics, "CreateTopics", 2, 7, 5},
+    ApiInfo{ApiKey::kDeleteTopics, "DeleteTopics", 1, 6, 4},
+    ApiInfo{ApiKey::kInitProducerId, "InitProducerId", 0, 4, 2},
+    ApiInfo{ApiKey::kOffsetForLeaderEpoch, "OffsetForLeaderEpoch", 2, 4, 4},
+    ApiInfo{ApiKey::kDescribeConfigs, "DescribeConfigs", 1, 4, 4},
+    ApiInfo{ApiKey::kCreatePartitions, "CreatePartitions", 0, 3, 2},
+    ApiInfo{ApiKey::kDeleteGroups, "DeleteGroups", 0, 2, 2},
+    ApiInfo{ApiKey::kOffsetDelete, "OffsetDelete", 0, 0, kNever},
+    ApiInfo{ApiKey::kDescribeCluster, "DescribeCluster", 0, 1, 0},
+};
+
+}  // namespace
+
+std::span<const ApiInfo> supported_apis() {
+  return kApis;
+}
+
+const ApiInfo* find_api(int16_t key) {
+  for (const auto& api : kApis) {
+    if (static_cast<int16_t>(api.key) == key) return &api;
+  }
+  return nullptr;
+}
+
+bool is_flexible(ApiKey key, int16_t version) {
+  const ApiInfo* api = find_api(key);
+  DMQ_KAFKA_ASSERT(api != nullptr);
+  return is_flexible(*api, version);
+}
+
+int request_header_version(ApiKey key, int16_t version) {
+  return is_flexible(key, version) ? 2 : 1;
+}
+
+int response_header_version(ApiKey key, int16_t version) {
+  if (key == ApiKey::kApiVersions) return 0;
+  return is_flexible(key, version) ? 1 : 0;
+}
+
+}  // namespace dmq::kafka

@@ -1,0 +1,34 @@
+#pragma once
+// All message structs and the list of implemented APIs as an X-macro:
+// X(ApiKey enumerator, request type, response type). Adding an API means adding
+// its structs/codec in a msg_*.h, a row here and a row in api.cpp's table
+// (a unit test checks that the two lists agree).
+
+#include "kafka/protocol/msg_admin.h"
+#include "kafka/protocol/msg_core.h"
+#include "kafka/protocol/msg_group.h"
+
+#define DMQ_KAFKA_APIS(X)                                                             \
+  X(kProduce, ProduceRequest, ProduceResponse)                                        \
+  X(kFetch, FetchRequest, FetchResponse)                                              \
+  X(kListOffsets, ListOffsetsRequest, ListOffsetsResponse)                            \
+  X(kMetadata, MetadataRequest, MetadataResponse)                                     \
+  X(kOffsetCommit, OffsetCommitRequest, OffsetCommitResponse)                         \
+  X(kOffsetFetch, OffsetFetchRequest, OffsetFetchResponse)                            \
+  X(kFindCoordinator, FindCoordinatorRequest, FindCoordinatorResponse)                \
+  X(kJoinGroup, JoinGroupRequest, JoinGroupResponse)                                  \
+  X(kHeartbeat, HeartbeatRequest, HeartbeatResponse)                                  \
+  X(kLeaveGroup, LeaveGroupRequest, LeaveGroupResponse)                               \
+  X(kSyncGroup, SyncGroupRequest, SyncGroupResponse)                                  \
+  X(kDescribeGroups, DescribeGroupsRequest, DescribeGroupsResponse)                   \
+  X(kListGroups, ListGroupsRequest, ListGroupsResponse)                               \
+  X(kApiVersions, ApiVersionsRequest, ApiVersionsResponse)                            \
+  X(kCreateTopics, CreateTopicsRequest, CreateTopicsResponse)                         \
+  X(kDeleteTopics, DeleteTopicsRequest, DeleteTopicsResponse)                         \
+  X(kInitProducerId, InitProducerIdRequest, InitProducerIdResponse)                   \
+  X(kOffsetForLeaderEpoch, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse) \
+  X(kDescribeConfigs, DescribeConfigsRequest, DescribeConfigsResponse)                \
+  X(kCreatePartitions, CreatePartitionsRequest, CreatePartitionsResponse)             \
+  X(kDeleteGroups, DeleteGroupsRequest, DeleteGroupsResponse)                         \
+  X(kOffsetDelete, OffsetDeleteRequest, OffsetDeleteResponse)                         \
+  X(kDescribeCluster, DescribeClusterRequest, DescribeClusterResponse)

@@ -1,0 +1,265 @@
+#include "kafka/server/connection.h"
+
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+
+namespace dmq::kafka {
+
+Connection::Connection(asio::ip::tcp::socket socket, uint64_t id, HandlerContext& ctx,
+                       ServerMetrics& metrics, OnClosed on_closed)
+    : socket_(std::move(socket)),
+      id_(id),
+      ctx_(ctx),
+      metrics_(metrics),
+      on_closed_(std::move(on_closed)),
+      last_activity_(std::chrono::steady_clock::now()) {}
+
+void Connection::start() {
+  asio::error_code ec;
+  // Small answers (acks, metadata) must not wait for Nagle's timer.
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  // sendfile() on the raw fd must not block the loop; set once (each call is an ioctl).
+  socket_.native_non_blocking(true, ec);
+  read_frames();
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  slots_.clear();
+  if (on_closed_) {
+    auto cb = std::move(on_closed_);
+    on_closed_ = nullptr;
+    cb(id_);
+  }
+}
+
+bool Connection::idle_since(std::chrono::steady_clock::time_point cutoff) const {
+  return slots_.empty() && !writing_ && last_activity_ < cutoff;
+}
+
+void Connection::fail(const char* why) {
+  LOG_DEBUG("kafka") << "closing connection " << id_ << ": " << why;
+  metrics_.connections_closed_bad_input.inc();
+  close();
+}
+
+void Connection::read_frames() {
+  while (!closed_) {
+    if (slots_.size() >= kMaxInFlight) {
+      reading_paused_ = true;  // resumed by maybe_write() once answers drain
+      return;
+    }
+    reading_paused_ = false;
+    const size_t buffered = read_end_ - read_begin_;
+    if (buffered < 4) break;
+    int32_t size = 0;
+    // Checked before allocating: a frame claiming 2 GiB costs nothing.
+    if (read_frame_size(read_ahead_.get() + read_begin_, ctx_.options.socket_request_max_bytes,
+                        size) != CodecError::kOk ||
+        size < 8) {
+      fail("bad or oversized frame size");
+      return;
+    }
+    // A reused buffer: no zero fill or page faults per request (server_frame_pool.h).
+    auto frame = frames_->take(static_cast<size_t>(size));
+    const size_t have = std::min(buffered - 4, static_cast<size_t>(size));
+    std::memcpy(frame->data(), read_ahead_.get() + read_begin_ + 4, have);
+    read_begin_ += 4 + have;
+    if (have < static_cast<size_t>(size)) {
+      read_rest_of_body(std::move(frame), have);
+      return;
+    }
+    handle_frame(std::move(frame));
+  }
+  if (closed_) return;
+  // Keep the partial size prefix (under 4 bytes) at the front, read after it.
+  const size_t buffered = read_end_ - read_begin_;
+  std::memmove(read_ahead_.get(), read_ahead_.get() + read_begin_, buffered);
+  read_begin_ = 0;
+  read_end_ = buffered;
+  socket_.async_read_some(asio::buffer(read_ahead_.get() + read_end_, kReadAheadBytes - read_end_),
+                          [self = shared_from_this()](const asio::error_code& ec, size_t n) {
+                            if (ec) {
+                              self->close();
+                              return;
+                            }
+                            self->last_activity_ = std::chrono::steady_clock::now();
+                            self->read_end_ += n;
+                            self->read_frames();
+                          });
+}
+
+void Connection::read_rest_of_body(std::shared_ptr<std::string> frame, size_t have) {
+  // Everything read ahead went into this frame: the buffer is empty now.
+  read_begin_ = read_end_ = 0;
+  asio::async_read(socket_, asio::buffer(frame->data() + have, frame->size() - have),
+                   [self = shared_from_this(), frame](const asio::error_code& ec, size_t) {
+                     if (ec) {
+                       self->close();
+                       return;
+                     }
+                     self->last_activity_ = std::chrono::steady_clock::now();
+                     self->handle_frame(frame);
+                     self->read_frames();
+                   });
+}
+
+void Connection::handle_frame(std::shared_ptr<std::string> frame) {
+  auto ex = std::make_shared<Exchange>();
+  ex->frame = std::move(frame);
+  ex->received = std::chrono::steady_clock::now();
+  CodecError e = decode_request(*ex->frame, ex->request);
+  const uint64_t seq = front_seq_ + slots_.size();
+  if (e == CodecError::kUnsupportedVersion &&
+      ex->request.header.api_key == static_cast<int16_t>(ApiKey::kApiVersions)) {
+    // KIP-511: a v0 answer listing ApiVersions' own range; the client retries lower.
+    slots_.push_back(Slot{false, {}, ex->request.header.api_key, ex->received});
+    Response r;
+    r.frame = encode_api_versions_unsupported(ex->request.header.correlation_id);
+    r.error = ErrorCode::kUnsupportedVersion;
+    complete(seq, std::move(r));
+    return;
+  }
+  if (e != CodecError::kOk) {
+    // Unknown keys, other unsupported versions, malformed bodies: Kafka closes.
+    fail(e == CodecError::kUnknownApiKey        ? "unknown API key"
+         : e == CodecError::kUnsupportedVersion ? "unsupported API version"
+                                                : "malformed request");
+    return;
+  }
+  slots_.push_back(Slot{false, {}, ex->request.header.api_key, ex->received});
+  std::weak_ptr<Connection> weak = shared_from_this();
+  ex->respond = [weak, seq](Response response) {
+    if (auto self = weak.lock()) self->complete(seq, std::move(response));
+  };
+  dispatch(ctx_, ex);
+}
+
+void Connection::complete(uint64_t seq, Response response) {
+  if (closed_ || seq < front_seq_ || seq - front_seq_ >= slots_.size()) return;
+  Slot& slot = slots_[seq - front_seq_];
+  if (slot.ready) return;  // answered twice: keep the first
+  slot.ready = true;
+  slot.response = std::move(response);
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.received);
+  metrics_.record_request(slot.api_key, slot.response.error, seconds.count());
+  maybe_write();
+}
+
+void Connection::maybe_write() {
+  while (!closed_ && !writing_ && !slots_.empty() && slots_.front().ready) {
+    Slot& slot = slots_.front();
+    if (slot.response.close_after) {
+      // acks=0 with an error: Kafka closes so the producer refreshes metadata.
+      close();
+      return;
+    }
+    if (!slot.response.send) {
+      slots_.pop_front();
+      ++front_seq_;
+      continue;
+    }
+    write_front(slot);
+    return;
+  }
+  if (!closed_ && reading_paused_ && slots_.size() < kMaxInFlight) read_frames();
+}
+
+void Connection::write_front(Slot& slot) {
+  writing_response_ = std::move(slot.response);
+  const EncodedFrame& f = writing_response_.frame;
+  std::string_view all(f.bytes);
+  parts_.clear();
+  part_index_ = 0;
+  size_t at = 0;
+  for (const Splice& s : f.splices) {
+    if (s.id >= writing_response_.chunks.size() ||
+        writing_response_.chunks[s.id].length != s.length) {
+      fail("splice without a matching record chunk");
+      return;
+    }
+    if (s.offset > at) parts_.push_back(Part{all.substr(at, s.offset - at)});
+    const RecordChunk& c = writing_response_.chunks[s.id];
+    if (c.fd < 0) {
+      parts_.push_back(Part{std::string_view(c.bytes).substr(0, s.length)});
+    } else if (s.length > 0) {
+      parts_.push_back(Part{{}, &c});
+    }
+    at = s.offset;
+  }
+  if (at < all.size()) parts_.push_back(Part{all.substr(at)});
+  writing_ = true;
+  write_next();
+}
+
+void Connection::write_next() {
+  while (!closed_ && part_index_ < parts_.size()) {
+    Part& part = parts_[part_index_];
+    if (!part.chunk) {
+      asio::async_write(socket_, asio::buffer(part.bytes.data(), part.bytes.size()),
+                        [self = shared_from_this()](const asio::error_code& ec, size_t) {
+                          if (ec) {
+                            self->writing_ = false;
+                            self->close();
+                            return;
+                          }
+                          ++self->part_index_;
+                          self->write_next();
+                        });
+      return;
+    }
+    // Record bytes go from the segment file to the socket without a copy.
+    const RecordChunk& c = *part.chunk;
+    while (part.done < c.length) {
+      off_t position = static_cast<off_t>(c.position + part.done);
+      ssize_t n = ::sendfile(socket_.native_handle(), c.fd, &position, c.length - part.done);
+      if (n > 0) {
+        part.done += static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                           [self = shared_from_this()](const asio::error_code& ec) {
+                             if (ec) {
+                               self->writing_ = false;
+                               self->close();
+                               return;
+                             }
+                             self->write_next();
+                           });
+        return;
+      }
+      // EOF before the slice's end (the segment shrank under us) or an I/O
+      // error: the frame cannot be completed, so the connection must go.
+      LOG_WARN("kafka") << "sendfile of a record chunk failed; closing connection " << id_;
+      writing_ = false;
+      close();
+      return;
+    }
+    ++part_index_;
+  }
+  if (!closed_) finish_write();
+}
+
+void Connection::finish_write() {
+  writing_ = false;
+  writing_response_ = Response{};  // releases the file references
+  parts_.clear();
+  last_activity_ = std::chrono::steady_clock::now();
+  slots_.pop_front();
+  ++front_seq_;
+  maybe_write();
+}
+
+}  // namespace dmq::kafka

@@ -1,0 +1,97 @@
+#pragma once
+// One Kafka client connection: reads size-prefixed request frames, hands
+// each decoded request to the handlers, and writes the answers strictly in
+// request order (kafka-python checks every correlation id against its oldest
+// request in flight), even when they complete out of order internally, e.g. a
+// parked Fetch behind a quick Metadata.
+//
+// Bad input closes this connection only: a size prefix that is negative or
+// above socket.request.max.bytes (checked before anything is allocated), a
+// frame that does not decode, an unknown API key, an unsupported version of
+// anything but ApiVersions (which gets KIP-511's UNSUPPORTED_VERSION answer).
+//
+// Ownership: shared; the Server keeps one reference in its table and the
+// pending asio operations keep others. Threads: the event loop only.
+
+#include <asio.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "kafka/server/handlers.h"
+#include "kafka/server/server_frame_pool.h"
+#include "kafka/server/server_metrics.h"
+
+namespace dmq::kafka {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using OnClosed = std::function<void(uint64_t id)>;
+  Connection(asio::ip::tcp::socket socket, uint64_t id, HandlerContext& ctx, ServerMetrics& metrics,
+             OnClosed on_closed);
+  void start();
+  // Closes the socket; answers still pending are dropped. Idempotent.
+  void close();
+  // True when nothing is in flight and nothing was read or written since `cutoff`.
+  bool idle_since(std::chrono::steady_clock::time_point cutoff) const;
+  uint64_t id() const { return id_; }
+
+  // Most requests in flight per connection before reading pauses (back-pressure).
+  static constexpr size_t kMaxInFlight = 128;
+
+ private:
+  struct Slot {
+    bool ready = false;
+    Response response;
+    int16_t api_key = 0;
+    std::chrono::steady_clock::time_point received;
+  };
+  // Takes whole frames out of what was read ahead; reads more when none is
+  // complete (one recv usually brings the size and the body, often several
+  // pipelined requests).
+  void read_frames();
+  void read_rest_of_body(std::shared_ptr<std::string> frame, size_t have);
+  void handle_frame(std::shared_ptr<std::string> frame);
+  void complete(uint64_t seq, Response response);
+  void maybe_write();
+  void write_front(Slot& slot);
+  void write_next();
+  void finish_write();
+  void fail(const char* why);
+
+  asio::ip::tcp::socket socket_;
+  const uint64_t id_;
+  HandlerContext& ctx_;
+  ServerMetrics& metrics_;
+  OnClosed on_closed_;
+  // Bytes read from the socket but not yet taken as frames: [begin, end).
+  // A frame larger than this buffer gets its remainder read straight into
+  // its own buffer (no second copy of a large produce request).
+  static constexpr size_t kReadAheadBytes = 16 * 1024;
+  std::unique_ptr<char[]> read_ahead_ = std::make_unique<char[]>(kReadAheadBytes);
+  size_t read_begin_ = 0;
+  size_t read_end_ = 0;
+  std::shared_ptr<FramePool> frames_ = FramePool::create();
+  std::deque<Slot> slots_;
+  uint64_t front_seq_ = 0;  // sequence number of slots_.front()
+  bool writing_ = false;
+  bool reading_paused_ = false;
+  bool closed_ = false;
+  bool close_after_write_ = false;
+  // The answer being written, as parts: encoded bytes, or record chunks sent
+  // with sendfile(2) from the segment file (pread-free, no user-space copy).
+  struct Part {
+    std::string_view bytes;
+    const RecordChunk* chunk = nullptr;
+    uint64_t done = 0;
+  };
+  Response writing_response_;
+  std::vector<Part> parts_;
+  size_t part_index_ = 0;
+  std::chrono::steady_clock::time_point last_activity_;
+};
+
+}  // namespace dmq::kafka

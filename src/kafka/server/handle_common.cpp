@@ -1,0 +1,87 @@
+#include <algorithm>
+
+#include "kafka/server/handlers.h"
+
+namespace dmq::kafka {
+
+bool valid_topic_name(std::string_view name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+}
+
+ErrorCode check_leader_epoch(const cluster::MetadataImage& image, std::string_view topic,
+                             int32_t partition, int32_t current_leader_epoch) {
+  if (current_leader_epoch < 0) return ErrorCode::kNone;
+  auto it = image.topics.find(topic);
+  if (it == image.topics.end() || partition < 0 ||
+      partition >= static_cast<int32_t>(it->second.partitions.size()))
+    return ErrorCode::kNone;
+  int32_t epoch = it->second.partitions[static_cast<size_t>(partition)].leader_epoch.value;
+  if (current_leader_epoch < epoch) return ErrorCode::kFencedLeaderEpoch;
+  if (current_leader_epoch > epoch) return ErrorCode::kUnknownLeaderEpoch;
+  return ErrorCode::kNone;
+}
+
+ErrorCode admin_error(const broker::AdminResult& result) {
+  if (result.ok()) return ErrorCode::kNone;
+  const std::string& c = result.code;
+  if (c == "topic_exists") return ErrorCode::kTopicAlreadyExists;
+  if (c == "invalid_topic_name") return ErrorCode::kInvalidTopicException;
+  if (c == "invalid_partitions") return ErrorCode::kInvalidPartitions;
+  if (c == "invalid_replication_factor" || c == "not_enough_brokers")
+    return ErrorCode::kInvalidReplicationFactor;
+  if (c == "unknown_topic" || c == "not_found") return ErrorCode::kUnknownTopicOrPartition;
+  if (c == "invalid_config") return ErrorCode::kInvalidConfig;
+  return ErrorCode::kRequestTimedOut;
+}
+
+std::vector<std::pair<std::string, std::string>> topic_config_defaults(const Options& o) {
+  return {
+      {"cleanup.policy", "delete"},
+      {"compression.type", "producer"},
+      {"max.message.bytes", std::to_string(o.message_max_bytes)},
+      {"message.timestamp.type", "CreateTime"},
+      {"min.insync.replicas", std::to_string(o.min_insync_replicas)},
+      {"retention.bytes", std::to_string(o.retention_bytes)},
+      {"retention.ms", std::to_string(o.retention_ms)},
+      {"segment.bytes", std::to_string(o.segment_bytes)},
+      {"segment.ms", std::to_string(o.segment_ms)},
+  };
+}
+
+std::string topic_config(const Options& options, const cluster::TopicState* topic,
+                         const std::string& name) {
+  if (topic) {
+    auto it = topic->configs.find(name);
+    if (it != topic->configs.end()) return it->second;
+  }
+  for (auto& [k, v] : topic_config_defaults(options))
+    if (k == name) return v;
+  return "";
+}
+
+std::vector<BrokerAddress> live_brokers(const HandlerContext& ctx,
+                                        const cluster::MetadataImage& image) {
+  std::vector<BrokerAddress> out;
+  bool self_listed = false;
+  const int32_t self = ctx.backend.node_id();
+  for (const auto& [id, b] : image.brokers) {
+    if (b.fenced) continue;
+    out.push_back(BrokerAddress{id.value, b.kafka_host, b.kafka_port, b.rack});
+    if (id.value == self) self_listed = true;
+  }
+  if (!self_listed) {
+    // This broker is answering, so it is reachable even if its registration
+    // has not reached the image yet (or it is still fenced at start-up).
+    const HostPort& a = ctx.options.advertised_kafka;
+    out.push_back(BrokerAddress{self, a.host, a.port, ""});
+    std::sort(out.begin(), out.end(),
+              [](const BrokerAddress& x, const BrokerAddress& y) { return x.id < y.id; });
+  }
+  return out;
+}
+
+}  // namespace dmq::kafka

@@ -1,0 +1,153 @@
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#include <asio/steady_timer.hpp>
+
+#include "kafka/protocol/record_batch.h"
+#include "kafka/server/handlers.h"
+#include "kafka/server/server_metrics.h"
+
+namespace dmq::kafka {
+namespace {
+
+// One Produce request in flight: the answer fills in as partitions are
+// acknowledged; the last acknowledgement sends it.
+struct ProduceState {
+  explicit ProduceState(asio::io_context& io) : timeout(io) {}
+  ExchangePtr ex;
+  ProduceResponse resp;
+  int pending = 1;  // one for the loop that starts the appends
+  ErrorCode first_error = ErrorCode::kNone;
+  bool finished = false;
+  // acks=all: the request's timeout_ms. The HW may not pass a batch for a
+  // long time (a follower stalls before the ISR shrinks, or the ISR cannot
+  // shrink while the controllers are unreachable); Kafka then answers
+  // REQUEST_TIMED_OUT and the client retries (deduplicated when idempotent).
+  asio::steady_timer timeout;
+};
+
+void finish(ProduceState& st) {
+  st.finished = true;
+  st.timeout.cancel();
+  const auto& req = std::get<ProduceRequest>(st.ex->request.body);
+  if (req.acks == 0) {
+    // No answer at all for acks=0 (the clients expect none). On an error
+    // Kafka closes the connection so that the producer refreshes metadata.
+    Response r;
+    r.send = false;
+    r.close_after = st.first_error != ErrorCode::kNone;
+    r.error = st.first_error;
+    st.ex->respond(std::move(r));
+    return;
+  }
+  st.ex->respond(make_response(*st.ex, st.resp, st.first_error));
+}
+
+void note_error(ProduceState& st, ProduceResponse::Partition& out, ErrorCode e) {
+  out.error_code = e;
+  if (st.first_error == ErrorCode::kNone) st.first_error = e;
+}
+
+int64_t max_batch_bytes(HandlerContext& ctx, const cluster::MetadataImage& image,
+                        std::string_view topic) {
+  auto it = image.topics.find(topic);
+  std::string v = topic_config(ctx.options, it == image.topics.end() ? nullptr : &it->second,
+                               "max.message.bytes");
+  char* end = nullptr;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  return (end && *end == '\0' && n > 0) ? n : ctx.options.message_max_bytes;
+}
+
+// acks=all needs at least min.insync.replicas in the ISR before the append
+// (Partition.appendRecordsToLeader); nothing is written otherwise.
+ErrorCode check_min_isr(HandlerContext& ctx, const cluster::MetadataImage& image,
+                        std::string_view topic, int32_t partition) {
+  auto it = image.topics.find(topic);
+  if (it == image.topics.end() || partition < 0 ||
+      partition >= static_cast<int32_t>(it->second.partitions.size()))
+    return ErrorCode::kNone;  // check_leader already answered for these
+  std::string v = topic_config(ctx.options, &it->second, "min.insync.replicas");
+  long long min_isr = std::strtoll(v.c_str(), nullptr, 10);
+  const auto& isr = it->second.partitions[static_cast<size_t>(partition)].isr;
+  return static_cast<long long>(isr.size()) < min_isr ? ErrorCode::kNotEnoughReplicas
+                                                      : ErrorCode::kNone;
+}
+
+}  // namespace
+
+void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
+  const auto& req = std::get<ProduceRequest>(ex->request.body);
+  const int16_t version = ex->request.header.api_version;
+  if (req.acks != 0 && req.acks != 1 && req.acks != -1) {
+    ex->respond(make_error(*ex, ErrorCode::kInvalidRequiredAcks));
+    return;
+  }
+  auto st = std::make_shared<ProduceState>(ctx.io);
+  st->ex = ex;
+  auto image = ctx.backend.metadata();
+  auto& metrics = server_metrics();
+  st->resp.topics.resize(req.topics.size());
+  for (size_t ti = 0; ti < req.topics.size(); ++ti) {
+    const auto& t = req.topics[ti];
+    st->resp.topics[ti].name = std::string(t.name);
+    st->resp.topics[ti].partitions.resize(t.partitions.size());
+    for (size_t pi = 0; pi < t.partitions.size(); ++pi) {
+      const auto& p = t.partitions[pi];
+      auto& out = st->resp.topics[ti].partitions[pi];
+      out.index = p.index;
+      ErrorCode e = ctx.backend.check_leader(t.name, p.index);
+      int64_t records = 0;
+      if (e == ErrorCode::kNone) {
+        BatchLimits limits;
+        limits.max_batch_bytes = max_batch_bytes(ctx, *image, t.name);
+        limits.allow_zstd = version >= 7;  // KIP-110
+        RecordSetInfo info = validate_record_set(p.records.bytes, limits);
+        if (info.error != BatchError::kOk) e = to_error_code(info.error);
+        records = info.record_count;
+      }
+      if (e == ErrorCode::kNone && req.acks == -1) e = check_min_isr(ctx, *image, t.name, p.index);
+      if (e != ErrorCode::kNone) {
+        note_error(*st, out, e);
+        continue;
+      }
+      metrics.produce_bytes.inc(static_cast<double>(p.records.bytes.size()));
+      metrics.produce_batches.inc();
+      auto& per_topic = metrics.topic(t.name);
+      per_topic.bytes_in->inc(static_cast<double>(p.records.bytes.size()));
+      per_topic.messages_in->inc(static_cast<double>(records));
+      char* data = mutable_bytes(*ex->frame, p.records.bytes);
+      ++st->pending;
+      ctx.backend.produce(t.name, p.index, std::span<char>(data, p.records.bytes.size()), req.acks,
+                          [st, ti, pi](const ProduceResult& r) {
+                            if (st->finished) return;  // answered by the timeout
+                            auto& o = st->resp.topics[ti].partitions[pi];
+                            if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);
+                            o.base_offset = r.base_offset;
+                            o.log_start_offset = r.log_start_offset;
+                            o.log_append_time_ms = r.log_append_time_ms;
+                            if (--st->pending == 0) finish(*st);
+                          });
+    }
+  }
+  if (--st->pending == 0) {
+    finish(*st);
+    return;
+  }
+  if (req.acks == -1) {
+    st->timeout.expires_after(std::chrono::milliseconds(std::max(req.timeout_ms, 0)));
+    st->timeout.async_wait([st](const asio::error_code& ec) {
+      if (ec || st->finished) return;
+      // Not yet answered: neither an error nor an offset.
+      for (auto& topic : st->resp.topics) {
+        for (auto& out : topic.partitions) {
+          if (out.error_code == ErrorCode::kNone && out.base_offset < 0)
+            note_error(*st, out, ErrorCode::kRequestTimedOut);
+        }
+      }
+      finish(*st);
+    });
+  }
+}
+
+}  // namespace dmq::kafka

@@ -1,0 +1,46 @@
+// Routing of decoded requests to the per-API handlers.
+#include "kafka/server/handlers.h"
+
+namespace dmq::kafka {
+
+void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
+  const int16_t key = ex->request.header.api_key;
+  if (auto it = ctx.external.find(key); it != ctx.external.end()) {
+    it->second(ex);
+    return;
+  }
+  switch (ex->request.api_key()) {
+    case ApiKey::kApiVersions:
+      return handle_api_versions(ctx, ex);
+    case ApiKey::kMetadata:
+      return handle_metadata(ctx, ex);
+    case ApiKey::kProduce:
+      return handle_produce(ctx, ex);
+    case ApiKey::kFetch:
+      return handle_fetch(ctx, ex);
+    case ApiKey::kListOffsets:
+      return handle_list_offsets(ctx, ex);
+    case ApiKey::kCreateTopics:
+      return handle_create_topics(ctx, ex);
+    case ApiKey::kDeleteTopics:
+      return handle_delete_topics(ctx, ex);
+    case ApiKey::kCreatePartitions:
+      return handle_create_partitions(ctx, ex);
+    case ApiKey::kDescribeConfigs:
+      return handle_describe_configs(ctx, ex);
+    case ApiKey::kDescribeCluster:
+      return handle_describe_cluster(ctx, ex);
+    case ApiKey::kInitProducerId:
+      return handle_init_producer_id(ctx, ex);
+    case ApiKey::kOffsetForLeaderEpoch:
+      return handle_offset_for_leader_epoch(ctx, ex);
+    default:
+      // Group APIs belong to the group coordinator, which
+      // registers itself in ctx.external. Until then clients get a retriable
+      // "coordinator not available" in the request's own error shape.
+      ex->respond(make_error(*ex, ErrorCode::kCoordinatorNotAvailable));
+      return;
+  }
+}
+
+}  // namespace dmq::kafka

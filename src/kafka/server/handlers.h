@@ -1,0 +1,128 @@
+#pragma once
+// Private to the Kafka server: the request handlers (one handle_*.cpp per
+// API) and what they share. A handler receives one decoded request and
+// answers it exactly once through `Exchange::respond`, possibly later (a
+// parked Fetch, a Produce waiting for its group commit, an admin call waiting
+// for the controller). The connection keeps answers in request order.
+//
+// Threads: handlers and their callbacks run on the event-loop thread.
+
+#include <asio.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker/backend.h"
+#include "broker/controller_client.h"
+#include "common/options.h"
+#include "kafka/protocol/request.h"
+
+namespace dmq::kafka {
+
+// The handlers reach the local replicas through the broker's Backend seam.
+using broker::Backend;
+using broker::EpochEndOffset;
+using broker::FetchRead;
+using broker::OffsetLookup;
+using broker::ProduceResult;
+using broker::ProducerIdResult;
+using broker::RecordChunk;
+using broker::TopicPartition;
+
+// One answer, ready for the connection to send.
+struct Response {
+  EncodedFrame frame;                  // includes the size prefix
+  std::vector<RecordChunk> chunks;     // splice id i is filled from chunks[i]
+  bool send = true;                    // false: Produce acks=0, nothing goes out
+  bool close_after = false;            // close the connection once this slot is reached
+  ErrorCode error = ErrorCode::kNone;  // the first error in the answer, for metrics
+};
+
+struct Exchange {
+  std::shared_ptr<std::string> frame;  // owns the bytes `request` views
+  Request request;
+  std::function<void(Response)> respond;  // call exactly once
+  std::chrono::steady_clock::time_point received;
+};
+using ExchangePtr = std::shared_ptr<Exchange>;
+
+// Everything a handler may use; owned by the Service, outlives every handler.
+struct HandlerContext {
+  asio::io_context& io;
+  const Options& options;
+  Backend& backend;
+  broker::ControllerClient& controller;
+  std::string cluster_id = "dmq";
+  // APIs implemented elsewhere (e.g. the group coordinator) by API key; a
+  // key without an entry and without a handler here gets the request's own
+  // error response (COORDINATOR_NOT_AVAILABLE or UNSUPPORTED_VERSION).
+  std::map<int16_t, std::function<void(const ExchangePtr&)>> external;
+  // Topics whose auto-creation (Metadata) is in flight, so repeated Metadata
+  // requests do not send the controller one create per request.
+  std::set<std::string> auto_creating;
+};
+
+// Routes a decoded request (body not monostate) to its handler.
+void dispatch(HandlerContext& ctx, const ExchangePtr& exchange);
+
+template <class Resp>
+Response make_response(const Exchange& ex, const Resp& body,
+                       ErrorCode first_error = ErrorCode::kNone) {
+  Response r;
+  r.frame = encode_response(ex.request.header, body);
+  r.error = first_error;
+  return r;
+}
+inline Response make_error(const Exchange& ex, ErrorCode error) {
+  Response r;
+  r.frame = encode_error_response(ex.request, error);
+  r.error = error;
+  return r;
+}
+
+void handle_api_versions(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_metadata(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_produce(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_fetch(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_list_offsets(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_create_topics(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_delete_topics(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_create_partitions(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_describe_configs(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_describe_cluster(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_init_producer_id(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_offset_for_leader_epoch(HandlerContext& ctx, const ExchangePtr& ex);
+
+// ---- shared helpers (handle_common.cpp) ----------------------------------------
+
+// KIP-320 fencing for requests carrying current_leader_epoch (-1 skips it):
+// FENCED_LEADER_EPOCH when older than the partition's, UNKNOWN_LEADER_EPOCH
+// when newer; kNone otherwise (including unknown partitions).
+ErrorCode check_leader_epoch(const cluster::MetadataImage& image, std::string_view topic,
+                             int32_t partition, int32_t current_leader_epoch);
+// Kafka's topic-name rule: [a-zA-Z0-9._-]{1,249}, not "." or "..".
+bool valid_topic_name(std::string_view name);
+// The admin REST error code of ControllerClient mapped to a Kafka error.
+ErrorCode admin_error(const broker::AdminResult& result);
+// A topic config: the topic's override, else the broker default from Options
+// (Kafka names: retention.ms, max.message.bytes, ...); "" if unknown.
+std::string topic_config(const Options& options, const cluster::TopicState* topic,
+                         const std::string& name);
+// Every topic config name DMQ knows, with its broker default.
+std::vector<std::pair<std::string, std::string>> topic_config_defaults(const Options& options);
+// Brokers clients may connect to: the unfenced registered ones, plus this
+// broker itself (it is serving the request) if the image does not list it yet.
+struct BrokerAddress {
+  int32_t id;
+  std::string host;
+  int32_t port;
+  std::string rack;
+};
+std::vector<BrokerAddress> live_brokers(const HandlerContext& ctx,
+                                        const cluster::MetadataImage& image);
+
+}  // namespace dmq::kafka

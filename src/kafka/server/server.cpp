@@ -1,0 +1,93 @@
+#include "kafka/server/server.h"
+
+#include "common/log.h"
+
+namespace dmq::kafka {
+
+Server::Server(asio::io_context& io, HandlerContext& ctx, std::chrono::milliseconds max_idle)
+    : io_(io), ctx_(ctx), max_idle_(max_idle), acceptor_(io), reaper_(io) {}
+
+Server::~Server() {
+  *alive_ = false;
+  stop();
+}
+
+std::string Server::start(const HostPort& address) {
+  asio::error_code ec;
+  auto ip = asio::ip::make_address(address.host, ec);
+  if (ec) {
+    // A host name: resolve it once, synchronously (start-up only).
+    asio::ip::tcp::resolver resolver(io_);
+    auto results = resolver.resolve(address.host, std::to_string(address.port), ec);
+    if (ec || results.empty()) return address.to_string() + ": " + ec.message();
+    ip = results.begin()->endpoint().address();
+  }
+  asio::ip::tcp::endpoint endpoint(ip, address.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    asio::error_code ignored;
+    acceptor_.close(ignored);
+    return address.to_string() + ": " + ec.message();
+  }
+  port_ = acceptor_.local_endpoint(ec).port();
+  accept();
+  schedule_reaper();
+  return "";
+}
+
+void Server::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  asio::error_code ec;
+  acceptor_.close(ec);
+  reaper_.cancel();
+  auto connections = std::move(connections_);
+  connections_.clear();
+  for (auto& [id, c] : connections) c->close();
+}
+
+void Server::accept() {
+  acceptor_.async_accept(
+      [this, alive = alive_](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+        if (!*alive || stopped_) return;
+        if (ec) {
+          if (ec == asio::error::operation_aborted) return;
+          // EMFILE and friends: keep the listener, try again.
+          LOG_WARN("kafka") << "accept failed: " << ec.message();
+          accept();
+          return;
+        }
+        uint64_t id = next_id_++;
+        auto& metrics = server_metrics();
+        metrics.connections_accepted.inc();
+        metrics.connections_open.inc();
+        auto conn = std::make_shared<Connection>(std::move(socket), id, ctx_, metrics,
+                                                 [this, alive](uint64_t closed_id) {
+                                                   server_metrics().connections_open.dec();
+                                                   if (*alive) connections_.erase(closed_id);
+                                                 });
+        connections_.emplace(id, conn);
+        conn->start();
+        accept();
+      });
+}
+
+void Server::schedule_reaper() {
+  auto period = std::min<std::chrono::milliseconds>(max_idle_ / 2 + std::chrono::milliseconds(1),
+                                                    std::chrono::seconds(30));
+  reaper_.expires_after(period);
+  reaper_.async_wait([this, alive = alive_](const asio::error_code& ec) {
+    if (ec || !*alive || stopped_) return;
+    auto cutoff = std::chrono::steady_clock::now() - max_idle_;
+    std::vector<std::shared_ptr<Connection>> idle;
+    for (auto& [id, c] : connections_)
+      if (c->idle_since(cutoff)) idle.push_back(c);
+    for (auto& c : idle) c->close();
+    schedule_reaper();
+  });
+}
+
+}  // namespace dmq::kafka

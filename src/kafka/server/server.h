@@ -1,0 +1,46 @@
+#pragma once
+// The Kafka TCP listener: accepts connections on the event loop, keeps a
+// table of them, and reaps idle ones (connections.max.idle.ms, 10 minutes as
+// in Kafka). Threads: the event loop only.
+
+#include <asio.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/options.h"
+#include "kafka/server/connection.h"
+
+namespace dmq::kafka {
+
+class Server {
+ public:
+  Server(asio::io_context& io, HandlerContext& ctx,
+         std::chrono::milliseconds max_idle = std::chrono::minutes(10));
+  ~Server();
+  // Binds and listens on `address`; "" or a one-line reason
+  // ("127.0.0.1:9092: Address already in use").
+  std::string start(const HostPort& address);
+  // Closes the listener and every connection. Idempotent.
+  void stop();
+  uint16_t port() const { return port_; }
+  size_t connection_count() const { return connections_.size(); }
+
+ private:
+  void accept();
+  void schedule_reaper();
+
+  asio::io_context& io_;
+  HandlerContext& ctx_;
+  const std::chrono::milliseconds max_idle_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer reaper_;
+  std::map<uint64_t, std::shared_ptr<Connection>> connections_;
+  uint64_t next_id_ = 1;
+  uint16_t port_ = 0;
+  bool stopped_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace dmq::kafka

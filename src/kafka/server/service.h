@@ -1,0 +1,59 @@
+#pragma once
+// The Kafka data plane of a broker: the TCP listener and the request handlers
+// in front of the local partition replicas (a broker::Backend, in production
+// the broker::PartitionManager that src/modes builds), as one object that
+// src/modes wires into a node.
+//
+//   kafka::Service kafka(loop.context(), options, std::move(partitions), controller);
+//   if (auto e = kafka.start(); !e.empty()) { LOG_ERROR(...) << e; return 1; }
+//   loop.on_shutdown([&] { kafka.stop(); });
+//
+// Ownership: `options`, `view` and `controller` must outlive the Service.
+// Threads: construct, start and stop on the event-loop thread (or before the
+// loop runs); everything else happens on the loop.
+
+#include <asio.hpp>
+#include <memory>
+#include <string>
+
+#include "broker/backend.h"
+#include "broker/controller_client.h"
+#include "common/options.h"
+#include "kafka/server/handlers.h"
+#include "kafka/server/server.h"
+
+namespace dmq::kafka {
+
+class Service {
+ public:
+  // `backend` is the broker's PartitionManager in production; tests use fakes.
+  Service(asio::io_context& io, const Options& options, std::unique_ptr<Backend> backend,
+          broker::ControllerClient& controller);
+  ~Service();
+
+  // Opens the partition logs (with recovery) and binds the Kafka listener:
+  // "" or a one-line reason like "127.0.0.1:9092: Address already in use".
+  std::string start();
+  // Closes the listener and the connections, then serves the queued group
+  // commits, flushes and checkpoints the logs. Idempotent.
+  void stop();
+
+  // The bound port (useful when kafka_listen asked for port 0).
+  uint16_t port() const { return server_.port(); }
+  Backend& backend() { return *backend_; }
+  // The cluster id reported by Metadata v2+ and DescribeCluster.
+  void set_cluster_id(std::string id) { ctx_.cluster_id = std::move(id); }
+  // Lets another component (the group coordinator) serve an API key.
+  void set_handler(ApiKey key, std::function<void(const ExchangePtr&)> handler) {
+    ctx_.external[static_cast<int16_t>(key)] = std::move(handler);
+  }
+
+ private:
+  const Options& options_;
+  std::unique_ptr<Backend> backend_;
+  HandlerContext ctx_;
+  Server server_;
+  bool stopped_ = false;
+};
+
+}  // namespace dmq::kafka
