@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 SYSTEMD_DIR ?= /etc/systemd/system
 
-.PHONY: all deps build run test test-fast install format clean
+.PHONY: all deps build run test test-fast install format format-check clean
 
 all: build
 
@@ -34,7 +34,11 @@ install: build
 	@echo "installed; run: systemctl daemon-reload && systemctl enable --now dmq"
 
 format:
-	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp')
+	clang-format -i $$(find src tests bench -type f \( -name '*.cpp' -o -name '*.h' \) -not -path '*/node_modules/*')
+
+# Also run by `make test` (ctest guard_format).
+format-check:
+	@tests/guards/check_format.sh .
 
 clean:
 	rm -rf $(BUILD_DIR)

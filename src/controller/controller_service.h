@@ -50,7 +50,7 @@
 #include "cluster/election.h"
 #include "cluster/metadata_raft_adapter.h"
 #include "common/options.h"
-#include "controller/controller_http.h"
+#include "controller/leader_forwarder.h"
 #include "controller/raft_driver.h"
 #include "net/event_loop.h"
 #include "net/http_server.h"

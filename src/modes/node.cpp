@@ -13,8 +13,9 @@
 #include "cluster/metadata_store.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "controller/controller_http.h"
+#include "controller/controller_routes.h"
 #include "controller/controller_service.h"
+#include "controller/leader_forwarder.h"
 #include "controller/raft_driver.h"
 #include "group/coordinator.h"
 #include "kafka/server/service.h"
@@ -54,6 +55,7 @@ struct Node {
   std::unique_ptr<kafka::Service> kafka;
   std::unique_ptr<controller::RaftDriver> raft;
   std::unique_ptr<controller::LeaderForwarder> forwarder;
+  std::unique_ptr<controller::ControllerRoutes> controller_routes;
   std::unique_ptr<controller::ControllerService> controller;
   std::unique_ptr<broker::BrokerAgent> agent;
   std::unique_ptr<broker::HttpControllerClient> controller_client;
@@ -138,8 +140,9 @@ bool build_controller(Node& node) {
     node.view.publish(state);
   });
   node.forwarder = std::make_unique<controller::LeaderForwarder>(node.loop, *node.raft, config.id);
-  controller::register_controller_routes(node.http, node.loop, *node.raft, *node.forwarder,
-                                         cluster::cluster_id_of(node.options.controllers));
+  node.controller_routes = std::make_unique<controller::ControllerRoutes>(
+      node.loop, *node.raft, *node.forwarder, cluster::cluster_id_of(node.options.controllers));
+  node.controller_routes->register_routes(node.http);
   node.controller = std::make_unique<controller::ControllerService>(
       node.loop, *node.raft, *node.metadata_adapter, *node.forwarder, node.options);
   node.controller->register_routes(node.http);
