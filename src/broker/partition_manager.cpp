@@ -62,6 +62,7 @@ PartitionManager::PartitionManager(asio::io_context& io, const Options& options,
       housekeeping_timer_(io),
       isr_timer_(io),
       producer_ids_(io, controller, view, options.node_id),
+      completion_executor_([&io](std::function<void()> fn) { asio::post(io, std::move(fn)); }),
       partitions_gauge_(metrics::registry().gauge("dmq_broker_partitions",
                                                   "Partition replicas hosted by this broker")),
       commit_seconds_(metrics::registry().histogram(
@@ -260,7 +261,7 @@ void PartitionManager::sync_recovered_tail(Partition& p) {
   }
   std::weak_ptr<bool> alive = alive_;
   committer_.request_durable(
-      p.log, end, [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
+      p.log, end, completion_executor_,
       [this, alive, topic = p.topic, index = p.index, end](const store::LogStatus& status) {
         auto a = alive.lock();
         if (!a || !*a || !status.ok()) return;
@@ -424,8 +425,7 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
   std::weak_ptr<bool> alive = alive_;
   std::string t(topic);
   committer_.request_durable(
-      p->log, info.log_end_offset,
-      [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
+      p->log, info.log_end_offset, completion_executor_,
       [this, alive, t, partition, info, started,
        on_durable = std::move(on_durable)](const store::LogStatus& status) {
         auto a = alive.lock();

@@ -71,6 +71,12 @@ class PartitionManager : public kafka::Backend {
   size_t partition_count() const;
   // How often retention and checkpoints run (tests shorten it).
   void set_housekeeping_interval(std::chrono::milliseconds interval) { housekeeping_ = interval; }
+  // Where group-commit completions go to reach the loop (default: posted to
+  // it). Tests hold them to replay a completion after a chosen change; the
+  // executor must run them on the loop thread.
+  void set_completion_executor(store::GroupCommitter::Executor executor) {
+    completion_executor_ = std::move(executor);
+  }
 
   // kafka::Backend
   int32_t node_id() const override { return options_.node_id; }
@@ -171,6 +177,8 @@ class PartitionManager : public kafka::Backend {
   void answer_duplicate(Partition& p, const SequenceCheck& original, int64_t append_time,
                         std::function<void(const kafka::ProduceResult&)> done);
 
+  friend struct PartitionManagerProbe;  // tests/unit/broker_durability_test.cpp
+
   // Replication (partition_manager_replication.cpp).
   void update_replication_role(Partition& p, const cluster::PartitionState& state,
                                int32_t leader_id, bool leader_changed);
@@ -218,6 +226,7 @@ class PartitionManager : public kafka::Backend {
   asio::steady_timer isr_timer_;
   ProducerIdAllocator producer_ids_;
   uint64_t delete_counter_ = 0;
+  store::GroupCommitter::Executor completion_executor_;
   bool started_ = false;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -445,16 +445,16 @@ void PartitionManager::handle_replica_fetch(int32_t source, kafka::FetchResponse
         ++*pending;
         std::weak_ptr<bool> alive = alive_;
         const store::Offset end = p->log->log_end_offset();
-        committer_.request_durable(
-            p->log, end, [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
-            [this, alive, topic = p->topic, index = p->index, end,
-             finish](const store::LogStatus& status) {
-              auto a = alive.lock();
-              if (a && *a && status.ok()) {
-                if (Partition* q = find(topic, index)) note_local_durable(*q, end);
-              }
-              finish();
-            });
+        committer_.request_durable(p->log, end, completion_executor_,
+                                   [this, alive, topic = p->topic, index = p->index, end,
+                                    finish](const store::LogStatus& status) {
+                                     auto a = alive.lock();
+                                     if (a && *a && status.ok()) {
+                                       if (Partition* q = find(topic, index))
+                                         note_local_durable(*q, end);
+                                     }
+                                     finish();
+                                   });
       } else {
         note_local_durable(*p, p->log->log_end_offset());
       }
