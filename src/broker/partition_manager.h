@@ -221,7 +221,7 @@ class PartitionManager : public kafka::Backend {
   void schedule_isr_check();
   void check_isr(int64_t now_ms);
   void maybe_change_isr(Partition& p, std::vector<int32_t> new_isr, bool shrink);
-  void handle_alter_result(const std::string& topic, int32_t partition,
+  void handle_alter_result(const std::string& topic, int32_t partition, const Stamp& asked_for,
                            std::vector<int32_t> proposed, const AdminResult& result, bool shrink);
   ReplicaFetcher& fetcher_for(int32_t source);
   void stop_idle_fetchers();

@@ -220,21 +220,21 @@ void PartitionManager::maybe_change_isr(Partition& p, std::vector<int32_t> new_i
                                      shrink, stamp = p.stamp()](const AdminResult& result) {
     auto a = alive.lock();
     if (!a || !*a || stopped_) return;
-    // Asked for one leadership of one partition object: a re-created topic or
-    // a later leadership may propose the same ISR, and must not take this answer.
-    Partition* p = find(topic, partition);
-    if (!p || p->incarnation != stamp.incarnation || p->leader_epoch != stamp.leader_epoch) return;
-    handle_alter_result(topic, partition, new_isr, result, shrink);
+    handle_alter_result(topic, partition, stamp, new_isr, result, shrink);
   });
 }
 
 void PartitionManager::handle_alter_result(const std::string& topic, int32_t partition,
-                                           std::vector<int32_t> proposed, const AdminResult& result,
-                                           bool shrink) {
+                                           const Stamp& asked_for, std::vector<int32_t> proposed,
+                                           const AdminResult& result, bool shrink) {
   // Counted here: the metadata log may bring the change before this answer.
   if (result.ok()) (shrink ? isr_shrinks_ : isr_expands_).inc();
+  // Asked for one leadership of one partition object: a re-created topic or a
+  // later leadership may be proposing the same ISR, and must not take this answer.
   Partition* p = find(topic, partition);
-  if (!p || !p->alter_in_flight || p->proposed_isr != proposed) return;
+  if (!p || p->incarnation != asked_for.incarnation || p->leader_epoch != asked_for.leader_epoch)
+    return;
+  if (!p->alter_in_flight || p->proposed_isr != proposed) return;
   p->alter_in_flight = false;
   p->proposed_isr.clear();
   if (!result.ok()) {
