@@ -62,6 +62,7 @@ PartitionManager::PartitionManager(asio::io_context& io, const Options& options,
       housekeeping_timer_(io),
       isr_timer_(io),
       producer_ids_(io, controller, view, options.node_id),
+      completion_executor_([&io](std::function<void()> fn) { asio::post(io, std::move(fn)); }),
       partitions_gauge_(metrics::registry().gauge("dmq_broker_partitions",
                                                   "Partition replicas hosted by this broker")),
       commit_seconds_(metrics::registry().histogram(
@@ -199,6 +200,7 @@ void PartitionManager::maybe_open(const cluster::MetadataImage& image,
     fresh->topic = topic.name;
     fresh->topic_id = topic.topic_id;
     fresh->index = state.id.value;
+    fresh->incarnation = ++incarnations_;
     fresh->dir = logs_dir() + "/" + topic.name + "-" + std::to_string(state.id.value);
     auto opened = store::PartitionLog::open(env_, fresh->dir, log_config(topic), wall_ms());
     if (!opened.ok()) {
@@ -258,13 +260,28 @@ void PartitionManager::sync_recovered_tail(Partition& p) {
     p.local_durable = end;
     return;
   }
+  make_durable(p, end, [](Partition*, const store::LogStatus&) {});
+}
+
+void PartitionManager::make_durable(Partition& p, store::Offset end, DurableDone done) {
+  // The answer says "the bytes below `end` that the log held when the flush
+  // began are on disk". Only while the log still holds those bytes (same
+  // object, no truncation since) may it raise local_durable.
+  const auto started = std::chrono::steady_clock::now();
   std::weak_ptr<bool> alive = alive_;
   committer_.request_durable(
-      p.log, end, [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
-      [this, alive, topic = p.topic, index = p.index, end](const store::LogStatus& status) {
+      p.log, end, completion_executor_,
+      [this, alive, topic = p.topic, index = p.index, stamp = p.stamp(), end, started,
+       done = std::move(done)](const store::LogStatus& status) {
         auto a = alive.lock();
-        if (!a || !*a || !status.ok()) return;
-        if (Partition* q = find(topic, index)) note_local_durable(*q, end);
+        Partition* q = a && *a ? find(topic, index) : nullptr;
+        if (q && !q->stamp().same_log(stamp)) q = nullptr;
+        if (q) {
+          commit_seconds_.observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+          if (status.ok()) note_local_durable(*q, end);
+        }
+        done(q, status);
       });
 }
 
@@ -294,7 +311,7 @@ void PartitionManager::remove_topic(const std::string& topic) {
     wake_waiters(*p);
     wake_replica_waiters(*p);
     fail_ack_waiters(*p, ErrorCode::kUnknownTopicOrPartition);
-    p->removed->store(true);
+    p->changes->fetch_add(1);
     p->log.reset();
     // Rename now so a topic re-created under the same name gets a fresh
     // directory; delete the files off the loop (Kafka's "-delete" suffix).
@@ -418,30 +435,20 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
     if (on_durable) on_durable(ErrorCode::kNone);
     return;
   }
-  // Acknowledged means on disk: answer from the group commit's callback.
-  auto started = std::chrono::steady_clock::now();
-  std::weak_ptr<bool> alive = alive_;
-  std::string t(topic);
-  committer_.request_durable(
-      p->log, info.log_end_offset,
-      [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
-      [this, alive, t, partition, info, started,
-       on_durable = std::move(on_durable)](const store::LogStatus& status) {
-        auto a = alive.lock();
-        Partition* q = nullptr;
-        if (a && *a) {
-          commit_seconds_.observe(
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-          q = find(t, partition);
-        }
-        if (!status.ok()) {
-          if (q) fail_ack_waiters(*q, to_kafka(status.code));
-          if (on_durable) on_durable(to_kafka(status.code));
-          return;
-        }
-        if (q) note_local_durable(*q, info.log_end_offset);
-        if (on_durable) on_durable(ErrorCode::kNone);
-      });
+  // Acknowledged means on disk: answer from the group commit's callback, and
+  // only under the leadership that accepted the batch (its bytes may be gone
+  // after a truncation, or no longer this leader's to vouch for).
+  make_durable(*p, info.log_end_offset,
+               [this, epoch = p->leader_epoch, on_durable = std::move(on_durable)](
+                   Partition* q, const store::LogStatus& status) {
+                 const bool same = q && q->is_leader && q->leader_epoch == epoch;
+                 if (!status.ok()) {
+                   if (q) fail_ack_waiters(*q, to_kafka(status.code));  // the log is closed
+                   if (on_durable) on_durable(to_kafka(status.code));
+                 } else if (on_durable) {
+                   on_durable(same ? ErrorCode::kNone : ErrorCode::kNotLeaderOrFollower);
+                 }
+               });
 }
 
 void PartitionManager::answer_duplicate(Partition& p, const SequenceCheck& original,
@@ -468,7 +475,10 @@ void PartitionManager::answer_duplicate(Partition& p, const SequenceCheck& origi
 }
 
 void PartitionManager::note_local_durable(Partition& p, store::Offset durable_end) {
-  if (durable_end > p.local_durable) p.local_durable = durable_end;
+  // Callers vouch for bytes the log still holds (make_durable checks the
+  // stamp); the log end bounds it all the same.
+  const store::Offset bounded = std::min(durable_end, p.log->log_end_offset());
+  if (bounded > p.local_durable) p.local_durable = bounded;
   if (p.is_leader) maybe_advance_leader_high_watermark(p);
 }
 
@@ -725,8 +735,11 @@ void PartitionManager::run_housekeeping() {
       p->producers.expire(now, options_.producer_id_expiration_ms);
       auto log = p->log;
       store::Offset hw = p->high_watermark;
-      background_.post([log, hw, now, gone = p->removed] {
-        if (gone->load()) return;  // deleted meanwhile: its directory is going away
+      const uint64_t seen = p->changes->load();
+      background_.post([log, hw, now, changes = p->changes, seen] {
+        // Deleted meanwhile (its directory is going away), or truncated (`hw`
+        // may name bytes the log no longer holds): the next round decides.
+        if (changes->load() != seen) return;
         auto removed = log->maybe_apply_retention(now);
         if (!removed.ok()) {
           LOG_WARN("broker") << "retention on " << log->dir() << ": " << removed.status().message;

@@ -35,6 +35,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -71,6 +72,12 @@ class PartitionManager : public Backend {
   size_t partition_count() const;
   // How often retention and checkpoints run (tests shorten it).
   void set_housekeeping_interval(std::chrono::milliseconds interval) { housekeeping_ = interval; }
+  // Where group-commit completions go to reach the loop (default: posted to
+  // it). Tests hold them to replay a completion after a chosen change; the
+  // executor must run them on the loop thread.
+  void set_completion_executor(store::GroupCommitter::Executor executor) {
+    completion_executor_ = std::move(executor);
+  }
 
   // Backend
   int32_t node_id() const override { return options_.node_id; }
@@ -117,6 +124,25 @@ class PartitionManager : public Backend {
   };
   // A follower partition's fetch state.
   enum class Follow { kNone, kTruncating, kFetching };
+  // What an asynchronous completion was started for (STYLE.md rule 11). A
+  // completion acts only while the partition still matches it; otherwise it
+  // is a no-op (or answers its requester with an error).
+  struct Stamp {
+    uint64_t incarnation = 0;  // the Partition object: a re-created topic gets a new one
+    uint64_t truncations = 0;  // truncations of its log: bytes below the log end were replaced
+    int32_t leader_epoch = -1;
+    // The log's bytes are the ones the completion was started for.
+    bool same_log(const Stamp& o) const {
+      return incarnation == o.incarnation && truncations == o.truncations;
+    }
+    bool operator==(const Stamp&) const = default;
+  };
+  // A request sent to a leader (OffsetForLeaderEpoch or Fetch), awaiting its answer.
+  struct InFlight {
+    int32_t source = -1;
+    Stamp stamp;
+    int32_t asked_epoch = -1;  // OffsetForLeaderEpoch: the epoch whose end was asked
+  };
   struct Partition {
     std::string topic;
     std::string topic_id;
@@ -138,19 +164,28 @@ class PartitionManager : public Backend {
     int64_t min_insync = 1;          // min.insync.replicas of the topic
     int64_t epoch_start_offset = 0;  // log end when this leadership began
     std::map<int32_t, FollowerProgress> followers;
-    std::multimap<int64_t, std::function<void(kafka::ErrorCode)>> ack_waiters;  // acks=all
+    // acks=all, answered by the high watermark of the leadership they were
+    // accepted under: every leadership change or truncation fails them.
+    std::multimap<int64_t, std::function<void(kafka::ErrorCode)>> ack_waiters;
     bool alter_in_flight = false;
     std::vector<int32_t> proposed_isr;  // the ISR asked for while alter_in_flight
     ProducerStateTable producers;       // idempotent producers (leader and followers)
     // Follower side.
     Follow follow = Follow::kNone;
     int32_t fetch_source = -1;
-    bool epoch_query_in_flight = false;
-    int64_t retry_after_ms = 0;  // steady clock; backoff after an error
+    std::optional<InFlight> epoch_query;  // OffsetForLeaderEpoch in flight
+    std::optional<InFlight> fetch;        // Fetch in flight (its answer appends)
+    int64_t retry_after_ms = 0;           // steady clock; backoff after an error
     metrics::Gauge* log_end_gauge = nullptr;
-    // Set when the topic is deleted, so queued background work skips the log.
-    std::shared_ptr<std::atomic<bool>> removed = std::make_shared<std::atomic<bool>>(false);
+    uint64_t incarnation = 0;  // unique per Partition object of this manager
+    // Bumped by every truncation and by the topic's deletion: background work
+    // queued before either skips the log (it runs off the loop, so it reads
+    // this instead of the Stamp).
+    std::shared_ptr<std::atomic<uint64_t>> changes = std::make_shared<std::atomic<uint64_t>>(0);
+    uint64_t truncations = 0;
+    Stamp stamp() const { return {incarnation, truncations, leader_epoch}; }
   };
+  using DurableDone = std::function<void(Partition* still, const store::LogStatus& status)>;
 
   Partition* find(std::string_view topic, int32_t partition) const;
   void handle_metadata_change(const Image& previous, const Image& next);
@@ -164,9 +199,12 @@ class PartitionManager : public Backend {
   void wake_replica_waiters(Partition& p);
   void fail_ack_waiters(Partition& p, kafka::ErrorCode error);
   void note_local_durable(Partition& p, store::Offset durable_end);
+  void make_durable(Partition& p, store::Offset end, DurableDone done);
   void sync_recovered_tail(Partition& p);
   void answer_duplicate(Partition& p, const SequenceCheck& original, int64_t append_time,
                         std::function<void(const ProduceResult&)> done);
+
+  friend struct PartitionManagerProbe;  // tests/unit/broker_durability_test.cpp
 
   // Replication (partition_manager_replication.cpp).
   void update_replication_role(Partition& p, const cluster::PartitionState& state,
@@ -180,7 +218,7 @@ class PartitionManager : public Backend {
   void schedule_isr_check();
   void check_isr(int64_t now_ms);
   void maybe_change_isr(Partition& p, std::vector<int32_t> new_isr, bool shrink);
-  void handle_alter_result(const std::string& topic, int32_t partition,
+  void handle_alter_result(const std::string& topic, int32_t partition, const Stamp& asked_for,
                            std::vector<int32_t> proposed, const AdminResult& result, bool shrink);
   ReplicaFetcher& fetcher_for(int32_t source);
   void stop_idle_fetchers();
@@ -190,6 +228,9 @@ class PartitionManager : public Backend {
   void handle_replica_fetch(int32_t source, kafka::FetchResponse& resp, std::function<void()> next);
   bool follower_append(Partition& p, const kafka::FetchResponse::Partition& data);
   void truncate_follower(Partition& p, store::Offset target);
+  void after_truncation(Partition& p);
+  Partition* answer_target(const std::string& topic, int32_t index, int32_t source,
+                           std::optional<InFlight> Partition::*slot, InFlight* sent);
   void update_replication_metrics();
   void fire(const WaiterPtr& w);
   void check_metadata_waiters(const cluster::MetadataImage& image);
@@ -215,6 +256,8 @@ class PartitionManager : public Backend {
   asio::steady_timer isr_timer_;
   ProducerIdAllocator producer_ids_;
   uint64_t delete_counter_ = 0;
+  uint64_t incarnations_ = 0;
+  store::GroupCommitter::Executor completion_executor_;
   bool started_ = false;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

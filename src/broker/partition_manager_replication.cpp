@@ -52,6 +52,13 @@ void PartitionManager::update_replication_role(Partition& p, const cluster::Part
     if (p.is_leader) maybe_advance_leader_high_watermark(p);
     return;
   }
+  // acks=all waiters were accepted under the previous leadership: a deposed
+  // leader's copy may be truncated, and a re-elected one answers only for
+  // its new term (the producer retries; idempotence deduplicates).
+  fail_ack_waiters(p, ErrorCode::kNotLeaderOrFollower);
+  // Answers to requests sent for the previous leadership are not ours any more.
+  p.epoch_query.reset();
+  p.fetch.reset();
   if (p.is_leader) {
     become_leader(p);
   } else {
@@ -62,7 +69,6 @@ void PartitionManager::update_replication_role(Partition& p, const cluster::Part
 void PartitionManager::become_leader(Partition& p) {
   p.follow = Follow::kNone;
   p.fetch_source = -1;
-  p.epoch_query_in_flight = false;
   p.alter_in_flight = false;
   p.proposed_isr.clear();
   p.followers.clear();
@@ -81,12 +87,9 @@ void PartitionManager::become_leader(Partition& p) {
 }
 
 void PartitionManager::become_follower(Partition& p) {
-  // acks=all waiters of a deposed leader: the new leader decides their fate.
-  fail_ack_waiters(p, ErrorCode::kNotLeaderOrFollower);
   p.followers.clear();
   p.alter_in_flight = false;
   p.proposed_isr.clear();
-  p.epoch_query_in_flight = false;
   p.retry_after_ms = 0;
   if (p.leader_id < 0 || p.leader_id == options_.node_id || !p.log) {
     p.follow = Follow::kNone;
@@ -214,20 +217,24 @@ void PartitionManager::maybe_change_isr(Partition& p, std::vector<int32_t> new_i
                       << p.index << " to " << new_isr.size() << " replicas";
   std::weak_ptr<bool> alive = alive_;
   controller_.alter_partition(spec, [this, alive, topic = p.topic, partition = p.index, new_isr,
-                                     shrink](const AdminResult& result) {
+                                     shrink, stamp = p.stamp()](const AdminResult& result) {
     auto a = alive.lock();
     if (!a || !*a || stopped_) return;
-    handle_alter_result(topic, partition, new_isr, result, shrink);
+    handle_alter_result(topic, partition, stamp, new_isr, result, shrink);
   });
 }
 
 void PartitionManager::handle_alter_result(const std::string& topic, int32_t partition,
-                                           std::vector<int32_t> proposed, const AdminResult& result,
-                                           bool shrink) {
+                                           const Stamp& asked_for, std::vector<int32_t> proposed,
+                                           const AdminResult& result, bool shrink) {
   // Counted here: the metadata log may bring the change before this answer.
   if (result.ok()) (shrink ? isr_shrinks_ : isr_expands_).inc();
+  // Asked for one leadership of one partition object: a re-created topic or a
+  // later leadership may be proposing the same ISR, and must not take this answer.
   Partition* p = find(topic, partition);
-  if (!p || !p->alter_in_flight || p->proposed_isr != proposed) return;
+  if (!p || p->incarnation != asked_for.incarnation || p->leader_epoch != asked_for.leader_epoch)
+    return;
+  if (!p->alter_in_flight || p->proposed_isr != proposed) return;
   p->alter_in_flight = false;
   p->proposed_isr.clear();
   if (!result.ok()) {
@@ -277,9 +284,12 @@ ReplicaFetcher& PartitionManager::fetcher_for(int32_t source) {
     hooks.build_fetch = [this, source] { return build_replica_fetch(source); };
     hooks.on_disconnect = [this, source] {
       // The in-flight OffsetForLeaderEpoch is lost with the connection.
-      for (auto& [topic, parts] : partitions_)
-        for (auto& [index, p] : parts)
-          if (p->fetch_source == source) p->epoch_query_in_flight = false;
+      for (auto& [topic, parts] : partitions_) {
+        for (auto& [index, p] : parts) {
+          if (p->epoch_query && p->epoch_query->source == source) p->epoch_query.reset();
+          if (p->fetch && p->fetch->source == source) p->fetch.reset();
+        }
+      }
     };
     hooks.on_fetch = [this, source](kafka::FetchResponse& r, std::shared_ptr<const std::string>,
                                     std::function<void()> next) {
@@ -316,7 +326,7 @@ kafka::OffsetForLeaderEpochRequest PartitionManager::build_epoch_queries(int32_t
     t.topic = topic;
     for (auto& [index, ptr] : parts) {
       Partition& p = *ptr;
-      if (p.follow != Follow::kTruncating || p.fetch_source != source || p.epoch_query_in_flight ||
+      if (p.follow != Follow::kTruncating || p.fetch_source != source || p.epoch_query ||
           p.retry_after_ms > now || !p.log)
         continue;
       auto latest = p.log->latest_epoch();
@@ -324,7 +334,7 @@ kafka::OffsetForLeaderEpochRequest PartitionManager::build_epoch_queries(int32_t
         p.follow = Follow::kFetching;  // nothing that could diverge
         continue;
       }
-      p.epoch_query_in_flight = true;
+      p.epoch_query = InFlight{source, p.stamp(), latest->value};
       t.partitions.push_back({.partition = p.index,
                               .current_leader_epoch = p.leader_epoch,
                               .leader_epoch = latest->value});
@@ -338,21 +348,19 @@ void PartitionManager::handle_epoch_answers(int32_t source,
                                             const kafka::OffsetForLeaderEpochResponse& resp) {
   for (const auto& t : resp.topics) {
     for (const auto& r : t.partitions) {
-      Partition* p = find(t.topic, r.partition);
-      if (!p || !p->epoch_query_in_flight) continue;
-      p->epoch_query_in_flight = false;
-      if (p->follow != Follow::kTruncating || p->fetch_source != source || !p->log) continue;
+      InFlight sent;
+      Partition* p = answer_target(t.topic, r.partition, source, &Partition::epoch_query, &sent);
+      if (!p || p->follow != Follow::kTruncating || p->fetch_source != source || !p->log) continue;
       if (r.error_code != ErrorCode::kNone) {
         p->retry_after_ms = steady_ms() + kRetryBackoffMs;  // e.g. the leader's image is behind
         continue;
       }
-      auto requested = p->log->latest_epoch();
       store::Offset target;
       if (r.leader_epoch < 0 || r.end_offset < 0) {
         target = p->high_watermark;  // the leader knows none of our epochs: keep what is committed
       } else {
         target = store::Offset(r.end_offset);
-        if (requested && r.leader_epoch < requested->value) {
+        if (r.leader_epoch < sent.asked_epoch) {
           // KIP-279: the leader's largest epoch below ours; our own end for it may be smaller.
           auto mine = p->log->end_offset_for_epoch(store::LeaderEpoch(r.leader_epoch));
           if (mine.epoch.value == r.leader_epoch) target = std::min(target, mine.end_offset);
@@ -365,7 +373,20 @@ void PartitionManager::handle_epoch_answers(int32_t source,
   // Partitions whose query went missing from the answer ask again.
   for (auto& [topic, parts] : partitions_)
     for (auto& [index, p] : parts)
-      if (p->fetch_source == source && p->epoch_query_in_flight) p->epoch_query_in_flight = false;
+      if (p->epoch_query && p->epoch_query->source == source) p->epoch_query.reset();
+}
+
+PartitionManager::Partition* PartitionManager::answer_target(
+    const std::string& topic, int32_t index, int32_t source,
+    std::optional<InFlight> Partition::*slot, InFlight* sent) {
+  // An answer from `source` concerns the partition only if the request in
+  // its slot went to `source` and nothing changed since it was built: not the
+  // partition object, its log's bytes, nor the leader epoch.
+  Partition* p = find(topic, index);
+  if (!p || !(p->*slot) || (p->*slot)->source != source) return nullptr;
+  *sent = *(p->*slot);
+  (p->*slot).reset();
+  return sent->stamp == p->stamp() ? p : nullptr;
 }
 
 void PartitionManager::truncate_follower(Partition& p, store::Offset target) {
@@ -374,14 +395,25 @@ void PartitionManager::truncate_follower(Partition& p, store::Offset target) {
                       << p.log->log_end_offset().value << " to " << target.value
                       << " (divergent tail)";
   auto s = p.log->truncate_to(target);
+  after_truncation(p);  // a failed truncation may have cut part of the tail
   if (!s.ok()) {
     LOG_ERROR("replica") << "truncation of " << p.dir << " failed: " << s.message;
-    return;
   }
-  if (p.high_watermark > p.log->log_end_offset()) p.high_watermark = p.log->log_end_offset();
-  p.producers.truncate_from(p.log->log_end_offset().value);
-  p.local_durable = std::min(p.local_durable, p.log->log_end_offset());
-  if (p.log_end_gauge) p.log_end_gauge->set(static_cast<double>(p.log->log_end_offset().value));
+}
+
+void PartitionManager::after_truncation(Partition& p) {
+  // Every completion started before this point names bytes that may be gone
+  // (or replaced by later appends): the new stamp makes them no-ops.
+  ++p.truncations;
+  p.changes->fetch_add(1);
+  fail_ack_waiters(p, ErrorCode::kNotLeaderOrFollower);
+  p.epoch_query.reset();
+  p.fetch.reset();
+  const store::Offset end = p.log->log_end_offset();
+  if (p.high_watermark > end) p.high_watermark = end;
+  p.producers.truncate_from(end.value);
+  p.local_durable = std::min(p.local_durable, end);
+  if (p.log_end_gauge) p.log_end_gauge->set(static_cast<double>(end.value));
 }
 
 kafka::FetchRequest PartitionManager::build_replica_fetch(int32_t source) {
@@ -398,6 +430,7 @@ kafka::FetchRequest PartitionManager::build_replica_fetch(int32_t source) {
       if (p.follow != Follow::kFetching || p.fetch_source != source || !p.log || p.log->failure() ||
           p.retry_after_ms > now)
         continue;
+      p.fetch = InFlight{source, p.stamp()};
       kafka::FetchRequest::Partition fp;
       fp.partition = p.index;
       fp.current_leader_epoch = p.leader_epoch;
@@ -422,7 +455,8 @@ void PartitionManager::handle_replica_fetch(int32_t source, kafka::FetchResponse
   bool backoff = resp.error_code != ErrorCode::kNone;
   for (const auto& t : resp.responses) {
     for (const auto& r : t.partitions) {
-      Partition* p = find(t.topic, r.partition_index);
+      InFlight sent;
+      Partition* p = answer_target(t.topic, r.partition_index, source, &Partition::fetch, &sent);
       if (!p || p->follow != Follow::kFetching || p->fetch_source != source || !p->log) continue;
       if (r.error_code != ErrorCode::kNone) {
         backoff = true;
@@ -430,6 +464,7 @@ void PartitionManager::handle_replica_fetch(int32_t source, kafka::FetchResponse
           if (r.log_start_offset > p->log->log_end_offset().value) {
             // The leader deleted what we miss (retention): start at its log start.
             (void)p->log->truncate_to(store::Offset(r.log_start_offset));
+            after_truncation(*p);
             p->high_watermark = p->log->log_end_offset();
           } else {
             p->follow = Follow::kTruncating;  // we are ahead of the leader: find the divergence
@@ -443,18 +478,8 @@ void PartitionManager::handle_replica_fetch(int32_t source, kafka::FetchResponse
       if (!follower_append(*p, r)) continue;
       if (options_.log_flush_on_ack) {
         ++*pending;
-        std::weak_ptr<bool> alive = alive_;
-        const store::Offset end = p->log->log_end_offset();
-        committer_.request_durable(
-            p->log, end, [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
-            [this, alive, topic = p->topic, index = p->index, end,
-             finish](const store::LogStatus& status) {
-              auto a = alive.lock();
-              if (a && *a && status.ok()) {
-                if (Partition* q = find(topic, index)) note_local_durable(*q, end);
-              }
-              finish();
-            });
+        make_durable(*p, p->log->log_end_offset(),
+                     [finish](Partition*, const store::LogStatus&) { finish(); });
       } else {
         note_local_durable(*p, p->log->log_end_offset());
       }

@@ -202,3 +202,42 @@ def run(tests):
         print(f"== {test.__name__}", flush=True)
         test()
         print(f"   ok ({time.monotonic() - start:.1f}s)", flush=True)
+
+
+def check_acknowledged(acked, found):
+    """Checks delivery reports against what a consumer read.
+
+    `acked`: {record id: (partition, offset)} from successful delivery
+    reports; the offset is -1 or None when the report carried none (librdkafka
+    acknowledges a message implicitly after a retriable error on an earlier
+    request). `found`: {record id: [(partition, offset), ...]} where it was read.
+    A report with an offset must name a place the record was read at; one
+    without is checked for presence only. Returns (problems, counts)."""
+    with_offset = {n: at for n, at in acked.items() if at[1] is not None and at[1] >= 0}
+    missing = sorted(n for n in acked if not found.get(n))
+    moved = [(n, at, found[n]) for n, at in with_offset.items()
+             if found.get(n) and tuple(at) not in found[n]]
+    counts = {"acknowledged": len(acked), "with_offset": len(with_offset),
+              "without_offset": len(acked) - len(with_offset), "missing": len(missing),
+              "moved": len(moved)}
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} acknowledged records missing, first {missing[:10]}")
+    if moved:
+        problems.append(f"{len(moved)} acknowledged at one (partition, offset), read elsewhere "
+                        f"(id, acked, read): {moved[:5]}")
+    return problems, counts
+
+
+def power_off(node):
+    """POST /internal/test/power-off (a node started with DMQ_TEST_FAULT_FS=1):
+    the node drops every write not yet fsynced and dies as if by SIGKILL."""
+    try:
+        status, body = node.post("/internal/test/power-off", timeout_s=5)
+        assert status in (200, 202), f"power-off answered {status}: {body}"
+    except AssertionError:
+        raise
+    except Exception:
+        pass  # the process may die before it answers
+    code = node.proc.wait(timeout=10)
+    assert code in (-signal.SIGKILL, 137), f"node {node.node_id} exited with {code} after power-off"

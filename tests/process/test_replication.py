@@ -39,7 +39,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dmqtest import Workdir, start_all, voter_nodes, wait_until  # noqa: E402
+import dmqtest  # noqa: E402
+from dmqtest import Workdir, check_acknowledged, start_all, voter_nodes, wait_until  # noqa: E402
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
 
@@ -196,7 +197,8 @@ class Cluster:
 class Load:
     """Numbered messages at RATE/s from a producer thread: message n goes to
     partition n % 6 with key "p<partition>-<local sequence>" and value "<n>".
-    Every successful delivery report is recorded with its offset."""
+    Every successful delivery report is recorded with its partition and
+    offset (-1 when the report carries none)."""
 
     def __init__(self, bootstrap, secs, rate=RATE):
         self.bootstrap = bootstrap
@@ -301,31 +303,28 @@ def read_all(cluster, timeout_s=60):
 def verdict(name, load, got):
     """Prints the counts and returns a list of failures ('' list = pass)."""
     count = collections.Counter(n for records in got.values() for _, n in records)
-    missing = sorted(n for n in load.acked if n not in count)
+    found = collections.defaultdict(list)
+    for p, records in got.items():
+        for off, n in records:
+            found[n].append((p, off))
+    problems, acks = check_acknowledged(load.acked, found)
     duplicated = sum(c - 1 for c in count.values() if c > 1)
     out_of_order, wrong_partition = [], []
     for p, records in got.items():
         ns = [n for _, n in records]
         out_of_order += [(p, a, b) for a, b in zip(ns, ns[1:]) if b <= a]
         wrong_partition += [(p, n) for n in ns if n % PARTITIONS != p]
-    where = {n: (p, off) for p, records in got.items() for off, n in records}
-    moved = [(n, load.acked[n], where[n]) for n in load.acked
-             if n in where and load.acked[n][1] >= 0 and where[n] != load.acked[n]]
     read = sum(count.values())
     print(f"   {name}: {load.summary()}")
-    print(f"   {name}: acknowledged={len(load.acked)} read={read} missing={len(missing)} "
+    print(f"   {name}: acknowledged={acks['acknowledged']} (with offset {acks['with_offset']}, "
+          f"without {acks['without_offset']}) read={read} missing={acks['missing']} "
           f"duplicated={duplicated} out_of_order={len(out_of_order)} "
-          f"moved={len(moved)} wrong_partition={len(wrong_partition)}", flush=True)
-    failures = []
-    if missing:
-        failures.append(f"{len(missing)} acknowledged messages missing, first {missing[:10]}")
+          f"moved={acks['moved']} wrong_partition={len(wrong_partition)}", flush=True)
+    failures = list(problems)
     if duplicated:
         failures.append(f"{duplicated} duplicates, first {[n for n, c in count.items() if c > 1][:10]}")
     if out_of_order:
         failures.append(f"{len(out_of_order)} out of order (partition, before, after): {out_of_order[:5]}")
-    if moved:
-        failures.append(f"{len(moved)} acknowledged at one offset, read at another "
-                        f"(n, acked (p, off), read (p, off)): {moved[:5]}")
     if wrong_partition:
         failures.append(f"messages in the wrong partition: {wrong_partition[:5]}")
     if len(load.acked) < load.total // 2:
@@ -364,16 +363,22 @@ def finish(name, cluster, load, notes):
 
 def produce_sync(cluster, per_partition, start):
     """Writes `per_partition` messages to every partition with acks=all and
-    waits for every acknowledgement."""
+    waits for every acknowledgement. Returns {n: (partition, offset)}."""
     p = Producer({"bootstrap.servers": cluster.bootstrap, "acks": "all", "linger.ms": 5,
                   "message.timeout.ms": 20000})
-    errors = []
+    errors, acked = [], {}
+
+    def delivered(err, msg):
+        if err:
+            errors.append(err)
+        else:
+            acked[int(msg.value())] = (msg.partition(), msg.offset())
     for i in range(per_partition * PARTITIONS):
         n = start + i
-        p.produce(TOPIC, value=b"%d" % n, partition=n % PARTITIONS,
-                  on_delivery=lambda err, _m: err and errors.append(err))
+        p.produce(TOPIC, value=b"%d" % n, partition=n % PARTITIONS, on_delivery=delivered)
     left = p.flush(30)
     assert left == 0 and not errors, f"{left} not delivered; errors {errors[:5]}"
+    return acked
 
 
 def hw_on_every_node(cluster, nodes, want, failures):
@@ -404,7 +409,7 @@ def test_isr_and_high_watermark():
         def check(ok, what):
             if not ok:
                 failures.append(what)
-        produce_sync(cluster, 100, 0)
+        acked = produce_sync(cluster, 100, 0)
         wait_until(lambda: cluster.leader_high_watermarks() == {p: 100 for p in range(PARTITIONS)},
                    10, interval_s=0.2, what="high watermark 100 on every partition leader")
         wait_full_isr(cluster, 10)
@@ -437,7 +442,7 @@ def test_isr_and_high_watermark():
         print(f"   under-replicated partitions while down: {cluster.metric_sum(UNDER_REPLICATED, survivors)}")
 
         # Two in-sync replicas satisfy min.insync.replicas=2: acks=all works.
-        produce_sync(cluster, 100, 600)
+        acked.update(produce_sync(cluster, 100, 600))
         wait_until(lambda: cluster.leader_high_watermarks() == {p: 200 for p in range(PARTITIONS)},
                    10, interval_s=0.2, what="high watermark 200 on every partition leader")
 
@@ -472,6 +477,10 @@ def test_isr_and_high_watermark():
             want = [n for n in range(1200) if n % PARTITIONS == p]
             assert [n for _, n in records] == want, (p, len(records), records[:3])
             assert [off for off, _ in records] == list(range(len(want))), p
+        found = {n: [(p, off)] for p, records in got.items() for off, n in records}
+        problems, counts = check_acknowledged(acked, found)
+        print(f"   acknowledgements: {counts}")
+        failures += problems
         assert not failures, "\n  ".join([""] + failures)
 
 
@@ -556,17 +565,8 @@ def freeze_and_resume(cluster, k, notes):
 
 
 def power_off(cluster, node):
-    """POST /internal/test/power-off: the node drops unsynced writes and dies."""
     cluster.down.add(node.node_id)
-    try:
-        status, body = node.post("/internal/test/power-off", timeout_s=5)
-        assert status in (200, 202), f"power-off answered {status}: {body}"
-    except AssertionError:
-        raise
-    except Exception:
-        pass  # the process may die before it answers
-    code = node.proc.wait(timeout=10)
-    assert code in (-signal.SIGKILL, 137), f"node {node.node_id} exited with {code} after power-off"
+    dmqtest.power_off(node)
 
 
 def power_off_and_restart(cluster, k, notes):
