@@ -18,7 +18,7 @@
 #include "broker/metadata_view.h"
 #include "broker/partition_manager.h"
 #include "common/log.h"
-#include "kafka/record_batch.h"
+#include "kafka/protocol/record_batch.h"
 #include "store/file_env.h"
 
 namespace dmq::broker {
@@ -99,7 +99,7 @@ struct Harness {
 
   struct Answer {
     std::string name;
-    kafka::ProduceResult result;
+    broker::ProduceResult result;
   };
   std::vector<Answer> answers;  // produce answers, in the order they were sent
 
@@ -203,7 +203,7 @@ struct Harness {
   void produce(const std::string& name, int16_t acks) {
     std::string bytes = batch(0, -1, name);
     manager->produce(kTopic, 0, std::span<char>(bytes.data(), bytes.size()), acks,
-                     [this, name](const kafka::ProduceResult& r) {
+                     [this, name](const broker::ProduceResult& r) {
                        answers.push_back({name, r});
                      });
   }
