@@ -3,6 +3,7 @@
 #include <set>
 
 #include "common/base64.h"
+#include "security/gs2.h"
 #include "security/scram.h"
 
 namespace dmq::security {
@@ -51,27 +52,6 @@ std::optional<std::pair<std::string_view, std::string_view>> split_attribute(
 std::optional<std::string_view> attribute(std::string_view part, char name) {
   if (part.size() < 2 || part[0] != name || part[1] != '=') return std::nullopt;
   return part.substr(2);
-}
-
-// Reads the gs2 header ("n,," or "n,a=name,") off the front of `message`.
-Result<std::string_view> read_gs2_header(std::string_view& message, std::string& authzid) {
-  std::string_view start = message;
-  if (message.starts_with("p=") || message.starts_with("y,")) {
-    return make_error(ErrorCode::kUnsupportedMechanism, "SCRAM channel binding is not supported");
-  }
-  if (!message.starts_with("n,")) return malformed("bad gs2 header");
-  message.remove_prefix(2);
-  if (message.starts_with("a=")) {
-    size_t comma = message.find(',');
-    if (comma == std::string_view::npos) return malformed("bad authzid");
-    auto name = decode_saslname(message.substr(2, comma - 2));
-    if (!name) return malformed("bad authzid");
-    authzid = std::move(*name);
-    message.remove_prefix(comma);
-  }
-  if (!message.starts_with(",")) return malformed("bad gs2 header");
-  message.remove_prefix(1);
-  return start.substr(0, start.size() - message.size());
 }
 
 Status read_extensions(const std::vector<std::string_view>& parts, size_t from,

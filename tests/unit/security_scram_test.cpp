@@ -113,9 +113,15 @@ TEST_CASE("SCRAM refuses a forged nonce, a short proof and foreign channel bindi
   std::string good = client.final_message(first);
   std::string nonce = first.substr(2, first.find(',') - 2);
   std::string forged;
-  SUBCASE("nonce") { forged = client.final_message(first, client.client_nonce + "forged"); }
-  SUBCASE("short proof") { forged = "c=biws,r=" + nonce + ",p=" + base64_encode("short"); }
-  SUBCASE("channel binding") { forged = "c=" + base64_encode("y,,") + good.substr(6); }
+  SUBCASE("nonce") {
+    forged = client.final_message(first, client.client_nonce + "forged");
+  }
+  SUBCASE("short proof") {
+    forged = "c=biws,r=" + nonce + ",p=" + base64_encode("short");
+  }
+  SUBCASE("channel binding") {
+    forged = "c=" + base64_encode("y,,") + good.substr(6);
+  }
   CHECK(server.step(forged).error().code == ErrorCode::kAuthenticationFailed);
   CHECK(server.step(good).error().code == ErrorCode::kIllegalState);
 }
