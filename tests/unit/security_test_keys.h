@@ -44,14 +44,20 @@ inline std::string ec_point(EVP_PKEY* key) {
   return std::string(reinterpret_cast<char*>(buf), len);
 }
 
-inline std::string public_pem(EVP_PKEY* key) {
+// What `write` puts into a memory BIO, as a string.
+template <typename Write>
+std::string bio_string(Write write) {
   BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(bio, key);
+  write(bio);
   char* data = nullptr;
   long len = BIO_get_mem_data(bio, &data);
   std::string out(data, static_cast<size_t>(len));
   BIO_free(bio);
   return out;
+}
+
+inline std::string public_pem(EVP_PKEY* key) {
+  return bio_string([&](BIO* bio) { PEM_write_bio_PUBKEY(bio, key); });
 }
 
 inline std::string rsa_jwk(EVP_PKEY* key, const std::string& kid) {
