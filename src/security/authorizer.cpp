@@ -56,7 +56,7 @@ Status Authorizer::add(const AclBinding& binding) {
   if (auto s = validate_acl_binding(binding); !s) return s;
   auto [it, inserted] = bindings_.insert(binding);
   if (inserted) {
-    by_pattern_[Key{binding.resource_type, binding.pattern_type, binding.resource_name}].push_back(
+    by_pattern_[{binding.resource_type, binding.pattern_type}][binding.resource_name].push_back(
         &*it);
   }
   return Ok{};
@@ -65,11 +65,13 @@ Status Authorizer::add(const AclBinding& binding) {
 bool Authorizer::remove(const AclBinding& binding) {
   auto it = bindings_.find(binding);
   if (it == bindings_.end()) return false;
-  auto bucket =
-      by_pattern_.find(Key{binding.resource_type, binding.pattern_type, binding.resource_name});
-  DMQ_SECURITY_ASSERT(bucket != by_pattern_.end());
+  auto names = by_pattern_.find({binding.resource_type, binding.pattern_type});
+  DMQ_SECURITY_ASSERT(names != by_pattern_.end());
+  auto bucket = names->second.find(binding.resource_name);
+  DMQ_SECURITY_ASSERT(bucket != names->second.end());
   std::erase(bucket->second, &*it);
-  if (bucket->second.empty()) by_pattern_.erase(bucket);
+  if (bucket->second.empty()) names->second.erase(bucket);
+  if (names->second.empty()) by_pattern_.erase(names);
   bindings_.erase(it);
   return true;
 }
@@ -84,8 +86,10 @@ std::vector<AclBinding> Authorizer::find(const AclBindingFilter& filter) const {
 
 void Authorizer::collect(ResourceType type, PatternType pattern, std::string_view name,
                          std::vector<const AclBinding*>& out) const {
-  auto it = by_pattern_.find(std::make_tuple(type, pattern, name));
-  if (it != by_pattern_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  auto names = by_pattern_.find({type, pattern});
+  if (names == by_pattern_.end()) return;
+  auto it = names->second.find(name);
+  if (it != names->second.end()) out.insert(out.end(), it->second.begin(), it->second.end());
 }
 
 std::vector<const AclBinding*> Authorizer::applying(ResourceType type,

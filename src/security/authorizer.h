@@ -21,7 +21,7 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "security/acl.h"
@@ -57,7 +57,9 @@ class Authorizer {
                  ResourceType resource_type, std::string_view resource_name) const;
 
  private:
-  using Key = std::tuple<ResourceType, PatternType, std::string>;
+  // (resource type, pattern type) -> resource name -> bindings.
+  using Bucket = std::vector<const AclBinding*>;
+  using NameIndex = std::map<std::string, Bucket, std::less<>>;
   // ACL entries applying to `name`: literal, wildcard, prefixed.
   std::vector<const AclBinding*> applying(ResourceType type, std::string_view name) const;
   void collect(ResourceType type, PatternType pattern, std::string_view name,
@@ -65,7 +67,7 @@ class Authorizer {
 
   AuthorizerConfig config_;
   std::set<AclBinding> bindings_;
-  std::map<Key, std::vector<const AclBinding*>, std::less<>> by_pattern_;
+  std::map<std::pair<ResourceType, PatternType>, NameIndex> by_pattern_;
 };
 
 }  // namespace dmq::security
