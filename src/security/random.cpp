@@ -1,0 +1,14 @@
+#include "security/random.h"
+
+#include <openssl/rand.h>
+
+#include "security/assert.h"
+
+namespace dmq::security {
+
+void OsRandomSource::fill(char* out, size_t size) {
+  int rc = RAND_bytes(reinterpret_cast<unsigned char*>(out), static_cast<int>(size));
+  DMQ_SECURITY_ASSERT(rc == 1);
+}
+
+}  // namespace dmq::security
