@@ -18,6 +18,7 @@
 #include "controller/leader_forwarder.h"
 #include "controller/raft_driver.h"
 #include "group/coordinator.h"
+#include "group/share_coordinator.h"
 #include "kafka/server/service.h"
 #include "modes/data_dir.h"
 #include "net/event_loop.h"
@@ -25,6 +26,8 @@
 #include "rest/group_routes.h"
 #include "rest/metadata_routes.h"
 #include "rest/node_routes.h"
+#include "rest/share_group_io.h"
+#include "rest/share_group_routes.h"
 #include "store/file_env.h"
 #include "store/lmdb.h"
 
@@ -60,6 +63,8 @@ struct Node {
   std::unique_ptr<broker::BrokerAgent> agent;
   std::unique_ptr<broker::HttpControllerClient> controller_client;
   std::unique_ptr<group::Coordinator> groups;
+  std::unique_ptr<rest::ShareGroupIo> share_io;
+  std::unique_ptr<group::ShareCoordinator> shares;
 };
 
 // The data directory lock, the LMDB environment and the cluster metadata it
@@ -216,6 +221,18 @@ bool build_data_plane(Node& node) {
   return true;
 }
 
+// Share groups (KIP-932 over REST): their coordinator, and its reads and
+// dead-letter appends on partitions led here or by other brokers.
+void build_share_groups(Node& node) {
+  node.share_io =
+      std::make_unique<rest::ShareGroupIo>(node.loop.context(), node.kafka->backend(), node.view);
+  node.shares = std::make_unique<group::ShareCoordinator>(node.loop.context(), node.options,
+                                                          node.kafka->backend(), *node.share_io,
+                                                          node.view, *node.controller_client);
+  node.shares->start();
+  node.loop.on_shutdown([&node] { node.shares->stop(); });
+}
+
 // The read side of the REST API that every role serves.
 void register_rest_routes(Node& node) {
   rest::register_node_routes(node.http, node.options);
@@ -223,6 +240,9 @@ void register_rest_routes(Node& node) {
   rest::register_metadata_metrics(node.view);
   rest::register_group_routes(node.http, node.loop, node.groups.get(), node.view,
                               node.options.node_id);
+  rest::register_share_group_routes(node.http, node.loop, node.shares.get(),
+                                    node.kafka ? &node.kafka->backend() : nullptr, node.view,
+                                    node.options.node_id);
 }
 
 }  // namespace
@@ -239,6 +259,7 @@ int run_node(const Options& options) {
   if (options.has_broker()) build_broker_link(node);
   maybe_enable_test_power_off(node);
   if (options.has_broker() && !build_data_plane(node)) return 1;
+  if (options.has_broker()) build_share_groups(node);
   register_rest_routes(node);
 
   if (std::string error = node.http.start(); !error.empty()) {

@@ -1,0 +1,449 @@
+// The share coordinator's core: lookup, acknowledgements, persistence into
+// __share_group_state, timers, metrics and the REST view. Fetch is in
+// share_coordinator_fetch.cpp, dead letters in share_coordinator_dlq.cpp,
+// leadership and loading in share_coordinator_load.cpp.
+#include "group/share_coordinator.h"
+
+#include <charconv>
+#include <cstdio>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "group/assert.h"
+#include "group/records.h"
+#include "group/share_coordinator_internal.h"
+#include "group/share_records.h"
+#include "kafka/protocol/record_batch.h"
+
+namespace dmq::group {
+
+const char* share_error_name(ShareError e) {
+  switch (e) {
+    case ShareError::kNone:
+      return "none";
+    case ShareError::kNotCoordinator:
+      return "not_coordinator";
+    case ShareError::kLoadInProgress:
+      return "coordinator_load_in_progress";
+    case ShareError::kCoordinatorNotAvailable:
+      return "coordinator_not_available";
+    case ShareError::kInvalidRequest:
+      return "invalid_request";
+    case ShareError::kUnknownTopic:
+      return "unknown_topic";
+    case ShareError::kUnknownGroup:
+      return "unknown_group";
+    case ShareError::kNotDelivered:
+      return "record_not_delivered";
+    case ShareError::kNotInFlight:
+      return "record_not_in_flight";
+    case ShareError::kWrongMember:
+      return "record_locked_by_another_member";
+  }
+  return "unknown";
+}
+
+namespace {
+
+int64_t config_int(const cluster::ConfigMap& configs, const char* name, int64_t fallback,
+                   int64_t min) {
+  auto it = configs.find(name);
+  if (it == configs.end()) return fallback;
+  int64_t v = 0;
+  const auto& s = it->second;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  // Validated when the topic is created (cluster/validation); a value that
+  // slipped through falls back to the default rather than stopping delivery.
+  if (ec != std::errc() || end != s.data() + s.size() || v < min) return fallback;
+  return v;
+}
+
+}  // namespace
+
+ShareConfig ShareCoordinator::config_of(const cluster::ConfigMap& configs) {
+  ShareConfig c;
+  c.delivery_count_limit =
+      static_cast<int32_t>(config_int(configs, "share.delivery.count.limit", 5, 1));
+  c.lock_duration_ms = config_int(configs, "share.record.lock.duration.ms", 30000, 1);
+  c.retry_backoff_ms = config_int(configs, "share.retry.backoff.ms", 0, 0);
+  c.retry_backoff_max_ms = config_int(configs, "share.retry.backoff.max.ms",
+                                      std::max<int64_t>(c.retry_backoff_ms, 0), 0);
+  c.partition_limit =
+      static_cast<int32_t>(config_int(configs, "share.record.lock.partition.limit", 200, 1));
+  auto dlq = configs.find("share.dead.letter.topic");
+  c.dead_letter = dlq != configs.end() && !dlq->second.empty();
+  return c;
+}
+
+ShareCoordinator::ShareCoordinator(asio::io_context& io, const Options& options,
+                                   broker::Backend& backend, ShareIo& share_io,
+                                   broker::MetadataView& view, broker::ControllerClient& controller)
+    : io_(io),
+      options_(options),
+      backend_(backend),
+      share_io_(share_io),
+      view_(view),
+      controller_(controller),
+      tick_timer_(io),
+      rng_(std::random_device{}()) {
+  loads_total_ = &metrics::registry().counter(
+      "dmq_share_state_partition_loads_total",
+      "__share_group_state partitions loaded after becoming their leader.");
+}
+
+ShareCoordinator::~ShareCoordinator() {
+  *alive_ = false;
+  stop();
+}
+
+void ShareCoordinator::start() {
+  DMQ_GROUP_ASSERT(!started_);
+  started_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  view_.on_change(
+      [this, alive](const broker::MetadataView::Image&, const broker::MetadataView::Image& next) {
+        auto a = alive.lock();
+        if (!a || !*a || stopped_) return;
+        handle_metadata_change(*next);
+      });
+  handle_metadata_change(*view_.current());
+  schedule_tick();
+}
+
+void ShareCoordinator::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  tick_timer_.cancel();
+  auto parked = std::move(fetches_);
+  fetches_.clear();
+  for (const auto& op : parked) answer_fetch(*op, ShareError::kNotCoordinator, "shutting down");
+  groups_.clear();
+  slots_.clear();
+}
+
+int64_t ShareCoordinator::now_ms() const {
+  // Wall clock: lock deadlines are persisted and read by the next
+  // coordinator, another process.
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string ShareCoordinator::new_member_id() {
+  uint64_t a = rng_(), b = rng_();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(a),
+                static_cast<unsigned long long>(b));
+  return buf;
+}
+
+// ---- groups ----------------------------------------------------------------------
+
+ShareError ShareCoordinator::check_group(const std::string& group_id, int32_t* partition) const {
+  if (group_id.empty()) return ShareError::kInvalidRequest;
+  if (stopped_) return ShareError::kNotCoordinator;
+  auto image = backend_.metadata();
+  auto it = image->topics.find(kShareStateTopic);
+  if (it == image->topics.end() || it->second.partitions.empty())
+    return ShareError::kCoordinatorNotAvailable;
+  int32_t p = partition_for(group_id, static_cast<int32_t>(it->second.partitions.size()));
+  if (partition) *partition = p;
+  auto slot = slots_.find(p);
+  if (slot == slots_.end()) return ShareError::kNotCoordinator;
+  if (slot->second.status == SlotStatus::kLoading) return ShareError::kLoadInProgress;
+  return ShareError::kNone;
+}
+
+ShareError ShareCoordinator::status_of(const std::string& group_id) const {
+  return check_group(group_id, nullptr);
+}
+
+ShareCoordinator::GroupEntry* ShareCoordinator::find(const std::string& group_id) {
+  auto it = groups_.find(group_id);
+  return it == groups_.end() ? nullptr : &it->second;
+}
+
+ShareCoordinator::GroupEntry& ShareCoordinator::group_entry(const std::string& group_id,
+                                                            int32_t partition) {
+  auto it = groups_.find(group_id);
+  if (it != groups_.end()) return it->second;
+  GroupEntry g;
+  g.state_partition = partition;
+  auto& r = metrics::registry();
+  metrics::Labels labels{{"group", group_id}};
+  g.in_flight =
+      &r.gauge("dmq_share_group_in_flight", "Records locked by share-group members.", labels);
+  g.redeliveries = &r.counter("dmq_share_group_redeliveries_total",
+                              "Records delivered again after a release or lock expiry.", labels);
+  g.dead_lettered = &r.counter("dmq_share_group_dead_lettered_total",
+                               "Records written to the share group's dead-letter topic.", labels);
+  g.lock_expiries = &r.counter("dmq_share_group_lock_expiries_total",
+                               "Record locks that expired before an acknowledgement.", labels);
+  g.acknowledged = &r.counter("dmq_share_group_acknowledged_total",
+                              "Records accepted by share-group members.", labels);
+  return groups_.emplace(group_id, std::move(g)).first->second;
+}
+
+ShareCoordinator::PartitionEntry& ShareCoordinator::partition_entry(GroupEntry& group,
+                                                                    const TopicPartition& tp) {
+  auto image = backend_.metadata();
+  cluster::ConfigMap configs;
+  if (auto t = image->topics.find(tp.topic); t != image->topics.end()) configs = t->second.configs;
+  auto it = group.partitions.find(tp);
+  if (it == group.partitions.end()) {
+    PartitionEntry e;
+    auto* rng = &rng_;
+    e.sp = std::make_unique<SharePartition>(config_of(configs), [rng] {
+      return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
+    });
+    it = group.partitions.emplace(tp, std::move(e)).first;
+  } else {
+    // Topic configs may change at any time; the next decision uses them.
+    it->second.sp->set_config(config_of(configs));
+  }
+  auto dlq = configs.find("share.dead.letter.topic");
+  it->second.dead_letter_topic = dlq == configs.end() ? "" : dlq->second;
+  return it->second;
+}
+
+void ShareCoordinator::count(GroupEntry& group, const ShareEvents& events) {
+  if (events.redeliveries) group.redeliveries->inc(static_cast<double>(events.redeliveries));
+  if (events.lock_expiries) group.lock_expiries->inc(static_cast<double>(events.lock_expiries));
+}
+
+// ---- acknowledgements ----------------------------------------------------------------
+
+namespace {
+
+ShareError to_share_error(AckError e) {
+  switch (e) {
+    case AckError::kNone:
+      return ShareError::kNone;
+    case AckError::kNotDelivered:
+      return ShareError::kNotDelivered;
+    case AckError::kNotInFlight:
+      return ShareError::kNotInFlight;
+    case AckError::kWrongMember:
+      return ShareError::kWrongMember;
+  }
+  return ShareError::kInvalidRequest;
+}
+
+std::string describe_ack_error(AckError e, const ShareAckEntry& a) {
+  std::string where =
+      a.tp.topic + "-" + std::to_string(a.tp.partition) + " offset " + std::to_string(a.offset);
+  switch (e) {
+    case AckError::kNotDelivered:
+      return where + " was never delivered to this group";
+    case AckError::kNotInFlight:
+      return where + " is not in flight (already acknowledged, released, or its lock expired)";
+    case AckError::kWrongMember:
+      return where + " is locked by another member";
+    default:
+      return where;
+  }
+}
+
+}  // namespace
+
+void ShareCoordinator::acknowledge(const std::string& group_id, const std::string& member_id,
+                                   std::vector<ShareAckEntry> acks,
+                                   std::function<void(ShareAckResult)> done) {
+  int32_t partition = -1;
+  if (ShareError e = check_group(group_id, &partition); e != ShareError::kNone)
+    return done({e, share_error_name(e), 0});
+  GroupEntry* group = find(group_id);
+  if (!group) return done({ShareError::kUnknownGroup, "no share group named '" + group_id + "'"});
+  // All or none: check every acknowledgement before applying any.
+  for (const auto& a : acks) {
+    auto it = group->partitions.find(a.tp);
+    AckError e = it == group->partitions.end() ? AckError::kNotDelivered
+                                               : it->second.sp->check_ack(a.offset, member_id);
+    if (e != AckError::kNone) return done({to_share_error(e), describe_ack_error(e, a), 0});
+  }
+  const int64_t now = now_ms();
+  group->members[member_id] = now;
+  std::set<TopicPartition> touched;
+  ShareEvents events;
+  size_t accepted = 0;
+  for (const auto& a : acks) {
+    PartitionEntry& entry = partition_entry(*group, a.tp);
+    entry.sp->ack(a.offset, a.type, a.error, now, &events);
+    touched.insert(a.tp);
+    accepted += a.type == AckType::kAccept ? 1 : 0;
+  }
+  count(*group, events);
+  const size_t n = acks.size();
+  persist(group_id, touched,
+          [this, group_id, touched, n, accepted, done = std::move(done)](ShareError e) {
+            if (e != ShareError::kNone)
+              return done({e, "the acknowledgement was not persisted", 0});
+            if (GroupEntry* g = find(group_id)) g->acknowledged->inc(static_cast<double>(accepted));
+            for (const auto& tp : touched) maybe_dead_letter(group_id, tp);
+            done({ShareError::kNone, "", n});
+          });
+}
+
+// ---- persistence -------------------------------------------------------------------
+
+void ShareCoordinator::persist(const std::string& group_id, const std::set<TopicPartition>& tps,
+                               std::function<void(ShareError)> done) {
+  GroupEntry* group = find(group_id);
+  if (!group) return done(ShareError::kNotCoordinator);
+  std::vector<Record> records;
+  for (const auto& tp : tps) {
+    auto it = group->partitions.find(tp);
+    if (it == group->partitions.end() || !it->second.sp->initialized()) continue;
+    records.push_back(
+        {encode_share_key(group_id, tp), encode_share_value(it->second.sp->snapshot())});
+  }
+  if (records.empty()) return done(ShareError::kNone);
+  const int32_t partition = group->state_partition;
+  const uint64_t load_id = load_id_of(partition);
+  append(partition, records,
+         [this, partition, load_id, done = std::move(done)](ShareError e, int64_t) {
+           // A write acknowledged after this broker lost the partition is still
+           // durable; but an answer now could contradict the new coordinator.
+           if (e == ShareError::kNone && !slot_current(partition, load_id))
+             e = ShareError::kNotCoordinator;
+           done(e);
+         });
+}
+
+void ShareCoordinator::append(int32_t partition, const std::vector<Record>& records,
+                              std::function<void(ShareError, int64_t)> done) {
+  kafka::RecordBatchBuilder builder;
+  const int64_t ts = now_ms();
+  for (const auto& [key, value] : records) {
+    if (value) {
+      builder.add(ts, std::string_view(key), std::string_view(*value));
+    } else {
+      builder.add(ts, std::string_view(key), std::nullopt);
+    }
+  }
+  auto batch = std::make_shared<std::string>(builder.build());
+  std::weak_ptr<bool> alive = alive_;
+  backend_.produce(kShareStateTopic, partition, std::span<char>(batch->data(), batch->size()), -1,
+                   [batch, alive, done = std::move(done)](const broker::ProduceResult& r) {
+                     if (alive.expired()) return;
+                     done(r.error == kafka::ErrorCode::kNone ? ShareError::kNone
+                          : (r.error == kafka::ErrorCode::kNotLeaderOrFollower ||
+                             r.error == kafka::ErrorCode::kFencedLeaderEpoch)
+                              ? ShareError::kNotCoordinator
+                              : ShareError::kCoordinatorNotAvailable,
+                          r.base_offset);
+                   });
+}
+
+bool ShareCoordinator::slot_current(int32_t partition, uint64_t load_id) const {
+  auto it = slots_.find(partition);
+  return !stopped_ && it != slots_.end() && it->second.load_id == load_id;
+}
+
+uint64_t ShareCoordinator::load_id_of(int32_t partition) const {
+  auto it = slots_.find(partition);
+  return it == slots_.end() ? 0 : it->second.load_id;
+}
+
+void ShareCoordinator::ensure_state_topic() {
+  if (creating_topic_ || stopped_) return;
+  auto image = backend_.metadata();
+  if (image->topics.count(kShareStateTopic)) return;
+  creating_topic_ = true;
+  int32_t live = 0;
+  for (const auto& [id, b] : image->brokers) live += b.fenced ? 0 : 1;
+  broker::TopicSpec spec;
+  spec.name = std::string(kShareStateTopic);
+  // Sized and replicated like __consumer_offsets (DESIGN.md §4).
+  spec.partitions = options_.offsets_topic_num_partitions;
+  spec.replication_factor = static_cast<int16_t>(
+      std::max(1, std::min<int32_t>(options_.offsets_topic_replication_factor, live)));
+  spec.configs = {{"retention.ms", "-1"}, {"retention.bytes", "-1"}};
+  std::weak_ptr<bool> alive = alive_;
+  controller_.create_topic(spec, false, [this, alive](const broker::AdminResult& r) {
+    if (alive.expired()) return;
+    creating_topic_ = false;
+    if (!r.ok() && r.code != "topic_exists")
+      LOG_WARN("share") << "creating " << kShareStateTopic << " failed: " << r.code << " "
+                        << r.message;
+  });
+}
+
+// ---- timers and views ----------------------------------------------------------------
+
+void ShareCoordinator::schedule_tick() {
+  if (stopped_) return;
+  tick_timer_.expires_after(std::chrono::milliseconds(kShareTickMs));
+  std::weak_ptr<bool> alive = alive_;
+  tick_timer_.async_wait([this, alive](const asio::error_code& ec) {
+    if (ec || alive.expired() || stopped_) return;
+    on_tick();
+    schedule_tick();
+  });
+}
+
+// Lock expiry is a failed delivery: the record comes back (after its
+// backoff) or, at the delivery limit, goes to the dead-letter topic.
+void ShareCoordinator::on_tick() {
+  const int64_t now = now_ms();
+  for (auto& [id, group] : groups_) {
+    auto slot = slots_.find(group.state_partition);
+    if (slot == slots_.end() || slot->second.status != SlotStatus::kActive) continue;
+    std::set<TopicPartition> changed;
+    ShareEvents events;
+    for (auto& [tp, entry] : group.partitions) {
+      const int64_t before = events.lock_expiries;
+      entry.sp->expire_locks(now, &events);
+      if (events.lock_expiries != before) changed.insert(tp);
+    }
+    count(group, events);
+    std::erase_if(group.members, [now](const auto& m) { return now - m.second > kMemberIdleMs; });
+    if (changed.empty()) continue;
+    std::string group_id = id;
+    persist(group_id, changed, [this, group_id, changed](ShareError e) {
+      if (e != ShareError::kNone) return;
+      for (const auto& tp : changed) maybe_dead_letter(group_id, tp);
+    });
+  }
+  if (++ticks_ % (1000 / kShareTickMs) == 0) update_gauges();
+}
+
+void ShareCoordinator::update_gauges() {
+  for (auto& [id, group] : groups_) {
+    size_t n = 0;
+    for (const auto& [tp, entry] : group.partitions) n += entry.sp->in_flight();
+    group.in_flight->set(static_cast<double>(n));
+  }
+}
+
+std::optional<ShareGroupDetail> ShareCoordinator::describe(const std::string& group_id) const {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return std::nullopt;
+  const GroupEntry& g = it->second;
+  ShareGroupDetail d;
+  d.group_id = group_id;
+  d.coordinator = backend_.node_id();
+  d.state_partition = g.state_partition;
+  const int64_t now = now_ms();
+  std::map<std::string, size_t> locks;
+  for (const auto& [tp, entry] : g.partitions) {
+    SharePartitionView v;
+    v.tp = tp;
+    const auto& s = entry.sp->snapshot();
+    v.start_offset = s.start_offset;
+    v.next_offset = s.next_offset;
+    v.dead_lettered = s.dead_lettered;
+    for (const auto& [offset, r] : s.records) {
+      v.in_flight += r.state == RecordState::kAcquired ? 1 : 0;
+      v.available += r.state == RecordState::kAvailable ? 1 : 0;
+      v.dead_letter_pending += r.state == RecordState::kDeadLettering ? 1 : 0;
+      if (r.state == RecordState::kAcquired) locks[r.member_id]++;
+    }
+    d.partitions.push_back(v);
+  }
+  for (const auto& [member, seen] : g.members)
+    d.members.push_back({member, now - seen, locks[member]});
+  return d;
+}
+
+}  // namespace dmq::group

@@ -1,0 +1,215 @@
+// Share fetch: a round reads every partition of the requested topics at the
+// first offset worth delivering, acquires what the state machine allows,
+// persists the new locks, and answers; with nothing to deliver it looks
+// again every kShareFetchPollMs until wait_ms has passed.
+#include <algorithm>
+
+#include "common/log.h"
+#include "group/records.h"
+#include "group/share_coordinator_internal.h"
+
+namespace dmq::group {
+
+std::vector<DecodedRecord> decode_records(std::string_view bytes, int64_t from) {
+  std::vector<DecodedRecord> out;
+  size_t pos = 0;
+  while (bytes.size() - pos >= kafka::batch_format::kHeaderSize) {
+    kafka::BatchHeader h;
+    if (kafka::read_batch_header(bytes.substr(pos), h) != kafka::BatchError::kOk) break;
+    if (h.batch_length <= 0) break;
+    const size_t total = h.total_size();
+    if (total > bytes.size() - pos) break;  // a partial batch at the end of the chunk
+    std::string_view batch = bytes.substr(pos, total);
+    pos += total;
+    if (h.is_control() || h.last_offset() < from) continue;
+    std::string payload;
+    if (kafka::decompress_records(batch, payload) != kafka::BatchError::kOk) break;
+    kafka::RecordIterator it(payload, h.record_count);
+    kafka::Record rec;
+    while (it.next(rec)) {
+      const int64_t offset = h.base_offset + rec.offset_delta;
+      if (offset < from) continue;
+      DecodedRecord d;
+      d.offset = offset;
+      d.timestamp_ms = h.base_timestamp + rec.timestamp_delta;
+      if (rec.key) d.key = std::string(*rec.key);
+      if (rec.value) d.value = std::string(*rec.value);
+      for (const auto& hd : rec.headers) {
+        d.headers.push_back(
+            {std::string(hd.key),
+             hd.value ? std::optional<std::string>(std::string(*hd.value)) : std::nullopt});
+      }
+      out.push_back(std::move(d));
+    }
+    if (it.error() != kafka::BatchError::kOk) break;
+  }
+  return out;
+}
+
+void ShareCoordinator::fetch(ShareFetchRequest request,
+                             std::function<void(ShareFetchResult)> done) {
+  int32_t partition = -1;
+  if (ShareError e = check_group(request.group_id, &partition); e != ShareError::kNone)
+    return done({e, share_error_name(e), request.member_id, {}});
+  auto image = backend_.metadata();
+  if (request.topics.empty())
+    return done({ShareError::kInvalidRequest, "\"topics\" names no topic", request.member_id, {}});
+  for (const auto& t : request.topics) {
+    if (!image->topics.count(t) || t == kShareStateTopic || t == kOffsetsTopic)
+      return done({ShareError::kUnknownTopic, "no topic named '" + t + "'", request.member_id, {}});
+  }
+  GroupEntry& group = group_entry(request.group_id, partition);
+  if (request.member_id.empty()) request.member_id = new_member_id();
+  group.members[request.member_id] = now_ms();
+  auto op = std::make_shared<FetchOp>();
+  op->state_partition = partition;
+  op->load_id = load_id_of(partition);
+  op->deadline_ms = now_ms() + std::max<int64_t>(0, request.wait_ms);
+  op->request = std::move(request);
+  op->done = std::move(done);
+  fetches_.insert(op);
+  fetch_round(op);
+}
+
+void ShareCoordinator::fetch_round(const std::shared_ptr<FetchOp>& op) {
+  if (op->answered) return;
+  if (!slot_current(op->state_partition, op->load_id))
+    return answer_fetch(*op, ShareError::kNotCoordinator, "the coordinator moved");
+  auto image = backend_.metadata();
+  std::vector<TopicPartition> tps;
+  for (const auto& t : op->request.topics) {
+    auto it = image->topics.find(t);
+    if (it == image->topics.end()) continue;
+    for (const auto& p : it->second.partitions) tps.push_back({t, p.id.value});
+  }
+  // Start at a random partition: with max_records smaller than what is
+  // available, concurrent members spread over the partitions.
+  if (!tps.empty())
+    std::rotate(tps.begin(), tps.begin() + static_cast<long>(rng_() % tps.size()), tps.end());
+  op->pending = tps.size() + 1;  // +1: this loop, so no completion finishes the round early
+  for (const auto& tp : tps) fetch_partition(op, tp);
+  if (--op->pending == 0) finish_round(op);
+}
+
+// Initializes the share-partition first (share.auto.offset.reset reads the
+// log's start or end), then reads for delivery.
+void ShareCoordinator::fetch_partition(const std::shared_ptr<FetchOp>& op,
+                                       const TopicPartition& tp) {
+  GroupEntry* group = find(op->request.group_id);
+  if (!group) return;
+  PartitionEntry& entry = partition_entry(*group, tp);
+  if (entry.sp->initialized()) return read_for_fetch(op, tp);
+  auto image = backend_.metadata();
+  std::string reset = "latest";
+  if (auto t = image->topics.find(tp.topic); t != image->topics.end()) {
+    auto c = t->second.configs.find("share.auto.offset.reset");
+    if (c != t->second.configs.end()) reset = c->second;
+  }
+  // Reading at offset 0 answers with the log start (out of range) or from it.
+  op->pending++;
+  share_io_.read(tp, 0, 1, [this, op, tp, reset](ShareRead r) {
+    GroupEntry* group = find(op->request.group_id);
+    if (!op->answered && group && slot_current(op->state_partition, op->load_id) &&
+        r.high_watermark >= 0 &&
+        (r.error == kafka::ErrorCode::kNone || r.error == kafka::ErrorCode::kOffsetOutOfRange)) {
+      PartitionEntry& entry = partition_entry(*group, tp);
+      if (!entry.sp->initialized()) {
+        int64_t start = std::max<int64_t>(0, r.log_start_offset);
+        entry.sp->initialize(reset == "earliest" ? start : r.high_watermark);
+        op->dirty.insert(tp);
+      }
+      read_for_fetch(op, tp);
+    }
+    if (--op->pending == 0) finish_round(op);
+  });
+}
+
+void ShareCoordinator::read_for_fetch(const std::shared_ptr<FetchOp>& op,
+                                      const TopicPartition& tp) {
+  GroupEntry* group = find(op->request.group_id);
+  if (!group || op->records.size() >= op->request.max_records) return;
+  PartitionEntry& entry = partition_entry(*group, tp);
+  // INT64_MAX: the state machine does not know the high watermark; the read
+  // stops there and acquire() checks each offset against the one it reports.
+  const int64_t from = entry.sp->first_wanted(now_ms(), INT64_MAX);
+  if (from < 0) return;
+  op->pending++;
+  share_io_.read(tp, from, kShareReadBytes, [this, op, tp](ShareRead r) {
+    if (!op->answered && slot_current(op->state_partition, op->load_id)) take_records(*op, tp, r);
+    if (--op->pending == 0) finish_round(op);
+  });
+}
+
+void ShareCoordinator::take_records(FetchOp& op, const TopicPartition& tp, const ShareRead& r) {
+  GroupEntry* group = find(op.request.group_id);
+  if (!group) return;
+  PartitionEntry& entry = partition_entry(*group, tp);
+  if (r.error == kafka::ErrorCode::kOffsetOutOfRange && r.log_start_offset >= 0) {
+    entry.sp->advance_to_log_start(r.log_start_offset);
+    op.dirty.insert(tp);
+    return;
+  }
+  if (r.error != kafka::ErrorCode::kNone || r.batches.empty()) return;
+  const int64_t from = entry.sp->first_wanted(now_ms(), r.high_watermark);
+  if (from < 0) return;
+  auto decoded = decode_records(r.batches, from);
+  std::vector<int64_t> found;
+  for (const auto& d : decoded) found.push_back(d.offset);
+  const size_t room = op.request.max_records - std::min(op.request.max_records, op.records.size());
+  ShareEvents events;
+  auto acquired =
+      entry.sp->acquire(found, r.high_watermark, op.request.member_id, now_ms(), room, &events);
+  count(*group, events);
+  if (acquired.empty()) return;
+  op.dirty.insert(tp);
+  size_t k = 0;
+  for (auto& d : decoded) {
+    if (k == acquired.size()) break;
+    if (d.offset != acquired[k]) continue;
+    k++;
+    ShareRecordOut out{tp,
+                       d.offset,
+                       d.timestamp_ms,
+                       std::move(d.key),
+                       std::move(d.value),
+                       std::move(d.headers),
+                       entry.sp->find(d.offset)->delivery_count};
+    op.records.push_back(std::move(out));
+  }
+}
+
+void ShareCoordinator::finish_round(const std::shared_ptr<FetchOp>& op) {
+  if (op->answered) return;
+  auto dirty = std::move(op->dirty);
+  op->dirty.clear();
+  persist(op->request.group_id, dirty, [this, op](ShareError e) {
+    if (op->answered) return;
+    if (e != ShareError::kNone) {
+      // The locks stay in memory until they expire; the member never saw them.
+      return answer_fetch(*op, e, "the coordinator could not persist the new locks");
+    }
+    if (!op->records.empty() || now_ms() >= op->deadline_ms)
+      return answer_fetch(*op, ShareError::kNone, "");
+    retry_later([this, op] { fetch_round(op); }, std::chrono::milliseconds(kShareFetchPollMs));
+  });
+}
+
+void ShareCoordinator::answer_fetch(FetchOp& op, ShareError error, const std::string& message) {
+  if (op.answered) return;
+  op.answered = true;
+  for (auto it = fetches_.begin(); it != fetches_.end(); ++it) {
+    if (it->get() == &op) {
+      fetches_.erase(it);
+      break;
+    }
+  }
+  ShareFetchResult result;
+  result.error = error;
+  result.message = message;
+  result.member_id = op.request.member_id;
+  if (error == ShareError::kNone) result.records = std::move(op.records);
+  auto done = std::move(op.done);
+  done(std::move(result));
+}
+
+}  // namespace dmq::group

@@ -1,0 +1,67 @@
+#pragma once
+// Private to the share coordinator's .cpp files (and its unit tests).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "group/share_coordinator.h"
+#include "group/share_records.h"
+#include "kafka/protocol/record_batch.h"
+
+namespace dmq::group {
+
+inline constexpr int kShareTickMs = 100;
+// A parked fetch looks again this often while it waits for records (the
+// partitions may be led by other brokers, whose high watermarks do not wake
+// this one).
+inline constexpr int kShareFetchPollMs = 50;
+inline constexpr uint32_t kShareReadBytes = 1u << 20;
+
+// One record decoded from fetched batches, owning its bytes.
+struct DecodedRecord {
+  int64_t offset = 0;
+  int64_t timestamp_ms = -1;
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+};
+
+// The records in whole batches `bytes` (as a Fetch returns them) at offsets
+// >= `from`, in order. Control batches are skipped; a malformed batch ends the
+// walk (what came before it is returned).
+std::vector<DecodedRecord> decode_records(std::string_view bytes, int64_t from);
+
+struct ShareCoordinator::FetchOp {
+  ShareFetchRequest request;
+  std::function<void(ShareFetchResult)> done;
+  int32_t state_partition = -1;
+  uint64_t load_id = 0;
+  int64_t deadline_ms = 0;
+  size_t pending = 0;  // partition reads of this round still out
+  std::set<TopicPartition> dirty;
+  std::vector<ShareRecordOut> records;
+  bool answered = false;
+};
+
+struct ShareLoadState {
+  int64_t next = 0;
+  int64_t end = 0;
+  // The last snapshot of every (group, share-partition) read so far.
+  std::map<std::string, std::map<TopicPartition, std::optional<SharePartitionSnapshot>>> state;
+  uint64_t records = 0;
+  uint64_t skipped = 0;
+};
+
+// Applies the state records in `bytes` to `op` (records in [op.next, op.end))
+// and moves op.next past the last whole batch. Malformed records are counted
+// in op.skipped, never trusted.
+void apply_share_batches(std::string_view bytes, ShareLoadState& op);
+
+}  // namespace dmq::group

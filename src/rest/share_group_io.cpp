@@ -1,0 +1,199 @@
+#include "rest/share_group_io.h"
+
+#include <httplib.h>
+#include <rapidjson/document.h>
+
+#include <asio.hpp>
+#include <map>
+
+#include "group/coordinator_internal.h"
+
+namespace dmq::rest {
+namespace {
+
+using kafka::ErrorCode;
+
+// One keep-alive client per leader per thread: reads go to few leaders.
+httplib::Client& client_for(const std::string& host, uint16_t port) {
+  thread_local std::map<std::pair<std::string, uint16_t>, std::unique_ptr<httplib::Client>> clients;
+  auto& c = clients[{host, port}];
+  if (!c) {
+    c = std::make_unique<httplib::Client>(host, port);
+    c->set_connection_timeout(1, 0);
+    c->set_read_timeout(10, 0);
+    c->set_keep_alive(true);
+  }
+  return *c;
+}
+
+int64_t header_int(const httplib::Result& r, const char* name, int64_t fallback) {
+  if (!r->has_header(name)) return fallback;
+  try {
+    return std::stoll(r->get_header_value(name));
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+std::string query(const group::TopicPartition& tp) {
+  return "topic=" + httplib::detail::encode_query_param(tp.topic) +
+         "&partition=" + std::to_string(tp.partition);
+}
+
+group::ShareRead remote_read(const std::string& host, uint16_t port,
+                             const group::TopicPartition& tp, int64_t offset, uint32_t max_bytes) {
+  group::ShareRead out;
+  std::string path = "/internal/share/read?" + query(tp) + "&offset=" + std::to_string(offset) +
+                     "&max_bytes=" + std::to_string(max_bytes);
+  auto r = client_for(host, port)
+               .Post(path.c_str(), httplib::Headers{{kShareForwardedHeader, "1"}}, "",
+                     "application/octet-stream");
+  if (!r || r->status != 200) {
+    out.error = ErrorCode::kNotLeaderOrFollower;  // unreachable or not the leader: try again
+    return out;
+  }
+  out.error = static_cast<ErrorCode>(header_int(r, "X-DMQ-Error", -1));
+  out.log_start_offset = header_int(r, "X-DMQ-Log-Start", -1);
+  out.high_watermark = header_int(r, "X-DMQ-High-Watermark", -1);
+  out.batches = std::move(r->body);
+  return out;
+}
+
+group::ShareAppend remote_append(const std::string& host, uint16_t port,
+                                 const group::TopicPartition& tp, const std::string& batch) {
+  group::ShareAppend out;
+  out.error = ErrorCode::kNotLeaderOrFollower;
+  std::string path = "/internal/share/append?" + query(tp);
+  auto r = client_for(host, port)
+               .Post(path.c_str(), httplib::Headers{{kShareForwardedHeader, "1"}}, batch,
+                     "application/octet-stream");
+  if (!r || r->status != 200) return out;
+  rapidjson::Document doc;
+  doc.Parse(r->body.c_str());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("error") || !doc["error"].IsInt() ||
+      !doc.HasMember("base_offset") || !doc["base_offset"].IsInt64())
+    return out;
+  out.error = static_cast<ErrorCode>(doc["error"].GetInt());
+  out.base_offset = doc["base_offset"].GetInt64();
+  return out;
+}
+
+}  // namespace
+
+ShareGroupIo::ShareGroupIo(asio::io_context& io, broker::Backend& backend,
+                           const broker::MetadataView& view)
+    : io_(io), backend_(backend), view_(view) {
+  for (int i = 0; i < kThreads; ++i) {
+    threads_.emplace_back([this] {
+      for (;;) {
+        std::function<void()> job;
+        {
+          std::unique_lock lock(mu_);
+          cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+          if (stopping_) return;
+          job = std::move(jobs_.front());
+          jobs_.pop_front();
+        }
+        job();
+      }
+    });
+  }
+}
+
+ShareGroupIo::~ShareGroupIo() {
+  *alive_ = false;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void ShareGroupIo::submit(std::function<void()> job) {
+  {
+    std::lock_guard lock(mu_);
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+void ShareGroupIo::post_to_loop(std::function<void()> fn) {
+  std::weak_ptr<bool> alive = alive_;
+  asio::post(io_, [alive, fn = std::move(fn)] {
+    if (!alive.expired()) fn();
+  });
+}
+
+bool ShareGroupIo::leader_address(const group::TopicPartition& tp, std::string* host,
+                                  uint16_t* port) const {
+  auto image = view_.current();
+  auto t = image->topics.find(tp.topic);
+  if (t == image->topics.end() || tp.partition < 0 ||
+      static_cast<size_t>(tp.partition) >= t->second.partitions.size())
+    return false;
+  auto leader = t->second.partitions[static_cast<size_t>(tp.partition)].leader;
+  auto b = image->brokers.find(leader);
+  if (b == image->brokers.end() || b->second.fenced) return false;
+  *host = b->second.http_host;
+  *port = b->second.http_port;
+  return true;
+}
+
+group::ShareRead ShareGroupIo::read_local(broker::Backend& backend, const group::TopicPartition& tp,
+                                          int64_t offset, uint32_t max_bytes) {
+  group::ShareRead out;
+  broker::FetchRead r = backend.fetch(tp.topic, tp.partition, offset, max_bytes, -1, -1);
+  out.error = r.error;
+  out.log_start_offset = r.log_start_offset;
+  out.high_watermark = r.high_watermark;
+  if (r.error == ErrorCode::kNone && r.records && !group::read_chunk(*r.records, out.batches))
+    out.error = ErrorCode::kKafkaStorageError;
+  return out;
+}
+
+void ShareGroupIo::read(const group::TopicPartition& tp, int64_t offset, uint32_t max_bytes,
+                        std::function<void(group::ShareRead)> done) {
+  if (backend_.check_leader(tp.topic, tp.partition) == ErrorCode::kNone) {
+    auto r = read_local(backend_, tp, offset, max_bytes);
+    // Always later, never inside the caller's own call.
+    return post_to_loop(
+        [r = std::move(r), done = std::move(done)]() mutable { done(std::move(r)); });
+  }
+  std::string host;
+  uint16_t port = 0;
+  if (!leader_address(tp, &host, &port)) {
+    return post_to_loop([done = std::move(done)] {
+      group::ShareRead r;
+      r.error = ErrorCode::kLeaderNotAvailable;
+      done(std::move(r));
+    });
+  }
+  submit([this, host, port, tp, offset, max_bytes, done = std::move(done)]() mutable {
+    auto r = remote_read(host, port, tp, offset, max_bytes);
+    post_to_loop([r = std::move(r), done = std::move(done)]() mutable { done(std::move(r)); });
+  });
+}
+
+void ShareGroupIo::append(const group::TopicPartition& tp, std::string batch,
+                          std::function<void(group::ShareAppend)> done) {
+  if (backend_.check_leader(tp.topic, tp.partition) == ErrorCode::kNone) {
+    auto bytes = std::make_shared<std::string>(std::move(batch));
+    backend_.produce(tp.topic, tp.partition, std::span<char>(bytes->data(), bytes->size()), -1,
+                     [bytes, done = std::move(done)](const broker::ProduceResult& r) {
+                       done({r.error, r.base_offset});
+                     });
+    return;
+  }
+  std::string host;
+  uint16_t port = 0;
+  if (!leader_address(tp, &host, &port)) {
+    return post_to_loop([done = std::move(done)] { done({ErrorCode::kLeaderNotAvailable, -1}); });
+  }
+  submit([this, host, port, tp, batch = std::move(batch), done = std::move(done)]() mutable {
+    auto r = remote_append(host, port, tp, batch);
+    post_to_loop([r, done = std::move(done)] { done(r); });
+  });
+}
+
+}  // namespace dmq::rest

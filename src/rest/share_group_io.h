@@ -1,0 +1,68 @@
+#pragma once
+// group::ShareIo over the cluster: a partition this broker leads is read and
+// appended to through broker::Backend on the loop; any other through its
+// leader's internal endpoints (POST /internal/share/read and
+// /internal/share/append, served by share_group_routes.cpp) on a small pool
+// of HTTP client threads, whose answers come back to the loop.
+//
+// Threads: read() and append() on the loop thread; callbacks on the loop
+// thread. Ownership: `io`, `backend` and `view` must outlive it; destroying it
+// joins the client threads and drops answers still out.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "broker/backend.h"
+#include "broker/metadata_view.h"
+#include "group/share_io.h"
+
+namespace asio {
+class io_context;
+}
+
+namespace dmq::rest {
+
+// Marks node-to-node share requests (no second forwarding hop).
+inline constexpr const char* kShareForwardedHeader = "X-DMQ-Share-Forwarded";
+
+class ShareGroupIo : public group::ShareIo {
+ public:
+  ShareGroupIo(asio::io_context& io, broker::Backend& backend, const broker::MetadataView& view);
+  ~ShareGroupIo() override;
+  ShareGroupIo(const ShareGroupIo&) = delete;
+  ShareGroupIo& operator=(const ShareGroupIo&) = delete;
+
+  void read(const group::TopicPartition& tp, int64_t offset, uint32_t max_bytes,
+            std::function<void(group::ShareRead)> done) override;
+  void append(const group::TopicPartition& tp, std::string batch,
+              std::function<void(group::ShareAppend)> done) override;
+
+  // The local halves, also what the internal endpoints run on the leader.
+  static group::ShareRead read_local(broker::Backend& backend, const group::TopicPartition& tp,
+                                     int64_t offset, uint32_t max_bytes);
+
+ private:
+  static constexpr int kThreads = 8;
+  // Runs `job` on a client thread.
+  void submit(std::function<void()> job);
+  // The leader's HTTP address, or false when the partition has none.
+  bool leader_address(const group::TopicPartition& tp, std::string* host, uint16_t* port) const;
+  void post_to_loop(std::function<void()> fn);
+
+  asio::io_context& io_;
+  broker::Backend& backend_;
+  const broker::MetadataView& view_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace dmq::rest
