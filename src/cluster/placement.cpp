@@ -112,6 +112,7 @@ Result<CreateTopicRecord> plan_create_topic(const MetadataState& state,
   for (const auto& [key, value] : request.configs) {
     if (key.empty()) return Error{ErrorCode::kInvalidConfig, "empty config key"};
   }
+  if (Status s = validate_share_configs(request.name, request.configs); !s) return s.error();
   CreateTopicRecord record;
   record.name = request.name;
   record.topic_id = topic_id;

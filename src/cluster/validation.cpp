@@ -1,6 +1,8 @@
 #include "cluster/validation.h"
 
 #include <algorithm>
+#include <charconv>
+#include <map>
 #include <string>
 
 namespace dmq::cluster {
@@ -46,6 +48,64 @@ Status validate_replication_factor(int64_t replication_factor, size_t available_
                  "replication factor " + std::to_string(replication_factor) + " exceeds the " +
                      std::to_string(available_brokers) + " available brokers"};
   }
+  return {};
+}
+
+namespace {
+
+bool int_in(const std::string& s, int64_t lo, int64_t hi, int64_t* out) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+struct ShareIntConfig {
+  const char* key;
+  int64_t lo;
+  int64_t hi;
+};
+constexpr ShareIntConfig kShareIntConfigs[] = {
+    {"share.delivery.count.limit", 1, 100},
+    {"share.record.lock.duration.ms", 100, 3600000},
+    {"share.retry.backoff.ms", 0, 3600000},
+    {"share.retry.backoff.max.ms", 0, 3600000},
+    {"share.record.lock.partition.limit", 1, 10000},
+};
+
+Status share_config_error(const std::string& key, const std::string& why) {
+  return Error{ErrorCode::kInvalidConfig, "config " + key + ": " + why};
+}
+
+}  // namespace
+
+Status validate_share_configs(std::string_view topic,
+                              const std::map<std::string, std::string>& configs) {
+  std::map<std::string, int64_t> ints;
+  for (const auto& [key, value] : configs) {
+    if (key.rfind("share.", 0) != 0) continue;
+    auto known = std::find_if(std::begin(kShareIntConfigs), std::end(kShareIntConfigs),
+                              [&](const ShareIntConfig& c) { return key == c.key; });
+    if (known != std::end(kShareIntConfigs)) {
+      if (!int_in(value, known->lo, known->hi, &ints[key]))
+        return share_config_error(key, "must be an integer in " + std::to_string(known->lo) + "-" +
+                                           std::to_string(known->hi) + ", got '" + value + "'");
+    } else if (key == "share.auto.offset.reset") {
+      if (value != "latest" && value != "earliest")
+        return share_config_error(key, "must be latest or earliest, got '" + value + "'");
+    } else if (key == "share.dead.letter.topic") {
+      if (Status s = validate_topic_name(value); !s)
+        return share_config_error(key, s.error().message);
+      if (value == topic) return share_config_error(key, "cannot be the topic itself");
+    } else {
+      return share_config_error(key, "unknown share-group config");
+    }
+  }
+  auto base = ints.find("share.retry.backoff.ms");
+  auto max = ints.find("share.retry.backoff.max.ms");
+  if (base != ints.end() && max != ints.end() && max->second < base->second)
+    return share_config_error("share.retry.backoff.max.ms", "is below share.retry.backoff.ms");
   return {};
 }
 

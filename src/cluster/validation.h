@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +29,16 @@ Status validate_partition_count(int64_t partitions);
 // of unfenced brokers: kNotEnoughBrokers, e.g. "replication factor 3 exceeds
 // the 2 available brokers".
 Status validate_replication_factor(int64_t replication_factor, size_t available_brokers);
+
+// A topic's share-group configs (keys starting "share."; others pass):
+// share.delivery.count.limit 1-100, share.record.lock.duration.ms
+// 100-3600000, share.retry.backoff.ms and share.retry.backoff.max.ms
+// 0-3600000 (max not below the base), share.record.lock.partition.limit
+// 1-10000, share.auto.offset.reset latest|earliest, share.dead.letter.topic a
+// valid topic name other than `topic`. An unknown share.* key is refused (a
+// typo would silently keep the default). kInvalidConfig naming the key.
+Status validate_share_configs(std::string_view topic,
+                              const std::map<std::string, std::string>& configs);
 
 // Non-empty, ids >= 0, no duplicates; kInvalidRequest naming the problem.
 Status validate_replica_list(const std::vector<BrokerId>& replicas);

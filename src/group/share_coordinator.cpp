@@ -363,9 +363,10 @@ void ShareCoordinator::ensure_state_topic() {
   controller_.create_topic(spec, false, [this, alive](const broker::AdminResult& r) {
     if (alive.expired()) return;
     creating_topic_ = false;
-    if (!r.ok() && r.code != "topic_exists")
+    if (!r.ok() && r.code != "topic_exists") {
       LOG_WARN("share") << "creating " << kShareStateTopic << " failed: " << r.code << " "
                         << r.message;
+    }
   });
 }
 

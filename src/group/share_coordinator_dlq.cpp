@@ -7,6 +7,7 @@
 // dead-letter partition's producer state and lands once. Only after the
 // write is acknowledged does the record become ARCHIVED.
 #include "common/log.h"
+#include "common/metrics.h"
 #include "group/share_coordinator_internal.h"
 
 namespace dmq::group {

@@ -42,6 +42,8 @@ PURE = [
     "group/records.",
     "group/consumer_protocol.",
     "group/types.",
+    "group/share_partition.",
+    "group/share_records.",
     "store/log_format.",
     "store/log_index.",
     "store/leader_epoch_cache.",

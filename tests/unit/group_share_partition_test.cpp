@@ -2,6 +2,7 @@
 // locks, backoff, dead-letter intents) and its __share_group_state codec.
 #include <doctest/doctest.h>
 
+#include "cluster/validation.h"
 #include "group/share_partition.h"
 #include "group/share_records.h"
 
@@ -204,6 +205,24 @@ TEST_CASE("share: malformed state records are refused, never trusted") {
   bad_state[2 + 8 * 4 + 2 + 4 + 4 + 8] = 9;  // the first record's state byte
   CHECK(!decode_share_record(key, bad_state));
   CHECK(!decode_share_record(key, value + "x"));
+}
+
+TEST_CASE("share: topic configs are validated when the topic is created") {
+  using cluster::validate_share_configs;
+  CHECK(validate_share_configs("t", {{"share.delivery.count.limit", "3"},
+                                     {"share.dead.letter.topic", "t-dlq"},
+                                     {"share.auto.offset.reset", "earliest"},
+                                     {"retention.ms", "x"}}));
+  CHECK(!validate_share_configs("t", {{"share.delivery.count.limit", "0"}}));
+  CHECK(!validate_share_configs("t", {{"share.record.lock.duration.ms", "12abc"}}));
+  CHECK(!validate_share_configs("t", {{"share.auto.offset.reset", "middle"}}));
+  CHECK(!validate_share_configs("t", {{"share.dead.letter.topic", "t"}}));
+  CHECK(!validate_share_configs("t", {{"share.dead.letter.topic", "no/slash"}}));
+  CHECK(!validate_share_configs("t", {{"share.delivery.count.limt", "3"}}));  // typo
+  auto e = validate_share_configs(
+      "t", {{"share.retry.backoff.ms", "500"}, {"share.retry.backoff.max.ms", "100"}});
+  REQUIRE(!e);
+  CHECK(e.error().message.find("share.retry.backoff.max.ms") != std::string::npos);
 }
 
 }  // namespace dmq::group
