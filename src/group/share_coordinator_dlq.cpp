@@ -89,7 +89,7 @@ void ShareCoordinator::dead_letter_append(const std::string& group_id, const Top
                                      .producer_epoch = s.producer_epoch,
                                      .base_sequence = rec->dead_letter_sequence});
   std::optional<DecodedRecord> source;
-  for (auto& d : decode_records(read.batches, offset)) {
+  for (auto& d : decode_records(read.batches, offset, 1)) {
     if (d.offset == offset) source = std::move(d);
     break;
   }

@@ -10,10 +10,10 @@
 
 namespace dmq::group {
 
-std::vector<DecodedRecord> decode_records(std::string_view bytes, int64_t from) {
+std::vector<DecodedRecord> decode_records(std::string_view bytes, int64_t from, size_t max) {
   std::vector<DecodedRecord> out;
   size_t pos = 0;
-  while (bytes.size() - pos >= kafka::batch_format::kHeaderSize) {
+  while (bytes.size() - pos >= kafka::batch_format::kHeaderSize && out.size() < max) {
     kafka::BatchHeader h;
     if (kafka::read_batch_header(bytes.substr(pos), h) != kafka::BatchError::kOk) break;
     if (h.batch_length <= 0) break;
@@ -26,7 +26,7 @@ std::vector<DecodedRecord> decode_records(std::string_view bytes, int64_t from) 
     if (kafka::decompress_records(batch, payload) != kafka::BatchError::kOk) break;
     kafka::RecordIterator it(payload, h.record_count);
     kafka::Record rec;
-    while (it.next(rec)) {
+    while (out.size() < max && it.next(rec)) {
       const int64_t offset = h.base_offset + rec.offset_delta;
       if (offset < from) continue;
       DecodedRecord d;
@@ -86,7 +86,9 @@ void ShareCoordinator::fetch_round(const std::shared_ptr<FetchOp>& op) {
   // available, concurrent members spread over the partitions.
   if (!tps.empty())
     std::rotate(tps.begin(), tps.begin() + static_cast<long>(rng_() % tps.size()), tps.end());
-  op->pending = tps.size() + 1;  // +1: this loop, so no completion finishes the round early
+  // Each read adds itself; the 1 is this loop, so that no completion
+  // finishes the round before every read was started.
+  op->pending = 1;
   for (const auto& tp : tps) fetch_partition(op, tp);
   if (--op->pending == 0) finish_round(op);
 }
@@ -152,10 +154,12 @@ void ShareCoordinator::take_records(FetchOp& op, const TopicPartition& tp, const
   if (r.error != kafka::ErrorCode::kNone || r.batches.empty()) return;
   const int64_t from = entry.sp->first_wanted(now_ms(), r.high_watermark);
   if (from < 0) return;
-  auto decoded = decode_records(r.batches, from);
+  const size_t room = op.request.max_records - std::min(op.request.max_records, op.records.size());
+  // Enough to fill `room` even if every record of the window is skipped.
+  const size_t window = static_cast<size_t>(entry.sp->config().partition_limit);
+  auto decoded = decode_records(r.batches, from, room + window);
   std::vector<int64_t> found;
   for (const auto& d : decoded) found.push_back(d.offset);
-  const size_t room = op.request.max_records - std::min(op.request.max_records, op.records.size());
   ShareEvents events;
   auto acquired =
       entry.sp->acquire(found, r.high_watermark, op.request.member_id, now_ms(), room, &events);

@@ -34,9 +34,10 @@ struct DecodedRecord {
 };
 
 // The records in whole batches `bytes` (as a Fetch returns them) at offsets
-// >= `from`, in order. Control batches are skipped; a malformed batch ends the
-// walk (what came before it is returned).
-std::vector<DecodedRecord> decode_records(std::string_view bytes, int64_t from);
+// >= `from`, in order, at most `max` of them (a read returns far more than a
+// fetch delivers; copying the rest would be waste). Control batches are
+// skipped; a malformed batch ends the walk (what came before it is returned).
+std::vector<DecodedRecord> decode_records(std::string_view bytes, int64_t from, size_t max);
 
 struct ShareCoordinator::FetchOp {
   ShareFetchRequest request;

@@ -261,16 +261,31 @@ struct Context {
   int32_t self_id;
 };
 
+// A coordinator that just took over (or just created the topic) loads the
+// state partition first: wait for it, bounded, rather than answer 503 at once.
+std::optional<HttpResponse> wait_loaded(const Context& ctx, const std::string& group_id) {
+  auto* shares = ctx.shares;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto status =
+        ctx.loop.call([shares, group_id] { return shares->status_of(group_id); }, kLoopSlack);
+    if (!status) return json_error(503, "busy", "the event loop did not answer in time");
+    if (*status != group::ShareError::kLoadInProgress || std::chrono::steady_clock::now() > deadline)
+      return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 // nullopt: serve here; otherwise the answer (forwarded, or an error).
 std::optional<HttpResponse> route(const Context& ctx, const httplib::Request& req,
                                   const std::string& group_id, int64_t wait_ms) {
   if (group_id.empty() || group_id.size() > kMaxIdBytes)
     return json_error(400, "invalid_request", "the group id must have 1-255 bytes");
-  if (ctx.shares && req.has_header(kShareForwardedHeader)) return std::nullopt;
+  if (ctx.shares && req.has_header(kShareForwardedHeader)) return wait_loaded(ctx, group_id);
   auto where = locate(group_id, ctx.loop, ctx.shares, ctx.view);
   if (auto* err = std::get_if<HttpResponse>(&where)) return *err;
   const auto& c = std::get<Coordinator>(where);
-  if (ctx.shares && c.leader == ctx.self_id) return std::nullopt;
+  if (ctx.shares && c.leader == ctx.self_id) return wait_loaded(ctx, group_id);
   if (req.has_header(kShareForwardedHeader))
     return json_error(503, "not_coordinator", "this node does not coordinate the group");
   return forward(req, c, wait_ms);
