@@ -270,7 +270,8 @@ std::optional<HttpResponse> wait_loaded(const Context& ctx, const std::string& g
     auto status =
         ctx.loop.call([shares, group_id] { return shares->status_of(group_id); }, kLoopSlack);
     if (!status) return json_error(503, "busy", "the event loop did not answer in time");
-    if (*status != group::ShareError::kLoadInProgress || std::chrono::steady_clock::now() > deadline)
+    if (*status != group::ShareError::kLoadInProgress ||
+        std::chrono::steady_clock::now() > deadline)
       return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -1,0 +1,282 @@
+// The share coordinator's I/O part (src/group/share_coordinator.h) in-process,
+// on a fake Backend whose logs live in memory and whose produce deduplicates
+// idempotent batches by (producer id, sequence) as the broker's producer
+// state does: answers only after the acks=-1 append, locks and dead-letter
+// intents survive a failover, and a dead-letter write repeated by the next
+// coordinator lands once.
+#include <doctest/doctest.h>
+
+#include <deque>
+
+#include "group/share_coordinator.h"
+#include "group/share_coordinator_internal.h"
+#include "kafka/protocol/record_batch.h"
+
+using namespace dmq;
+using kafka::ErrorCode;
+
+namespace {
+
+constexpr int32_t kSelf = 1;
+
+struct Log {
+  std::string bytes;
+  int64_t next = 0;
+  std::map<std::pair<int64_t, int32_t>, int64_t> sequences;  // (pid, seq) -> offset
+};
+
+class FakeBackend : public broker::Backend {
+ public:
+  explicit FakeBackend(broker::MetadataView& view) : view_(view) {}
+  int32_t node_id() const override { return kSelf; }
+  Image metadata() const override { return view_.current(); }
+  void wait_for_metadata(std::function<bool(const cluster::MetadataImage&)>,
+                         std::chrono::milliseconds, std::function<void(bool)> done) override {
+    done(false);
+  }
+  ErrorCode check_leader(std::string_view, int32_t) const override { return ErrorCode::kNone; }
+  void produce(std::string_view topic, int32_t partition, std::span<char> batch, int16_t acks,
+               std::function<void(const broker::ProduceResult&)> done) override {
+    CHECK(acks == -1);
+    std::string bytes(batch.data(), batch.size());
+    auto& log = logs[{std::string(topic), partition}];
+    kafka::BatchHeader h;
+    REQUIRE(kafka::read_batch_header(bytes, h) == kafka::BatchError::kOk);
+    if (h.producer_id >= 0) {
+      auto seen = log.sequences.find({h.producer_id, h.base_sequence});
+      if (seen != log.sequences.end()) {
+        duplicates++;
+        return done(broker::ProduceResult{ErrorCode::kNone, seen->second, 0, -1});
+      }
+      log.sequences[{h.producer_id, h.base_sequence}] = log.next;
+    }
+    const int64_t base = log.next;
+    kafka::set_base_offset(bytes.data(), base);
+    log.next += h.last_offset_delta + 1;
+    log.bytes += bytes;
+    // A dropped acknowledgement: the write is in the log, the writer never hears.
+    if (drop_acks_to == topic) return;
+    done(broker::ProduceResult{ErrorCode::kNone, base, 0, -1});
+  }
+  broker::FetchRead fetch(std::string_view topic, int32_t partition, int64_t offset, uint32_t,
+                          int32_t, int32_t) override {
+    broker::FetchRead r;
+    auto& log = logs[{std::string(topic), partition}];
+    r.high_watermark = log.next;
+    r.log_start_offset = 0;
+    if (offset >= r.high_watermark) return r;
+    broker::RecordChunk chunk;
+    chunk.bytes = log.bytes;  // the whole log: readers skip what lies before `offset`
+    chunk.length = static_cast<uint32_t>(chunk.bytes.size());
+    r.records = std::move(chunk);
+    return r;
+  }
+  void park(const std::vector<broker::TopicPartition>&, std::chrono::milliseconds, int32_t,
+            std::function<void()> wake) override {
+    wake();
+  }
+  broker::OffsetLookup list_offset(std::string_view topic, int32_t partition,
+                                   int64_t timestamp) override {
+    auto& log = logs[{std::string(topic), partition}];
+    return {ErrorCode::kNone, timestamp == -2 ? 0 : log.next, -1, -1};
+  }
+  void init_producer_id(std::function<void(const broker::ProducerIdResult&)> done) override {
+    done({ErrorCode::kNone, next_producer_id++, 0});
+  }
+
+  std::map<std::pair<std::string, int32_t>, Log> logs;
+  std::string drop_acks_to;
+  int duplicates = 0;
+  int64_t next_producer_id = 1000;
+  broker::MetadataView& view_;
+};
+
+// Reads and appends through the fake backend, answering later like the real one.
+class FakeIo : public group::ShareIo {
+ public:
+  FakeIo(asio::io_context& io, FakeBackend& backend) : io_(io), backend_(backend) {}
+  void read(const group::TopicPartition& tp, int64_t offset, uint32_t,
+            std::function<void(group::ShareRead)> done) override {
+    auto f = backend_.fetch(tp.topic, tp.partition, offset, 0, -1, -1);
+    group::ShareRead r{f.error, f.log_start_offset, f.high_watermark,
+                       f.records ? f.records->bytes : std::string()};
+    asio::post(io_, [r, done] { done(r); });
+  }
+  void append(const group::TopicPartition& tp, std::string batch,
+              std::function<void(group::ShareAppend)> done) override {
+    auto bytes = std::make_shared<std::string>(std::move(batch));
+    backend_.produce(tp.topic, tp.partition, std::span<char>(bytes->data(), bytes->size()), -1,
+                     [bytes, done](const broker::ProduceResult& r) {
+                       done({r.error, r.base_offset});
+                     });
+  }
+
+ private:
+  asio::io_context& io_;
+  FakeBackend& backend_;
+};
+
+class FakeController : public broker::ControllerClient {
+ public:
+  void create_topic(const broker::TopicSpec&, bool, Done done) override { done({201, "", "", ""}); }
+  void delete_topic(const std::string&, Done done) override { done({200, "", "", ""}); }
+  void create_partitions(const std::string&, int32_t, bool, Done done) override {
+    done({200, "", "", ""});
+  }
+};
+
+cluster::TopicState topic(const std::string& name, cluster::ConfigMap configs = {}) {
+  cluster::TopicState t;
+  t.name = name;
+  t.configs = std::move(configs);
+  cluster::PartitionState p;
+  p.id = cluster::PartitionId(0);
+  p.replicas = {cluster::BrokerId(kSelf)};
+  p.isr = p.replicas;
+  p.leader = cluster::BrokerId(kSelf);
+  t.partitions.push_back(p);
+  return t;
+}
+
+void publish(broker::MetadataView& view) {
+  cluster::MetadataImage image;
+  cluster::BrokerRegistration b;
+  b.id = cluster::BrokerId(kSelf);
+  b.fenced = false;
+  image.brokers[b.id] = b;
+  for (auto t : {topic("__share_group_state"), topic("dlq"),
+                 topic("t", {{"share.auto.offset.reset", "earliest"},
+                             {"share.dead.letter.topic", "dlq"},
+                             {"share.delivery.count.limit", "2"}})})
+    image.topics.emplace(t.name, t);
+  view.publish(
+      std::make_shared<const cluster::MetadataState>(std::move(image), cluster::LogIndex(2)));
+}
+
+struct Fixture {
+  asio::io_context io;
+  Options options;
+  broker::MetadataView view;
+  FakeBackend backend{view};
+  FakeIo share_io{io, backend};
+  FakeController controller;
+  std::unique_ptr<group::ShareCoordinator> shares;
+
+  Fixture() {
+    options.offsets_topic_num_partitions = 1;
+    publish(view);
+    kafka::RecordBatchBuilder builder;
+    for (int i = 0; i < 3; ++i)
+      builder.add(1000 + i, std::string_view("k"), std::string_view("v" + std::to_string(i)));
+    auto batch = builder.build();
+    backend.produce("t", 0, std::span<char>(batch.data(), batch.size()), -1,
+                    [](const broker::ProduceResult&) {});
+  }
+  // A new coordinator on the same logs: what a failover looks like from here.
+  void start_coordinator() {
+    if (shares) shares->stop();
+    shares =
+        std::make_unique<group::ShareCoordinator>(io, options, backend, share_io, view, controller);
+    shares->start();
+    REQUIRE(run_until([&] { return shares->status_of("g") == group::ShareError::kNone; }));
+  }
+  ~Fixture() {
+    if (shares) shares->stop();
+  }
+  template <class Pred>
+  bool run_until(Pred done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      io.run_for(std::chrono::milliseconds(5));
+      io.restart();
+    }
+    return done();
+  }
+  void idle(std::chrono::milliseconds how_long) {
+    io.run_for(how_long);
+    io.restart();
+  }
+  group::ShareFetchResult fetch(const std::string& member, size_t max) {
+    std::optional<group::ShareFetchResult> out;
+    shares->fetch({"g", member, {"t"}, max, 0}, [&](group::ShareFetchResult r) { out = r; });
+    REQUIRE(run_until([&] { return out.has_value(); }));
+    return *out;
+  }
+  group::ShareAckResult ack(const std::string& member, int64_t offset, group::AckType type) {
+    std::optional<group::ShareAckResult> out;
+    shares->acknowledge("g", member, {{{"t", 0}, offset, type, "broken"}},
+                        [&](group::ShareAckResult r) { out = r; });
+    REQUIRE(run_until([&] { return out.has_value(); }));
+    return *out;
+  }
+  size_t dlq_records() {
+    const auto& log = backend.logs[{"dlq", 0}];
+    return group::decode_records(log.bytes, 0, 1000).size();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("share coordinator: locks and a dead letter survive a failover, the write lands once") {
+  Fixture f;
+  f.start_coordinator();
+  auto got = f.fetch("", 3);
+  REQUIRE(got.error == group::ShareError::kNone);
+  REQUIRE(got.records.size() == 3);
+  const std::string member = got.member_id;
+  CHECK(got.records[0].value == "v0");
+  CHECK(f.ack(member, 1, group::AckType::kAccept).error == group::ShareError::kNone);
+
+  // The coordinator dies right after its dead-letter write reached the
+  // dead-letter partition, before it heard the acknowledgement.
+  f.backend.drop_acks_to = "dlq";
+  CHECK(f.ack(member, 0, group::AckType::kReject).error == group::ShareError::kNone);
+  REQUIRE(f.run_until([&] { return f.dlq_records() == 1; }));
+  f.backend.drop_acks_to.clear();
+
+  f.start_coordinator();  // loads the intent and the lock of offset 2
+  REQUIRE(f.run_until([&] {
+    auto d = f.shares->describe("g");
+    return d && d->partitions.size() == 1 && d->partitions[0].dead_lettered == 1;
+  }));
+  CHECK(f.backend.duplicates == 1);  // the repeated write was recognized
+  CHECK(f.dlq_records() == 1);
+  auto dead = group::decode_records(f.backend.logs[{"dlq", 0}].bytes, 0, 10);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].value == "v0");
+  std::map<std::string, std::string> headers;
+  for (const auto& [k, v] : dead[0].headers) headers[k] = v.value_or("");
+  CHECK(headers["dmq.dlq.source.offset"] == "0");
+  CHECK(headers["dmq.dlq.error"] == "broken");
+  CHECK(headers["dmq.dlq.delivery.count"] == "1");
+  CHECK(headers["dmq.dlq.group"] == "g");
+
+  // The member still holds offset 2 on the new coordinator; others do not.
+  CHECK(f.ack("other", 2, group::AckType::kAccept).error == group::ShareError::kWrongMember);
+  CHECK(f.ack(member, 2, group::AckType::kAccept).error == group::ShareError::kNone);
+  CHECK(f.ack(member, 1, group::AckType::kAccept).error == group::ShareError::kNotInFlight);
+  auto d = f.shares->describe("g");
+  REQUIRE(d);
+  CHECK(d->partitions[0].start_offset == 3);
+}
+
+TEST_CASE("share coordinator: an intent persisted before the write is written once by the next") {
+  Fixture f;
+  f.start_coordinator();
+  auto got = f.fetch("", 1);
+  REQUIRE(got.records.size() == 1);
+  // Hold back the producer id: the intent is persisted, no write went out.
+  f.backend.drop_acks_to = "__share_group_state";
+  std::optional<group::ShareAckResult> out;
+  f.shares->acknowledge("g", got.member_id, {{{"t", 0}, 0, group::AckType::kReject, "x"}},
+                        [&](group::ShareAckResult r) { out = r; });
+  f.idle(std::chrono::milliseconds(300));
+  CHECK(!out);  // never answered without persistence
+  CHECK(f.dlq_records() == 0);
+  f.backend.drop_acks_to.clear();
+  f.start_coordinator();
+  REQUIRE(f.run_until([&] { return f.dlq_records() == 1; }));
+  f.idle(std::chrono::milliseconds(300));
+  CHECK(f.dlq_records() == 1);
+  CHECK(f.backend.duplicates == 0);
+}
