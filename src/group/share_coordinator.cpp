@@ -255,7 +255,11 @@ void ShareCoordinator::acknowledge(const std::string& group_id, const std::strin
   GroupEntry* group = find(group_id);
   if (!group) return done({ShareError::kUnknownGroup, "no share group named '" + group_id + "'"});
   // All or none: check every acknowledgement before applying any.
+  std::set<std::pair<TopicPartition, int64_t>> seen;
   for (const auto& a : acks) {
+    if (!seen.insert({a.tp, a.offset}).second)
+      return done({ShareError::kInvalidRequest,
+                   describe_ack_error(AckError::kNone, a) + " is acknowledged twice in one call"});
     auto it = group->partitions.find(a.tp);
     AckError e = it == group->partitions.end() ? AckError::kNotDelivered
                                                : it->second.sp->check_ack(a.offset, member_id);

@@ -194,6 +194,8 @@ def test_bad_input_gets_clear_errors():
         assert code(node.post(url + "/ack", {"acks": [ack_entry(body["records"][0])]})) == \
             (400, "member_id_required")
         assert code(node.post(url + "/ack", "[1,2]"))[0] == 400
+        assert code(ack(node, "g-bad", member, [ack_entry(body["records"][0])] * 2)) == \
+            (400, "invalid_request")
         # All or none: one bad ack refuses the whole call.
         assert code(ack(node, "g-bad", member, [ack_entry(body["records"][0]),
                                                 {"topic": "bad", "partition": 0, "offset": 99,

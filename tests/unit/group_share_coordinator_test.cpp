@@ -125,6 +125,15 @@ class FakeController : public broker::ControllerClient {
   }
 };
 
+group::ShareAckEntry ack_entry(int64_t offset, group::AckType type, std::string error) {
+  group::ShareAckEntry a;
+  a.tp.topic = "t";
+  a.offset = offset;
+  a.type = type;
+  a.error = std::move(error);
+  return a;
+}
+
 cluster::TopicState topic(const std::string& name, cluster::ConfigMap configs = {}) {
   cluster::TopicState t;
   t.name = name;
@@ -204,7 +213,7 @@ struct Fixture {
   }
   group::ShareAckResult ack(const std::string& member, int64_t offset, group::AckType type) {
     std::optional<group::ShareAckResult> out;
-    shares->acknowledge("g", member, {{{"t", 0}, offset, type, "broken"}},
+    shares->acknowledge("g", member, {ack_entry(offset, type, "broken")},
                         [&](group::ShareAckResult r) { out = r; });
     REQUIRE(run_until([&] { return out.has_value(); }));
     return *out;
@@ -260,6 +269,19 @@ TEST_CASE("share coordinator: locks and a dead letter survive a failover, the wr
   CHECK(d->partitions[0].start_offset == 3);
 }
 
+TEST_CASE("share coordinator: the same record twice in one ack call is refused, none applied") {
+  Fixture f;
+  f.start_coordinator();
+  auto got = f.fetch("", 1);
+  REQUIRE(got.records.size() == 1);
+  std::optional<group::ShareAckResult> out;
+  auto a = ack_entry(0, group::AckType::kAccept, "");
+  f.shares->acknowledge("g", got.member_id, {a, a}, [&](group::ShareAckResult r) { out = r; });
+  REQUIRE(out);
+  CHECK(out->error == group::ShareError::kInvalidRequest);
+  CHECK(f.ack(got.member_id, 0, group::AckType::kAccept).error == group::ShareError::kNone);
+}
+
 TEST_CASE("share coordinator: an intent persisted before the write is written once by the next") {
   Fixture f;
   f.start_coordinator();
@@ -268,7 +290,7 @@ TEST_CASE("share coordinator: an intent persisted before the write is written on
   // Hold back the producer id: the intent is persisted, no write went out.
   f.backend.drop_acks_to = "__share_group_state";
   std::optional<group::ShareAckResult> out;
-  f.shares->acknowledge("g", got.member_id, {{{"t", 0}, 0, group::AckType::kReject, "x"}},
+  f.shares->acknowledge("g", got.member_id, {ack_entry(0, group::AckType::kReject, "x")},
                         [&](group::ShareAckResult r) { out = r; });
   f.idle(std::chrono::milliseconds(300));
   CHECK(!out);  // never answered without persistence
