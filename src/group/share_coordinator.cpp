@@ -305,7 +305,10 @@ void ShareCoordinator::persist(const std::string& group_id, const std::set<Topic
   const int32_t partition = group->state_partition;
   const uint64_t load_id = load_id_of(partition);
   append(partition, records,
-         [this, partition, load_id, done = std::move(done)](ShareError e, int64_t) {
+         [this, group_id, tps, partition, load_id, done = std::move(done)](ShareError e, int64_t) {
+           if (e != ShareError::kNone && slot_current(partition, load_id)) {
+             if (GroupEntry* g = find(group_id)) g->unpersisted.insert(tps.begin(), tps.end());
+           }
            // A write acknowledged after this broker lost the partition is still
            // durable; but an answer now could contradict the new coordinator.
            if (e == ShareError::kNone && !slot_current(partition, load_id))
@@ -394,7 +397,8 @@ void ShareCoordinator::on_tick() {
   for (auto& [id, group] : groups_) {
     auto slot = slots_.find(group.state_partition);
     if (slot == slots_.end() || slot->second.status != SlotStatus::kActive) continue;
-    std::set<TopicPartition> changed;
+    std::set<TopicPartition> changed = std::move(group.unpersisted);
+    group.unpersisted.clear();
     ShareEvents events;
     for (auto& [tp, entry] : group.partitions) {
       const int64_t before = events.lock_expiries;

@@ -176,6 +176,9 @@ class ShareCoordinator {
     int32_t state_partition = -1;
     std::map<std::string, int64_t> members;  // member id -> last seen (ms)
     std::map<TopicPartition, PartitionEntry> partitions;
+    // Changed in memory, but their last write failed: written again by the
+    // tick, so a state an error answer left behind still becomes durable.
+    std::set<TopicPartition> unpersisted;
     metrics::Gauge* in_flight = nullptr;
     metrics::Counter* redeliveries = nullptr;
     metrics::Counter* dead_lettered = nullptr;
