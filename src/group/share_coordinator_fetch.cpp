@@ -152,6 +152,8 @@ void ShareCoordinator::take_records(FetchOp& op, const TopicPartition& tp, const
     return;
   }
   if (r.error != kafka::ErrorCode::kNone || r.batches.empty()) return;
+  // Another partition's read may have filled the fetch meanwhile.
+  if (op.records.size() >= op.request.max_records) return;
   const int64_t from = entry.sp->first_wanted(now_ms(), r.high_watermark);
   if (from < 0) return;
   const size_t room = op.request.max_records - std::min(op.request.max_records, op.records.size());
