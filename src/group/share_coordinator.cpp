@@ -7,9 +7,9 @@
 #include <charconv>
 #include <cstdio>
 
+#include "common/assert.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "group/assert.h"
 #include "group/records.h"
 #include "group/share_coordinator_internal.h"
 #include "group/share_records.h"
@@ -97,7 +97,7 @@ ShareCoordinator::~ShareCoordinator() {
 }
 
 void ShareCoordinator::start() {
-  DMQ_GROUP_ASSERT(!started_);
+  DMQ_ASSERT(!started_);
   started_ = true;
   std::weak_ptr<bool> alive = alive_;
   view_.on_change(

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "group/assert.h"
+#include "common/assert.h"
 
 namespace dmq::group {
 
@@ -55,8 +55,8 @@ SharePartition SharePartition::restore(ShareConfig config, std::function<double(
 }
 
 void SharePartition::initialize(int64_t offset) {
-  DMQ_GROUP_ASSERT(!initialized());
-  DMQ_GROUP_ASSERT(offset >= 0);
+  DMQ_ASSERT(!initialized());
+  DMQ_ASSERT(offset >= 0);
   s_.start_offset = offset;
   s_.next_offset = offset;
 }
@@ -141,9 +141,9 @@ AckError SharePartition::check_ack(int64_t offset, const std::string& member_id)
 void SharePartition::ack(int64_t offset, AckType type, const std::string& error, int64_t now_ms,
                          ShareEvents* events) {
   auto it = s_.records.find(offset);
-  DMQ_GROUP_ASSERT(it != s_.records.end());
+  DMQ_ASSERT(it != s_.records.end());
   InFlightRecord& r = it->second;
-  DMQ_GROUP_ASSERT(r.state == RecordState::kAcquired);
+  DMQ_ASSERT(r.state == RecordState::kAcquired);
   r.member_id.clear();
   if (!error.empty()) r.last_error = error;
   switch (type) {
