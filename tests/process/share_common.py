@@ -156,6 +156,10 @@ class Worker(threading.Thread):
                 time.sleep(0.1)
                 continue
             if status == 503:
+                # A node that forwarded the call may have lost the answer of
+                # a coordinator that applied it, and a coordinator that timed
+                # out may still apply it: the outcome is unknown.
+                self.mark_uncertain(acks)
                 self.turn += 1
                 time.sleep(0.1)
                 continue
@@ -170,6 +174,7 @@ class Worker(threading.Thread):
                 return  # persisted by an attempt whose answer was lost, or its lock expired
             self.ledger.errors.append(("ack", status, body))
             return
+        self.ledger.errors.append(("ack", "no answer after 100 attempts", acks[:1]))
 
     def mark_uncertain(self, acks):
         with self.ledger.lock:

@@ -72,7 +72,13 @@ def test_coordinator_kill_loses_no_ack_and_duplicates_no_dead_letter():
         new_id = wait_until(lambda: (lambda c: c if c and c != victim_id else None)(
             coordinator_of(survivors, "g-fail")), 40, interval_s=0.2, what="a new coordinator")
         done = lambda: set(ledger.accepted) | ledger.uncertain >= good
-        wait_until(lambda: done() or ledger.errors, 150, interval_s=0.2, what="every good record")
+        try:
+            wait_until(lambda: done() or ledger.errors, 150, interval_s=0.2, what="every good record")
+        except AssertionError:
+            missing = sorted(good - set(ledger.accepted) - ledger.uncertain)
+            print(f"missing {len(missing)}, first {missing[:5]}; group: "
+                  f"{survivors[0].get('/v1/share-groups/g-fail')[1]}")
+            raise
         wait_until(lambda: (lambda v: v and sum(p["dead_lettered"] for p in v["partitions"]) == len(bad))(
             survivors[0].get("/v1/share-groups/g-fail")[1]), 60, interval_s=0.2, what="dead letters")
         for t in workers:
