@@ -81,6 +81,12 @@ def test_coordinator_kill_loses_no_ack_and_duplicates_no_dead_letter():
             raise
         wait_until(lambda: (lambda v: v and sum(p["dead_lettered"] for p in v["partitions"]) == len(bad))(
             survivors[0].get("/v1/share-groups/g-fail")[1]), 60, interval_s=0.2, what="dead letters")
+        # Every record is done on the new coordinator: an uncertain accept was
+        # either applied or its record came back and was accepted again.
+        wait_until(lambda: (lambda v: v and all(p["start_offset"] == PER_PARTITION
+                                                for p in v["partitions"]))(
+            survivors[0].get("/v1/share-groups/g-fail")[1]), 30, interval_s=0.2,
+            what="every partition acknowledged to its end")
         for t in workers:
             t.stop_flag.set()
         for t in workers:
