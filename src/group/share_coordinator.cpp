@@ -329,17 +329,26 @@ void ShareCoordinator::append(int32_t partition, const std::vector<Record>& reco
     }
   }
   auto batch = std::make_shared<std::string>(builder.build());
+  const broker::PartitionId id(partition);
+  auto to_share = [](kafka::ErrorCode e) {
+    if (e == kafka::ErrorCode::kNone) return ShareError::kNone;
+    if (e == kafka::ErrorCode::kNotLeaderOrFollower || e == kafka::ErrorCode::kFencedLeaderEpoch)
+      return ShareError::kNotCoordinator;
+    return ShareError::kCoordinatorNotAvailable;
+  };
+  // Written like a Produce with acks=all, as the group coordinator does.
+  broker::ProduceTarget target = backend_.produce_target(kShareStateTopic, id, broker::Acks::kAll);
+  if (target.error != kafka::ErrorCode::kNone) return done(to_share(target.error), -1);
+  broker::ValidatedBatch validated{std::span<char>(batch->data(), batch->size()), {}};
+  // Built just above, so well-formed: its header is read, not validated.
+  kafka::read_batch_header(*batch, validated.header);
   std::weak_ptr<bool> alive = alive_;
-  backend_.produce(kShareStateTopic, partition, std::span<char>(batch->data(), batch->size()), -1,
-                   [batch, alive, done = std::move(done)](const broker::ProduceResult& r) {
-                     if (alive.expired()) return;
-                     done(r.error == kafka::ErrorCode::kNone ? ShareError::kNone
-                          : (r.error == kafka::ErrorCode::kNotLeaderOrFollower ||
-                             r.error == kafka::ErrorCode::kFencedLeaderEpoch)
-                              ? ShareError::kNotCoordinator
-                              : ShareError::kCoordinatorNotAvailable,
-                          r.base_offset);
-                   });
+  backend_.produce(
+      kShareStateTopic, id, validated, broker::Acks::kAll,
+      [batch, alive, to_share, done = std::move(done)](const broker::ProduceResult& r) {
+        if (alive.expired()) return;
+        done(to_share(r.error), r.base_offset.value);
+      });
 }
 
 bool ShareCoordinator::slot_current(int32_t partition, uint64_t load_id) const {
@@ -431,7 +440,7 @@ std::optional<ShareGroupDetail> ShareCoordinator::describe(const std::string& gr
   const GroupEntry& g = it->second;
   ShareGroupDetail d;
   d.group_id = group_id;
-  d.coordinator = backend_.node_id();
+  d.coordinator = backend_.node_id().value;
   d.state_partition = g.state_partition;
   const int64_t now = now_ms();
   std::map<std::string, size_t> locks;

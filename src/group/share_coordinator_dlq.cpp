@@ -55,7 +55,7 @@ void ShareCoordinator::maybe_dead_letter(const std::string& group_id, const Topi
     if (!group || !slot_current(group->state_partition, load_id)) return;
     if (r.error != kafka::ErrorCode::kNone)
       return dead_letter_finished(group_id, tp, load_id, false);
-    group->partitions[tp].sp->set_producer(r.producer_id, r.producer_epoch);
+    group->partitions[tp].sp->set_producer(r.producer_id.value, r.producer_epoch);
     persist(group_id, {tp}, [this, group_id, tp, load_id](ShareError e) {
       if (e != ShareError::kNone) return dead_letter_finished(group_id, tp, load_id, false);
       dead_letter_finished(group_id, tp, load_id, true);

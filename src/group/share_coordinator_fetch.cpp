@@ -4,6 +4,7 @@
 // again every kShareFetchPollMs until wait_ms has passed.
 #include <algorithm>
 
+#include "common/batch_layout.h"
 #include "common/log.h"
 #include "group/records.h"
 #include "group/share_coordinator_internal.h"
@@ -13,7 +14,7 @@ namespace dmq::group {
 std::vector<DecodedRecord> decode_records(std::string_view bytes, int64_t from, size_t max) {
   std::vector<DecodedRecord> out;
   size_t pos = 0;
-  while (bytes.size() - pos >= kafka::batch_format::kHeaderSize && out.size() < max) {
+  while (bytes.size() - pos >= batch_layout::kHeaderSize && out.size() < max) {
     kafka::BatchHeader h;
     if (kafka::read_batch_header(bytes.substr(pos), h) != kafka::BatchError::kOk) break;
     if (h.batch_length <= 0) break;

@@ -2,6 +2,7 @@
 // group coordinator does for __consumer_offsets (coordinator.cpp): a marker
 // written with acks=-1 first, so that the high watermark covers every
 // snapshot an earlier leader acknowledged, then everything up to it is read.
+#include "common/batch_layout.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "group/coordinator_internal.h"
@@ -13,7 +14,7 @@ namespace dmq::group {
 void apply_share_batches(std::string_view bytes, ShareLoadState& op) {
   size_t pos = 0;
   int64_t next = op.next;
-  while (bytes.size() - pos >= kafka::batch_format::kHeaderSize) {
+  while (bytes.size() - pos >= batch_layout::kHeaderSize) {
     kafka::BatchHeader h;
     if (kafka::read_batch_header(bytes.substr(pos), h) != kafka::BatchError::kOk) break;
     if (h.batch_length <= 0) break;
@@ -43,7 +44,7 @@ void apply_share_batches(std::string_view bytes, ShareLoadState& op) {
 }
 
 void ShareCoordinator::handle_metadata_change(const cluster::MetadataImage& image) {
-  const int32_t self = backend_.node_id();
+  const int32_t self = backend_.node_id().value;
   std::map<int32_t, int32_t> led;  // partition -> leader epoch
   if (auto it = image.topics.find(kShareStateTopic); it != image.topics.end()) {
     for (const auto& p : it->second.partitions)
@@ -91,8 +92,8 @@ void ShareCoordinator::write_load_marker(int32_t partition, uint64_t load_id) {
              return;
            }
            auto op = std::make_shared<LoadOp>();
-           auto start = backend_.list_offset(kShareStateTopic, partition, -2);
-           op->next = start.error == kafka::ErrorCode::kNone ? start.offset : 0;
+           auto start = backend_.list_offset(kShareStateTopic, broker::PartitionId(partition), -2);
+           op->next = start.error == kafka::ErrorCode::kNone ? start.offset.value : 0;
            op->end = base_offset + 1;
            load_step(partition, load_id, op);
          });
@@ -102,9 +103,11 @@ void ShareCoordinator::load_step(int32_t partition, uint64_t load_id, std::share
   if (!slot_current(partition, load_id)) return;
   if (op->next >= op->end) return finish_load(partition, *op);
   auto again = [this, partition, load_id, op] { load_step(partition, load_id, op); };
-  broker::FetchRead read = backend_.fetch(kShareStateTopic, partition, op->next, 1u << 20, -1, -1);
-  if (read.error == kafka::ErrorCode::kOffsetOutOfRange && read.log_start_offset > op->next) {
-    op->next = read.log_start_offset;
+  broker::FetchRead read =
+      backend_.fetch(kShareStateTopic, broker::PartitionId(partition), broker::Offset(op->next),
+                     1u << 20, broker::kConsumerReplicaId, store::kUnknownLeaderEpoch);
+  if (read.error == kafka::ErrorCode::kOffsetOutOfRange && read.log_start_offset.value > op->next) {
+    op->next = read.log_start_offset.value;
     asio::post(io_, again);
     return;
   }

@@ -12,11 +12,11 @@
 #include <functional>
 #include <string>
 
+#include "broker/backend.h"
+#include "group/types.h"
 #include "kafka/protocol/error_code.h"
 
 namespace dmq::group {
-
-struct TopicPartition;
 
 struct ShareRead {
   kafka::ErrorCode error = kafka::ErrorCode::kNone;
@@ -43,5 +43,14 @@ class ShareIo {
   virtual void append(const TopicPartition& tp, std::string batch,
                       std::function<void(ShareAppend)> done) = 0;
 };
+
+// The local halves, on a partition this broker leads (loop thread): what
+// ShareIo implementations and the leader's internal endpoints run.
+// share_append_local's `done` may run before it returns; a batch whose header
+// does not parse (input from another node) gets CORRUPT_MESSAGE.
+ShareRead share_read_local(broker::Backend& backend, const TopicPartition& tp, int64_t offset,
+                           uint32_t max_bytes);
+void share_append_local(broker::Backend& backend, const TopicPartition& tp, std::string batch,
+                        std::function<void(ShareAppend)> done);
 
 }  // namespace dmq::group

@@ -6,8 +6,6 @@
 #include <asio.hpp>
 #include <map>
 
-#include "group/coordinator_internal.h"
-
 namespace dmq::rest {
 namespace {
 
@@ -125,8 +123,8 @@ void ShareGroupIo::post_to_loop(std::function<void()> fn) {
   });
 }
 
-bool ShareGroupIo::leader_address(const group::TopicPartition& tp, std::string* host,
-                                  uint16_t* port) const {
+bool ShareGroupIo::leader_address(const group::TopicPartition& tp, int32_t* leader_id,
+                                  std::string* host, uint16_t* port) const {
   auto image = view_.current();
   auto t = image->topics.find(tp.topic);
   if (t == image->topics.end() || tp.partition < 0 ||
@@ -135,39 +133,29 @@ bool ShareGroupIo::leader_address(const group::TopicPartition& tp, std::string* 
   auto leader = t->second.partitions[static_cast<size_t>(tp.partition)].leader;
   auto b = image->brokers.find(leader);
   if (b == image->brokers.end() || b->second.fenced) return false;
+  *leader_id = leader.value;
   *host = b->second.http_host;
   *port = b->second.http_port;
   return true;
 }
 
-group::ShareRead ShareGroupIo::read_local(broker::Backend& backend, const group::TopicPartition& tp,
-                                          int64_t offset, uint32_t max_bytes) {
-  group::ShareRead out;
-  broker::FetchRead r = backend.fetch(tp.topic, tp.partition, offset, max_bytes, -1, -1);
-  out.error = r.error;
-  out.log_start_offset = r.log_start_offset;
-  out.high_watermark = r.high_watermark;
-  if (r.error == ErrorCode::kNone && r.records && !group::read_chunk(*r.records, out.batches))
-    out.error = ErrorCode::kKafkaStorageError;
-  return out;
-}
-
 void ShareGroupIo::read(const group::TopicPartition& tp, int64_t offset, uint32_t max_bytes,
                         std::function<void(group::ShareRead)> done) {
-  if (backend_.check_leader(tp.topic, tp.partition) == ErrorCode::kNone) {
-    auto r = read_local(backend_, tp, offset, max_bytes);
-    // Always later, never inside the caller's own call.
-    return post_to_loop(
-        [r = std::move(r), done = std::move(done)]() mutable { done(std::move(r)); });
-  }
+  int32_t leader = -1;
   std::string host;
   uint16_t port = 0;
-  if (!leader_address(tp, &host, &port)) {
+  if (!leader_address(tp, &leader, &host, &port)) {
     return post_to_loop([done = std::move(done)] {
       group::ShareRead r;
       r.error = ErrorCode::kLeaderNotAvailable;
       done(std::move(r));
     });
+  }
+  if (leader == backend_.node_id().value) {
+    auto r = group::share_read_local(backend_, tp, offset, max_bytes);
+    // Always later, never inside the caller's own call.
+    return post_to_loop(
+        [r = std::move(r), done = std::move(done)]() mutable { done(std::move(r)); });
   }
   submit([this, host, port, tp, offset, max_bytes, done = std::move(done)]() mutable {
     auto r = remote_read(host, port, tp, offset, max_bytes);
@@ -177,19 +165,14 @@ void ShareGroupIo::read(const group::TopicPartition& tp, int64_t offset, uint32_
 
 void ShareGroupIo::append(const group::TopicPartition& tp, std::string batch,
                           std::function<void(group::ShareAppend)> done) {
-  if (backend_.check_leader(tp.topic, tp.partition) == ErrorCode::kNone) {
-    auto bytes = std::make_shared<std::string>(std::move(batch));
-    backend_.produce(tp.topic, tp.partition, std::span<char>(bytes->data(), bytes->size()), -1,
-                     [bytes, done = std::move(done)](const broker::ProduceResult& r) {
-                       done({r.error, r.base_offset});
-                     });
-    return;
-  }
+  int32_t leader = -1;
   std::string host;
   uint16_t port = 0;
-  if (!leader_address(tp, &host, &port)) {
+  if (!leader_address(tp, &leader, &host, &port)) {
     return post_to_loop([done = std::move(done)] { done({ErrorCode::kLeaderNotAvailable, -1}); });
   }
+  if (leader == backend_.node_id().value)
+    return group::share_append_local(backend_, tp, std::move(batch), std::move(done));
   submit([this, host, port, tp, batch = std::move(batch), done = std::move(done)]() mutable {
     auto r = remote_append(host, port, tp, batch);
     post_to_loop([r, done = std::move(done)] { done(r); });

@@ -42,16 +42,13 @@ class ShareGroupIo : public group::ShareIo {
   void append(const group::TopicPartition& tp, std::string batch,
               std::function<void(group::ShareAppend)> done) override;
 
-  // The local halves, also what the internal endpoints run on the leader.
-  static group::ShareRead read_local(broker::Backend& backend, const group::TopicPartition& tp,
-                                     int64_t offset, uint32_t max_bytes);
-
  private:
   static constexpr int kThreads = 8;
   // Runs `job` on a client thread.
   void submit(std::function<void()> job);
-  // The leader's HTTP address, or false when the partition has none.
-  bool leader_address(const group::TopicPartition& tp, std::string* host, uint16_t* port) const;
+  // The leader's id and HTTP address, or false when the partition has none.
+  bool leader_address(const group::TopicPartition& tp, int32_t* leader, std::string* host,
+                      uint16_t* port) const;
   void post_to_loop(std::function<void()> fn);
 
   asio::io_context& io_;

@@ -399,7 +399,7 @@ HttpResponse handle_internal_read(const Context& ctx, const httplib::Request& re
   auto* backend = ctx.backend;
   auto r = ctx.loop.call(
       [backend, tp = *tp, offset, max_bytes] {
-        return ShareGroupIo::read_local(*backend, tp, offset, std::min(max_bytes, 1u << 20));
+        return group::share_read_local(*backend, tp, offset, std::min(max_bytes, 1u << 20));
       },
       kLoopSlack);
   if (!r) return json_error(503, "busy", "the event loop did not answer in time");
@@ -414,12 +414,10 @@ HttpResponse handle_internal_append(const Context& ctx, const httplib::Request& 
   auto tp = tp_param(req);
   if (!tp || req.body.empty()) return json_error(400, "invalid_request", "topic, partition, batch");
   auto* backend = ctx.backend;
-  auto batch = std::make_shared<std::string>(req.body);
-  auto r = run_on_loop<broker::ProduceResult>(
+  auto r = run_on_loop<group::ShareAppend>(
       ctx.loop,
-      [backend, tp = *tp, batch](auto done) {
-        backend->produce(tp.topic, tp.partition, std::span<char>(batch->data(), batch->size()), -1,
-                         [batch, done](const broker::ProduceResult& r) { done(r); });
+      [backend, tp = *tp, batch = req.body](auto done) {
+        group::share_append_local(*backend, tp, batch, std::move(done));
       },
       kLoopSlack);
   if (!r) return json_error(503, "busy", "the append was not acknowledged in time");

@@ -28,25 +28,30 @@ struct Log {
 class FakeBackend : public broker::Backend {
  public:
   explicit FakeBackend(broker::MetadataView& view) : view_(view) {}
-  int32_t node_id() const override { return kSelf; }
+  broker::BrokerId node_id() const override { return broker::BrokerId(kSelf); }
   Image metadata() const override { return view_.current(); }
   void wait_for_metadata(std::function<bool(const cluster::MetadataImage&)>,
                          std::chrono::milliseconds, std::function<void(bool)> done) override {
     done(false);
   }
-  ErrorCode check_leader(std::string_view, int32_t) const override { return ErrorCode::kNone; }
-  void produce(std::string_view topic, int32_t partition, std::span<char> batch, int16_t acks,
+  broker::ProduceTarget produce_target(std::string_view, broker::PartitionId,
+                                       broker::Acks) const override {
+    return {ErrorCode::kNone, 1 << 20};
+  }
+  void produce(std::string_view topic, broker::PartitionId partition,
+               const broker::ValidatedBatch& batch, broker::Acks acks,
                std::function<void(const broker::ProduceResult&)> done) override {
-    CHECK(acks == -1);
-    std::string bytes(batch.data(), batch.size());
-    auto& log = logs[{std::string(topic), partition}];
+    CHECK(acks == broker::Acks::kAll);
+    std::string bytes(batch.bytes.data(), batch.bytes.size());
+    auto& log = logs[{std::string(topic), partition.value}];
     kafka::BatchHeader h;
     REQUIRE(kafka::read_batch_header(bytes, h) == kafka::BatchError::kOk);
     if (h.producer_id >= 0) {
       auto seen = log.sequences.find({h.producer_id, h.base_sequence});
       if (seen != log.sequences.end()) {
         duplicates++;
-        return done(broker::ProduceResult{ErrorCode::kNone, seen->second, 0, -1});
+        return done(broker::ProduceResult{ErrorCode::kNone, broker::Offset(seen->second),
+                                          broker::Offset(0), -1});
       }
       log.sequences[{h.producer_id, h.base_sequence}] = log.next;
     }
@@ -56,14 +61,15 @@ class FakeBackend : public broker::Backend {
     log.bytes += bytes;
     // A dropped acknowledgement: the write is in the log, the writer never hears.
     if (drop_acks_to == topic) return;
-    done(broker::ProduceResult{ErrorCode::kNone, base, 0, -1});
+    done(broker::ProduceResult{ErrorCode::kNone, broker::Offset(base), broker::Offset(0), -1});
   }
-  broker::FetchRead fetch(std::string_view topic, int32_t partition, int64_t offset, uint32_t,
-                          int32_t, int32_t) override {
+  broker::FetchRead fetch(std::string_view topic, broker::PartitionId partition,
+                          broker::Offset offset, uint32_t, broker::BrokerId,
+                          broker::LeaderEpoch) override {
     broker::FetchRead r;
-    auto& log = logs[{std::string(topic), partition}];
-    r.high_watermark = log.next;
-    r.log_start_offset = 0;
+    auto& log = logs[{std::string(topic), partition.value}];
+    r.high_watermark = broker::Offset(log.next);
+    r.log_start_offset = broker::Offset(0);
     if (offset >= r.high_watermark) return r;
     broker::RecordChunk chunk;
     chunk.bytes = log.bytes;  // the whole log: readers skip what lies before `offset`
@@ -71,17 +77,18 @@ class FakeBackend : public broker::Backend {
     r.records = std::move(chunk);
     return r;
   }
-  void park(const std::vector<broker::TopicPartition>&, std::chrono::milliseconds, int32_t,
+  void park(const std::vector<broker::TopicPartition>&, std::chrono::milliseconds, broker::BrokerId,
             std::function<void()> wake) override {
     wake();
   }
-  broker::OffsetLookup list_offset(std::string_view topic, int32_t partition,
+  broker::OffsetLookup list_offset(std::string_view topic, broker::PartitionId partition,
                                    int64_t timestamp) override {
-    auto& log = logs[{std::string(topic), partition}];
-    return {ErrorCode::kNone, timestamp == -2 ? 0 : log.next, -1, -1};
+    auto& log = logs[{std::string(topic), partition.value}];
+    return {ErrorCode::kNone, broker::Offset(timestamp == -2 ? 0 : log.next), -1,
+            store::kUnknownLeaderEpoch};
   }
   void init_producer_id(std::function<void(const broker::ProducerIdResult&)> done) override {
-    done({ErrorCode::kNone, next_producer_id++, 0});
+    done({ErrorCode::kNone, broker::ProducerId(next_producer_id++), 0});
   }
 
   std::map<std::pair<std::string, int32_t>, Log> logs;
@@ -97,17 +104,20 @@ class FakeIo : public group::ShareIo {
   FakeIo(asio::io_context& io, FakeBackend& backend) : io_(io), backend_(backend) {}
   void read(const group::TopicPartition& tp, int64_t offset, uint32_t,
             std::function<void(group::ShareRead)> done) override {
-    auto f = backend_.fetch(tp.topic, tp.partition, offset, 0, -1, -1);
-    group::ShareRead r{f.error, f.log_start_offset, f.high_watermark,
+    auto f = backend_.fetch(tp.topic, broker::PartitionId(tp.partition), broker::Offset(offset), 0,
+                            broker::kConsumerReplicaId, store::kUnknownLeaderEpoch);
+    group::ShareRead r{f.error, f.log_start_offset.value, f.high_watermark.value,
                        f.records ? f.records->bytes : std::string()};
     asio::post(io_, [r, done] { done(r); });
   }
   void append(const group::TopicPartition& tp, std::string batch,
               std::function<void(group::ShareAppend)> done) override {
     auto bytes = std::make_shared<std::string>(std::move(batch));
-    backend_.produce(tp.topic, tp.partition, std::span<char>(bytes->data(), bytes->size()), -1,
+    broker::ValidatedBatch validated{std::span<char>(bytes->data(), bytes->size()), {}};
+    REQUIRE(kafka::read_batch_header(*bytes, validated.header) == kafka::BatchError::kOk);
+    backend_.produce(tp.topic, broker::PartitionId(tp.partition), validated, broker::Acks::kAll,
                      [bytes, done](const broker::ProduceResult& r) {
-                       done({r.error, r.base_offset});
+                       done({r.error, r.base_offset.value});
                      });
   }
 
@@ -178,7 +188,9 @@ struct Fixture {
     for (int i = 0; i < 3; ++i)
       builder.add(1000 + i, std::string_view("k"), std::string_view("v" + std::to_string(i)));
     auto batch = builder.build();
-    backend.produce("t", 0, std::span<char>(batch.data(), batch.size()), -1,
+    broker::ValidatedBatch validated{std::span<char>(batch.data(), batch.size()), {}};
+    kafka::read_batch_header(batch, validated.header);
+    backend.produce("t", broker::PartitionId(0), validated, broker::Acks::kAll,
                     [](const broker::ProduceResult&) {});
   }
   // A new coordinator on the same logs: what a failover looks like from here.
