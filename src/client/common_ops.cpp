@@ -81,7 +81,11 @@ std::map<int32_t, int64_t> list_offsets(KafkaClient& client, const std::string& 
     std::vector<int32_t> retry;
     auto routes = client.cluster().by_leader(topic, todo, &retry);
     for (const auto& [leader, parts] : routes) {
-      list_offsets_at(client, leader, topic, parts, timestamp, out, retry);
+      try {
+        list_offsets_at(client, leader, topic, parts, timestamp, out, retry);
+      } catch (const BrokerUnavailable&) {
+        retry.insert(retry.end(), parts.begin(), parts.end());
+      }
     }
     todo = retry;
     if (!todo.empty()) {
@@ -101,21 +105,19 @@ void commit_offsets(KafkaClient& client, const std::string& group, const std::st
   auto& t = request.topics.emplace_back();
   t.name = topic;
   for (const auto& [p, offset] : offsets) t.partitions.push_back({p, offset, -1, std::nullopt});
-  for (int attempt = 1;; ++attempt) {
-    int32_t coordinator = client.coordinator(group, attempt > 1);
-    auto response =
-        client.call<kafka::OffsetCommitResponse>(coordinator, versions::kOffsetCommit, request);
-    ErrorCode error = ErrorCode::kNone;
+  auto first_error = [](const kafka::OffsetCommitResponse& response) {
     for (const auto& rt : response.topics) {
       for (const auto& rp : rt.partitions) {
-        if (rp.error_code != ErrorCode::kNone) error = rp.error_code;
+        if (rp.error_code != ErrorCode::kNone) return rp.error_code;
       }
     }
-    if (error == ErrorCode::kNone) return;
-    if (!is_retriable_error(error)) {
-      throw ClientError("committing offsets of group '" + group + "': " + kafka_error_name(error));
-    }
-    client.backoff(attempt, "the offset commit of group '" + group + "'");
+    return ErrorCode::kNone;
+  };
+  auto response = client.call_coordinator<kafka::OffsetCommitResponse>(
+      group, versions::kOffsetCommit, request, first_error);
+  ErrorCode error = first_error(response);
+  if (error != ErrorCode::kNone) {
+    throw ClientError("committing offsets of group '" + group + "': " + kafka_error_name(error));
   }
 }
 

@@ -71,26 +71,21 @@ std::map<int32_t, int64_t> fetch_committed(KafkaClient& client, const std::strin
   request.group_id = group;
   request.topics.emplace();
   request.topics->push_back({topic, partitions});
-  for (int attempt = 1;; ++attempt) {
-    int32_t coordinator = client.coordinator(group, attempt > 1);
-    auto r = client.call<kafka::OffsetFetchResponse>(coordinator, versions::kOffsetFetch, request);
-    if (r.error_code == ErrorCode::kNone) {
-      std::map<int32_t, int64_t> out;
-      for (const auto& t : r.topics) {
-        for (const auto& p : t.partitions) {
-          if (p.error_code == ErrorCode::kNone && p.committed_offset >= 0) {
-            out[p.partition_index] = p.committed_offset;
-          }
-        }
-      }
-      return out;
-    }
-    if (!is_retriable_error(r.error_code)) {
-      throw ClientError("fetching offsets of group '" + group +
-                        "': " + kafka_error_name(r.error_code));
-    }
-    client.backoff(attempt, "the offsets of group '" + group + "'");
+  auto r = client.call_coordinator<kafka::OffsetFetchResponse>(
+      group, versions::kOffsetFetch, request, [](const auto& r) { return r.error_code; });
+  if (r.error_code != ErrorCode::kNone) {
+    throw ClientError("fetching offsets of group '" + group +
+                      "': " + kafka_error_name(r.error_code));
   }
+  std::map<int32_t, int64_t> out;
+  for (const auto& t : r.topics) {
+    for (const auto& p : t.partitions) {
+      if (p.error_code == ErrorCode::kNone && p.committed_offset >= 0) {
+        out[p.partition_index] = p.committed_offset;
+      }
+    }
+  }
+  return out;
 }
 
 void Consumer::start(const TopicInfo& topic) {
@@ -141,7 +136,11 @@ void Consumer::run() {
     bool stale = !leaderless.empty();
     for (const auto& [leader, partitions] : routes) {
       if (done()) break;
-      fetch_from(leader, partitions, stale);
+      try {
+        fetch_from(leader, partitions, stale);
+      } catch (const BrokerUnavailable&) {
+        stale = true;  // the leader may be dead; its partitions will move
+      }
     }
     if (!args_.group.empty() && monotonic_ms() - last_commit_ms_ >= 1000) commit();
     if (!stale) {

@@ -24,6 +24,14 @@ class ClientError : public std::runtime_error {
   int exit_code_;
 };
 
+// A broker could not be reached or dropped the connection mid-request. Callers
+// that route by leader treat it like NOT_LEADER: the broker may be dead and its
+// partitions about to move, so they refresh the metadata and retry.
+class BrokerUnavailable : public ClientError {
+ public:
+  using ClientError::ClientError;
+};
+
 // Bad input from the command line or stdin that only shows after parsing
 // (an unknown compression codec, a header without '=').
 inline ClientError usage_error(const std::string& message) {

@@ -48,18 +48,16 @@ int list_groups(KafkaClient& client, const Invocation& inv) {
 kafka::DescribeGroupsResponse::Group describe(KafkaClient& client, const std::string& group) {
   kafka::DescribeGroupsRequest request;
   request.groups.push_back(group);
-  for (int attempt = 1;; ++attempt) {
-    int32_t coordinator = client.coordinator(group, attempt > 1);
-    auto r =
-        client.call<kafka::DescribeGroupsResponse>(coordinator, versions::kDescribeGroups, request);
-    if (r.groups.size() != 1) throw ClientError("DescribeGroups: malformed answer");
-    auto& g = r.groups.front();
-    if (g.error_code == ErrorCode::kNone) return std::move(g);
-    if (!is_retriable_error(g.error_code)) {
-      throw ClientError("describing group '" + group + "': " + kafka_error_name(g.error_code));
-    }
-    client.backoff(attempt, "the coordinator of group '" + group + "'");
+  auto r = client.call_coordinator<kafka::DescribeGroupsResponse>(
+      group, versions::kDescribeGroups, request, [](const kafka::DescribeGroupsResponse& r) {
+        return r.groups.size() == 1 ? r.groups[0].error_code : ErrorCode::kNone;
+      });
+  if (r.groups.size() != 1) throw ClientError("DescribeGroups: malformed answer");
+  auto& g = r.groups.front();
+  if (g.error_code != ErrorCode::kNone) {
+    throw ClientError("describing group '" + group + "': " + kafka_error_name(g.error_code));
   }
+  return std::move(g);
 }
 
 // Every committed offset of `group`: topic -> partition -> offset.
@@ -67,23 +65,18 @@ std::map<std::string, std::map<int32_t, int64_t>> committed(KafkaClient& client,
                                                             const std::string& group) {
   kafka::OffsetFetchRequest request;
   request.group_id = group;  // topics null: everything committed (v2+)
-  for (int attempt = 1;; ++attempt) {
-    int32_t coordinator = client.coordinator(group, attempt > 1);
-    auto r = client.call<kafka::OffsetFetchResponse>(coordinator, versions::kOffsetFetch, request);
-    if (r.error_code == ErrorCode::kNone) {
-      std::map<std::string, std::map<int32_t, int64_t>> out;
-      for (const auto& t : r.topics) {
-        for (const auto& p : t.partitions) {
-          if (p.committed_offset >= 0) out[t.name][p.partition_index] = p.committed_offset;
-        }
-      }
-      return out;
-    }
-    if (!is_retriable_error(r.error_code)) {
-      throw ClientError("fetching offsets of '" + group + "': " + kafka_error_name(r.error_code));
-    }
-    client.backoff(attempt, "the offsets of group '" + group + "'");
+  auto r = client.call_coordinator<kafka::OffsetFetchResponse>(
+      group, versions::kOffsetFetch, request, [](const auto& r) { return r.error_code; });
+  if (r.error_code != ErrorCode::kNone) {
+    throw ClientError("fetching offsets of '" + group + "': " + kafka_error_name(r.error_code));
   }
+  std::map<std::string, std::map<int32_t, int64_t>> out;
+  for (const auto& t : r.topics) {
+    for (const auto& p : t.partitions) {
+      if (p.committed_offset >= 0) out[t.name][p.partition_index] = p.committed_offset;
+    }
+  }
+  return out;
 }
 
 struct LagRow {
@@ -241,20 +234,16 @@ int reset_offsets(KafkaClient& client, const Invocation& inv) {
 int delete_group(KafkaClient& client, const Invocation& inv) {
   kafka::DeleteGroupsRequest request;
   request.groups_names.push_back(inv.group.group);
-  for (int attempt = 1;; ++attempt) {
-    int32_t coordinator = client.coordinator(inv.group.group, attempt > 1);
-    auto r =
-        client.call<kafka::DeleteGroupsResponse>(coordinator, versions::kDeleteGroups, request);
-    ErrorCode error = r.results.empty() ? ErrorCode::kUnknownServerError : r.results[0].error_code;
-    if (error == ErrorCode::kNone) break;
-    if (error == ErrorCode::kGroupIdNotFound) {
-      throw ClientError("group '" + inv.group.group + "' does not exist");
-    }
-    if (!is_retriable_error(error)) {
-      throw ClientError("cannot delete group '" + inv.group.group +
-                        "': " + kafka_error_name(error));
-    }
-    client.backoff(attempt, "the coordinator of group '" + inv.group.group + "'");
+  auto r = client.call_coordinator<kafka::DeleteGroupsResponse>(
+      inv.group.group, versions::kDeleteGroups, request, [](const kafka::DeleteGroupsResponse& r) {
+        return r.results.empty() ? ErrorCode::kUnknownServerError : r.results[0].error_code;
+      });
+  ErrorCode error = r.results.empty() ? ErrorCode::kUnknownServerError : r.results[0].error_code;
+  if (error == ErrorCode::kGroupIdNotFound) {
+    throw ClientError("group '" + inv.group.group + "' does not exist");
+  }
+  if (error != ErrorCode::kNone) {
+    throw ClientError("cannot delete group '" + inv.group.group + "': " + kafka_error_name(error));
   }
   print_deleted(inv.common.json, "group", inv.group.group);
   return 0;

@@ -78,9 +78,9 @@ std::string KafkaClient::exchange(int32_t node, const kafka::EncodedFrame& frame
       Connection& c = connection(node);
       c.send(frame);
       return c.receive();
-    } catch (const ClientError&) {
+    } catch (const ClientError& e) {
       connections_.erase(node);
-      if (attempt >= 1) throw;
+      if (attempt >= 1) throw BrokerUnavailable(e.what());
     }
   }
 }

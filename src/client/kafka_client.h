@@ -79,6 +79,14 @@ class KafkaClient {
   // The coordinator of `group` (FindCoordinator), cached unless `refresh`.
   int32_t coordinator(const std::string& group, bool refresh = false);
 
+  // Sends a group request to the coordinator of `group` and returns the answer
+  // once `error_of(answer)` is kNone or an error not worth retrying. While the
+  // coordinator moves (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, ...) or
+  // cannot be reached, it is looked up again after a backoff.
+  template <class Resp, class Req, class ErrorOf>
+  Resp call_coordinator(const std::string& group, int16_t version, const Req& request,
+                        ErrorOf error_of);
+
   // Sleeps before retry `attempt` (1-based); throws once `config.retries` is spent.
   void backoff(int attempt, const std::string& what);
 
@@ -113,6 +121,22 @@ Resp KafkaClient::call(int32_t node, int16_t version, const Req& request, std::s
   if (e != kafka::CodecError::kOk) decode_failed(node, e);
   check_correlation(node, id, got);
   return out;
+}
+
+template <class Resp, class Req, class ErrorOf>
+Resp KafkaClient::call_coordinator(const std::string& group, int16_t version, const Req& request,
+                                   ErrorOf error_of) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      int32_t node = coordinator(group, attempt > 1);
+      Resp response = call<Resp>(node, version, request);
+      kafka::ErrorCode error = error_of(response);
+      if (error == kafka::ErrorCode::kNone || !is_retriable_error(error)) return response;
+    } catch (const BrokerUnavailable&) {
+      // The coordinator died; another broker takes its partition over.
+    }
+    backoff(attempt, "the coordinator of group '" + group + "'");
+  }
 }
 
 template <class Req>

@@ -37,7 +37,13 @@ void BatchProducer::flush() {
   for (int attempt = 1; !todo.empty(); ++attempt) {
     std::vector<int32_t> retry;
     auto routes = client_.cluster().by_leader(topic_, todo, &retry);
-    for (const auto& [leader, partitions] : routes) send_to(leader, partitions, retry);
+    for (const auto& [leader, partitions] : routes) {
+      try {
+        send_to(leader, partitions, retry);
+      } catch (const BrokerUnavailable&) {
+        retry.insert(retry.end(), partitions.begin(), partitions.end());
+      }
+    }
     todo = retry;
     if (!todo.empty()) {
       client_.backoff(attempt, "the leaders of topic '" + topic_ + "'");

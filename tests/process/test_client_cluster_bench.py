@@ -33,9 +33,26 @@ def check_status(nodes):
     assert "controller leader:" in text and "BROKER" in text, text
     assert "all partitions have a leader and a full ISR" in text, text
 
+    # Leadership moves: kill the leader of partition 0; dmq produce and consume
+    # (bootstrap list still naming the dead broker first) refresh the metadata
+    # and retry until the new leader answers.
+    ok(["produce", "rep", "--partition", "0"], b, stdin="".join(f"r{i}\n" for i in range(100)))
+    desc = json.loads(ok(["topic", "describe", "rep", "--json"], b))
+    leader = desc["partitions"][0]["leader"]
+    victim = next(n for n in nodes if n.node_id == leader)
+    survivors_nodes = [n for n in nodes if n is not victim]
+    victim.kill()
+    dead_first = ",".join([victim.kafka] + [n.kafka for n in survivors_nodes])
+    ok(["produce", "rep", "--partition", "0"], dead_first,
+       stdin="".join(f"r{i}\n" for i in range(100, 200)))
+    read = ok(["consume", "rep", "--partition", "0", "--from-beginning", "--exit-at-end"],
+              dead_first).split()
+    assert read == [f"r{i}" for i in range(200)], (len(read), read[:3], read[-3:])
+    moved = json.loads(ok(["topic", "describe", "rep", "--json"], dead_first))
+    assert moved["partitions"][0]["leader"] != leader, moved
+
     # A broker that is gone leaves its partitions under-replicated.
-    nodes[2].kill()
-    survivors = ",".join(n.kafka for n in nodes[:2])
+    survivors = ",".join(n.kafka for n in survivors_nodes)
 
     def degraded():
         s = json.loads(ok(["cluster", "status", "--json"], survivors))
@@ -46,6 +63,8 @@ def check_status(nodes):
     assert all(u["isr"] < 3 for u in s["unhealthy_partitions"]), s
     text = ok(["cluster", "status"], survivors)
     assert "under-replicated" in text and "rep" in text, text
+    text = ok(["cluster", "status", "--http", survivors_nodes[0].url[7:]], survivors)
+    assert "controller leader:" in text, text
     code, _, err = dmq(["cluster", "status", "--http", "127.0.0.1:1"], survivors)
     one_line_error(code, err, 1, "/v1/cluster")
 
