@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cstdio>
 
-#include "store/crc32c.h"
+#include "common/crc32c.h"
 
 namespace dmq::store::format {
 

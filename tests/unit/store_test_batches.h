@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "store/crc32c.h"
+#include "common/crc32c.h"
 #include "store/log_format.h"
 
 namespace dmq::store::test {
@@ -34,8 +34,7 @@ inline std::string make_batch(const BatchSpec& spec) {
   f::put_be64(&b[f::kMaxTimestampPos], static_cast<uint64_t>(spec.max_timestamp_ms));
   f::put_be64(&b[43], static_cast<uint64_t>(-1));  // producerId
   f::put_be32(&b[57], static_cast<uint32_t>(spec.records));
-  f::put_be32(&b[f::kCrcPos],
-              dmq::store::crc32c(std::string_view(b).substr(f::kCrcCoveredFromPos)));
+  f::put_be32(&b[f::kCrcPos], dmq::crc32c(std::string_view(b).substr(f::kCrcCoveredFromPos)));
   return b;
 }
 
