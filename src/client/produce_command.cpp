@@ -1,6 +1,8 @@
 // `dmq produce TOPIC`: one record per input line (stdin or --file).
 
+#include <poll.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
@@ -37,6 +39,14 @@ void report(const Invocation& inv, const ProducerStats& stats) {
   }
 }
 
+// True when stdin has nothing buffered and nothing ready: someone is typing,
+// so what was read so far is sent now rather than when a batch fills.
+bool stdin_idle(std::istream& in) {
+  if (in.rdbuf()->in_avail() > 0) return false;
+  pollfd p{STDIN_FILENO, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 0;
+}
+
 }  // namespace
 
 int run_produce(const Invocation& inv) {
@@ -48,6 +58,8 @@ int run_produce(const Invocation& inv) {
     file.open(args.file, std::ios::binary);
     if (!file) throw ClientError("cannot open " + args.file);
   }
+  // Unsynced, std::cin buffers itself, so in_avail() tells what is pending.
+  std::ios::sync_with_stdio(false);
   std::istream& in = args.file.empty() ? std::cin : file;
   std::vector<kafka::RecordHeader> headers;
   for (const auto& [k, v] : args.headers) headers.push_back({k, std::string_view(v)});
@@ -66,7 +78,7 @@ int run_produce(const Invocation& inv) {
     std::optional<std::string_view> key;
     if (record.key) key = *record.key;
     producer.add(key, record.value, headers);
-    if (producer.pending() >= args.batch_records) {
+    if (producer.pending() >= args.batch_records || (args.file.empty() && stdin_idle(in))) {
       producer.flush();
       if (total > 0) {
         progress.update("produced " + std::to_string(producer.stats().records) + " records (" +

@@ -120,6 +120,22 @@ def partitions_and_files(b, workdir):
     one_line_error(code, err, 2, "unknown placeholder")
 
 
+def interactive_lines_go_out_at_once(b):
+    """A line typed into `dmq produce` is sent before stdin ends."""
+    ok(["topic", "create", "live", "--partitions", "1"], b)
+    proc = subprocess.Popen([dmqtest.BINARY, "produce", "live", f"--brokers={b}"],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write("typed line\n")
+        proc.stdin.flush()
+        dmqtest.wait_until(lambda: ok(["consume", "live", "--from-beginning", "--exit-at-end"], b)
+                           == "typed line\n", 15, what="the typed line in the topic")
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=15)
+    assert proc.returncode == 0, proc.stderr.read()
+
+
 def sigint_commits(b):
     ok(["topic", "create", "sig", "--partitions", "2"], b)
     ok(["produce", "sig"], b, stdin="".join(f"s{i}\n" for i in range(100)))
@@ -148,6 +164,7 @@ def run(node, workdir):
     consume_what_kcat_produced(b)
     start_positions(b)
     partitions_and_files(b, workdir)
+    interactive_lines_go_out_at_once(b)
     sigint_commits(b)
     print("produce/consume with kcat cross-checks ok")
 
