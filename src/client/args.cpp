@@ -234,7 +234,23 @@ std::optional<std::string> finish(Invocation& inv, Raw& raw,
 }  // namespace
 
 bool is_client_command(int argc, const char* const* argv) {
-  return argc > 1 && kCommands.count(argv[1]) > 0;
+  // The client's own global options may come before the subcommand
+  // (`dmq --brokers h:p topic list`); no node option shares their names.
+  int i = 1;
+  while (i < argc) {
+    std::string_view arg = argv[i];
+    if (arg == "--json") {
+      i += 1;
+    } else if (arg == "--brokers" || arg == "--http" || arg == "--timeout-ms") {
+      i += 2;
+    } else if (arg.starts_with("--brokers=") || arg.starts_with("--http=") ||
+               arg.starts_with("--timeout-ms=")) {
+      i += 1;
+    } else {
+      break;
+    }
+  }
+  return i < argc && kCommands.count(argv[i]) > 0;
 }
 
 std::optional<std::vector<HostPort>> parse_broker_list(const std::string& text,

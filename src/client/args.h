@@ -93,7 +93,8 @@ struct ParseResult {
   std::string output;                    // help text (stdout) or one error line (stderr)
 };
 
-// True when argv[1] names a client subcommand; otherwise `dmq` starts a node.
+// True when argv names a client subcommand (after any of the client's global
+// options); otherwise `dmq` starts a node.
 bool is_client_command(int argc, const char* const* argv);
 
 ParseResult parse_client_args(int argc, const char* const* argv);

@@ -34,9 +34,15 @@ TEST_CASE("only the client subcommands leave the node parser") {
   const char* topic[] = {"dmq", "topic", "list"};
   const char* node[] = {"dmq", "--role=combined"};
   const char* bare[] = {"dmq"};
+  const char* global_first[] = {"dmq", "--brokers", "h:1", "--json", "topic", "list"};
+  const char* global_eq[] = {"dmq", "--brokers=h:1", "consume", "t"};
+  const char* node_flags[] = {"dmq", "--role", "broker", "--data-dir", "topic"};
   CHECK(is_client_command(3, topic));
+  CHECK(is_client_command(6, global_first));
+  CHECK(is_client_command(4, global_eq));
   CHECK_FALSE(is_client_command(2, node));
   CHECK_FALSE(is_client_command(1, bare));
+  CHECK_FALSE(is_client_command(5, node_flags));
 }
 
 TEST_CASE("topic create takes the contract's names") {
