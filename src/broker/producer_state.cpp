@@ -200,7 +200,7 @@ bool record_batches(std::string_view batches, int64_t now_ms, ProducerStateTable
   while (!batches.empty()) {
     kafka::BatchHeader h;
     if (kafka::read_batch_header(batches, h) != kafka::BatchError::kOk || h.batch_length < 0 ||
-        h.total_size() < kafka::batch_format::kHeaderSize || h.total_size() > batches.size()) {
+        h.total_size() < batch_layout::kHeaderSize || h.total_size() > batches.size()) {
       return false;
     }
     if (h.producer_id >= 0 && !h.is_control() && h.last_offset() >= from_offset) {

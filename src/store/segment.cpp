@@ -124,7 +124,7 @@ IoStatus Segment::read_header(uint64_t position, format::BatchHeader* out) const
     *out = known->header;
     return IoStatus::success();
   }
-  char buf[format::kBatchHeaderBytes];
+  char buf[batch_layout::kHeaderSize];
   size_t n = 0;
   if (IoStatus s = log_->read_at(position, buf, &n); !s.ok()) return s;
   auto h = format::parse_batch_header(std::string_view(buf, n));
@@ -243,7 +243,7 @@ IoStatus Segment::recover_from(OffsetIndexEntry from, uint32_t index_interval_by
   uint64_t position = from.position;
   std::string batch;
   while (position < file_size) {
-    char head[format::kBatchHeaderBytes];
+    char head[batch_layout::kHeaderSize];
     size_t n = 0;
     if (IoStatus s = log_->read_at(position, head, &n); !s.ok()) return s;
     auto h = format::parse_batch_header(std::string_view(head, n));

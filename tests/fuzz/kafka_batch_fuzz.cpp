@@ -10,7 +10,7 @@
 #include "kafka/protocol/record_batch.h"
 
 using namespace dmq::kafka;
-namespace bf = dmq::kafka::batch_format;
+namespace bf = dmq::batch_layout;
 
 namespace {
 

@@ -9,7 +9,7 @@
 
 namespace dmq::kafka {
 
-namespace bf = batch_format;
+namespace bf = batch_layout;
 
 namespace {
 
