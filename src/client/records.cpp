@@ -5,12 +5,13 @@
 #include <zstd.h>
 
 #include "client/error.h"
+#include "common/batch_layout.h"
 #include "common/crc32c.h"
 
 namespace dmq::client {
 namespace {
 
-namespace bf = kafka::batch_format;
+namespace bf = batch_layout;
 using kafka::BatchError;
 using kafka::Compression;
 
