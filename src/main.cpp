@@ -17,6 +17,11 @@ int main(int argc, char** argv) {
   if (outcome.action == dmq::ParseOutcome::Action::kExit) {
     if (outcome.exit_code == 0) {
       std::cout << outcome.output;
+      // The node parser knows nothing of the client commands; its help does.
+      if (outcome.output.find("Usage:") != std::string::npos) {
+        std::cout << "\nClient commands: dmq topic|produce|consume|group|cluster|bench "
+                     "(dmq <command> --help)\n";
+      }
     } else {
       std::cerr << outcome.output << "\n";
     }

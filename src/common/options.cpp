@@ -83,10 +83,6 @@ std::optional<std::vector<Voter>> parse_voters(const std::string& text, std::str
 ParseOutcome parse_options(int argc, const char* const* argv, Options* options) {
   CLI::App app{"DMQ: a distributed message queue that speaks the Kafka protocol.", "dmq"};
   app.set_version_flag("--version", std::string("dmq ") + kVersion);
-  // Client subcommands are dispatched before this parser runs (src/main.cpp).
-  app.footer(
-      "Client commands: dmq topic|produce|consume|group|cluster|bench ... "
-      "(dmq <command> --help)");
   app.set_config("--config", "", "Read options from a TOML file; flags override it");
   // Kafka-style option names contain dots; keep them as whole keys in TOML
   // instead of letting CLI11 read them as sections.
