@@ -78,10 +78,14 @@ def start_positions(b):
     middle_ms = int(time.time() * 1000)
     time.sleep(0.05)
     ok(["produce", "pos"], b, stdin="".join(f"v{i}\n" for i in range(10, 20)))
+    # acks=0: no answers; the records still arrive.
+    ok(["produce", "pos", "--acks", "0"], b, stdin="z1\nz2\n")
+    dmqtest.wait_until(lambda: ok(["consume", "pos", "--offset", "20", "--exit-at-end"], b)
+                       == "z1\nz2\n", 15, what="acks=0 records")
     at = ok(["consume", "pos", "--offset", "15", "--exit-at-end"], b).split()
-    assert at == [f"v{i}" for i in range(15, 20)], at
+    assert at == [f"v{i}" for i in range(15, 20)] + ["z1", "z2"], at
     since = ok(["consume", "pos", "--from-timestamp", str(middle_ms), "--exit-at-end"], b).split()
-    assert since == [f"v{i}" for i in range(10, 20)], since
+    assert since == [f"v{i}" for i in range(10, 20)] + ["z1", "z2"], since
     assert ok(["consume", "pos", "--from-end", "--exit-at-end"], b) == ""
 
     # --from-end waits for new records: start it, then produce with kcat.

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "client/format.h"
+#include "client/output.h"
 
 using namespace dmq::client;
 
@@ -95,4 +96,14 @@ TEST_CASE("headers parse as k=v with the value free to hold '='") {
   CHECK(parse_header("empty=")->second == "");
   CHECK_FALSE(parse_header("novalue").has_value());
   CHECK_FALSE(parse_header("=v").has_value());
+}
+
+TEST_CASE("tables pad every column to its widest cell") {
+  Table table({"NAME", "PARTITIONS"});
+  table.add({"orders", "3"});
+  table.add({"a", "12"});
+  CHECK(table.render() ==
+        "NAME    PARTITIONS\n"
+        "orders  3\n"
+        "a       12\n");
 }
