@@ -67,7 +67,7 @@ std::vector<BrokerAddress> live_brokers(const HandlerContext& ctx,
                                         const cluster::MetadataImage& image) {
   std::vector<BrokerAddress> out;
   bool self_listed = false;
-  const int32_t self = ctx.backend.node_id();
+  const int32_t self = ctx.backend.node_id().value;
   for (const auto& [id, b] : image.brokers) {
     if (b.fenced) continue;
     out.push_back(BrokerAddress{id.value, b.kafka_host, b.kafka_port, b.rack});
