@@ -116,6 +116,13 @@ void commit_offsets(KafkaClient& client, const std::string& group, const std::st
   auto response = client.call_coordinator<kafka::OffsetCommitResponse>(
       group, versions::kOffsetCommit, request, first_error);
   ErrorCode error = first_error(response);
+  // A generation -1 commit is refused while the group has joined members.
+  if (error == ErrorCode::kUnknownMemberId || error == ErrorCode::kIllegalGeneration) {
+    throw ClientError("group '" + group +
+                      "' has active members; dmq commits as a simple consumer, which Kafka "
+                      "refuses while the group protocol manages the group (" +
+                      kafka_error_name(error) + ")");
+  }
   if (error != ErrorCode::kNone) {
     throw ClientError("committing offsets of group '" + group + "': " + kafka_error_name(error));
   }

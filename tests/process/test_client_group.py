@@ -85,6 +85,9 @@ def run(node):
     code, _, err = dmq(["group", "reset-offsets", "g2", "--topic", "gt", "--to-earliest",
                         "--execute"], b)
     one_line_error(code, err, 1, "active members")
+    code, _, err = dmq(["consume", "gt", "--group", "g2", "--from-beginning", "--max-messages",
+                        "1"], b)
+    one_line_error(code, err, 1, "active members")
     consumer.close()
 
     # delete: gone; a second delete and a describe of it are errors.
