@@ -171,6 +171,9 @@ SaslSession::Outcome SaslSession::step_scram(std::string_view token,
   }
   auto answer = scram_->step(token);
   if (!answer) {
+    // The core's messages hold no secrets; the detail goes to the debug log
+    // only, the client gets Kafka's generic answer.
+    LOG_DEBUG("kafka") << mechanism_ << ": " << answer.error().message;
     if (answer.error().code == security::ErrorCode::kAuthenticationFailed)
       return failed(kBadCredentials);
     return failed("Authentication failed: " + answer.error().message);
