@@ -1,22 +1,11 @@
 #include "broker/producer_state.h"
 
-#include "common/big_endian.h"
-
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 
+#include "common/assert.h"
+#include "common/big_endian.h"
 #include "common/crc32c.h"
 #include "store/partition_log.h"
-
-// Programmer errors only; kept on in release builds.
-#define DMQ_PRODUCER_STATE_ASSERT(cond)                                                 \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
 
 namespace dmq::broker {
 namespace {
@@ -97,7 +86,7 @@ SequenceCheck ProducerStateTable::check(const BatchIdentity& batch) const {
   auto it = producers_.find(batch.producer_id);
   if (it == producers_.end()) return {};  // KIP-360: unknown producers start anywhere
   const ProducerEntry& entry = it->second;
-  DMQ_PRODUCER_STATE_ASSERT(!entry.batches.empty());
+  DMQ_ASSERT(!entry.batches.empty());
   if (batch.producer_epoch < entry.epoch) return {SequenceVerdict::kFencedEpoch};
   if (batch.producer_epoch > entry.epoch) {
     // A new epoch restarts the sequences at 0 (KIP-360 epoch bump).
@@ -161,8 +150,8 @@ std::string ProducerStateTable::serialize() const {
   out.u16(kVersion);
   out.u32(static_cast<uint32_t>(producers_.size()));
   for (const auto& [id, entry] : producers_) {
-    DMQ_PRODUCER_STATE_ASSERT(!entry.batches.empty());
-    DMQ_PRODUCER_STATE_ASSERT(entry.batches.size() <= kMaxCachedBatches);
+    DMQ_ASSERT(!entry.batches.empty());
+    DMQ_ASSERT(entry.batches.size() <= kMaxCachedBatches);
     out.i64(id);
     out.i16(entry.epoch);
     out.i64(entry.last_update_ms);
@@ -211,7 +200,7 @@ bool record_batches(std::string_view batches, int64_t now_ms, ProducerStateTable
   while (!batches.empty()) {
     kafka::BatchHeader h;
     if (kafka::read_batch_header(batches, h) != kafka::BatchError::kOk || h.batch_length < 0 ||
-        h.total_size() < kafka::batch_format::kHeaderSize || h.total_size() > batches.size()) {
+        h.total_size() < batch_layout::kHeaderSize || h.total_size() > batches.size()) {
       return false;
     }
     if (h.producer_id >= 0 && !h.is_control() && h.last_offset() >= from_offset) {

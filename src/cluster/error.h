@@ -7,7 +7,7 @@
 #include <utility>
 #include <variant>
 
-#include "cluster/assert.h"
+#include "common/assert.h"
 
 namespace dmq::cluster {
 
@@ -51,20 +51,20 @@ class Result {
   bool ok() const { return data_.index() == 0; }
   explicit operator bool() const { return ok(); }
   const T& value() const& {
-    DMQ_CLUSTER_ASSERT(ok());
+    DMQ_ASSERT(ok());
     return std::get<0>(data_);
   }
   T& value() & {
-    DMQ_CLUSTER_ASSERT(ok());
+    DMQ_ASSERT(ok());
     return std::get<0>(data_);
   }
   // By value, so `for (auto& x : f().value())` does not dangle.
   T value() && {
-    DMQ_CLUSTER_ASSERT(ok());
+    DMQ_ASSERT(ok());
     return std::get<0>(std::move(data_));
   }
   const Error& error() const {
-    DMQ_CLUSTER_ASSERT(!ok());
+    DMQ_ASSERT(!ok());
     return std::get<1>(data_);
   }
 
@@ -80,7 +80,7 @@ class Status {
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
   const Error& error() const {
-    DMQ_CLUSTER_ASSERT(!ok_);
+    DMQ_ASSERT(!ok_);
     return error_;
   }
 

@@ -36,7 +36,7 @@ void MetadataState::rebuild_index() {
 }
 
 Status MetadataState::apply(const RecordBatch& batch, LogIndex index) {
-  DMQ_CLUSTER_ASSERT(index > applied_index_);
+  DMQ_ASSERT(index > applied_index_);
   applied_index_ = index;
   if (batch.empty()) return {};
   bool fences = false;
@@ -78,7 +78,7 @@ Status MetadataState::apply_bytes(std::string_view payload, LogIndex index) {
   if (payload.empty()) return apply(RecordBatch{}, index);
   Result<RecordBatch> batch = decode_batch(payload);
   if (!batch) {
-    DMQ_CLUSTER_ASSERT(index > applied_index_);
+    DMQ_ASSERT(index > applied_index_);
     applied_index_ = index;
     LOG_WARN("cluster") << "index " << index
                         << ": skipped undecodable entry: " << batch.error().message;

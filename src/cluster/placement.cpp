@@ -46,7 +46,7 @@ std::vector<BrokerId> rack_aware_replicas(const std::vector<BrokerPlacement>& li
       racks.insert(b.rack);
       used.insert(b.id);
     }
-    DMQ_CLUSTER_ASSERT(k <= 2 * n * n + 2 * n);  // always terminates: all brokers reachable
+    DMQ_ASSERT(k <= 2 * n * n + 2 * n);  // always terminates: all brokers reachable
   }
   return replicas;
 }
@@ -56,9 +56,9 @@ std::vector<BrokerId> rack_aware_replicas(const std::vector<BrokerPlacement>& li
 std::vector<PartitionAssignment> place_replicas(std::vector<BrokerPlacement> brokers,
                                                 int32_t partitions, int32_t replication_factor,
                                                 uint32_t random, int32_t first_partition) {
-  DMQ_CLUSTER_ASSERT(replication_factor >= 1);
-  DMQ_CLUSTER_ASSERT(static_cast<size_t>(replication_factor) <= brokers.size());
-  DMQ_CLUSTER_ASSERT(partitions >= 0);
+  DMQ_ASSERT(replication_factor >= 1);
+  DMQ_ASSERT(static_cast<size_t>(replication_factor) <= brokers.size());
+  DMQ_ASSERT(partitions >= 0);
   std::sort(brokers.begin(), brokers.end(),
             [](const BrokerPlacement& a, const BrokerPlacement& b) { return a.id < b.id; });
   bool rack_aware = std::all_of(brokers.begin(), brokers.end(),

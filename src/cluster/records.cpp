@@ -233,7 +233,7 @@ std::string_view record_name(const Record& record) {
 }
 
 std::string encode_batch(const RecordBatch& batch) {
-  DMQ_CLUSTER_ASSERT(!batch.empty());
+  DMQ_ASSERT(!batch.empty());
   ByteWriter w;
   w.u8(format::kBatchVersion);
   w.u32(static_cast<uint32_t>(batch.size()));

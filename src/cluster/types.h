@@ -6,34 +6,25 @@
 #include <cstdint>
 #include <ostream>
 
+#include "common/strong_id.h"
+#include "raft/types.h"
+#include "store/log_types.h"
+
 namespace dmq::cluster {
 
-template <typename Tag, typename Rep>
-struct StrongValue {
-  Rep value{};
-  constexpr StrongValue() = default;
-  constexpr explicit StrongValue(Rep v) : value(v) {}
-  constexpr auto operator<=>(const StrongValue&) const = default;
-};
-
-template <typename Tag, typename Rep>
-std::ostream& operator<<(std::ostream& out, StrongValue<Tag, Rep> v) {
-  return out << v.value;
-}
-
 // Node id of a broker (Kafka's broker.id / node.id). Valid ids are >= 0.
-using BrokerId = StrongValue<struct BrokerIdTag, int32_t>;
+using BrokerId = StrongId<struct BrokerIdTag, int32_t>;
 // Assigned by the controller at registration: the Raft index of the
 // RegisterBroker record (KIP-631), so it grows with every registration.
-using BrokerEpoch = StrongValue<struct BrokerEpochTag, int64_t>;
+using BrokerEpoch = StrongId<struct BrokerEpochTag, int64_t>;
 // Bumped when a partition's leader changes (KIP-101 / KIP-279 fencing).
-using LeaderEpoch = StrongValue<struct LeaderEpochTag, int32_t>;
+using LeaderEpoch = store::LeaderEpoch;
 // Bumped on every change of a partition's leader, ISR or replicas (KIP-497).
-using PartitionEpoch = StrongValue<struct PartitionEpochTag, int32_t>;
-using PartitionId = StrongValue<struct PartitionIdTag, int32_t>;
+using PartitionEpoch = StrongId<struct PartitionEpochTag, int32_t>;
+using PartitionId = StrongId<struct PartitionIdTag, int32_t>;
 // Index of an entry in the controllers' Raft log.
-using LogIndex = StrongValue<struct LogIndexTag, uint64_t>;
-using ProducerId = StrongValue<struct ProducerIdTag, int64_t>;
+using LogIndex = raft::LogIndex;
+using ProducerId = StrongId<struct ProducerIdTag, int64_t>;
 
 // Leader value of a partition that has no live in-sync replica (offline).
 inline constexpr BrokerId kNoLeader{-1};

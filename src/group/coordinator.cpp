@@ -8,9 +8,9 @@
 
 #include <cstdio>
 
+#include "common/assert.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "group/assert.h"
 #include "group/coordinator_internal.h"
 #include "kafka/protocol/record_batch.h"
 #include "kafka/server/service.h"
@@ -132,12 +132,12 @@ void Coordinator::handle(const kafka::ExchangePtr& ex) {
     case ApiKey::kOffsetDelete:
       return handle_offset_delete(ex);
     default:
-      DMQ_GROUP_ASSERT(false && "not a group API");
+      DMQ_ASSERT(false && "not a group API");
   }
 }
 
 void Coordinator::start() {
-  DMQ_GROUP_ASSERT(!started_);
+  DMQ_ASSERT(!started_);
   started_ = true;
   std::weak_ptr<bool> alive = alive_;
   view_.on_change(

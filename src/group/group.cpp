@@ -2,12 +2,12 @@
 
 #include <algorithm>
 
-#include "group/assert.h"
+#include "common/assert.h"
 
 namespace dmq::group {
 
 Group::Group(std::string id, GroupConfig config) : id_(std::move(id)), config_(std::move(config)) {
-  DMQ_GROUP_ASSERT(config_.new_uuid != nullptr);
+  DMQ_ASSERT(config_.new_uuid != nullptr);
 }
 
 Group Group::restore(std::string id, GroupConfig config, const GroupSnapshot& s, TimeMs now) {
@@ -90,7 +90,7 @@ std::set<std::string> Group::candidate_protocols() const {
 // smallest name, so the choice is deterministic.
 std::string Group::select_protocol() const {
   auto candidates = candidate_protocols();
-  DMQ_GROUP_ASSERT(!candidates.empty());
+  DMQ_ASSERT(!candidates.empty());
   std::map<std::string, size_t> votes;
   for (const auto& [id, m] : members_) {
     for (const auto& p : m.protocols) {
@@ -252,7 +252,7 @@ std::optional<JoinAnswer> Group::replace_static_member(const std::string& old_id
                                                        const JoinParams& p, Token token,
                                                        TimeMs now) {
   auto node = members_.extract(old_id);
-  DMQ_GROUP_ASSERT(!node.empty());
+  DMQ_ASSERT(!node.empty());
   Member m = std::move(node.mapped());
   if (m.awaiting_join) {
     reply_join(*m.awaiting_join, join_error(Error::kFencedInstanceId, old_id));
@@ -339,7 +339,7 @@ void Group::elect_leader_if_missing() {
 
 void Group::remove_member_and_update(const std::string& id, Error reply_error, TimeMs now) {
   auto node = members_.extract(id);
-  DMQ_GROUP_ASSERT(!node.empty());
+  DMQ_ASSERT(!node.empty());
   Member& m = node.mapped();
   if (m.awaiting_join) reply_join(*m.awaiting_join, join_error(reply_error, id));
   if (m.awaiting_sync)
@@ -373,7 +373,7 @@ void Group::maybe_prepare_rebalance(TimeMs now) {
 }
 
 void Group::prepare_rebalance(TimeMs now) {
-  DMQ_GROUP_ASSERT(state_ != GroupState::kDead);
+  DMQ_ASSERT(state_ != GroupState::kDead);
   if (state_ == GroupState::kCompletingRebalance) {
     // The assignment being synced is void; members rejoin.
     for (auto& [id, m] : members_) {
@@ -412,7 +412,7 @@ void Group::maybe_complete_join(TimeMs now) {
 }
 
 void Group::complete_join(TimeMs now) {
-  DMQ_GROUP_ASSERT(state_ == GroupState::kPreparingRebalance);
+  DMQ_ASSERT(state_ == GroupState::kPreparingRebalance);
   initial_delay_active_ = false;
   // Members that did not rejoin in time are out (Kafka's onCompleteJoin).
   std::vector<std::string> late;

@@ -61,7 +61,7 @@ void apply_batch(std::string_view batch, const kafka::BatchHeader& h, LoadState&
 void apply_batches(std::string_view bytes, LoadState& state) {
   size_t pos = 0;
   int64_t next = state.next;
-  while (bytes.size() - pos >= kafka::batch_format::kHeaderSize) {
+  while (bytes.size() - pos >= batch_layout::kHeaderSize) {
     kafka::BatchHeader h;
     if (kafka::read_batch_header(bytes.substr(pos), h) != kafka::BatchError::kOk) break;
     if (h.batch_length <= 0) break;

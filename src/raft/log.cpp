@@ -2,12 +2,12 @@
 
 #include <algorithm>
 
-#include "raft/assert.h"
+#include "common/assert.h"
 
 namespace dmq::raft {
 
 RaftLog::RaftLog(Storage* storage) : storage_(storage) {
-  DMQ_RAFT_ASSERT(storage != nullptr);
+  DMQ_ASSERT(storage != nullptr);
   offset_ = storage_->last_index().next();
   committed_ = storage_->first_index().prev();
   applied_ = committed_;
@@ -26,7 +26,7 @@ LogIndex RaftLog::last_index() const {
 
 Term RaftLog::last_term() const {
   std::optional<Term> t = term(last_index());
-  DMQ_RAFT_ASSERT(t.has_value());
+  DMQ_ASSERT(t.has_value());
   return *t;
 }
 
@@ -57,7 +57,7 @@ bool RaftLog::is_up_to_date(LogIndex index, Term t) const {
 RaftLog::AppendResult RaftLog::maybe_append(LogIndex prev_index, Term prev_term,
                                             LogIndex leader_commit,
                                             const std::vector<Entry>& entries) {
-  DMQ_RAFT_ASSERT(prev_index >= committed_);
+  DMQ_ASSERT(prev_index >= committed_);
   AppendResult result;
   if (!match_term(prev_index, prev_term)) return result;
   result.last_new = LogIndex{prev_index.value + entries.size()};
@@ -73,7 +73,7 @@ RaftLog::AppendResult RaftLog::maybe_append(LogIndex prev_index, Term prev_term,
   if (first_new < entries.size()) {
     // prev_index >= committed, so the new suffix never touches a committed entry.
     result.conflict = entries[first_new].index;
-    DMQ_RAFT_ASSERT(result.conflict > committed_);
+    DMQ_ASSERT(result.conflict > committed_);
     truncate_and_append(
         std::vector<Entry>(entries.begin() + static_cast<ptrdiff_t>(first_new), entries.end()));
   }
@@ -84,14 +84,14 @@ RaftLog::AppendResult RaftLog::maybe_append(LogIndex prev_index, Term prev_term,
 
 void RaftLog::append(const std::vector<Entry>& entries) {
   if (entries.empty()) return;
-  DMQ_RAFT_ASSERT(entries.front().index == last_index().next());
+  DMQ_ASSERT(entries.front().index == last_index().next());
   truncate_and_append(entries);
 }
 
 void RaftLog::truncate_and_append(const std::vector<Entry>& entries) {
   LogIndex first = entries.front().index;
-  DMQ_RAFT_ASSERT(first > committed_);
-  DMQ_RAFT_ASSERT(first <= last_index().next());
+  DMQ_ASSERT(first > committed_);
+  DMQ_ASSERT(first <= last_index().next());
   if (first.value == offset_.value + unstable_.size()) {
     // Extends the unstable tail.
   } else if (first <= offset_) {
@@ -103,14 +103,14 @@ void RaftLog::truncate_and_append(const std::vector<Entry>& entries) {
     unstable_.resize(first.value - offset_.value);
   }
   for (const Entry& e : entries) {
-    DMQ_RAFT_ASSERT(e.index == last_index().next());
+    DMQ_ASSERT(e.index == last_index().next());
     unstable_.push_back(e);
   }
 }
 
 LogIndex RaftLog::first_index_of_term_at(LogIndex index) const {
   std::optional<Term> t = term(index);
-  DMQ_RAFT_ASSERT(t.has_value());
+  DMQ_ASSERT(t.has_value());
   LogIndex floor = std::max(first_index(), committed_.next());
   LogIndex i = index;
   while (i > floor) {
@@ -122,9 +122,9 @@ LogIndex RaftLog::first_index_of_term_at(LogIndex index) const {
 }
 
 std::vector<Entry> RaftLog::entries(LogIndex lo, LogIndex hi, size_t max_bytes) const {
-  DMQ_RAFT_ASSERT(lo >= first_index());
-  DMQ_RAFT_ASSERT(lo <= hi);
-  DMQ_RAFT_ASSERT(hi <= last_index().next());
+  DMQ_ASSERT(lo >= first_index());
+  DMQ_ASSERT(lo <= hi);
+  DMQ_ASSERT(hi <= last_index().next());
   std::vector<Entry> out;
   size_t bytes = 0;
   if (lo < offset_) {
@@ -145,14 +145,14 @@ std::vector<Entry> RaftLog::entries(LogIndex lo, LogIndex hi, size_t max_bytes) 
 
 void RaftLog::commit_to(LogIndex index) {
   if (index <= committed_) return;
-  DMQ_RAFT_ASSERT(index <= last_index());
+  DMQ_ASSERT(index <= last_index());
   committed_ = index;
 }
 
 void RaftLog::applied_to(LogIndex index) {
   if (index == LogIndex{0}) return;
-  DMQ_RAFT_ASSERT(index <= committed_);
-  DMQ_RAFT_ASSERT(index >= applied_);
+  DMQ_ASSERT(index <= committed_);
+  DMQ_ASSERT(index >= applied_);
   applied_ = index;
 }
 
@@ -161,7 +161,7 @@ void RaftLog::set_applied_on_restart(LogIndex applied) {
 }
 
 void RaftLog::restore(const Snapshot& snapshot) {
-  DMQ_RAFT_ASSERT(snapshot.meta.index > committed_);
+  DMQ_ASSERT(snapshot.meta.index > committed_);
   committed_ = snapshot.meta.index;
   unstable_.clear();
   offset_ = snapshot.meta.index.next();

@@ -1,4 +1,4 @@
-#include "raft/assert.h"
+#include "common/assert.h"
 #include "raft/raft.h"
 #include "raft/raft_core.h"
 

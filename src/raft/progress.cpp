@@ -2,13 +2,13 @@
 
 #include <algorithm>
 
-#include "raft/assert.h"
+#include "common/assert.h"
 
 namespace dmq::raft {
 
 void Inflights::add(LogIndex last) {
-  DMQ_RAFT_ASSERT(!full());
-  DMQ_RAFT_ASSERT(items_.empty() || items_.back() <= last);
+  DMQ_ASSERT(!full());
+  DMQ_ASSERT(items_.empty() || items_.back() <= last);
   items_.push_back(last);
 }
 
@@ -39,7 +39,7 @@ void Progress::become_replicate() {
 }
 
 void Progress::become_snapshot(std::shared_ptr<const Snapshot> snap) {
-  DMQ_RAFT_ASSERT(snap != nullptr);
+  DMQ_ASSERT(snap != nullptr);
   state = ProgressState::kSnapshot;
   probe_sent = false;
   inflights.reset();

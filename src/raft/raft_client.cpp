@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "raft/assert.h"
+#include "common/assert.h"
 #include "raft/quorum.h"
 #include "raft/raft_core.h"
 
@@ -31,7 +31,7 @@ ProposeResult Raft::propose(EntryType type, std::string data) {
 }
 
 ProposeResult Raft::propose_voter_change(EntryType type, NodeId id) {
-  DMQ_RAFT_ASSERT(type == EntryType::kAddVoter || type == EntryType::kRemoveVoter);
+  DMQ_ASSERT(type == EntryType::kAddVoter || type == EntryType::kRemoveVoter);
   ProposeResult result;
   if (role_ != Role::kLeader) {
     result.error = ProposeError::kNotLeader;
@@ -111,9 +111,9 @@ void Raft::maybe_release_reads() {
 }
 
 SnapshotMeta Raft::snapshot_meta(LogIndex index) const {
-  DMQ_RAFT_ASSERT(index <= log_.applied());
+  DMQ_ASSERT(index <= log_.applied());
   std::optional<Term> t = log_.term(index);
-  DMQ_RAFT_ASSERT(t.has_value());
+  DMQ_ASSERT(t.has_value());
   return SnapshotMeta{index, *t, voters_at(index)};
 }
 
@@ -145,7 +145,7 @@ bool Raft::has_ready() const {
 }
 
 Ready Raft::ready() {
-  DMQ_RAFT_ASSERT(!ready_outstanding_);
+  DMQ_ASSERT(!ready_outstanding_);
   flush_pending();
   Ready rd;
   HardState hs{term_, vote_, log_.committed()};
@@ -162,7 +162,7 @@ Ready Raft::ready() {
 }
 
 void Raft::advance(const Ready& rd) {
-  DMQ_RAFT_ASSERT(ready_outstanding_);
+  DMQ_ASSERT(ready_outstanding_);
   ready_outstanding_ = false;
   if (rd.hard_state) persisted_hs_ = *rd.hard_state;
   if (rd.snapshot) {

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "raft/assert.h"
+#include "common/assert.h"
 #include "raft/quorum.h"
 #include "raft/raft_core.h"
 
@@ -11,11 +11,11 @@ namespace dmq::raft {
 
 Raft::Raft(const Config& config, Storage* storage)
     : cfg_(config), log_(storage), rng_(config.seed ^ (config.id.value * 0x9e3779b97f4a7c15ULL)) {
-  DMQ_RAFT_ASSERT(cfg_.id != kNoNode);
-  DMQ_RAFT_ASSERT(cfg_.heartbeat_tick > 0);
-  DMQ_RAFT_ASSERT(cfg_.election_tick > cfg_.heartbeat_tick);
-  DMQ_RAFT_ASSERT(cfg_.max_inflight > 0);
-  DMQ_RAFT_ASSERT(cfg_.snapshot_chunk_bytes > 0);
+  DMQ_ASSERT(cfg_.id != kNoNode);
+  DMQ_ASSERT(cfg_.heartbeat_tick > 0);
+  DMQ_ASSERT(cfg_.election_tick > cfg_.heartbeat_tick);
+  DMQ_ASSERT(cfg_.max_inflight > 0);
+  DMQ_ASSERT(cfg_.snapshot_chunk_bytes > 0);
   InitialState init = storage->initial_state();
   persisted_hs_ = init.hard_state;
   base_voters_ = normalized(init.voters);
@@ -112,7 +112,7 @@ void Raft::become_follower(Term term, NodeId lead) {
 }
 
 void Raft::become_pre_candidate() {
-  DMQ_RAFT_ASSERT(role_ != Role::kLeader);
+  DMQ_ASSERT(role_ != Role::kLeader);
   // Pre-vote does not touch term or vote (thesis §9.6).
   votes_.clear();
   progress_.clear();
@@ -121,14 +121,14 @@ void Raft::become_pre_candidate() {
 }
 
 void Raft::become_candidate() {
-  DMQ_RAFT_ASSERT(role_ != Role::kLeader);
+  DMQ_ASSERT(role_ != Role::kLeader);
   reset(term_.next());
   vote_ = cfg_.id;
   role_ = Role::kCandidate;
 }
 
 void Raft::become_leader() {
-  DMQ_RAFT_ASSERT(role_ == Role::kCandidate);
+  DMQ_ASSERT(role_ == Role::kCandidate);
   reset(term_);
   lead_ = cfg_.id;
   role_ = Role::kLeader;

@@ -2,14 +2,14 @@
 
 #include <algorithm>
 
-#include "raft/assert.h"
+#include "common/assert.h"
 #include "raft/quorum.h"
 #include "raft/raft_core.h"
 
 namespace dmq::raft {
 
 void Raft::append_entries(std::vector<Entry> entries) {
-  DMQ_RAFT_ASSERT(role_ == Role::kLeader);
+  DMQ_ASSERT(role_ == Role::kLeader);
   log_.append(entries);
   record_voter_changes(entries);
   on_voters_changed();

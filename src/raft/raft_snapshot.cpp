@@ -1,7 +1,7 @@
 // Snapshots: sending a follower that is behind the compacted log a snapshot in
 // chunks, and assembling and installing it on the follower (Raft §7).
 
-#include "raft/assert.h"
+#include "common/assert.h"
 #include "raft/raft_core.h"
 
 namespace dmq::raft {
@@ -10,13 +10,13 @@ void Raft::send_snapshot(NodeId to, Progress& pr) {
   auto snap = std::make_shared<const Snapshot>(log_.storage()->snapshot());
   // The adapter snapshots before it compacts, so a compacted log always has a
   // snapshot covering the compacted part.
-  DMQ_RAFT_ASSERT(!snap->empty());
+  DMQ_ASSERT(!snap->empty());
   pr.become_snapshot(std::move(snap));
   send_snapshot_chunk(to, pr);
 }
 
 void Raft::send_snapshot_chunk(NodeId to, Progress& pr) {
-  DMQ_RAFT_ASSERT(pr.snapshot != nullptr);
+  DMQ_ASSERT(pr.snapshot != nullptr);
   const Snapshot& snap = *pr.snapshot;
   uint64_t size = snap.data.size();
   uint64_t offset = std::min<uint64_t>(pr.snapshot_offset, size);

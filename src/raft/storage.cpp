@@ -1,6 +1,6 @@
 #include "raft/storage.h"
 
-#include "raft/assert.h"
+#include "common/assert.h"
 #include "raft/membership.h"
 
 namespace dmq::raft {
@@ -36,15 +36,15 @@ LogIndex MemoryStorage::last_index() const {
 
 Term MemoryStorage::term(LogIndex i) const {
   LogIndex base = entries_.front().index;
-  DMQ_RAFT_ASSERT(i >= base);
-  DMQ_RAFT_ASSERT(i <= last_index());
+  DMQ_ASSERT(i >= base);
+  DMQ_ASSERT(i <= last_index());
   return entries_[i.value - base.value].term;
 }
 
 std::vector<Entry> MemoryStorage::entries(LogIndex lo, LogIndex hi, size_t max_bytes) const {
-  DMQ_RAFT_ASSERT(lo >= first_index());
-  DMQ_RAFT_ASSERT(lo <= hi);
-  DMQ_RAFT_ASSERT(hi <= last_index().next());
+  DMQ_ASSERT(lo >= first_index());
+  DMQ_ASSERT(lo <= hi);
+  DMQ_ASSERT(hi <= last_index().next());
   std::vector<Entry> out;
   size_t bytes = 0;
   uint64_t base = entries_.front().index.value;
@@ -72,10 +72,10 @@ void MemoryStorage::append(const std::vector<Entry>& entries) {
   while (skip < entries.size() && entries[skip].index <= base) ++skip;
   if (skip == entries.size()) return;
   LogIndex first = entries[skip].index;
-  DMQ_RAFT_ASSERT(first <= last_index().next());
+  DMQ_ASSERT(first <= last_index().next());
   entries_.resize(first.value - base.value);  // drop the overwritten tail
   for (size_t i = skip; i < entries.size(); ++i) {
-    DMQ_RAFT_ASSERT(entries[i].index == last_index().next());
+    DMQ_ASSERT(entries[i].index == last_index().next());
     entries_.push_back(entries[i]);
   }
 }
@@ -89,9 +89,9 @@ void MemoryStorage::apply_snapshot(const Snapshot& snapshot) {
 }
 
 void MemoryStorage::create_snapshot(const SnapshotMeta& meta, std::string data) {
-  DMQ_RAFT_ASSERT(meta.index >= snapshot_.meta.index);
-  DMQ_RAFT_ASSERT(meta.index >= entries_.front().index);
-  DMQ_RAFT_ASSERT(meta.index <= last_index());
+  DMQ_ASSERT(meta.index >= snapshot_.meta.index);
+  DMQ_ASSERT(meta.index >= entries_.front().index);
+  DMQ_ASSERT(meta.index <= last_index());
   snapshot_.meta = meta;
   snapshot_.meta.voters = normalized(meta.voters);
   snapshot_.data = std::move(data);
@@ -100,8 +100,8 @@ void MemoryStorage::create_snapshot(const SnapshotMeta& meta, std::string data) 
 void MemoryStorage::compact(LogIndex index) {
   LogIndex base = entries_.front().index;
   if (index <= base) return;
-  DMQ_RAFT_ASSERT(index <= snapshot_.meta.index);
-  DMQ_RAFT_ASSERT(index <= last_index());
+  DMQ_ASSERT(index <= snapshot_.meta.index);
+  DMQ_ASSERT(index <= last_index());
   for (uint64_t i = base.value + 1; i <= index.value; ++i) {
     apply_voter_change(base_voters_, entries_[i - base.value]);
   }

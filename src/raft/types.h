@@ -12,22 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "common/strong_id.h"
+
 namespace dmq::raft {
 
 // A distinct integer type per meaning, so a term is never passed as an index.
-template <class Tag>
-struct Strong {
-  uint64_t value = 0;
-  constexpr Strong() = default;
-  constexpr explicit Strong(uint64_t v) : value(v) {}
-  constexpr auto operator<=>(const Strong&) const = default;
-  constexpr Strong next() const { return Strong(value + 1); }
-  constexpr Strong prev() const { return Strong(value == 0 ? 0 : value - 1); }
-};
-
-using Term = Strong<struct TermTag>;          // 0 = before any election
-using LogIndex = Strong<struct LogIndexTag>;  // first real entry is 1; 0 = none
-using NodeId = Strong<struct NodeIdTag>;      // 0 = none
+using Term = StrongId<struct TermTag, uint64_t>;          // 0 = before any election
+using LogIndex = StrongId<struct LogIndexTag, uint64_t>;  // first real entry is 1; 0 = none
+using NodeId = StrongId<struct NodeIdTag, uint64_t>;      // 0 = none
 
 inline constexpr NodeId kNoNode{0};
 

@@ -121,7 +121,7 @@ std::string acl_binding_to_json(const AclBinding& b) {
 }
 
 std::string encode_acl_binding(const AclBinding& b) {
-  DMQ_SECURITY_ASSERT(validate_acl_binding(b).ok());
+  DMQ_ASSERT(validate_acl_binding(b).ok());
   BigEndianWriter w;
   w.u8(kRecordVersion);
   w.u8(static_cast<uint8_t>(b.resource_type));

@@ -66,9 +66,9 @@ bool Authorizer::remove(const AclBinding& binding) {
   auto it = bindings_.find(binding);
   if (it == bindings_.end()) return false;
   auto names = by_pattern_.find({binding.resource_type, binding.pattern_type});
-  DMQ_SECURITY_ASSERT(names != by_pattern_.end());
+  DMQ_ASSERT(names != by_pattern_.end());
   auto bucket = names->second.find(binding.resource_name);
-  DMQ_SECURITY_ASSERT(bucket != names->second.end());
+  DMQ_ASSERT(bucket != names->second.end());
   std::erase(bucket->second, &*it);
   if (bucket->second.empty()) names->second.erase(bucket);
   if (names->second.empty()) by_pattern_.erase(names);
@@ -107,8 +107,8 @@ std::vector<const AclBinding*> Authorizer::applying(ResourceType type,
 bool Authorizer::authorize(std::string_view principal, std::string_view host,
                            AclOperation operation, ResourceType resource_type,
                            std::string_view resource_name) const {
-  DMQ_SECURITY_ASSERT(operation != AclOperation::kAny);
-  DMQ_SECURITY_ASSERT(operation != AclOperation::kUnknown);
+  DMQ_ASSERT(operation != AclOperation::kAny);
+  DMQ_ASSERT(operation != AclOperation::kUnknown);
   if (config_.super_users.count(principal) > 0) return true;
   std::vector<const AclBinding*> acls = applying(resource_type, resource_name);
   if (acls.empty()) return config_.allow_everyone_if_no_acl_found;

@@ -76,9 +76,9 @@ bool has_newline(const ClusterRequest& r) {
 
 std::string sign_cluster_request(std::string_view secret, const ClusterRequest& request,
                                  int32_t sender_node_id, int64_t now_ms, RandomSource& random) {
-  DMQ_SECURITY_ASSERT(!secret.empty());
-  DMQ_SECURITY_ASSERT(!has_newline(request));
-  DMQ_SECURITY_ASSERT(sender_node_id >= 0);
+  DMQ_ASSERT(!secret.empty());
+  DMQ_ASSERT(!has_newline(request));
+  DMQ_ASSERT(sender_node_id >= 0);
   std::string nonce = base64url_encode(random.bytes(kNonceBytes));
   std::string mac =
       hmac(HashAlgorithm::kSha256, secret, canonical(request, now_ms, nonce, sender_node_id));
@@ -89,9 +89,9 @@ std::string sign_cluster_request(std::string_view secret, const ClusterRequest& 
 ClusterRequestVerifier::ClusterRequestVerifier(std::string secret, int64_t window_ms,
                                                size_t max_remembered)
     : secret_(std::move(secret)), window_ms_(window_ms), max_remembered_(max_remembered) {
-  DMQ_SECURITY_ASSERT(!secret_.empty());
-  DMQ_SECURITY_ASSERT(window_ms_ > 0);
-  DMQ_SECURITY_ASSERT(max_remembered_ > 0);
+  DMQ_ASSERT(!secret_.empty());
+  DMQ_ASSERT(window_ms_ > 0);
+  DMQ_ASSERT(max_remembered_ > 0);
 }
 
 void ClusterRequestVerifier::forget_expired(int64_t now_ms) {

@@ -7,7 +7,7 @@
 #include <array>
 #include <cstdint>
 
-#include "security/assert.h"
+#include "common/assert.h"
 
 namespace dmq::security {
 namespace {
@@ -44,8 +44,8 @@ std::string hash_digest(HashAlgorithm alg, std::string_view data) {
   unsigned int len = 0;
   int rc = EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), &len,
                       evp_md(alg), nullptr);
-  DMQ_SECURITY_ASSERT(rc == 1);
-  DMQ_SECURITY_ASSERT(len == out.size());
+  DMQ_ASSERT(rc == 1);
+  DMQ_ASSERT(len == out.size());
   return out;
 }
 
@@ -59,21 +59,21 @@ std::string hmac(HashAlgorithm alg, std::string_view key, std::string_view data)
   unsigned char* rc = HMAC(evp_md(alg), key_ptr, static_cast<int>(key.size()),
                            reinterpret_cast<const unsigned char*>(data.data()), data.size(),
                            reinterpret_cast<unsigned char*>(out.data()), &len);
-  DMQ_SECURITY_ASSERT(rc != nullptr);
-  DMQ_SECURITY_ASSERT(len == out.size());
+  DMQ_ASSERT(rc != nullptr);
+  DMQ_ASSERT(len == out.size());
   return out;
 }
 
 std::string pbkdf2_hmac(HashAlgorithm alg, std::string_view password, std::string_view salt,
                         int iterations) {
-  DMQ_SECURITY_ASSERT(iterations >= 1);
+  DMQ_ASSERT(iterations >= 1);
   std::string out(digest_size(alg), '\0');
   int rc =
       PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
                         reinterpret_cast<const unsigned char*>(salt.data()),
                         static_cast<int>(salt.size()), iterations, evp_md(alg),
                         static_cast<int>(out.size()), reinterpret_cast<unsigned char*>(out.data()));
-  DMQ_SECURITY_ASSERT(rc == 1);
+  DMQ_ASSERT(rc == 1);
   return out;
 }
 

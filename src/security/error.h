@@ -13,7 +13,7 @@
 #include <utility>
 #include <variant>
 
-#include "security/assert.h"
+#include "common/assert.h"
 
 namespace dmq::security {
 
@@ -61,20 +61,20 @@ class Result {
   bool ok() const { return data_.index() == 0; }
   explicit operator bool() const { return ok(); }
   const T& value() const& {
-    DMQ_SECURITY_ASSERT(ok());
+    DMQ_ASSERT(ok());
     return std::get<0>(data_);
   }
   T& value() & {
-    DMQ_SECURITY_ASSERT(ok());
+    DMQ_ASSERT(ok());
     return std::get<0>(data_);
   }
   // By value, so `for (auto& x : f().value())` does not dangle.
   T value() && {
-    DMQ_SECURITY_ASSERT(ok());
+    DMQ_ASSERT(ok());
     return std::get<0>(std::move(data_));
   }
   const Error& error() const {
-    DMQ_SECURITY_ASSERT(!ok());
+    DMQ_ASSERT(!ok());
     return std::get<1>(data_);
   }
 

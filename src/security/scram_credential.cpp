@@ -123,7 +123,7 @@ Result<ScramCredential> decode_scram_credential(ScramMechanism mechanism, std::s
 
 ScramCredentialStore::ScramCredentialStore(std::string fake_salt_key)
     : fake_salt_key_(std::move(fake_salt_key)) {
-  DMQ_SECURITY_ASSERT(fake_salt_key_.size() >= 16);
+  DMQ_ASSERT(fake_salt_key_.size() >= 16);
 }
 
 std::string ScramCredentialStore::key_of(std::string_view user, ScramMechanism mechanism) {

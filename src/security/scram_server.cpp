@@ -14,7 +14,7 @@ Error invalid_credentials(ScramMechanism mechanism) {
 }
 
 std::string xor_bytes(std::string_view a, std::string_view b) {
-  DMQ_SECURITY_ASSERT(a.size() == b.size());
+  DMQ_ASSERT(a.size() == b.size());
   std::string out(a.size(), '\0');
   for (size_t i = 0; i < a.size(); ++i) out[i] = static_cast<char>(a[i] ^ b[i]);
   return out;

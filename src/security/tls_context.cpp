@@ -106,7 +106,7 @@ Result<TlsContext> build_server_tls_context(const TlsServerConfig& config) {
                       "ssl.client.auth requested/required needs ssl.truststore.location");
   }
   TlsContext ctx = new_context(TLS_server_method());
-  DMQ_SECURITY_ASSERT(ctx != nullptr);
+  DMQ_ASSERT(ctx != nullptr);
   if (auto s = apply_common(ctx.get(), config.cipher_list, config.ciphersuites); !s) {
     return s.error();
   }
@@ -133,7 +133,7 @@ Result<TlsContext> build_client_tls_context(const TlsClientConfig& config) {
     return make_error(ErrorCode::kInvalidConfig, "ssl.truststore.location is required");
   }
   TlsContext ctx = new_context(TLS_client_method());
-  DMQ_SECURITY_ASSERT(ctx != nullptr);
+  DMQ_ASSERT(ctx != nullptr);
   if (auto s = apply_common(ctx.get(), config.cipher_list, config.ciphersuites); !s) {
     return s.error();
   }
@@ -170,7 +170,7 @@ Status TlsContextSlot::reload() {
 Result<std::string> principal_from_certificate(X509* certificate) {
   X509_NAME* subject = certificate ? X509_get_subject_name(certificate) : nullptr;
   BIO* bio = BIO_new(BIO_s_mem());
-  DMQ_SECURITY_ASSERT(bio != nullptr);
+  DMQ_ASSERT(bio != nullptr);
   // RFC 2253 without escaping multi-byte UTF-8, as Java prints it.
   int rc =
       subject ? X509_NAME_print_ex(bio, subject, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) : -1;

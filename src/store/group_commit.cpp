@@ -36,8 +36,8 @@ void GroupCommitter::complete(Request& request, const LogStatus& status) {
 
 void GroupCommitter::request_durable(std::shared_ptr<PartitionLog> log, Offset end_offset,
                                      Executor executor, Callback done) {
-  DMQ_STORE_ASSERT(log != nullptr);
-  DMQ_STORE_ASSERT(done != nullptr);
+  DMQ_ASSERT(log != nullptr);
+  DMQ_ASSERT(done != nullptr);
   Request request{std::move(log), end_offset, std::move(executor), std::move(done)};
   {
     std::lock_guard lock(mu_);

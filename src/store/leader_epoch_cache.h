@@ -24,7 +24,7 @@ struct EpochEntry {
 
 // The answer to OffsetForLeaderEpoch; both -1 (UNDEFINED) when unknown.
 struct EpochEndOffset {
-  LeaderEpoch epoch;
+  LeaderEpoch epoch = kUnknownLeaderEpoch;
   Offset end_offset = Offset(-1);
 };
 

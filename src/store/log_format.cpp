@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cstdio>
 
-#include "store/crc32c.h"
+#include "common/crc32c.h"
 
 namespace dmq::store::format {
 
@@ -28,28 +28,28 @@ uint32_t get_be32(const char* p) {
 }
 
 std::optional<BatchHeader> parse_batch_header(std::string_view bytes) {
-  if (bytes.size() < kBatchHeaderBytes) return std::nullopt;
+  if (bytes.size() < batch_layout::kHeaderSize) return std::nullopt;
   const char* p = bytes.data();
-  auto batch_length = static_cast<int32_t>(get_be32(p + kBatchLengthPos));
-  if (batch_length < static_cast<int32_t>(kBatchHeaderBytes - kLogOverheadBytes)) {
+  auto batch_length = static_cast<int32_t>(get_be32(p + batch_layout::kBatchLength));
+  if (batch_length < static_cast<int32_t>(batch_layout::kHeaderSize - batch_layout::kLogOverhead)) {
     return std::nullopt;
   }
-  if (static_cast<uint8_t>(p[kMagicPos]) != kMagicV2) return std::nullopt;
+  if (static_cast<int8_t>(p[batch_layout::kMagic]) != batch_layout::kMagicV2) return std::nullopt;
   BatchHeader h;
-  h.base_offset = Offset(static_cast<int64_t>(get_be64(p + kBaseOffsetPos)));
-  h.total_bytes = static_cast<uint32_t>(batch_length) + kLogOverheadBytes;
-  h.leader_epoch = static_cast<int32_t>(get_be32(p + kLeaderEpochPos));
-  h.crc = get_be32(p + kCrcPos);
-  h.last_offset_delta = static_cast<int32_t>(get_be32(p + kLastOffsetDeltaPos));
-  h.max_timestamp_ms = static_cast<int64_t>(get_be64(p + kMaxTimestampPos));
+  h.base_offset = Offset(static_cast<int64_t>(get_be64(p + batch_layout::kBaseOffset)));
+  h.total_bytes = static_cast<uint32_t>(batch_length) + batch_layout::kLogOverhead;
+  h.leader_epoch = static_cast<int32_t>(get_be32(p + batch_layout::kPartitionLeaderEpoch));
+  h.crc = get_be32(p + batch_layout::kCrc);
+  h.last_offset_delta = static_cast<int32_t>(get_be32(p + batch_layout::kLastOffsetDelta));
+  h.max_timestamp_ms = static_cast<int64_t>(get_be64(p + batch_layout::kMaxTimestamp));
   if (h.last_offset_delta < 0) return std::nullopt;
   return h;
 }
 
 bool batch_crc_ok(std::string_view batch) {
-  if (batch.size() < kBatchHeaderBytes) return false;
-  uint32_t stored = get_be32(batch.data() + kCrcPos);
-  return crc32c(batch.substr(kCrcCoveredFromPos)) == stored;
+  if (batch.size() < batch_layout::kHeaderSize) return false;
+  uint32_t stored = get_be32(batch.data() + batch_layout::kCrc);
+  return crc32c(batch.substr(batch_layout::kAttributes)) == stored;
 }
 
 std::string segment_stem(Offset base_offset) {

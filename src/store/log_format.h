@@ -11,41 +11,23 @@
 //     partition.checkpoint            high watermark, log start offset, recovery point
 //     leader-epoch-checkpoint         Kafka's text format: version, count, "epoch offset" lines
 //
-// Only the RecordBatch header fields the log needs are read here; the full
-// codec lives in src/kafka.
+// Only the RecordBatch header fields the log needs are read here (their layout
+// is common/batch_layout.h, shared with the codec in src/kafka/protocol).
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/batch_layout.h"
 #include "store/log_types.h"
 
 namespace dmq::store::format {
 
-// RecordBatch v2 header (KIP-98), big-endian:
-//   baseOffset i64 @0, batchLength i32 @8 (bytes after this field),
-//   partitionLeaderEpoch i32 @12, magic i8 @16, crc u32 @17 (CRC32C of bytes
-//   from @21 to the end, so it does not cover baseOffset), attributes i16 @21,
-//   lastOffsetDelta i32 @23, baseTimestamp i64 @27, maxTimestamp i64 @35,
-//   producerId i64 @43, producerEpoch i16 @51, baseSequence i32 @53,
-//   records count i32 @57, records @61.
-inline constexpr size_t kBatchHeaderBytes = 61;
-inline constexpr size_t kLogOverheadBytes = 12;  // baseOffset + batchLength
-inline constexpr size_t kBaseOffsetPos = 0;
-inline constexpr size_t kBatchLengthPos = 8;
-inline constexpr size_t kLeaderEpochPos = 12;
-inline constexpr size_t kMagicPos = 16;
-inline constexpr size_t kCrcPos = 17;
-inline constexpr size_t kCrcCoveredFromPos = 21;
-inline constexpr size_t kLastOffsetDeltaPos = 23;
-inline constexpr size_t kMaxTimestampPos = 35;
-inline constexpr uint8_t kMagicV2 = 2;
-
 // Header fields of one batch, decoded from untrusted bytes.
 struct BatchHeader {
   Offset base_offset;
-  uint32_t total_bytes = 0;  // kLogOverheadBytes + batchLength
+  uint32_t total_bytes = 0;  // batch_layout::kLogOverhead + batchLength
   int32_t leader_epoch = -1;
   uint32_t crc = 0;
   int32_t last_offset_delta = 0;
@@ -53,7 +35,7 @@ struct BatchHeader {
   Offset last_offset() const { return Offset(base_offset.value + last_offset_delta); }
 };
 
-// Decodes the header at the start of `bytes` (at least kBatchHeaderBytes) and
+// Decodes the header at the start of `bytes` (at least batch_layout::kHeaderSize) and
 // checks what can be checked without the body: magic 2, batchLength large
 // enough for the header, lastOffsetDelta >= 0. Returns nullopt when invalid.
 std::optional<BatchHeader> parse_batch_header(std::string_view bytes);

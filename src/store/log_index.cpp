@@ -43,11 +43,11 @@ IoStatus OffsetIndex::load(uint64_t log_bytes, bool* consistent) {
 }
 
 IoStatus OffsetIndex::append(Offset offset, uint32_t position) {
-  DMQ_STORE_ASSERT(offset > base_);
-  DMQ_STORE_ASSERT(offset.value - base_.value <= kMaxRelativeOffset);
+  DMQ_ASSERT(offset > base_);
+  DMQ_ASSERT(offset.value - base_.value <= kMaxRelativeOffset);
   if (!entries_.empty()) {
-    DMQ_STORE_ASSERT(offset > entries_.back().offset);
-    DMQ_STORE_ASSERT(position > entries_.back().position);
+    DMQ_ASSERT(offset > entries_.back().offset);
+    DMQ_ASSERT(position > entries_.back().position);
   }
   char buf[format::kOffsetIndexEntryBytes];
   format::put_be32(buf, static_cast<uint32_t>(offset.value - base_.value));
@@ -105,9 +105,9 @@ IoStatus TimeIndex::maybe_append(int64_t timestamp_ms, Offset offset) {
   if (!entries_.empty() && timestamp_ms <= entries_.back().timestamp_ms) {
     return IoStatus::success();
   }
-  DMQ_STORE_ASSERT(offset >= base_);
-  DMQ_STORE_ASSERT(offset.value - base_.value <= kMaxRelativeOffset);
-  if (!entries_.empty()) DMQ_STORE_ASSERT(offset >= entries_.back().offset);
+  DMQ_ASSERT(offset >= base_);
+  DMQ_ASSERT(offset.value - base_.value <= kMaxRelativeOffset);
+  if (!entries_.empty()) DMQ_ASSERT(offset >= entries_.back().offset);
   char buf[format::kTimeIndexEntryBytes];
   format::put_be64(buf, static_cast<uint64_t>(timestamp_ms));
   format::put_be32(buf + 8, static_cast<uint32_t>(offset.value - base_.value));

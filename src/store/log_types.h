@@ -9,30 +9,19 @@
 #include <utility>
 #include <variant>
 
-#include "store/log_assert.h"
+#include "common/assert.h"
+#include "common/strong_id.h"
 
 namespace dmq::store {
 
 // A Kafka record offset inside one partition. Distinct from sizes and file
 // positions so the compiler catches mixing them up.
-struct Offset {
-  int64_t value = 0;
-  constexpr Offset() = default;
-  constexpr explicit Offset(int64_t v) : value(v) {}
-  constexpr auto operator<=>(const Offset&) const = default;
-  constexpr Offset next() const { return Offset(value + 1); }
-};
-inline std::ostream& operator<<(std::ostream& os, Offset o) {
-  return os << o.value;
-}
+using Offset = StrongId<struct OffsetTag, int64_t>;
 
-// A partition leader epoch (KIP-101). -1 means "unknown", as on the wire.
-struct LeaderEpoch {
-  int32_t value = -1;
-  constexpr LeaderEpoch() = default;
-  constexpr explicit LeaderEpoch(int32_t v) : value(v) {}
-  constexpr auto operator<=>(const LeaderEpoch&) const = default;
-};
+// A partition leader epoch (KIP-101); cluster metadata uses the same type.
+// -1 means "unknown", as on the wire.
+using LeaderEpoch = StrongId<struct LeaderEpochTag, int32_t>;
+inline constexpr LeaderEpoch kUnknownLeaderEpoch{-1};
 
 // Errors a partition log reports. The broker maps them to Kafka error codes
 // (noted per value).
@@ -63,23 +52,21 @@ template <typename T>
 class LogResult {
  public:
   LogResult(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
-  LogResult(LogStatus status) : v_(std::move(status)) {
-    DMQ_STORE_ASSERT(!std::get<LogStatus>(v_).ok());
-  }
+  LogResult(LogStatus status) : v_(std::move(status)) { DMQ_ASSERT(!std::get<LogStatus>(v_).ok()); }
   LogResult(LogError code, std::string message = {})
       : LogResult(LogStatus{code, std::move(message)}) {}
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   T& value() {
-    DMQ_STORE_ASSERT(ok());
+    DMQ_ASSERT(ok());
     return std::get<T>(v_);
   }
   const T& value() const {
-    DMQ_STORE_ASSERT(ok());
+    DMQ_ASSERT(ok());
     return std::get<T>(v_);
   }
   const LogStatus& status() const {
-    DMQ_STORE_ASSERT(!ok());
+    DMQ_ASSERT(!ok());
     return std::get<LogStatus>(v_);
   }
   LogError error() const { return ok() ? LogError::kOk : status().code; }

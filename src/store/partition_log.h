@@ -184,7 +184,7 @@ class PartitionLog {
   LogStatus write_checkpoint(const format::PartitionCheckpoint& checkpoint);
   LogStatus fail_locked(LogError code, const std::string& message);
   Segment& active() const {
-    DMQ_STORE_ASSERT(!segments_.empty());
+    DMQ_ASSERT(!segments_.empty());
     return *segments_.back();
   }
   // The log end offset; also valid in the failed state, where segments_ may be empty.

@@ -188,7 +188,7 @@ LogResult<size_t> PartitionLog::maybe_apply_retention(int64_t now_ms) {
 }
 
 LogStatus PartitionLog::delete_oldest_segments_locked(size_t count) {
-  DMQ_STORE_ASSERT(count < segments_.size());
+  DMQ_ASSERT(count < segments_.size());
   IoStatus first_error;
   for (size_t i = 0; i < count; ++i) {
     // Readers holding a FileSlice keep the fd; unlinking is safe under them.

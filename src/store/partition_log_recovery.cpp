@@ -33,9 +33,9 @@ IoStatus read_small_file(FileEnv& env, const std::string& path, std::string* out
 LogResult<std::shared_ptr<PartitionLog>> PartitionLog::open(FileEnv& env, std::string dir,
                                                             const PartitionLogConfig& config,
                                                             int64_t now_ms) {
-  DMQ_STORE_ASSERT(config.segment_bytes > 0);
-  DMQ_STORE_ASSERT(config.segment_bytes <= (uint64_t{1} << 31));
-  DMQ_STORE_ASSERT(config.index_interval_bytes > 0);
+  DMQ_ASSERT(config.segment_bytes > 0);
+  DMQ_ASSERT(config.segment_bytes <= (uint64_t{1} << 31));
+  DMQ_ASSERT(config.index_interval_bytes > 0);
   std::shared_ptr<PartitionLog> log(new PartitionLog(env, std::move(dir), config));
   std::lock_guard lock(log->mu_);
   if (LogStatus s = log->recover_locked(now_ms); !s.ok()) return s;

@@ -85,9 +85,9 @@ IoStatus Segment::index_batch(const BatchInfo& batch, uint64_t position,
 
 IoStatus Segment::append(std::string_view bytes, std::span<const BatchInfo> batches,
                          uint32_t index_interval_bytes) {
-  DMQ_STORE_ASSERT(!batches.empty());
-  DMQ_STORE_ASSERT(batches.front().base_offset == next_offset_);
-  DMQ_STORE_ASSERT(size_bytes_ + bytes.size() <= kMaxSegmentPosition);
+  DMQ_ASSERT(!batches.empty());
+  DMQ_ASSERT(batches.front().base_offset == next_offset_);
+  DMQ_ASSERT(size_bytes_ + bytes.size() <= kMaxSegmentPosition);
   if (IoStatus s = log_->write_at(size_bytes_, bytes); !s.ok()) return s;
   data_dirty = index_dirty = true;
   uint64_t position = size_bytes_;
@@ -98,7 +98,7 @@ IoStatus Segment::append(std::string_view bytes, std::span<const BatchInfo> batc
     }
     position += b.bytes;
   }
-  DMQ_STORE_ASSERT(position == size_bytes_ + bytes.size());
+  DMQ_ASSERT(position == size_bytes_ + bytes.size());
   size_bytes_ = position;
   return IoStatus::success();
 }
@@ -124,7 +124,7 @@ IoStatus Segment::read_header(uint64_t position, format::BatchHeader* out) const
     *out = known->header;
     return IoStatus::success();
   }
-  char buf[format::kBatchHeaderBytes];
+  char buf[batch_layout::kHeaderSize];
   size_t n = 0;
   if (IoStatus s = log_->read_at(position, buf, &n); !s.ok()) return s;
   auto h = format::parse_batch_header(std::string_view(buf, n));
@@ -137,8 +137,8 @@ IoStatus Segment::read_header(uint64_t position, format::BatchHeader* out) const
 }
 
 IoStatus Segment::find_batch(Offset target, BatchLocation* out) const {
-  DMQ_STORE_ASSERT(target >= base_);
-  DMQ_STORE_ASSERT(target < next_offset_);
+  DMQ_ASSERT(target >= base_);
+  DMQ_ASSERT(target < next_offset_);
   if (!recent_.empty() && target >= recent_.front().header.base_offset) {
     auto it = std::lower_bound(
         recent_.begin(), recent_.end(), target,
@@ -243,7 +243,7 @@ IoStatus Segment::recover_from(OffsetIndexEntry from, uint32_t index_interval_by
   uint64_t position = from.position;
   std::string batch;
   while (position < file_size) {
-    char head[format::kBatchHeaderBytes];
+    char head[batch_layout::kHeaderSize];
     size_t n = 0;
     if (IoStatus s = log_->read_at(position, head, &n); !s.ok()) return s;
     auto h = format::parse_batch_header(std::string_view(head, n));

@@ -6,11 +6,11 @@
 #include <cstdint>
 #include <string>
 
-#include "kafka/protocol/crc32c.h"
+#include "common/crc32c.h"
 #include "kafka/protocol/record_batch.h"
 
 using namespace dmq::kafka;
-namespace bf = dmq::kafka::batch_format;
+namespace bf = dmq::batch_layout;
 
 namespace {
 
@@ -22,7 +22,7 @@ void fix_crcs(std::string& set) {
     if (h.batch_length < static_cast<int32_t>(bf::kHeaderSize - bf::kLogOverhead)) return;
     if (h.total_size() > set.size() - pos) return;
     uint32_t crc =
-        crc32c_extend(0, set.data() + pos + bf::kAttributes, h.total_size() - bf::kAttributes);
+        dmq::crc32c_extend(0, set.data() + pos + bf::kAttributes, h.total_size() - bf::kAttributes);
     for (int i = 0; i < 4; ++i) set[pos + bf::kCrc + i] = static_cast<char>(crc >> (24 - 8 * i));
     pos += h.total_size();
   }

@@ -244,7 +244,7 @@ FetchRequest fetch_request(std::string_view topic, int32_t partition, int64_t of
 
 std::vector<std::string> values_of(std::string_view records) {
   std::vector<std::string> out;
-  while (records.size() >= batch_format::kHeaderSize) {
+  while (records.size() >= dmq::batch_layout::kHeaderSize) {
     BatchHeader h;
     REQUIRE(read_batch_header(records, h) == BatchError::kOk);
     if (h.total_size() > records.size()) break;  // trailing partial batch

@@ -305,7 +305,7 @@ TEST_CASE("record_batches records a follower's fetched batches and stops at a to
     o.producer_id = 22;
     o.producer_epoch = 0;
     o.base_sequence = 0;
-    o.attributes = kafka::batch_format::kControlBit;
+    o.attributes = dmq::batch_layout::kControlBit;
     kafka::RecordBatchBuilder b(o);
     b.add(1, "k", "v");
     place(b.build());

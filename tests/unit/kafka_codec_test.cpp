@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "kafka/protocol/crc32c.h"
+#include "common/crc32c.h"
 #include "kafka/protocol/io.h"
 #include "kafka/protocol/request.h"
 #include "kafka_test_bytes.h"
@@ -73,16 +73,17 @@ TEST_CASE("strings: null only where nullable, negative lengths rejected") {
 
 TEST_CASE("crc32c matches the RFC 3720 check value on both paths") {
   std::string digits = "123456789";
-  CHECK(crc32c(digits) == 0xE3069283u);
-  CHECK(crc32c_extend_portable(0, digits.data(), digits.size()) == 0xE3069283u);
+  CHECK(dmq::crc32c(digits) == 0xE3069283u);
+  CHECK(dmq::crc32c_extend_portable(0, digits.data(), digits.size()) == 0xE3069283u);
   std::string zeros(32, '\0');
-  CHECK(crc32c(zeros) == 0x8A9136AAu);
+  CHECK(dmq::crc32c(zeros) == 0x8A9136AAu);
   // Incremental extension equals one pass; hardware and table paths agree.
   std::string big(1000, 'x');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
-  uint32_t split = crc32c_extend(crc32c_extend(0, big.data(), 333), big.data() + 333, 667);
-  CHECK(split == crc32c(big));
-  CHECK(crc32c_extend_portable(0, big.data(), big.size()) == crc32c(big));
+  uint32_t split =
+      dmq::crc32c_extend(dmq::crc32c_extend(0, big.data(), 333), big.data() + 333, 667);
+  CHECK(split == dmq::crc32c(big));
+  CHECK(dmq::crc32c_extend_portable(0, big.data(), big.size()) == dmq::crc32c(big));
 }
 
 TEST_CASE("ApiVersions v3 request exactly as librdkafka 2.0.2 sends it") {

@@ -7,12 +7,12 @@
 
 #include <string>
 
-#include "kafka/protocol/crc32c.h"
+#include "common/crc32c.h"
 #include "kafka/protocol/io.h"
 #include "kafka/protocol/record_batch.h"
 
 using namespace dmq::kafka;
-namespace bf = dmq::kafka::batch_format;
+namespace bf = dmq::batch_layout;
 
 namespace {
 
@@ -58,7 +58,7 @@ void put_be32(std::string& s, size_t at, uint32_t v) {
 }
 
 void fix_crc(std::string& batch) {
-  put_be32(batch, bf::kCrc, crc32c(std::string_view(batch).substr(bf::kAttributes)));
+  put_be32(batch, bf::kCrc, dmq::crc32c(std::string_view(batch).substr(bf::kAttributes)));
 }
 
 // Replaces the records of `batch` by `payload` and sets the compression codec.

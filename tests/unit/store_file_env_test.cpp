@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "store/crc32c.h"
+#include "common/crc32c.h"
 #include "store/file_env.h"
 
 using namespace dmq::store;
@@ -75,16 +75,16 @@ void exercise(FileEnv& env, const std::string& dir) {
 }  // namespace
 
 TEST_CASE("CRC32C matches the Castagnoli check values") {
-  CHECK(crc32c("123456789") == 0xE3069283u);
-  CHECK(crc32c("") == 0u);
-  CHECK(crc32c(std::string(32, '\0')) == 0x8A9136AAu);  // RFC 3720 B.4
-  CHECK(crc32c(std::string(32, '\xff')) == 0x62A8AB43u);
+  CHECK(dmq::crc32c("123456789") == 0xE3069283u);
+  CHECK(dmq::crc32c("") == 0u);
+  CHECK(dmq::crc32c(std::string(32, '\0')) == 0x8A9136AAu);  // RFC 3720 B.4
+  CHECK(dmq::crc32c(std::string(32, '\xff')) == 0x62A8AB43u);
   std::string long_text(1000, 'q');
   for (size_t i = 0; i < long_text.size(); ++i) long_text[i] = static_cast<char>(i * 7);
   for (size_t cut : {0, 1, 7, 8, 9, 500, 999}) {
-    uint32_t split = crc32c_extend(crc32c_extend(0, long_text.data(), cut), long_text.data() + cut,
-                                   long_text.size() - cut);
-    CHECK(split == crc32c(long_text));
+    uint32_t split = dmq::crc32c_extend(dmq::crc32c_extend(0, long_text.data(), cut),
+                                        long_text.data() + cut, long_text.size() - cut);
+    CHECK(split == dmq::crc32c(long_text));
   }
 }
 

@@ -111,7 +111,7 @@ TEST_CASE("append rejects bad framing without writing anything") {
   std::string cut = b.substr(0, 80);
   CHECK(log->append(std::span<char>(cut.data(), cut.size()), 0).error() == LogError::kCorruptBatch);
   std::string bad_magic = b;
-  bad_magic[format::kMagicPos] = 1;
+  bad_magic[dmq::batch_layout::kMagic] = 1;
   CHECK(log->append(std::span<char>(bad_magic.data(), bad_magic.size()), 0).error() ==
         LogError::kCorruptBatch);
   std::string empty;

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "store/crc32c.h"
+#include "common/crc32c.h"
 #include "store/log_format.h"
 
 namespace dmq::store::test {
@@ -15,27 +15,30 @@ struct BatchSpec {
   int64_t base_offset = 0;
   int32_t records = 1;
   int64_t max_timestamp_ms = 1000;
-  size_t total_bytes = 100;  // at least kBatchHeaderBytes
+  size_t total_bytes = 100;  // at least dmq::batch_layout::kHeaderSize
   int32_t leader_epoch = 0;
   char fill = 'r';
 };
 
 inline std::string make_batch(const BatchSpec& spec) {
   namespace f = dmq::store::format;
-  std::string b(spec.total_bytes < f::kBatchHeaderBytes ? f::kBatchHeaderBytes : spec.total_bytes,
+  std::string b(spec.total_bytes < dmq::batch_layout::kHeaderSize ? dmq::batch_layout::kHeaderSize
+                                                                  : spec.total_bytes,
                 spec.fill);
-  f::put_be64(&b[f::kBaseOffsetPos], static_cast<uint64_t>(spec.base_offset));
-  f::put_be32(&b[f::kBatchLengthPos], static_cast<uint32_t>(b.size() - f::kLogOverheadBytes));
-  f::put_be32(&b[f::kLeaderEpochPos], static_cast<uint32_t>(spec.leader_epoch));
-  b[f::kMagicPos] = 2;
+  f::put_be64(&b[dmq::batch_layout::kBaseOffset], static_cast<uint64_t>(spec.base_offset));
+  f::put_be32(&b[dmq::batch_layout::kBatchLength],
+              static_cast<uint32_t>(b.size() - dmq::batch_layout::kLogOverhead));
+  f::put_be32(&b[dmq::batch_layout::kPartitionLeaderEpoch],
+              static_cast<uint32_t>(spec.leader_epoch));
+  b[dmq::batch_layout::kMagic] = 2;
   f::put_be32(&b[21], 0);  // attributes (2 bytes) + start of lastOffsetDelta, overwritten next
-  f::put_be32(&b[f::kLastOffsetDeltaPos], static_cast<uint32_t>(spec.records - 1));
+  f::put_be32(&b[dmq::batch_layout::kLastOffsetDelta], static_cast<uint32_t>(spec.records - 1));
   f::put_be64(&b[27], static_cast<uint64_t>(spec.max_timestamp_ms));  // baseTimestamp
-  f::put_be64(&b[f::kMaxTimestampPos], static_cast<uint64_t>(spec.max_timestamp_ms));
+  f::put_be64(&b[dmq::batch_layout::kMaxTimestamp], static_cast<uint64_t>(spec.max_timestamp_ms));
   f::put_be64(&b[43], static_cast<uint64_t>(-1));  // producerId
   f::put_be32(&b[57], static_cast<uint32_t>(spec.records));
-  f::put_be32(&b[f::kCrcPos],
-              dmq::store::crc32c(std::string_view(b).substr(f::kCrcCoveredFromPos)));
+  f::put_be32(&b[dmq::batch_layout::kCrc],
+              dmq::crc32c(std::string_view(b).substr(dmq::batch_layout::kAttributes)));
   return b;
 }
 

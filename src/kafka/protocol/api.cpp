@@ -3,7 +3,7 @@
 #include <array>
 #include <limits>
 
-#include "kafka/protocol/assert.h"
+#include "common/assert.h"
 
 namespace dmq::kafka {
 namespace {
@@ -56,7 +56,7 @@ const ApiInfo* find_api(int16_t key) {
 
 bool is_flexible(ApiKey key, int16_t version) {
   const ApiInfo* api = find_api(key);
-  DMQ_KAFKA_ASSERT(api != nullptr);
+  DMQ_ASSERT(api != nullptr);
   return is_flexible(*api, version);
 }
 

@@ -39,7 +39,7 @@ namespace detail {
 template <class T, class Fn>
 CodecError decode_message(std::string_view body, int16_t version, T& out, Fn&& fn) {
   const ApiInfo* api = find_api(T::kApiKey);
-  DMQ_KAFKA_ASSERT(api != nullptr);
+  DMQ_ASSERT(api != nullptr);
   if (!version_supported(*api, version)) return CodecError::kUnsupportedVersion;
   Reader r(body);
   DecodeIO io(r, version, is_flexible(*api, version));
@@ -50,8 +50,8 @@ CodecError decode_message(std::string_view body, int16_t version, T& out, Fn&& f
 template <class T, class Fn>
 void encode_message(Writer& w, int16_t version, const T& m, Fn&& fn) {
   const ApiInfo* api = find_api(T::kApiKey);
-  DMQ_KAFKA_ASSERT(api != nullptr);
-  DMQ_KAFKA_ASSERT(version_supported(*api, version));
+  DMQ_ASSERT(api != nullptr);
+  DMQ_ASSERT(version_supported(*api, version));
   EncodeIO io(w, version, is_flexible(*api, version));
   fn(io, m);
 }
@@ -59,7 +59,7 @@ void encode_message(Writer& w, int16_t version, const T& m, Fn&& fn) {
 template <class T, class Fn>
 void sample_message(T& out, int16_t version, uint64_t seed, Fn&& fn) {
   const ApiInfo* api = find_api(T::kApiKey);
-  DMQ_KAFKA_ASSERT(api != nullptr);
+  DMQ_ASSERT(api != nullptr);
   out = T{};
   SampleIO io(version, is_flexible(*api, version), seed);
   fn(io, out);

@@ -88,11 +88,11 @@ BatchError decompress_records(std::string_view batch, std::string& out, size_t m
   out.clear();
   BatchHeader h;
   if (auto e = read_batch_header(batch, h); e != BatchError::kOk) return e;
-  if (h.batch_length < static_cast<int32_t>(batch_format::kHeaderSize - batch_format::kLogOverhead))
+  if (h.batch_length < static_cast<int32_t>(batch_layout::kHeaderSize - batch_layout::kLogOverhead))
     return BatchError::kBadLength;
   if (h.total_size() > batch.size()) return BatchError::kTruncated;
   std::string_view payload =
-      batch.substr(batch_format::kHeaderSize, h.total_size() - batch_format::kHeaderSize);
+      batch.substr(batch_layout::kHeaderSize, h.total_size() - batch_layout::kHeaderSize);
   switch (h.compression()) {
     case Compression::kNone:
       if (payload.size() > max_output_bytes) return BatchError::kDecompression;

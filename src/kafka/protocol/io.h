@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "kafka/protocol/assert.h"
+#include "common/assert.h"
 #include "kafka/protocol/error_code.h"
 
 namespace dmq::kafka {
@@ -215,7 +215,7 @@ class Writer {
     return at;
   }
   void patch_i32(size_t at, int32_t v) {
-    DMQ_KAFKA_ASSERT(at + 4 <= buf_.size());
+    DMQ_ASSERT(at + 4 <= buf_.size());
     auto u = static_cast<uint32_t>(v);
     for (int i = 0; i < 4; ++i) buf_[at + i] = static_cast<char>(u >> (24 - 8 * i));
   }
@@ -229,7 +229,7 @@ class Writer {
 
   EncodedFrame take() { return EncodedFrame{std::move(buf_), std::move(splices_)}; }
   std::string take_bytes() {
-    DMQ_KAFKA_ASSERT(splices_.empty());
+    DMQ_ASSERT(splices_.empty());
     return std::move(buf_);
   }
 
@@ -257,8 +257,8 @@ class Writer {
 // A mutable view of `view` (which must lie inside `frame`): lets a handler
 // rewrite a decoded Produce batch in place in the frame buffer it owns.
 inline char* mutable_bytes(std::string& frame, std::string_view view) {
-  DMQ_KAFKA_ASSERT(view.data() >= frame.data());
-  DMQ_KAFKA_ASSERT(view.data() + view.size() <= frame.data() + frame.size());
+  DMQ_ASSERT(view.data() >= frame.data());
+  DMQ_ASSERT(view.data() + view.size() <= frame.data() + frame.size());
   return frame.data() + (view.data() - frame.data());
 }
 

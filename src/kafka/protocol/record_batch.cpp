@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <memory>
 
-#include "kafka/protocol/assert.h"
-#include "kafka/protocol/crc32c.h"
+#include "common/assert.h"
+#include "common/crc32c.h"
 #include "kafka/protocol/io.h"
 
 namespace dmq::kafka {
 
-namespace bf = batch_format;
+namespace bf = batch_layout;
 
 namespace {
 
@@ -206,7 +206,7 @@ void set_partition_leader_epoch(char* batch, int32_t epoch) {
 }
 
 void set_log_append_time(char* batch, size_t size, int64_t now_ms) {
-  DMQ_KAFKA_ASSERT(size >= bf::kHeaderSize);
+  DMQ_ASSERT(size >= bf::kHeaderSize);
   auto attributes = static_cast<int16_t>(load_be<uint16_t>(batch + bf::kAttributes));
   attributes = static_cast<int16_t>(attributes | bf::kTimestampTypeBit);
   store_be<uint16_t>(batch + bf::kAttributes, static_cast<uint16_t>(attributes));
@@ -220,9 +220,9 @@ int64_t assign_offsets(char* records, size_t size, int64_t next_offset, int32_t 
   while (pos < size) {
     BatchHeader h;
     // The set was validated: a short or inconsistent batch here is a bug.
-    DMQ_KAFKA_ASSERT(read_batch_header(std::string_view(records + pos, size - pos), h) ==
-                     BatchError::kOk);
-    DMQ_KAFKA_ASSERT(h.total_size() <= size - pos);
+    DMQ_ASSERT(read_batch_header(std::string_view(records + pos, size - pos), h) ==
+               BatchError::kOk);
+    DMQ_ASSERT(h.total_size() <= size - pos);
     set_base_offset(records + pos, next_offset);
     set_partition_leader_epoch(records + pos, leader_epoch);
     next_offset += static_cast<int64_t>(h.last_offset_delta) + 1;
@@ -323,7 +323,7 @@ void RecordBatchBuilder::add(int64_t timestamp_ms, std::optional<std::string_vie
 }
 
 std::string RecordBatchBuilder::build() const {
-  DMQ_KAFKA_ASSERT((options_.attributes & bf::kCompressionMask) == 0);
+  DMQ_ASSERT((options_.attributes & bf::kCompressionMask) == 0);
   Writer w(bf::kHeaderSize + records_.size());
   w.i64(options_.base_offset);
   w.i32(static_cast<int32_t>(bf::kHeaderSize - bf::kLogOverhead + records_.size()));

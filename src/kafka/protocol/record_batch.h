@@ -19,35 +19,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/batch_layout.h"
 #include "kafka/protocol/error_code.h"
 
 namespace dmq::kafka {
-
-// Byte layout of a v2 batch header (all big-endian).
-namespace batch_format {
-constexpr size_t kBaseOffset = 0;             // int64, rewritten by the broker
-constexpr size_t kBatchLength = 8;            // int32, bytes after this field
-constexpr size_t kPartitionLeaderEpoch = 12;  // int32, rewritten by the broker
-constexpr size_t kMagic = 16;                 // int8, must be 2
-constexpr size_t kCrc = 17;                   // uint32 CRC-32C of [kAttributes, end)
-constexpr size_t kAttributes = 21;            // int16
-constexpr size_t kLastOffsetDelta = 23;       // int32
-constexpr size_t kBaseTimestamp = 27;         // int64
-constexpr size_t kMaxTimestamp = 35;          // int64
-constexpr size_t kProducerId = 43;            // int64
-constexpr size_t kProducerEpoch = 51;         // int16
-constexpr size_t kBaseSequence = 53;          // int32
-constexpr size_t kRecordCount = 57;           // int32
-constexpr size_t kHeaderSize = 61;            // records (maybe compressed) follow
-constexpr size_t kLogOverhead = 12;           // baseOffset + batchLength
-constexpr int8_t kMagicV2 = 2;
-
-constexpr int16_t kCompressionMask = 0x07;
-constexpr int16_t kTimestampTypeBit = 0x08;  // 1 = LogAppendTime
-constexpr int16_t kTransactionalBit = 0x10;
-constexpr int16_t kControlBit = 0x20;
-constexpr int16_t kDeleteHorizonBit = 0x40;
-}  // namespace batch_format
 
 enum class Compression : int8_t { kNone = 0, kGzip = 1, kSnappy = 2, kLz4 = 3, kZstd = 4 };
 
@@ -86,14 +61,14 @@ struct BatchHeader {
   int32_t record_count = 0;
 
   size_t total_size() const {
-    return static_cast<size_t>(batch_length) + batch_format::kLogOverhead;
+    return static_cast<size_t>(batch_length) + batch_layout::kLogOverhead;
   }
   Compression compression() const {
-    return static_cast<Compression>(attributes & batch_format::kCompressionMask);
+    return static_cast<Compression>(attributes & batch_layout::kCompressionMask);
   }
-  bool is_log_append_time() const { return attributes & batch_format::kTimestampTypeBit; }
-  bool is_transactional() const { return attributes & batch_format::kTransactionalBit; }
-  bool is_control() const { return attributes & batch_format::kControlBit; }
+  bool is_log_append_time() const { return attributes & batch_layout::kTimestampTypeBit; }
+  bool is_transactional() const { return attributes & batch_layout::kTransactionalBit; }
+  bool is_control() const { return attributes & batch_layout::kControlBit; }
   int64_t last_offset() const { return base_offset + last_offset_delta; }
   // The sequence of the last record; wraps past INT32_MAX like Kafka's.
   int32_t last_sequence() const;

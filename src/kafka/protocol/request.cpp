@@ -13,7 +13,7 @@ namespace detail {
 
 EncodedFrame finish_frame(Writer& w, size_t size_at) {
   size_t body = w.size() - size_at - 4 + w.spliced_bytes();
-  DMQ_KAFKA_ASSERT(body <= static_cast<size_t>(INT32_MAX));
+  DMQ_ASSERT(body <= static_cast<size_t>(INT32_MAX));
   w.patch_i32(size_at, static_cast<int32_t>(body));
   return w.take();
 }
@@ -47,7 +47,7 @@ CodecError decode_request(std::string_view frame, Request& out) {
 }
 
 EncodedFrame encode_error_response(const Request& request, ErrorCode error) {
-  DMQ_KAFKA_ASSERT(!std::holds_alternative<std::monostate>(request.body));
+  DMQ_ASSERT(!std::holds_alternative<std::monostate>(request.body));
   return std::visit(
       [&](const auto& req) -> EncodedFrame {
         using Req = std::decay_t<decltype(req)>;

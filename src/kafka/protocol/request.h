@@ -77,7 +77,7 @@ EncodedFrame finish_frame(Writer& w, size_t size_at);
 
 template <class Response>
 EncodedFrame encode_response(const RequestHeader& header, const Response& response) {
-  DMQ_KAFKA_ASSERT(header.api_key == static_cast<int16_t>(Response::kApiKey));
+  DMQ_ASSERT(header.api_key == static_cast<int16_t>(Response::kApiKey));
   Writer w(256);
   size_t size_at = w.placeholder_i32();
   write_response_header(w, Response::kApiKey, header.api_version, header.correlation_id);

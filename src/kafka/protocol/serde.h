@@ -327,13 +327,13 @@ class EncodeIO {
  private:
   void length(size_t n, bool bytes) {
     if (flexible_) {
-      DMQ_KAFKA_ASSERT(n < 0xFFFFFFFFu);
+      DMQ_ASSERT(n < 0xFFFFFFFFu);
       w_.uvarint(static_cast<uint32_t>(n + 1));
     } else if (bytes) {
-      DMQ_KAFKA_ASSERT(n <= 0x7FFFFFFFu);
+      DMQ_ASSERT(n <= 0x7FFFFFFFu);
       w_.i32(static_cast<int32_t>(n));
     } else {
-      DMQ_KAFKA_ASSERT(n <= 0x7FFFu);
+      DMQ_ASSERT(n <= 0x7FFFu);
       w_.i16(static_cast<int16_t>(n));
     }
   }
@@ -366,7 +366,7 @@ class EncodeIO {
 template <class F>
 void TagEncoder::field(uint32_t tag, bool write_it, F&& fn) {
   if (!write_it) return;
-  DMQ_KAFKA_ASSERT(fields_.empty() || fields_.back().first < tag);
+  DMQ_ASSERT(fields_.empty() || fields_.back().first < tag);
   Writer w;
   EncodeIO sub(w, version_, true);
   fn(sub);
