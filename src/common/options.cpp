@@ -100,6 +100,30 @@ std::optional<HostPort> first_listener_address(const std::string& listeners) {
   return parsed;
 }
 
+// --kafka-listen / --listeners and --advertised-kafka / --advertised.listeners
+// -> o.kafka_listen and o.advertised_kafka; an error message on bad input.
+std::optional<std::string> resolve_kafka_addresses(Options& o, const std::string& kafka_listen,
+                                                   std::string advertised_kafka) {
+  auto kafka = parse_host_port(kafka_listen);
+  if (!kafka) return "--kafka-listen '" + kafka_listen + "' is not host:port";
+  o.kafka_listen = *kafka;
+  // With --listeners, the first listener is the one this broker registers
+  // (what other brokers' Metadata names it by); src/security validates the
+  // whole list when the node starts.
+  if (auto first = first_listener_address(o.security.listeners)) o.kafka_listen = *first;
+  if (auto first = first_listener_address(o.security.advertised_listeners)) {
+    if (advertised_kafka.empty()) advertised_kafka = first->to_string();
+  }
+  if (advertised_kafka.empty()) {
+    o.advertised_kafka = o.kafka_listen;
+    return std::nullopt;
+  }
+  auto advertised = parse_host_port(advertised_kafka);
+  if (!advertised) return "--advertised-kafka '" + advertised_kafka + "' is not host:port";
+  o.advertised_kafka = *advertised;
+  return std::nullopt;
+}
+
 void add_security_options(CLI::App& app, SecurityOptions& s) {
   app.add_option("--listeners", s.listeners,
                  "Kafka listeners, e.g. PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093 "
@@ -332,24 +356,8 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
   auto http = parse_host_port(http_listen);
   if (!http) return usage_error("--http-listen '" + http_listen + "' is not host:port");
   o.http_listen = *http;
-  auto kafka = parse_host_port(kafka_listen);
-  if (!kafka) return usage_error("--kafka-listen '" + kafka_listen + "' is not host:port");
-  o.kafka_listen = *kafka;
-  // With --listeners, the first listener is the one this broker registers
-  // (what other brokers' Metadata names it by); src/security validates the
-  // whole list when the node starts.
-  if (auto first = first_listener_address(o.security.listeners)) o.kafka_listen = *first;
-  if (auto first = first_listener_address(o.security.advertised_listeners)) {
-    if (advertised_kafka.empty()) advertised_kafka = first->to_string();
-  }
-  if (advertised_kafka.empty()) {
-    o.advertised_kafka = o.kafka_listen;
-  } else {
-    auto advertised = parse_host_port(advertised_kafka);
-    if (!advertised) {
-      return usage_error("--advertised-kafka '" + advertised_kafka + "' is not host:port");
-    }
-    o.advertised_kafka = *advertised;
+  if (auto error = resolve_kafka_addresses(o, kafka_listen, advertised_kafka)) {
+    return usage_error(*error);
   }
   if (controllers.empty()) {
     if (o.role == Role::kBroker) {
