@@ -7,7 +7,8 @@
 // Why an interface: CMake links dmq_broker on top of dmq_kafka (the broker's
 // replica fetchers and group coordinator use the codec), so the handlers in
 // src/kafka reach the broker only through this seam and never link against
-// it. Values here are plain wire integers, as in the codec structs.
+// it. Values here are DMQ's strong types (offsets, epochs, partition and
+// broker ids); the handlers convert from and to the codec's wire integers.
 //
 // Threads: every method is called on the event-loop thread, and every
 // callback runs on the event-loop thread.
@@ -24,16 +25,32 @@
 #include <vector>
 
 #include "cluster/metadata_image.h"
+#include "cluster/types.h"
 #include "kafka/protocol/error_code.h"
+#include "kafka/protocol/record_batch.h"
+#include "store/log_types.h"
 
 namespace dmq::broker {
 
 // The seam speaks Kafka's error codes: handlers put them on the wire as is.
+using cluster::BrokerId;
+using cluster::PartitionId;
+using cluster::ProducerId;
 using kafka::ErrorCode;
+using store::LeaderEpoch;
+using store::Offset;
+
+// What a Produce waits for before it is answered (acks=0 never reaches the
+// backend: nothing is answered).
+enum class Acks : int16_t { kLeader = 1, kAll = -1 };
+
+// The replica id of a fetch from a consumer rather than a follower.
+inline constexpr BrokerId kConsumerReplicaId{-1};
+inline constexpr Offset kNoOffset{-1};
 
 struct TopicPartition {
   std::string topic;
-  int32_t partition = 0;
+  PartitionId partition;
   friend bool operator==(const TopicPartition&, const TopicPartition&) = default;
   friend auto operator<=>(const TopicPartition&, const TopicPartition&) = default;
 };
@@ -48,38 +65,50 @@ struct RecordChunk {
   std::shared_ptr<const void> keep;  // keeps the file open while the chunk lives
 };
 
+struct ProduceTarget {
+  ErrorCode error = ErrorCode::kNone;
+  int64_t max_batch_bytes = 0;
+};
+
+// A Produce batch as the codec's validator read it: the header is parsed once
+// between the socket and the log.
+struct ValidatedBatch {
+  std::span<char> bytes;
+  kafka::BatchHeader header;
+};
+
 struct ProduceResult {
   ErrorCode error = ErrorCode::kNone;
-  int64_t base_offset = -1;
-  int64_t log_start_offset = -1;
+  Offset base_offset = kNoOffset;
+  Offset log_start_offset = kNoOffset;
   int64_t log_append_time_ms = -1;  // set for topics with message.timestamp.type=LogAppendTime
 };
 
 struct FetchRead {
   ErrorCode error = ErrorCode::kNone;
-  int64_t high_watermark = -1;
-  int64_t log_start_offset = -1;
-  int64_t last_stable_offset = -1;
+  Offset high_watermark = kNoOffset;
+  Offset log_start_offset = kNoOffset;
+  Offset last_stable_offset = kNoOffset;
   std::optional<RecordChunk> records;  // nullopt: nothing to return yet
 };
 
 struct EpochEndOffset {
   ErrorCode error = ErrorCode::kNone;
-  int32_t leader_epoch = -1;  // the largest epoch <= the requested one, -1 if none
-  int64_t end_offset = -1;    // where that epoch ends on the leader, -1 if none
+  LeaderEpoch leader_epoch = store::kUnknownLeaderEpoch;  // the largest <= the requested one
+  Offset end_offset = kNoOffset;  // where that epoch ends on the leader, -1 if none
 };
 
 struct ProducerIdResult {
   ErrorCode error = ErrorCode::kNone;
-  int64_t producer_id = -1;
+  ProducerId producer_id{-1};
   int16_t producer_epoch = -1;
 };
 
 struct OffsetLookup {
   ErrorCode error = ErrorCode::kNone;
-  int64_t offset = -1;
+  Offset offset = kNoOffset;
   int64_t timestamp = -1;
-  int32_t leader_epoch = -1;
+  LeaderEpoch leader_epoch = store::kUnknownLeaderEpoch;
 };
 
 class Backend {
@@ -92,7 +121,7 @@ class Backend {
   virtual std::string start() { return ""; }
   virtual void stop() {}
 
-  virtual int32_t node_id() const = 0;
+  virtual BrokerId node_id() const = 0;
   virtual Image metadata() const = 0;
   // Calls done(true) as soon as `holds(image)` is true for the current or a
   // later image, or done(false) after `timeout`. Used by CreateTopics and
@@ -101,18 +130,22 @@ class Backend {
                                  std::chrono::milliseconds timeout,
                                  std::function<void(bool)> done) = 0;
 
-  // kNone when this broker leads the partition and can append to it;
-  // otherwise UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER or
-  // KAFKA_STORAGE_ERROR.
-  virtual ErrorCode check_leader(std::string_view topic, int32_t partition) const = 0;
-  // Appends one validated batch (its bytes are rewritten in place: base
-  // offset and leader epoch) and calls `done` once it is acknowledged: after
-  // the group commit made it durable when log.flush.on.ack is on, right after
-  // the write otherwise. `batch` must stay valid until `done` runs.
-  // `acks` is 1 or -1; with -1 `done` runs once the high watermark (the ISR
-  // minimum) has passed the batch.
-  virtual void produce(std::string_view topic, int32_t partition, std::span<char> batch,
-                       int16_t acks, std::function<void(const ProduceResult&)> done) = 0;
+  // Checked once per partition of a Produce request, before its batch is
+  // validated: kNone when this broker leads the partition, its log can take
+  // writes and, for Acks::kAll, the ISR holds min.insync.replicas; otherwise
+  // UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, KAFKA_STORAGE_ERROR or
+  // NOT_ENOUGH_REPLICAS. `max_batch_bytes` is the topic's max.message.bytes.
+  virtual ProduceTarget produce_target(std::string_view topic, PartitionId partition,
+                                       Acks acks) const = 0;
+  // Appends one batch that produce_target admitted and the codec validated,
+  // in the same event-loop turn (its bytes are rewritten in place: base
+  // offset, leader epoch, and the timestamps for LogAppendTime topics), and
+  // calls `done` once it is acknowledged: after the group commit made it
+  // durable when log.flush.on.ack is on, right after the write otherwise.
+  // `batch.bytes` must stay valid until `done` runs. With Acks::kAll `done`
+  // runs once the high watermark (the ISR minimum) has passed the batch.
+  virtual void produce(std::string_view topic, PartitionId partition, const ValidatedBatch& batch,
+                       Acks acks, std::function<void(const ProduceResult&)> done) = 0;
   // Whole batches from `offset`, at most `max_bytes` but at least one batch,
   // up to the high watermark (consumers, replica_id < 0) or the log end
   // (followers).
@@ -120,34 +153,36 @@ class Backend {
   // everything below `offset`. `current_leader_epoch` (-1: not checked) is
   // the epoch the fetcher believes current: FENCED_LEADER_EPOCH when older,
   // UNKNOWN_LEADER_EPOCH when newer than this broker's.
-  virtual FetchRead fetch(std::string_view topic, int32_t partition, int64_t offset,
-                          uint32_t max_bytes, int32_t replica_id, int32_t current_leader_epoch) = 0;
+  virtual FetchRead fetch(std::string_view topic, PartitionId partition, Offset offset,
+                          uint32_t max_bytes, BrokerId replica_id,
+                          LeaderEpoch current_leader_epoch) = 0;
   // Calls `wake` once, when one of `partitions` may have more to read (its
   // high watermark moved, or for a follower (replica_id >= 0) its log end
   // moved, or it went away) or after `timeout`.
   virtual void park(const std::vector<TopicPartition>& partitions,
-                    std::chrono::milliseconds timeout, int32_t replica_id,
+                    std::chrono::milliseconds timeout, BrokerId replica_id,
                     std::function<void()> wake) = 0;
   // ListOffsets: -1 latest (the high watermark), -2 earliest, -3 max
   // timestamp, otherwise the first record with a timestamp >= `timestamp`.
-  virtual OffsetLookup list_offset(std::string_view topic, int32_t partition,
+  virtual OffsetLookup list_offset(std::string_view topic, PartitionId partition,
                                    int64_t timestamp) = 0;
   // The log start offset and high watermark of a replica hosted here, leader
   // or follower (a follower's high watermark trails the leader's by at most
   // one fetch); nullopt when not hosted. For the REST API and monitoring.
-  virtual std::optional<std::pair<int64_t, int64_t>> replica_offsets(std::string_view topic,
-                                                                     int32_t partition) const {
+  virtual std::optional<std::pair<Offset, Offset>> replica_offsets(std::string_view topic,
+                                                                   PartitionId partition) const {
     return std::nullopt;
   }
   // OffsetForLeaderEpoch (KIP-101/KIP-320), served by the leader.
-  virtual EpochEndOffset end_offset_for_epoch(std::string_view topic, int32_t partition,
-                                              int32_t current_leader_epoch, int32_t leader_epoch) {
-    return {ErrorCode::kUnsupportedVersion, -1, -1};
+  virtual EpochEndOffset end_offset_for_epoch(std::string_view topic, PartitionId partition,
+                                              LeaderEpoch current_leader_epoch,
+                                              LeaderEpoch leader_epoch) {
+    return {ErrorCode::kUnsupportedVersion, store::kUnknownLeaderEpoch, kNoOffset};
   }
   // InitProducerId for idempotent producers (no transactional id): a fresh
   // producer id from the block this broker got from the controllers.
   virtual void init_producer_id(std::function<void(const ProducerIdResult&)> done) {
-    done({ErrorCode::kUnsupportedVersion, -1, -1});
+    done({ErrorCode::kUnsupportedVersion, ProducerId{-1}, -1});
   }
 };
 

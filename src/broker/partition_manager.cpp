@@ -241,7 +241,7 @@ void PartitionManager::maybe_open(const cluster::MetadataImage& image,
   bool changed = leader != p->is_leader || epoch != p->leader_epoch || leader_id != p->leader_id;
   p->is_leader = leader;
   p->leader_epoch = epoch;
-  p->min_insync = config_int(topic, "min.insync.replicas", options_.min_insync_replicas);
+  p->produce_config = produce_config(topic);
   update_replication_role(*p, state, leader_id, changed);
   if (p->log_end_gauge && p->log)
     p->log_end_gauge->set(static_cast<double>(p->log->log_end_offset().value));
@@ -249,6 +249,17 @@ void PartitionManager::maybe_open(const cluster::MetadataImage& image,
     wake_waiters(*p);  // parked fetches re-check leadership
     wake_replica_waiters(*p);
   }
+}
+
+PartitionManager::ProduceConfig PartitionManager::produce_config(
+    const cluster::TopicState& topic) const {
+  ProduceConfig config;
+  config.min_insync = config_int(topic, "min.insync.replicas", options_.min_insync_replicas);
+  config.max_message_bytes = config_int(topic, "max.message.bytes", options_.message_max_bytes);
+  if (config.max_message_bytes <= 0) config.max_message_bytes = options_.message_max_bytes;
+  auto type = topic.configs.find("message.timestamp.type");
+  config.log_append_time = type != topic.configs.end() && type->second == "LogAppendTime";
+  return config;
 }
 
 void PartitionManager::sync_recovered_tail(Partition& p) {
@@ -349,61 +360,39 @@ kafka::ErrorCode PartitionManager::check_leader(std::string_view topic, int32_t 
   return ErrorCode::kNone;
 }
 
-void PartitionManager::produce(std::string_view topic, int32_t partition, std::span<char> batch,
-                               int16_t acks, std::function<void(const ProduceResult&)> done) {
-  if (ErrorCode e = check_leader(topic, partition); e != ErrorCode::kNone) {
-    done({e, -1, -1});
+ProduceTarget PartitionManager::produce_target(std::string_view topic, PartitionId partition,
+                                               Acks acks) const {
+  if (ErrorCode e = check_leader(topic, partition.value); e != ErrorCode::kNone) return {e, 0};
+  const Partition& p = *find(topic, partition.value);
+  // acks=all needs min.insync.replicas in the ISR before the append
+  // (Partition.appendRecordsToLeader); nothing is written otherwise.
+  if (acks == Acks::kAll && static_cast<int64_t>(p.isr.size()) < p.produce_config.min_insync) {
+    return {ErrorCode::kNotEnoughReplicas, 0};
+  }
+  return {ErrorCode::kNone, p.produce_config.max_message_bytes};
+}
+
+void PartitionManager::produce(std::string_view topic, PartitionId partition,
+                               const ValidatedBatch& batch, Acks acks,
+                               std::function<void(const ProduceResult&)> done) {
+  // produce_target checked leadership in this loop turn; the state cannot
+  // have moved since, but a wrong caller must not write to a follower.
+  Partition* p = find(topic, partition.value);
+  if (!p || !p->is_leader || !p->log) {
+    done({ErrorCode::kNotLeaderOrFollower});
     return;
   }
-  Partition* p = find(topic, partition);
-  kafka::set_partition_leader_epoch(batch.data(), p->leader_epoch);
   const int64_t now = wall_ms();
-  int64_t append_time = -1;
-  {
-    auto image = view_.current();
-    auto t = image->topics.find(topic);
-    if (t != image->topics.end()) {
-      auto c = t->second.configs.find("message.timestamp.type");
-      if (c != t->second.configs.end() && c->second == "LogAppendTime") {
-        // The only case where the broker rewrites more than the offset (and the CRC).
-        kafka::set_log_append_time(batch.data(), batch.size(), now);
-        append_time = now;
-      }
-    }
-  }
-  // Idempotence (KIP-98): a retried batch is answered, not appended twice.
-  kafka::BatchHeader header;
+  kafka::BatchHeader header = batch.header;
+  const int64_t append_time = stamp_batch(*p, batch.bytes, header, now);
   std::optional<BatchIdentity> identity;
-  if (kafka::read_batch_header(std::string_view(batch.data(), batch.size()), header) ==
-          kafka::BatchError::kOk &&
-      header.producer_id >= 0) {
+  if (header.producer_id >= 0) {
     identity = batch_identity(header);
-    SequenceCheck verdict = p->producers.check(*identity);
-    if (verdict.verdict == SequenceVerdict::kDuplicate) {
-      answer_duplicate(*p, verdict, append_time, std::move(done));
-      return;
-    }
-    if (verdict.verdict != SequenceVerdict::kAppend) {
-      const auto* entry = p->producers.find(identity->producer_id);
-      LOG_WARN("broker") << p->topic << "-" << p->index << ": producer " << identity->producer_id
-                         << " epoch " << identity->producer_epoch << " sent sequences "
-                         << identity->base_sequence << ".." << identity->last_sequence
-                         << (verdict.verdict == SequenceVerdict::kOutOfOrder ? " out of order"
-                                                                             : " with an old epoch")
-                         << "; known: "
-                         << (entry ? "epoch " + std::to_string(entry->epoch) + ", last sequence " +
-                                         std::to_string(entry->batches.back().last_sequence) +
-                                         " at offset " +
-                                         std::to_string(entry->batches.back().last_offset)
-                                   : std::string("nothing"));
-      done({to_error_code(verdict.verdict), -1, -1});
-      return;
-    }
+    if (!admit_idempotent(*p, *identity, append_time, done)) return;
   }
-  auto appended = p->log->append(batch, now);
+  auto appended = append_to_log(*p, batch.bytes, header, now);
   if (!appended.ok()) {
-    LOG_WARN("broker") << "append to " << p->dir << " failed: " << appended.status().message;
-    done({to_kafka(appended.error()), -1, -1});
+    done({to_kafka(appended.error())});
     return;
   }
   const store::AppendInfo info = appended.value();
@@ -412,34 +401,95 @@ void PartitionManager::produce(std::string_view topic, int32_t partition, std::s
     identity->last_offset = info.last_offset.value;
     p->producers.record(*identity, now);
   }
-  const int64_t log_start = p->log->log_start_offset().value;
-  if (p->log_end_gauge) p->log_end_gauge->set(static_cast<double>(info.log_end_offset.value));
-  wake_replica_waiters(*p);  // followers parked at the old log end
+  await_acknowledgement(*p, info, append_time, acks, std::move(done));
+}
+
+int64_t PartitionManager::stamp_batch(const Partition& p, std::span<char> bytes,
+                                      kafka::BatchHeader& header, int64_t now) {
+  kafka::set_partition_leader_epoch(bytes.data(), p.leader_epoch);
+  header.partition_leader_epoch = p.leader_epoch;
+  if (!p.produce_config.log_append_time) return -1;
+  // The only case where the broker rewrites more than the offset (and the CRC).
+  kafka::set_log_append_time(bytes.data(), bytes.size(), now);
+  header.max_timestamp = now;
+  return now;
+}
+
+bool PartitionManager::admit_idempotent(Partition& p, const BatchIdentity& identity,
+                                        int64_t append_time,
+                                        std::function<void(const ProduceResult&)>& done) {
+  // Idempotence (KIP-98): a retried batch is answered, not appended twice.
+  SequenceCheck verdict = p.producers.check(identity);
+  if (verdict.verdict == SequenceVerdict::kAppend) return true;
+  if (verdict.verdict == SequenceVerdict::kDuplicate) {
+    answer_duplicate(p, verdict, append_time, std::move(done));
+    return false;
+  }
+  const auto* entry = p.producers.find(identity.producer_id);
+  LOG_WARN("broker") << p.topic << "-" << p.index << ": producer " << identity.producer_id
+                     << " epoch " << identity.producer_epoch << " sent sequences "
+                     << identity.base_sequence << ".." << identity.last_sequence
+                     << (verdict.verdict == SequenceVerdict::kOutOfOrder ? " out of order"
+                                                                         : " with an old epoch")
+                     << "; known: "
+                     << (entry
+                             ? "epoch " + std::to_string(entry->epoch) + ", last sequence " +
+                                   std::to_string(entry->batches.back().last_sequence) +
+                                   " at offset " + std::to_string(entry->batches.back().last_offset)
+                             : std::string("nothing"));
+  done({to_error_code(verdict.verdict)});
+  return false;
+}
+
+store::LogResult<store::AppendInfo> PartitionManager::append_to_log(Partition& p,
+                                                                    std::span<char> bytes,
+                                                                    const kafka::BatchHeader& h,
+                                                                    int64_t now) {
+  store::BatchInfo framing{store::Offset(h.base_offset), store::Offset(h.last_offset()),
+                           h.max_timestamp, h.partition_leader_epoch,
+                           static_cast<uint32_t>(bytes.size())};
+  auto appended = p.log->append_batch(bytes, framing, now);
+  if (!appended.ok()) {
+    LOG_WARN("broker") << "append to " << p.dir << " failed: " << appended.status().message;
+    return appended;
+  }
+  if (p.log_end_gauge) {
+    p.log_end_gauge->set(static_cast<double>(appended.value().log_end_offset.value));
+  }
+  wake_replica_waiters(p);  // followers parked at the old log end
+  return appended;
+}
+
+void PartitionManager::await_acknowledgement(Partition& p, const store::AppendInfo& info,
+                                             int64_t append_time, Acks acks,
+                                             std::function<void(const ProduceResult&)> done) {
   // One answer, from whichever condition the acks ask for: acks=1 the local
   // group commit, acks=all the high watermark (which includes it).
-  auto answer = [info, log_start, append_time, done = std::move(done)](ErrorCode e) {
+  const store::Offset log_start = p.log->log_start_offset();
+  auto answer = [base = info.base_offset, log_start, append_time,
+                 done = std::move(done)](ErrorCode e) {
     if (e != ErrorCode::kNone) {
-      done({e, -1, -1});
+      done({e});
       return;
     }
-    done({ErrorCode::kNone, info.base_offset.value, log_start, append_time});
+    done({ErrorCode::kNone, base, log_start, append_time});
   };
   std::function<void(ErrorCode)> on_durable;
-  if (acks == -1) {
-    p->ack_waiters.emplace(info.log_end_offset.value, std::move(answer));
+  if (acks == Acks::kAll) {
+    p.ack_waiters.emplace(info.log_end_offset.value, std::move(answer));
   } else {
     on_durable = std::move(answer);
   }
   if (!options_.log_flush_on_ack) {
-    note_local_durable(*p, info.log_end_offset);
+    note_local_durable(p, info.log_end_offset);
     if (on_durable) on_durable(ErrorCode::kNone);
     return;
   }
   // Acknowledged means on disk: answer from the group commit's callback, and
   // only under the leadership that accepted the batch (its bytes may be gone
   // after a truncation, or no longer this leader's to vouch for).
-  make_durable(*p, info.log_end_offset,
-               [this, epoch = p->leader_epoch, on_durable = std::move(on_durable)](
+  make_durable(p, info.log_end_offset,
+               [this, epoch = p.leader_epoch, on_durable = std::move(on_durable)](
                    Partition* q, const store::LogStatus& status) {
                  const bool same = q && q->is_leader && q->leader_epoch == epoch;
                  if (!status.ok()) {
@@ -456,12 +506,12 @@ void PartitionManager::answer_duplicate(Partition& p, const SequenceCheck& origi
                                         std::function<void(const ProduceResult&)> done) {
   // The original may still be on its way to the ISR: answer when it is
   // committed, with its offsets (and with an error if it never is).
-  const int64_t log_start = p.log->log_start_offset().value;
-  const int64_t base = original.base_offset;
+  const store::Offset log_start = p.log->log_start_offset();
+  const store::Offset base(original.base_offset);
   const int64_t ts = append_time >= 0 ? original.max_timestamp : -1;
   auto answer = [done = std::move(done), base, log_start, ts](ErrorCode e) {
     if (e != ErrorCode::kNone) {
-      done({e, -1, -1});
+      done({e});
       return;
     }
     done({ErrorCode::kNone, base, log_start, ts});
@@ -489,7 +539,7 @@ void PartitionManager::advance_high_watermark(Partition& p, store::Offset offset
   // acks=all: every batch ending at or below the high watermark is on every
   // ISR member; if the ISR shrank below min.insync.replicas meanwhile, the
   // batch is committed but not as durable as asked (Kafka's answer).
-  const ErrorCode verdict = static_cast<int64_t>(p.isr.size()) < p.min_insync
+  const ErrorCode verdict = static_cast<int64_t>(p.isr.size()) < p.produce_config.min_insync
                                 ? ErrorCode::kNotEnoughReplicasAfterAppend
                                 : ErrorCode::kNone;
   while (!p.ack_waiters.empty() && p.ack_waiters.begin()->first <= offset.value) {
@@ -505,13 +555,14 @@ void PartitionManager::fail_ack_waiters(Partition& p, ErrorCode error) {
   for (auto& [offset, fn] : waiters) fn(error);
 }
 
-FetchRead PartitionManager::fetch(std::string_view topic, int32_t partition, int64_t offset,
-                                  uint32_t max_bytes, int32_t replica_id,
-                                  int32_t current_leader_epoch) {
+FetchRead PartitionManager::fetch(std::string_view topic, PartitionId partition,
+                                  store::Offset offset, uint32_t max_bytes, BrokerId replica,
+                                  store::LeaderEpoch current_leader_epoch) {
   FetchRead out;
-  Partition* p = find(topic, partition);
+  const int32_t replica_id = replica.value;
+  Partition* p = find(topic, partition.value);
   if (!p) {
-    out.error = check_leader(topic, partition);
+    out.error = check_leader(topic, partition.value);
     return out;
   }
   if (!p->is_leader) {
@@ -522,7 +573,7 @@ FetchRead PartitionManager::fetch(std::string_view topic, int32_t partition, int
     out.error = ErrorCode::kKafkaStorageError;
     return out;
   }
-  if (ErrorCode e = leader_epoch_error(*p, current_leader_epoch); e != ErrorCode::kNone) {
+  if (ErrorCode e = leader_epoch_error(*p, current_leader_epoch.value); e != ErrorCode::kNone) {
     out.error = e;
     return out;
   }
@@ -531,14 +582,14 @@ FetchRead PartitionManager::fetch(std::string_view topic, int32_t partition, int
       out.error = ErrorCode::kNotLeaderOrFollower;  // not a replica of this partition (any more)
       return out;
     }
-    record_follower_fetch(*p, replica_id, offset);
+    record_follower_fetch(*p, replica_id, offset.value);
   }
-  out.high_watermark = p->high_watermark.value;
-  out.last_stable_offset = p->high_watermark.value;  // no transactions: LSO = HW
+  out.high_watermark = p->high_watermark;
+  out.last_stable_offset = p->high_watermark;  // no transactions: LSO = HW
   // Consumers see only what is acknowledged; followers read to the log end.
   store::Offset limit = replica_id >= 0 ? store::Offset(INT64_MAX) : p->high_watermark;
-  auto read = p->log->read(store::Offset(offset), max_bytes, limit);
-  out.log_start_offset = p->log->log_start_offset().value;
+  auto read = p->log->read(offset, max_bytes, limit);
+  out.log_start_offset = p->log->log_start_offset();
   if (!read.ok()) {
     out.error = to_kafka(read.error());
     return out;
@@ -564,17 +615,18 @@ FetchRead PartitionManager::fetch(std::string_view topic, int32_t partition, int
 // ---- parked requests -------------------------------------------------------------
 
 void PartitionManager::park(const std::vector<TopicPartition>& partitions,
-                            std::chrono::milliseconds timeout, int32_t replica_id,
+                            std::chrono::milliseconds timeout, BrokerId replica,
                             std::function<void()> wake) {
+  const bool follower = replica.value >= 0;
   // After stop() the connections are closed: a parked request has nobody to
   // answer, and waking it would only make it park again.
   if (stopped_) return;
   auto w = std::make_shared<Waiter>(io_);
   w->wake = std::move(wake);
   for (const auto& tp : partitions) {
-    Partition* p = find(tp.topic, tp.partition);
+    Partition* p = find(tp.topic, tp.partition.value);
     if (!p) continue;
-    auto& list = replica_id >= 0 ? p->replica_waiters : p->waiters;
+    auto& list = follower ? p->replica_waiters : p->waiters;
     // Waiters that timed out leave expired entries behind; drop them now and then.
     if (list.size() >= 64)
       std::erase_if(list, [](const std::weak_ptr<Waiter>& x) { return x.expired(); });
@@ -669,21 +721,21 @@ std::optional<std::pair<int64_t, int64_t>> first_record_at(std::string_view batc
 
 }  // namespace
 
-OffsetLookup PartitionManager::list_offset(std::string_view topic, int32_t partition,
+OffsetLookup PartitionManager::list_offset(std::string_view topic, PartitionId partition,
                                            int64_t timestamp) {
   OffsetLookup out;
-  if (ErrorCode e = check_leader(topic, partition); e != ErrorCode::kNone) {
+  if (ErrorCode e = check_leader(topic, partition.value); e != ErrorCode::kNone) {
     out.error = e;
     return out;
   }
-  Partition* p = find(topic, partition);
-  out.leader_epoch = p->leader_epoch;
+  Partition* p = find(topic, partition.value);
+  out.leader_epoch = store::LeaderEpoch(p->leader_epoch);
   if (timestamp == -2) {
-    out.offset = p->log->log_start_offset().value;
+    out.offset = p->log->log_start_offset();
     return out;
   }
   if (timestamp == -1) {
-    out.offset = p->high_watermark.value;  // consumers see up to the high watermark
+    out.offset = p->high_watermark;  // consumers see up to the high watermark
     return out;
   }
   if (timestamp < 0) {
@@ -701,13 +753,13 @@ OffsetLookup PartitionManager::list_offset(std::string_view topic, int32_t parti
   if (read.ok() && read.value().slice.length > 0 &&
       store::PartitionLog::read_into(read.value().slice, &bytes).ok()) {
     if (auto hit = first_record_at(bytes, timestamp)) {
-      out.offset = hit->first;
+      out.offset = store::Offset(hit->first);
       out.timestamp = hit->second;
       return out;
     }
   }
   // Fall back to the batch the time index found.
-  out.offset = found.value()->offset.value;
+  out.offset = found.value()->offset;
   out.timestamp = found.value()->timestamp_ms;
   return out;
 }

@@ -80,30 +80,33 @@ class PartitionManager : public Backend {
   }
 
   // Backend
-  int32_t node_id() const override { return options_.node_id; }
+  BrokerId node_id() const override { return BrokerId(options_.node_id); }
   Image metadata() const override { return view_.current(); }
   void wait_for_metadata(std::function<bool(const cluster::MetadataImage&)> holds,
                          std::chrono::milliseconds timeout,
                          std::function<void(bool)> done) override;
-  kafka::ErrorCode check_leader(std::string_view topic, int32_t partition) const override;
-  void produce(std::string_view topic, int32_t partition, std::span<char> batch, int16_t acks,
-               std::function<void(const ProduceResult&)> done) override;
-  FetchRead fetch(std::string_view topic, int32_t partition, int64_t offset, uint32_t max_bytes,
-                  int32_t replica_id, int32_t current_leader_epoch) override;
+  ProduceTarget produce_target(std::string_view topic, PartitionId partition,
+                               Acks acks) const override;
+  void produce(std::string_view topic, PartitionId partition, const ValidatedBatch& batch,
+               Acks acks, std::function<void(const ProduceResult&)> done) override;
+  FetchRead fetch(std::string_view topic, PartitionId partition, Offset offset, uint32_t max_bytes,
+                  BrokerId replica_id, LeaderEpoch current_leader_epoch) override;
   void park(const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout,
-            int32_t replica_id, std::function<void()> wake) override;
-  OffsetLookup list_offset(std::string_view topic, int32_t partition, int64_t timestamp) override;
-  std::optional<std::pair<int64_t, int64_t>> replica_offsets(std::string_view topic,
-                                                             int32_t partition) const override {
-    Partition* p = find(topic, partition);
+            BrokerId replica_id, std::function<void()> wake) override;
+  OffsetLookup list_offset(std::string_view topic, PartitionId partition,
+                           int64_t timestamp) override;
+  std::optional<std::pair<Offset, Offset>> replica_offsets(std::string_view topic,
+                                                           PartitionId partition) const override {
+    Partition* p = find(topic, partition.value);
     if (!p || !p->log) return std::nullopt;
-    return std::make_pair(p->log->log_start_offset().value, p->high_watermark.value);
+    return std::make_pair(p->log->log_start_offset(), p->high_watermark);
   }
   void init_producer_id(std::function<void(const ProducerIdResult&)> done) override {
     producer_ids_.init_producer_id(std::move(done));
   }
-  EpochEndOffset end_offset_for_epoch(std::string_view topic, int32_t partition,
-                                      int32_t current_leader_epoch, int32_t leader_epoch) override;
+  EpochEndOffset end_offset_for_epoch(std::string_view topic, PartitionId partition,
+                                      LeaderEpoch current_leader_epoch,
+                                      LeaderEpoch leader_epoch) override;
 
  private:
   struct Waiter {
@@ -143,6 +146,13 @@ class PartitionManager : public Backend {
     Stamp stamp;
     int32_t asked_epoch = -1;  // OffsetForLeaderEpoch: the epoch whose end was asked
   };
+  // Read by every Produce: parsed from the topic's configs when the metadata
+  // changes, not per request.
+  struct ProduceConfig {
+    int64_t min_insync = 1;               // min.insync.replicas
+    int64_t max_message_bytes = 1048588;  // max.message.bytes
+    bool log_append_time = false;         // message.timestamp.type=LogAppendTime
+  };
   struct Partition {
     std::string topic;
     std::string topic_id;
@@ -161,7 +171,7 @@ class PartitionManager : public Backend {
     std::vector<int32_t> isr;
     // Leader side.
     store::Offset local_durable;     // this replica's durable log end
-    int64_t min_insync = 1;          // min.insync.replicas of the topic
+    ProduceConfig produce_config;    // the topic's configs the produce path reads
     int64_t epoch_start_offset = 0;  // log end when this leadership began
     std::map<int32_t, FollowerProgress> followers;
     // acks=all, answered by the high watermark of the leadership they were
@@ -188,6 +198,18 @@ class PartitionManager : public Backend {
   using DurableDone = std::function<void(Partition* still, const store::LogStatus& status)>;
 
   Partition* find(std::string_view topic, int32_t partition) const;
+  ProduceConfig produce_config(const cluster::TopicState& topic) const;
+  ErrorCode check_leader(std::string_view topic, int32_t partition) const;
+  // The steps of produce(): stamp the batch for this leadership, admit it by
+  // its producer's sequence, append it, answer it when acks say so.
+  static int64_t stamp_batch(const Partition& p, std::span<char> bytes, kafka::BatchHeader& header,
+                             int64_t now);
+  bool admit_idempotent(Partition& p, const BatchIdentity& identity, int64_t append_time,
+                        std::function<void(const ProduceResult&)>& done);
+  store::LogResult<store::AppendInfo> append_to_log(Partition& p, std::span<char> bytes,
+                                                    const kafka::BatchHeader& header, int64_t now);
+  void await_acknowledgement(Partition& p, const store::AppendInfo& info, int64_t append_time,
+                             Acks acks, std::function<void(const ProduceResult&)> done);
   void handle_metadata_change(const Image& previous, const Image& next);
   void reconcile(const cluster::MetadataImage& image);
   void maybe_open(const cluster::MetadataImage& image, const cluster::TopicState& topic,

@@ -530,22 +530,22 @@ bool PartitionManager::follower_append(Partition& p, const kafka::FetchResponse:
 
 // ---- OffsetForLeaderEpoch ---------------------------------------------------------------
 
-EpochEndOffset PartitionManager::end_offset_for_epoch(std::string_view topic, int32_t partition,
-                                                      int32_t current_leader_epoch,
-                                                      int32_t leader_epoch) {
+EpochEndOffset PartitionManager::end_offset_for_epoch(std::string_view topic, PartitionId partition,
+                                                      store::LeaderEpoch current_leader_epoch,
+                                                      store::LeaderEpoch leader_epoch) {
   EpochEndOffset out;
-  if (ErrorCode e = check_leader(topic, partition); e != ErrorCode::kNone) {
+  if (ErrorCode e = check_leader(topic, partition.value); e != ErrorCode::kNone) {
     out.error = e;
     return out;
   }
-  Partition* p = find(topic, partition);
-  if (ErrorCode e = leader_epoch_error(*p, current_leader_epoch); e != ErrorCode::kNone) {
+  Partition* p = find(topic, partition.value);
+  if (ErrorCode e = leader_epoch_error(*p, current_leader_epoch.value); e != ErrorCode::kNone) {
     out.error = e;
     return out;
   }
-  auto e = p->log->end_offset_for_epoch(store::LeaderEpoch(leader_epoch));
-  out.leader_epoch = e.epoch.value;
-  out.end_offset = e.end_offset.value;
+  auto e = p->log->end_offset_for_epoch(leader_epoch);
+  out.leader_epoch = e.epoch;
+  out.end_offset = e.end_offset;
   return out;
 }
 

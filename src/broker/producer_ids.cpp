@@ -19,7 +19,7 @@ ProducerIdAllocator::~ProducerIdAllocator() {
 void ProducerIdAllocator::init_producer_id(Done done) {
   if (waiters_.empty()) {
     if (auto id = take_id()) {
-      answer(std::move(done), {kafka::ErrorCode::kNone, *id, 0});
+      answer(std::move(done), {kafka::ErrorCode::kNone, ProducerId(*id), 0});
       maybe_request_block();
       return;
     }
@@ -107,7 +107,7 @@ void ProducerIdAllocator::serve_waiters() {
     if (!id) return;
     Done done = std::move(waiters_.front());
     waiters_.pop_front();
-    answer(std::move(done), {kafka::ErrorCode::kNone, *id, 0});
+    answer(std::move(done), {kafka::ErrorCode::kNone, ProducerId(*id), 0});
   }
 }
 
@@ -115,7 +115,7 @@ void ProducerIdAllocator::fail_waiters() {
   std::deque<Done> waiters;
   waiters.swap(waiters_);
   for (Done& done : waiters) {
-    answer(std::move(done), {kafka::ErrorCode::kCoordinatorLoadInProgress, -1, -1});
+    answer(std::move(done), {kafka::ErrorCode::kCoordinatorLoadInProgress, ProducerId(-1), -1});
   }
 }
 

@@ -293,11 +293,21 @@ void Coordinator::append(int32_t partition, const std::vector<Record>& records, 
     }
   }
   auto batch = std::make_shared<std::string>(builder.build());
+  const broker::PartitionId id(partition);
+  // Written like a Produce with acks=all (Kafka's coordinator does the same).
+  broker::ProduceTarget target = backend_.produce_target(kOffsetsTopic, id, broker::Acks::kAll);
+  if (target.error != kafka::ErrorCode::kNone) {
+    done(from_produce_error(target.error), -1);
+    return;
+  }
+  broker::ValidatedBatch validated{std::span<char>(batch->data(), batch->size()), {}};
+  // Built just above, so well-formed: its header is read, not validated.
+  kafka::read_batch_header(*batch, validated.header);
   std::weak_ptr<bool> alive = alive_;
-  backend_.produce(kOffsetsTopic, partition, std::span<char>(batch->data(), batch->size()), -1,
+  backend_.produce(kOffsetsTopic, id, validated, broker::Acks::kAll,
                    [batch, alive, done = std::move(done)](const broker::ProduceResult& r) {
                      if (alive.expired()) return;
-                     done(from_produce_error(r.error), r.base_offset);
+                     done(from_produce_error(r.error), r.base_offset.value);
                    });
 }
 
@@ -310,7 +320,7 @@ void Coordinator::persist_group(Entry& entry, Written done) {
 // ---- leadership and loading -----------------------------------------------------
 
 void Coordinator::handle_metadata_change(const cluster::MetadataImage& image) {
-  const int32_t self = backend_.node_id();
+  const int32_t self = backend_.node_id().value;
   std::map<int32_t, int32_t> led;  // partition -> leader epoch
   if (auto it = image.topics.find(kOffsetsTopic); it != image.topics.end()) {
     for (const auto& p : it->second.partitions) {
@@ -371,8 +381,8 @@ void Coordinator::write_load_marker(int32_t partition, uint64_t load_id) {
              return;
            }
            auto state = std::make_shared<LoadState>();
-           auto start = backend_.list_offset(kOffsetsTopic, partition, -2);
-           state->next = start.error == kafka::ErrorCode::kNone ? start.offset : 0;
+           auto start = backend_.list_offset(kOffsetsTopic, broker::PartitionId(partition), -2);
+           state->next = start.error == kafka::ErrorCode::kNone ? start.offset.value : 0;
            state->end = base_offset + 1;
            read_step(partition, load_id, state);
          });
@@ -385,9 +395,12 @@ void Coordinator::read_step(int32_t partition, uint64_t load_id, std::shared_ptr
     return;
   }
   auto again = [this, partition, load_id, state] { read_step(partition, load_id, state); };
-  broker::FetchRead read = backend_.fetch(kOffsetsTopic, partition, state->next, 1u << 20, -1, -1);
-  if (read.error == kafka::ErrorCode::kOffsetOutOfRange && read.log_start_offset > state->next) {
-    state->next = read.log_start_offset;
+  broker::FetchRead read =
+      backend_.fetch(kOffsetsTopic, broker::PartitionId(partition), broker::Offset(state->next),
+                     1u << 20, broker::kConsumerReplicaId, store::kUnknownLeaderEpoch);
+  if (read.error == kafka::ErrorCode::kOffsetOutOfRange &&
+      read.log_start_offset.value > state->next) {
+    state->next = read.log_start_offset.value;
     asio::post(io_, again);
     return;
   }
@@ -492,10 +505,11 @@ void Coordinator::maybe_create_offsets_topic() {
 
 std::optional<int64_t> Coordinator::high_watermark(const TopicPartition& tp) const {
   // Any replica hosted here knows it (a follower's trails by at most one fetch).
-  if (auto offsets = backend_.replica_offsets(tp.topic, tp.partition)) return offsets->second;
-  auto hw = backend_.list_offset(tp.topic, tp.partition, -1);
+  const broker::PartitionId id(tp.partition);
+  if (auto offsets = backend_.replica_offsets(tp.topic, id)) return offsets->second.value;
+  auto hw = backend_.list_offset(tp.topic, id, -1);
   if (hw.error != kafka::ErrorCode::kNone) return std::nullopt;
-  return hw.offset;
+  return hw.offset.value;
 }
 
 // ---- timers and metrics ------------------------------------------------------------

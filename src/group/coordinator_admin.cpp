@@ -33,7 +33,7 @@ void Coordinator::handle_find_coordinator(const kafka::ExchangePtr& ex) {
     }
     auto [partition, leader] = locate(c.key);
     auto broker = image->brokers.find(cluster::BrokerId(leader));
-    if (leader == backend_.node_id()) {
+    if (leader == backend_.node_id().value) {
       c.node_id = leader;
       const HostPort& self = kafka::advertised_address(options_, *ex);
       c.host = self.host;
@@ -183,7 +183,7 @@ std::optional<GroupDetail> Coordinator::describe(const std::string& id) const {
   const Group& g = *entry->group;
   GroupDetail d;
   d.group_id = id;
-  d.coordinator = backend_.node_id();
+  d.coordinator = backend_.node_id().value;
   d.offsets_partition = entry->partition;
   d.state = std::string(state_name(g.state()));
   d.protocol_type = g.protocol_type();

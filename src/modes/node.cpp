@@ -95,11 +95,10 @@ cluster::PartitionOffsetsFn hosted_partition_offsets(Node& node) {
     if (!node.kafka) return std::nullopt;
     broker::Backend* backend = &node.kafka->backend();
     auto offsets = node.loop.call(
-        [backend, topic = std::string(topic),
-         partition = id.value]() -> std::optional<cluster::PartitionOffsets> {
-          auto offsets = backend->replica_offsets(topic, partition);
+        [backend, topic = std::string(topic), id]() -> std::optional<cluster::PartitionOffsets> {
+          auto offsets = backend->replica_offsets(topic, id);
           if (!offsets) return std::nullopt;  // not hosted here
-          return cluster::PartitionOffsets{offsets->first, offsets->second};
+          return cluster::PartitionOffsets{offsets->first.value, offsets->second.value};
         },
         std::chrono::milliseconds(1000));
     return offsets ? *offsets : std::nullopt;

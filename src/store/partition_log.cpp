@@ -95,6 +95,21 @@ LogResult<AppendInfo> PartitionLog::append(std::span<char> batches, int64_t now_
   return append_locked(bytes, infos, now_ms);
 }
 
+LogResult<AppendInfo> PartitionLog::append_batch(std::span<char> batch, BatchInfo framing,
+                                                 int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  if (failure_) return *failure_;
+  DMQ_ASSERT(framing.bytes == batch.size());
+  DMQ_ASSERT(framing.last_offset >= framing.base_offset);
+  const Offset base = active().next_offset();
+  format::put_be64(batch.data(), static_cast<uint64_t>(base.value));
+  framing.last_offset =
+      Offset(base.value + (framing.last_offset.value - framing.base_offset.value));
+  framing.base_offset = base;
+  return append_locked(std::string_view(batch.data(), batch.size()), std::span(&framing, 1),
+                       now_ms);
+}
+
 LogResult<AppendInfo> PartitionLog::append_as_follower(std::span<const char> batches,
                                                        int64_t now_ms) {
   std::lock_guard lock(mu_);
@@ -126,7 +141,7 @@ LogResult<AppendInfo> PartitionLog::append_as_follower(std::span<const char> bat
 }
 
 LogResult<AppendInfo> PartitionLog::append_locked(std::span<const char> bytes,
-                                                  const std::vector<BatchInfo>& batches,
+                                                  std::span<const BatchInfo> batches,
                                                   int64_t now_ms) {
   if (bytes.size() > config_.segment_bytes) {
     return LogStatus{LogError::kBatchTooLarge, std::to_string(bytes.size()) +

@@ -105,6 +105,11 @@ class PartitionLog {
   // is rechecked here (kCorruptBatch). Each baseOffset is rewritten in place.
   // Rolls a new segment first when segment_bytes or segment_ms says so.
   LogResult<AppendInfo> append(std::span<char> batches, int64_t now_ms);
+  // Leader append of one batch whose header the caller has already read and
+  // validated (the produce path): `framing` gives its last offset delta (as
+  // last_offset - base_offset), max timestamp, leader epoch and size, so the
+  // header is not parsed again. Its baseOffset is rewritten in place.
+  LogResult<AppendInfo> append_batch(std::span<char> batch, BatchInfo framing, int64_t now_ms);
   // Follower append: offsets are kept; the first batch must start at
   // log_end_offset() (else kNonContiguous) and each next batch right after
   // the previous one, with a correct CRC32C (else kCorruptBatch).
@@ -178,7 +183,7 @@ class PartitionLog {
   LogStatus roll_locked(int64_t now_ms);
   LogStatus maybe_roll_locked(uint64_t incoming_bytes, Offset last_offset, int64_t now_ms);
   LogResult<AppendInfo> append_locked(std::span<const char> bytes,
-                                      const std::vector<BatchInfo>& batches, int64_t now_ms);
+                                      std::span<const BatchInfo> batches, int64_t now_ms);
   LogStatus delete_oldest_segments_locked(size_t count);
   LogStatus write_file_atomically(const std::string& name, const std::string& contents);
   LogStatus write_checkpoint(const format::PartitionCheckpoint& checkpoint);

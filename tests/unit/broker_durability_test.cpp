@@ -202,7 +202,17 @@ struct Harness {
 
   void produce(const std::string& name, int16_t acks) {
     std::string bytes = batch(0, -1, name);
-    manager->produce(kTopic, 0, std::span<char>(bytes.data(), bytes.size()), acks,
+    const broker::PartitionId partition(0);
+    const broker::Acks level = acks == -1 ? broker::Acks::kAll : broker::Acks::kLeader;
+    // As the Produce handler does: admit, read the header, append.
+    broker::ProduceTarget target = manager->produce_target(kTopic, partition, level);
+    if (target.error != ErrorCode::kNone) {
+      answers.push_back({name, broker::ProduceResult{target.error}});
+      return;
+    }
+    broker::ValidatedBatch validated{std::span<char>(bytes.data(), bytes.size()), {}};
+    REQUIRE(kafka::read_batch_header(bytes, validated.header) == kafka::BatchError::kOk);
+    manager->produce(kTopic, partition, validated, level,
                      [this, name](const broker::ProduceResult& r) {
                        answers.push_back({name, r});
                      });
@@ -295,7 +305,7 @@ TEST_CASE("durability: a group commit answered after a truncation and re-append 
   CHECK(h.high_watermark() == 5);
   REQUIRE(h.answers.size() == 1);
   CHECK(h.answers[0].result.error == ErrorCode::kNone);
-  CHECK(h.answers[0].result.base_offset == 4);
+  CHECK(h.answers[0].result.base_offset.value == 4);
 }
 
 TEST_CASE("durability: produce completions from before a leader-epoch change do not count") {
@@ -368,7 +378,7 @@ TEST_CASE("durability: a completion for a deleted topic does not count for its r
   REQUIRE(h.answers.size() == 4);
   CHECK(h.answers[3].name == "new0");
   CHECK(h.answers[3].result.error == ErrorCode::kNone);
-  CHECK(h.answers[3].result.base_offset == 0);
+  CHECK(h.answers[3].result.base_offset.value == 0);
 }
 
 TEST_CASE("durability: a fetch answer from a previous leadership is dropped") {
@@ -406,6 +416,6 @@ TEST_CASE("durability: a fetch answer from a previous leadership is dropped") {
   h.run_held();
   REQUIRE(h.answers.size() == 1);
   CHECK(h.answers[0].result.error == ErrorCode::kNone);
-  CHECK(h.answers[0].result.base_offset == 1);
+  CHECK(h.answers[0].result.base_offset.value == 1);
   CHECK(h.high_watermark() == 2);
 }

@@ -19,27 +19,27 @@ namespace {
 
 class EmptyBackend : public Backend {
  public:
-  int32_t node_id() const override { return 1; }
+  BrokerId node_id() const override { return BrokerId(1); }
   Image metadata() const override { return std::make_shared<cluster::MetadataImage>(); }
   void wait_for_metadata(std::function<bool(const cluster::MetadataImage&)>,
                          std::chrono::milliseconds, std::function<void(bool)> done) override {
     done(false);
   }
-  ErrorCode check_leader(std::string_view, int32_t) const override {
-    return ErrorCode::kUnknownTopicOrPartition;
+  ProduceTarget produce_target(std::string_view, PartitionId, Acks) const override {
+    return {ErrorCode::kUnknownTopicOrPartition};
   }
-  void produce(std::string_view, int32_t, std::span<char>, int16_t,
+  void produce(std::string_view, PartitionId, const ValidatedBatch&, Acks,
                std::function<void(const ProduceResult&)> done) override {
     done({ErrorCode::kUnknownTopicOrPartition});
   }
-  FetchRead fetch(std::string_view, int32_t, int64_t, uint32_t, int32_t, int32_t) override {
+  FetchRead fetch(std::string_view, PartitionId, Offset, uint32_t, BrokerId, LeaderEpoch) override {
     return {ErrorCode::kUnknownTopicOrPartition};
   }
-  void park(const std::vector<TopicPartition>&, std::chrono::milliseconds, int32_t,
+  void park(const std::vector<TopicPartition>&, std::chrono::milliseconds, BrokerId,
             std::function<void()> wake) override {
     wake();
   }
-  OffsetLookup list_offset(std::string_view, int32_t, int64_t) override {
+  OffsetLookup list_offset(std::string_view, PartitionId, int64_t) override {
     return {ErrorCode::kUnknownTopicOrPartition};
   }
 };

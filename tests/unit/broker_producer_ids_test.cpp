@@ -97,13 +97,13 @@ TEST_CASE("the first caller waits for a block; ids then come from it in order, e
   auto r = f.run();
   REQUIRE(r.size() == 2);
   CHECK(r[0].error == ErrorCode::kNone);
-  CHECK(r[0].producer_id == 1000);
+  CHECK(r[0].producer_id.value == 1000);
   CHECK(r[0].producer_epoch == 0);
-  CHECK(r[1].producer_id == 1001);
+  CHECK(r[1].producer_id.value == 1001);
   f.ask();
   r = f.run();
   REQUIRE(r.size() == 1);
-  CHECK(r[0].producer_id == 1002);
+  CHECK(r[0].producer_id.value == 1002);
   CHECK(f.controller.calls.empty());  // 97 left: no prefetch yet
 }
 
@@ -132,8 +132,8 @@ TEST_CASE("the next block is prefetched once 10% of the current one is left") {
   for (int i = 0; i < 11; ++i) f.ask();
   auto r = f.run();
   REQUIRE(r.size() == 11);
-  CHECK(r[9].producer_id == 1099);
-  CHECK(r[10].producer_id == 5000);  // straight into the prefetched block
+  CHECK(r[9].producer_id.value == 1099);
+  CHECK(r[10].producer_id.value == 5000);  // straight into the prefetched block
   CHECK(f.controller.calls.empty());
 }
 
@@ -149,8 +149,8 @@ TEST_CASE("callers beyond the block wait for the next one, one request at a time
   f.controller.grant(20, 10);
   r = f.run();
   REQUIRE(r.size() == 3);
-  CHECK(r[0].producer_id == 20);
-  CHECK(r[2].producer_id == 22);
+  CHECK(r[0].producer_id.value == 20);
+  CHECK(r[2].producer_id.value == 22);
 }
 
 TEST_CASE("controllers out of reach give waiters a retriable error, and the next call retries") {
@@ -162,7 +162,7 @@ TEST_CASE("controllers out of reach give waiters a retriable error, and the next
   REQUIRE(r.size() == 2);
   CHECK(r[0].error == ErrorCode::kCoordinatorLoadInProgress);
   CHECK(r[1].error == ErrorCode::kCoordinatorLoadInProgress);
-  CHECK(r[0].producer_id == -1);
+  CHECK(r[0].producer_id.value == -1);
   CHECK_FALSE(f.allocator.request_in_flight());
 
   f.ask();
@@ -170,7 +170,7 @@ TEST_CASE("controllers out of reach give waiters a retriable error, and the next
   f.controller.grant(300, 10);
   r = f.run();
   REQUIRE(r.size() == 1);
-  CHECK(r[0].producer_id == 300);
+  CHECK(r[0].producer_id.value == 300);
 }
 
 TEST_CASE("an unusable or backwards block is refused") {
@@ -181,7 +181,7 @@ TEST_CASE("an unusable or backwards block is refused") {
 
   f.ask();
   f.controller.grant(1000, 1);
-  CHECK(f.run()[0].producer_id == 1000);
+  CHECK(f.run()[0].producer_id.value == 1000);
   f.ask();
   f.controller.grant(500, 10);  // below ids already handed out
   auto r = f.run();

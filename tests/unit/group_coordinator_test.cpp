@@ -21,39 +21,47 @@ constexpr int32_t kSelf = 1;
 class FakeBackend : public broker::Backend {
  public:
   explicit FakeBackend(broker::MetadataView& view) : view_(view) {}
-  int32_t node_id() const override { return kSelf; }
+  broker::BrokerId node_id() const override { return broker::BrokerId(kSelf); }
   Image metadata() const override { return view_.current(); }
   void wait_for_metadata(std::function<bool(const cluster::MetadataImage&)>,
                          std::chrono::milliseconds, std::function<void(bool)> done) override {
     done(false);
   }
-  ErrorCode check_leader(std::string_view, int32_t) const override { return ErrorCode::kNone; }
+  broker::ProduceTarget produce_target(std::string_view, broker::PartitionId,
+                                       broker::Acks) const override {
+    return {ErrorCode::kNone, 1 << 20};
+  }
   // Appends are acknowledged when the test says so (hold = true) or at once.
-  void produce(std::string_view topic, int32_t partition, std::span<char> batch, int16_t acks,
+  void produce(std::string_view topic, broker::PartitionId partition,
+               const broker::ValidatedBatch& batch, broker::Acks acks,
                std::function<void(const broker::ProduceResult&)> done) override {
-    CHECK(acks == -1);
-    std::string bytes(batch.data(), batch.size());
-    auto& log = logs[{std::string(topic), partition}];
+    CHECK(acks == broker::Acks::kAll);
+    std::string bytes(batch.bytes.data(), batch.bytes.size());
+    auto& log = logs[{std::string(topic), partition.value}];
     kafka::BatchHeader h;
     REQUIRE(kafka::read_batch_header(bytes, h) == kafka::BatchError::kOk);
+    CHECK(h.last_offset_delta == batch.header.last_offset_delta);
     const int64_t base = static_cast<int64_t>(log.next);
     kafka::set_base_offset(bytes.data(), base);
     log.next += static_cast<size_t>(h.last_offset_delta) + 1;
     log.bytes += bytes;
     produced++;
-    auto ack = [done, base] { done(broker::ProduceResult{ErrorCode::kNone, base, 0, -1}); };
+    auto ack = [done, base] {
+      done(broker::ProduceResult{ErrorCode::kNone, broker::Offset(base), broker::Offset(0), -1});
+    };
     if (hold) {
       held.push_back(ack);
     } else {
       ack();
     }
   }
-  broker::FetchRead fetch(std::string_view topic, int32_t partition, int64_t offset, uint32_t,
-                          int32_t, int32_t) override {
+  broker::FetchRead fetch(std::string_view topic, broker::PartitionId partition,
+                          broker::Offset offset, uint32_t, broker::BrokerId,
+                          broker::LeaderEpoch) override {
     broker::FetchRead r;
-    auto& log = logs[{std::string(topic), partition}];
-    r.high_watermark = static_cast<int64_t>(log.next);
-    r.log_start_offset = 0;
+    auto& log = logs[{std::string(topic), partition.value}];
+    r.high_watermark = broker::Offset(static_cast<int64_t>(log.next));
+    r.log_start_offset = broker::Offset(0);
     if (offset >= r.high_watermark) return r;
     broker::RecordChunk chunk;
     chunk.bytes = log.bytes;  // whole log: the loader skips what lies before `offset`
@@ -61,15 +69,15 @@ class FakeBackend : public broker::Backend {
     r.records = std::move(chunk);
     return r;
   }
-  void park(const std::vector<broker::TopicPartition>&, std::chrono::milliseconds, int32_t,
+  void park(const std::vector<broker::TopicPartition>&, std::chrono::milliseconds, broker::BrokerId,
             std::function<void()> wake) override {
     wake();
   }
-  broker::OffsetLookup list_offset(std::string_view topic, int32_t partition,
+  broker::OffsetLookup list_offset(std::string_view topic, broker::PartitionId partition,
                                    int64_t timestamp) override {
-    if (topic == "t") return {ErrorCode::kNone, timestamp == -2 ? 0 : 100, -1, -1};
-    auto& log = logs[{std::string(topic), partition}];
-    return {ErrorCode::kNone, timestamp == -2 ? 0 : static_cast<int64_t>(log.next), -1, -1};
+    if (topic == "t") return {ErrorCode::kNone, broker::Offset(timestamp == -2 ? 0 : 100)};
+    auto& log = logs[{std::string(topic), partition.value}];
+    return {ErrorCode::kNone, broker::Offset(timestamp == -2 ? 0 : static_cast<int64_t>(log.next))};
   }
   void ack_all() {
     auto acks = std::move(held);

@@ -15,27 +15,27 @@ namespace {
 
 class FakeBackend : public Backend {
  public:
-  int32_t node_id() const override { return 1; }
+  BrokerId node_id() const override { return BrokerId(1); }
   Image metadata() const override { return image; }
   void wait_for_metadata(std::function<bool(const cluster::MetadataImage&)>,
                          std::chrono::milliseconds, std::function<void(bool)> done) override {
     done(false);
   }
-  ErrorCode check_leader(std::string_view, int32_t) const override {
-    return ErrorCode::kNotLeaderOrFollower;
+  ProduceTarget produce_target(std::string_view, PartitionId, Acks) const override {
+    return {ErrorCode::kNotLeaderOrFollower};
   }
-  void produce(std::string_view, int32_t, std::span<char>, int16_t,
+  void produce(std::string_view, PartitionId, const ValidatedBatch&, Acks,
                std::function<void(const ProduceResult&)> done) override {
     done({ErrorCode::kNotLeaderOrFollower});
   }
-  FetchRead fetch(std::string_view, int32_t, int64_t, uint32_t, int32_t, int32_t) override {
-    return FetchRead{ErrorCode::kNotLeaderOrFollower, -1, -1, -1, std::nullopt};
+  FetchRead fetch(std::string_view, PartitionId, Offset, uint32_t, BrokerId, LeaderEpoch) override {
+    return FetchRead{ErrorCode::kNotLeaderOrFollower};
   }
-  void park(const std::vector<TopicPartition>&, std::chrono::milliseconds, int32_t,
+  void park(const std::vector<TopicPartition>&, std::chrono::milliseconds, BrokerId,
             std::function<void()> wake) override {
     wake();
   }
-  OffsetLookup list_offset(std::string_view, int32_t, int64_t) override {
+  OffsetLookup list_offset(std::string_view, PartitionId, int64_t) override {
     return {ErrorCode::kNotLeaderOrFollower};
   }
   void init_producer_id(std::function<void(const ProducerIdResult&)> done) override {
@@ -114,7 +114,7 @@ TEST_CASE("an idempotent producer gets the id the backend allocates, at every ve
     f.send(v, idempotent());
     CHECK_FALSE(f.answer.has_value());  // waits for the allocator
     REQUIRE(f.backend.calls == 1);
-    f.backend.pending({ErrorCode::kNone, 1234, 0});
+    f.backend.pending({ErrorCode::kNone, broker::ProducerId(1234), 0});
     REQUIRE(f.answer.has_value());
     CHECK(f.answer->error_code == ErrorCode::kNone);
     CHECK(f.answer->producer_id == 1234);
@@ -125,7 +125,7 @@ TEST_CASE("an idempotent producer gets the id the backend allocates, at every ve
 TEST_CASE("an allocator error reaches the client with no id") {
   Fixture f;
   f.send(4, idempotent());
-  f.backend.pending({ErrorCode::kCoordinatorLoadInProgress, -1, -1});
+  f.backend.pending({ErrorCode::kCoordinatorLoadInProgress, broker::ProducerId(-1), -1});
   REQUIRE(f.answer.has_value());
   CHECK(f.answer->error_code == ErrorCode::kCoordinatorLoadInProgress);
   CHECK(f.answer->producer_id == -1);
@@ -169,7 +169,7 @@ TEST_CASE("KIP-360: an exhausted epoch or an id never allocated gets a fresh id"
   f.send(3, idempotent(1500, 32766));
   CHECK_FALSE(f.answer.has_value());
   REQUIRE(f.backend.calls == 1);
-  f.backend.pending({ErrorCode::kNone, 1999, 0});
+  f.backend.pending({ErrorCode::kNone, broker::ProducerId(1999), 0});
   REQUIRE(f.answer.has_value());
   CHECK(f.answer->producer_id == 1999);
   CHECK(f.answer->producer_epoch == 0);

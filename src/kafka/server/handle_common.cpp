@@ -73,7 +73,7 @@ std::vector<BrokerAddress> live_brokers(const HandlerContext& ctx,
                                         const HostPort* self_address) {
   std::vector<BrokerAddress> out;
   bool self_listed = false;
-  const int32_t self = ctx.backend.node_id();
+  const int32_t self = ctx.backend.node_id().value;
   const HostPort& a = self_address ? *self_address : ctx.options.advertised_kafka;
   for (const auto& [id, b] : image.brokers) {
     if (b.fenced) continue;

@@ -48,10 +48,10 @@ void describe_topic(HandlerContext& ctx, const cluster::MetadataImage& image,
 void describe_broker(HandlerContext& ctx, const DescribeConfigsRequest::Resource& r,
                      DescribeConfigsResponse::Result& out) {
   const Options& o = ctx.options;
-  if (!r.resource_name.empty() && r.resource_name != std::to_string(ctx.backend.node_id())) {
+  if (!r.resource_name.empty() && r.resource_name != std::to_string(ctx.backend.node_id().value)) {
     // Kafka routes a broker resource to that broker; each broker knows only its own.
     out.error_code = ErrorCode::kInvalidRequest;
-    out.error_message = "this is broker " + std::to_string(ctx.backend.node_id());
+    out.error_message = "this is broker " + std::to_string(ctx.backend.node_id().value);
     return;
   }
   const std::vector<std::pair<std::string, std::string>> configs = {

@@ -39,12 +39,13 @@ Round read_all(HandlerContext& ctx, const FetchRequest& req) {
       FetchRead r;
       r.error = check_leader_epoch(*image, t.topic, p.partition, p.current_leader_epoch);
       if (r.error == ErrorCode::kNone)
-        r = ctx.backend.fetch(t.topic, p.partition, p.fetch_offset, std::max<uint32_t>(max, 1),
-                              req.replica_id, p.current_leader_epoch);
+        r = ctx.backend.fetch(t.topic, PartitionId(p.partition), Offset(p.fetch_offset),
+                              std::max<uint32_t>(max, 1), BrokerId(req.replica_id),
+                              LeaderEpoch(p.current_leader_epoch));
       out.error_code = r.error;
-      out.high_watermark = r.high_watermark;
-      out.last_stable_offset = r.last_stable_offset;
-      out.log_start_offset = r.log_start_offset;
+      out.high_watermark = r.high_watermark.value;
+      out.last_stable_offset = r.last_stable_offset.value;
+      out.log_start_offset = r.log_start_offset.value;
       if (req.isolation_level == 1) out.aborted_transactions.emplace();  // none: no transactions
       out.records = Records::view({});
       if (r.error != ErrorCode::kNone && round.first_error == ErrorCode::kNone)
@@ -87,7 +88,7 @@ void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
   ctx.backend.park(st->partitions,
                    std::chrono::duration_cast<std::chrono::milliseconds>(st->deadline - now) +
                        std::chrono::milliseconds(1),
-                   req.replica_id, [c, st] { evaluate(*c, st); });
+                   BrokerId(req.replica_id), [c, st] { evaluate(*c, st); });
 }
 
 }  // namespace
@@ -99,7 +100,7 @@ void handle_fetch(HandlerContext& ctx, const ExchangePtr& ex) {
   st->deadline = ex->received + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
   for (const auto& t : req.topics)
     for (const auto& p : t.partitions)
-      st->partitions.push_back({std::string(t.topic), p.partition});
+      st->partitions.push_back({std::string(t.topic), PartitionId(p.partition)});
   evaluate(ctx, st);
 }
 

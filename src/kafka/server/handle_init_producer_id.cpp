@@ -64,7 +64,7 @@ void handle_init_producer_id(HandlerContext& ctx, const ExchangePtr& ex) {
   }
   ctx.backend.init_producer_id([ex](const ProducerIdResult& r) {
     if (r.error != ErrorCode::kNone) return reply(ex, r.error);
-    reply(ex, ErrorCode::kNone, r.producer_id, r.producer_epoch);
+    reply(ex, ErrorCode::kNone, r.producer_id.value, r.producer_epoch);
   });
 }
 

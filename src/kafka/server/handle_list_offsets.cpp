@@ -16,11 +16,11 @@ void handle_list_offsets(HandlerContext& ctx, const ExchangePtr& ex) {
       OffsetLookup r;
       r.error = check_leader_epoch(*image, t.name, p.partition_index, p.current_leader_epoch);
       if (r.error == ErrorCode::kNone)
-        r = ctx.backend.list_offset(t.name, p.partition_index, p.timestamp);
+        r = ctx.backend.list_offset(t.name, PartitionId(p.partition_index), p.timestamp);
       out.error_code = r.error;
-      out.offset = r.offset;
+      out.offset = r.offset.value;
       out.timestamp = r.timestamp;
-      out.leader_epoch = r.leader_epoch;
+      out.leader_epoch = r.leader_epoch.value;
       if (r.error != ErrorCode::kNone && first == ErrorCode::kNone) first = r.error;
       out_topic.partitions.push_back(out);
     }

@@ -66,7 +66,7 @@ void handle_metadata(HandlerContext& ctx, const ExchangePtr& ex) {
   resp.cluster_id = ctx.cluster_id;
   // Admin requests work on any broker, so the answering broker names itself
   // (kafka-python's admin client sends CreateTopics to the controller_id).
-  resp.controller_id = ctx.backend.node_id();
+  resp.controller_id = ctx.backend.node_id().value;
 
   const bool all = !req.topics || (version == 0 && req.topics->empty());
   if (all) {

@@ -19,11 +19,12 @@ void handle_offset_for_leader_epoch(HandlerContext& ctx, const ExchangePtr& ex) 
       EpochEndOffset r;
       r.error = check_leader_epoch(*image, t.topic, p.partition, p.current_leader_epoch);
       if (r.error == ErrorCode::kNone)
-        r = ctx.backend.end_offset_for_epoch(t.topic, p.partition, p.current_leader_epoch,
-                                             p.leader_epoch);
+        r = ctx.backend.end_offset_for_epoch(t.topic, PartitionId(p.partition),
+                                             LeaderEpoch(p.current_leader_epoch),
+                                             LeaderEpoch(p.leader_epoch));
       out.error_code = r.error;
-      out.leader_epoch = r.leader_epoch;
-      out.end_offset = r.end_offset;
+      out.leader_epoch = r.leader_epoch.value;
+      out.end_offset = r.end_offset.value;
       if (r.error != ErrorCode::kNone && first == ErrorCode::kNone) first = r.error;
       out_topic.partitions.push_back(out);
     }

@@ -1,6 +1,5 @@
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 
 #include <asio/steady_timer.hpp>
 
@@ -49,31 +48,6 @@ void note_error(ProduceState& st, ProduceResponse::Partition& out, ErrorCode e) 
   if (st.first_error == ErrorCode::kNone) st.first_error = e;
 }
 
-int64_t max_batch_bytes(HandlerContext& ctx, const cluster::MetadataImage& image,
-                        std::string_view topic) {
-  auto it = image.topics.find(topic);
-  std::string v = topic_config(ctx.options, it == image.topics.end() ? nullptr : &it->second,
-                               "max.message.bytes");
-  char* end = nullptr;
-  long long n = std::strtoll(v.c_str(), &end, 10);
-  return (end && *end == '\0' && n > 0) ? n : ctx.options.message_max_bytes;
-}
-
-// acks=all needs at least min.insync.replicas in the ISR before the append
-// (Partition.appendRecordsToLeader); nothing is written otherwise.
-ErrorCode check_min_isr(HandlerContext& ctx, const cluster::MetadataImage& image,
-                        std::string_view topic, int32_t partition) {
-  auto it = image.topics.find(topic);
-  if (it == image.topics.end() || partition < 0 ||
-      partition >= static_cast<int32_t>(it->second.partitions.size()))
-    return ErrorCode::kNone;  // check_leader already answered for these
-  std::string v = topic_config(ctx.options, &it->second, "min.insync.replicas");
-  long long min_isr = std::strtoll(v.c_str(), nullptr, 10);
-  const auto& isr = it->second.partitions[static_cast<size_t>(partition)].isr;
-  return static_cast<long long>(isr.size()) < min_isr ? ErrorCode::kNotEnoughReplicas
-                                                      : ErrorCode::kNone;
-}
-
 }  // namespace
 
 void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
@@ -96,35 +70,36 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
       const auto& p = t.partitions[pi];
       auto& out = st->resp.topics[ti].partitions[pi];
       out.index = p.index;
-      ErrorCode e = ctx.backend.check_leader(t.name, p.index);
-      int64_t records = 0;
-      if (e == ErrorCode::kNone) {
+      const PartitionId partition(p.index);
+      const Acks acks = req.acks == -1 ? Acks::kAll : Acks::kLeader;
+      ProduceTarget target = ctx.backend.produce_target(t.name, partition, acks);
+      RecordSetInfo info;
+      if (target.error == ErrorCode::kNone) {
         BatchLimits limits;
-        limits.max_batch_bytes = max_batch_bytes(ctx, *image, t.name);
+        limits.max_batch_bytes = target.max_batch_bytes;
         limits.allow_zstd = version >= 7;  // KIP-110
-        RecordSetInfo info = validate_record_set(p.records.bytes, limits);
-        if (info.error != BatchError::kOk) e = to_error_code(info.error);
-        records = info.record_count;
+        info = validate_record_set(p.records.bytes, limits);
+        if (info.error != BatchError::kOk) target.error = to_error_code(info.error);
       }
-      if (e == ErrorCode::kNone && req.acks == -1) e = check_min_isr(ctx, *image, t.name, p.index);
-      if (e != ErrorCode::kNone) {
-        note_error(*st, out, e);
+      if (target.error != ErrorCode::kNone) {
+        note_error(*st, out, target.error);
         continue;
       }
       metrics.produce_bytes.inc(static_cast<double>(p.records.bytes.size()));
       metrics.produce_batches.inc();
       auto& per_topic = metrics.topic(t.name);
       per_topic.bytes_in->inc(static_cast<double>(p.records.bytes.size()));
-      per_topic.messages_in->inc(static_cast<double>(records));
+      per_topic.messages_in->inc(static_cast<double>(info.record_count));
       char* data = mutable_bytes(*ex->frame, p.records.bytes);
       ++st->pending;
-      ctx.backend.produce(t.name, p.index, std::span<char>(data, p.records.bytes.size()), req.acks,
-                          [st, ti, pi](const ProduceResult& r) {
+      ctx.backend.produce(t.name, partition,
+                          ValidatedBatch{std::span<char>(data, p.records.bytes.size()), info.first},
+                          acks, [st, ti, pi](const ProduceResult& r) {
                             if (st->finished) return;  // answered by the timeout
                             auto& o = st->resp.topics[ti].partitions[pi];
                             if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);
-                            o.base_offset = r.base_offset;
-                            o.log_start_offset = r.log_start_offset;
+                            o.base_offset = r.base_offset.value;
+                            o.log_start_offset = r.log_start_offset.value;
                             o.log_append_time_ms = r.log_append_time_ms;
                             if (--st->pending == 0) finish(*st);
                           });

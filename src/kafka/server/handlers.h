@@ -24,14 +24,21 @@
 namespace dmq::kafka {
 
 // The handlers reach the local replicas through the broker's Backend seam.
+using broker::Acks;
 using broker::Backend;
+using broker::BrokerId;
 using broker::EpochEndOffset;
 using broker::FetchRead;
+using broker::LeaderEpoch;
+using broker::Offset;
 using broker::OffsetLookup;
+using broker::PartitionId;
 using broker::ProduceResult;
 using broker::ProducerIdResult;
+using broker::ProduceTarget;
 using broker::RecordChunk;
 using broker::TopicPartition;
+using broker::ValidatedBatch;
 
 // One answer, ready for the connection to send.
 struct Response {
