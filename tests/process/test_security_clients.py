@@ -165,10 +165,50 @@ def test_kafkajs_oauthbearer():
     assert got == [f"js-{i}" for i in range(20)], got
 
 
+def describe_scram_raw(address):
+    """DescribeUserScramCredentials v0 (flexible) for every user, by hand:
+    no client DMQ tests with implements it. Returns {user: {mechanism: iterations}}."""
+    import socket
+    import struct
+    body = struct.pack(">hhi", 50, 0, 11) + struct.pack(">h", 4) + b"test" + b"\x00"  # header v2
+    body += b"\x00" + b"\x00"  # users: null; tagged fields
+    with socket.create_connection(address, timeout=10) as s:
+        s.sendall(struct.pack(">i", len(body)) + body)
+        size = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+        data = s.recv(size, socket.MSG_WAITALL)
+    at = 4 + 1 + 4  # correlation id, header tags, throttle
+    assert struct.unpack_from(">h", data, at)[0] == 0
+    at += 2 + 1  # error code, null message
+    count = data[at] - 1
+    at += 1
+    users = {}
+    for _ in range(count):
+        n = data[at] - 1
+        user = data[at + 1:at + 1 + n].decode()
+        at += 1 + n + 2 + 1  # name, error, null message
+        infos = data[at] - 1
+        at += 1
+        users[user] = {}
+        for _ in range(infos):
+            mechanism, iterations = struct.unpack_from(">bi", data, at)
+            users[user][mechanism] = iterations
+            at += 5 + 1
+        at += 1
+    return users
+
+
+def test_describe_user_scram_credentials():
+    c = STATE["c"]
+    users = describe_scram_raw(("127.0.0.1", c.plain_port))
+    assert users["alice"] == {1: 4096, 2: 4096}, users
+    assert users["bob"] == {1: 8192}, users
+
+
 def main():
     with dmqtest.Workdir() as w:
         STATE["c"] = sectest.SecureCluster(w)
-        dmqtest.run([test_scram_users_over_rest, test_confluent_scram_sha512,
+        dmqtest.run([test_scram_users_over_rest, test_describe_user_scram_credentials,
+                     test_confluent_scram_sha512,
                      test_confluent_scram_sha256_rest_user, test_confluent_oauthbearer,
                      test_kcat_scram_sha512, test_kafka_python_scram_sha512,
                      test_kafka_python_oauthbearer, test_kafkajs_scram_sha512,

@@ -117,6 +117,8 @@ void handle_describe_configs(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_cluster(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_init_producer_id(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_offset_for_leader_epoch(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_describe_user_scram_credentials(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_alter_user_scram_credentials(HandlerContext& ctx, const ExchangePtr& ex);
 
 // ---- shared helpers (handle_common.cpp) ----------------------------------------
 
