@@ -7,7 +7,7 @@
 #include <utility>
 #include <variant>
 
-#include "common/assert.h"
+#include "common/result.h"
 
 namespace dmq::cluster {
 
@@ -42,35 +42,9 @@ struct Error {
   std::string message;  // human text, e.g. "replication factor 3 exceeds the 2 available brokers"
 };
 
-// A value or an Error (std::expected is C++23).
+// A value or an Error.
 template <typename T>
-class Result {
- public:
-  Result(T value) : data_(std::move(value)) {}      // NOLINT: implicit by design
-  Result(Error error) : data_(std::move(error)) {}  // NOLINT
-  bool ok() const { return data_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  const T& value() const& {
-    DMQ_ASSERT(ok());
-    return std::get<0>(data_);
-  }
-  T& value() & {
-    DMQ_ASSERT(ok());
-    return std::get<0>(data_);
-  }
-  // By value, so `for (auto& x : f().value())` does not dangle.
-  T value() && {
-    DMQ_ASSERT(ok());
-    return std::get<0>(std::move(data_));
-  }
-  const Error& error() const {
-    DMQ_ASSERT(!ok());
-    return std::get<1>(data_);
-  }
-
- private:
-  std::variant<T, Error> data_;
-};
+using Result = ValueOr<T, Error>;
 
 // Success or an Error.
 class Status {

@@ -13,7 +13,7 @@
 #include <utility>
 #include <variant>
 
-#include "common/assert.h"
+#include "common/result.h"
 
 namespace dmq::security {
 
@@ -52,35 +52,9 @@ struct Error {
   std::string message;  // human text without secrets, e.g. "token expired"
 };
 
-// A value or an Error (std::expected is C++23).
+// A value or an Error.
 template <typename T>
-class Result {
- public:
-  Result(T value) : data_(std::move(value)) {}      // NOLINT: implicit by design
-  Result(Error error) : data_(std::move(error)) {}  // NOLINT
-  bool ok() const { return data_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  const T& value() const& {
-    DMQ_ASSERT(ok());
-    return std::get<0>(data_);
-  }
-  T& value() & {
-    DMQ_ASSERT(ok());
-    return std::get<0>(data_);
-  }
-  // By value, so `for (auto& x : f().value())` does not dangle.
-  T value() && {
-    DMQ_ASSERT(ok());
-    return std::get<0>(std::move(data_));
-  }
-  const Error& error() const {
-    DMQ_ASSERT(!ok());
-    return std::get<1>(data_);
-  }
-
- private:
-  std::variant<T, Error> data_;
-};
+using Result = ValueOr<T, Error>;
 
 struct Ok {};
 // Success or an Error: `return Ok{};` / `return Error{...};`.

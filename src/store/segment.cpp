@@ -93,9 +93,14 @@ IoStatus Segment::append(std::string_view bytes, std::span<const BatchInfo> batc
   uint64_t position = size_bytes_;
   for (const BatchInfo& b : batches) {
     if (IoStatus s = index_batch(b, position, index_interval_bytes); !s.ok()) return s;
-    if (auto h = format::parse_batch_header(bytes.substr(position - size_bytes_))) {
-      remember(position, *h);
-    }
+    // The header a reader would parse, built from what the appender already
+    // knows (the produce path parses each header once, in the validator).
+    const char* at = bytes.data() + (position - size_bytes_);
+    remember(position,
+             format::BatchHeader{b.base_offset, b.bytes, b.leader_epoch,
+                                 format::get_be32(at + batch_layout::kCrc),
+                                 static_cast<int32_t>(b.last_offset.value - b.base_offset.value),
+                                 b.max_timestamp_ms});
     position += b.bytes;
   }
   DMQ_ASSERT(position == size_bytes_ + bytes.size());
