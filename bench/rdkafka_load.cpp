@@ -56,7 +56,9 @@ bool set(rd_kafka_conf_t* conf, const char* key, const std::string& value) {
 
 int main(int argc, char** argv) {
   if (argc < 6) {
-    std::fprintf(stderr, "usage: rdkafka_load BOOTSTRAP TOPIC MESSAGES SIZE ACKS [LINGER_MS]\n");
+    std::fprintf(
+        stderr,
+        "usage: rdkafka_load BOOTSTRAP TOPIC MESSAGES SIZE ACKS [LINGER_MS [KEY=VALUE...]]\n");
     return 2;
   }
   const std::string topic_name = argv[2];
@@ -71,6 +73,13 @@ int main(int argc, char** argv) {
       !set(conf, "queue.buffering.max.messages", "1000000") ||
       !set(conf, "queue.buffering.max.kbytes", "1048576")) {
     return 2;
+  }
+  // Extra librdkafka settings, e.g. security.protocol=SASL_SSL (tls_bench.py).
+  for (int i = 7; i < argc; ++i) {
+    const std::string kv = argv[i];
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || !set(conf, kv.substr(0, eq).c_str(), kv.substr(eq + 1)))
+      return 2;
   }
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   rd_kafka_conf_set_opaque(conf, &counts);

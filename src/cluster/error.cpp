@@ -22,6 +22,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "unknown_partition";
     case ErrorCode::kUnknownBroker:
       return "unknown_broker";
+    case ErrorCode::kUnknownUser:
+      return "unknown_user";
     case ErrorCode::kNotEnoughBrokers:
       return "not_enough_brokers";
     case ErrorCode::kStaleBrokerEpoch:
@@ -55,6 +57,7 @@ int error_http_status(ErrorCode code) {
     case ErrorCode::kUnknownTopic:
     case ErrorCode::kUnknownPartition:
     case ErrorCode::kUnknownBroker:
+    case ErrorCode::kUnknownUser:
       return 404;
     case ErrorCode::kTopicExists:
     case ErrorCode::kStaleBrokerEpoch:

@@ -21,6 +21,7 @@ enum class ErrorCode {
   kUnknownTopic,              // 404
   kUnknownPartition,          // 404
   kUnknownBroker,             // 404
+  kUnknownUser,               // 404: no SCRAM credential of that user and mechanism
   kNotEnoughBrokers,          // 503: fewer unfenced brokers than needed
   kStaleBrokerEpoch,          // 409: a heartbeat/request from an old registration
   kDuplicateBrokerId,         // 409: another live incarnation holds this id

@@ -91,25 +91,42 @@ Result<TopicState> decode_topic(std::string_view bytes) {
 
 std::string encode_globals(const MetadataImage& image) {
   ByteWriter w;
-  w.u8(format::kTableValueVersion);
+  w.u8(format::kGlobalsValueVersion);
   w.i64(image.next_producer_id.value);
   w.u32(static_cast<uint32_t>(image.broker_configs.size()));
   for (const auto& [name, configs] : image.broker_configs) {
     w.str(name);
     put_config_map(w, configs);
   }
+  w.u32(static_cast<uint32_t>(image.scram_credentials.size()));
+  for (const auto& [user, by_mechanism] : image.scram_credentials) {
+    w.str(user);
+    put_config_map(w, ConfigMap(by_mechanism.begin(), by_mechanism.end()));
+  }
   return w.take();
 }
 
 Status decode_globals(std::string_view bytes, MetadataImage* image) {
   ByteReader r(bytes);
-  if (!check_version(r)) return corrupt("globals value: bad version");
+  const uint8_t version = r.u8();
+  if (!r.ok() || version < 1 || version > format::kGlobalsValueVersion) {
+    return corrupt("globals value: bad version");
+  }
   image->next_producer_id = ProducerId{r.i64()};
   image->broker_configs.clear();
   uint32_t n = r.count(8);
   for (uint32_t i = 0; i < n && r.ok(); ++i) {
     std::string name = r.str();
     image->broker_configs[std::move(name)] = get_config_map(r);
+  }
+  image->scram_credentials.clear();
+  if (version >= 2) {
+    uint32_t users = r.count(8);
+    for (uint32_t i = 0; i < users && r.ok(); ++i) {
+      std::string user = r.str();
+      ConfigMap by_mechanism = get_config_map(r);
+      image->scram_credentials[std::move(user)].insert(by_mechanism.begin(), by_mechanism.end());
+    }
   }
   if (!r.done()) return corrupt("globals value: truncated or trailing bytes");
   return {};

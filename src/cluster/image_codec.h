@@ -10,6 +10,7 @@
 //                | u32 n | n x (i32 id | brokers replicas | brokers isr | i32 leader
 //                | i32 leader_epoch | i32 partition_epoch)
 // globals value: u8 version | i64 next_producer_id | u32 n | n x (str name | configs)
+//                | (version 2) u32 users | users x (str user | mechanism -> credential map)
 // image:         u32 n | n x broker value (as str) | u32 n | n x topic value (as str)
 //                | globals value (as str)
 

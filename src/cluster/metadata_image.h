@@ -47,6 +47,9 @@ struct MetadataImage {
   std::map<std::string, TopicState, std::less<>> topics;  // by name
   ProducerId next_producer_id{0};                         // start of the next unallocated block
   std::map<std::string, ConfigMap> broker_configs;        // "" = cluster-wide default
+  // SCRAM credentials: user -> mechanism ("SCRAM-SHA-512") -> Kafka's text form
+  // "salt=..,stored_key=..,server_key=..,iterations=.." (never a password).
+  std::map<std::string, std::map<std::string, std::string>, std::less<>> scram_credentials;
   bool operator==(const MetadataImage&) const = default;
 };
 

@@ -286,6 +286,27 @@ Status MetadataState::handle(const AllocateProducerIdsRecord& r, LogIndex) {
   return {};
 }
 
+Status MetadataState::handle(const UserScramCredentialRecord& r, LogIndex) {
+  if (r.user.empty()) return invalid("empty SCRAM user name");
+  if (r.mechanism != "SCRAM-SHA-256" && r.mechanism != "SCRAM-SHA-512") {
+    return invalid("unknown SCRAM mechanism " + r.mechanism);
+  }
+  // The credential text is checked where it is made (the controller) and
+  // where it is used (the broker's store skips a malformed one): this pure
+  // state machine does not link the crypto library.
+  if (r.credential) {
+    image_.scram_credentials[r.user][r.mechanism] = *r.credential;
+  } else {
+    auto it = image_.scram_credentials.find(r.user);
+    if (it == image_.scram_credentials.end() || !it->second.erase(r.mechanism)) {
+      return Error{ErrorCode::kUnknownUser, "no " + r.mechanism + " credential for that user"};
+    }
+    if (it->second.empty()) image_.scram_credentials.erase(it);
+  }
+  changes_.globals = true;
+  return {};
+}
+
 Status MetadataState::handle(const ConfigChangeRecord& r, LogIndex) {
   for (const auto& [key, value] : r.changes) {
     if (key.empty()) return Error{ErrorCode::kInvalidConfig, "empty config key"};

@@ -84,6 +84,7 @@ class MetadataState {
   Status handle(const PartitionChangeRecord& r, LogIndex index);
   Status handle(const AllocateProducerIdsRecord& r, LogIndex index);
   Status handle(const ConfigChangeRecord& r, LogIndex index);
+  Status handle(const UserScramCredentialRecord& r, LogIndex index);
 
   Status check_broker_epoch(BrokerId id, BrokerEpoch epoch) const;
   Status check_new_partitions(const std::vector<PartitionAssignment>& parts, size_t existing) const;

@@ -25,6 +25,9 @@ inline constexpr uint8_t kBatchVersion = 1;
 inline constexpr uint8_t kRecordVersion = 0;
 inline constexpr uint8_t kSnapshotVersion = 1;
 inline constexpr uint8_t kTableValueVersion = 1;
+// The globals value (image_codec.h): version 2 appends the SCRAM credentials;
+// version 1 values (written before) decode with none.
+inline constexpr uint8_t kGlobalsValueVersion = 2;
 
 // Controller driver records share the log with metadata batches: they travel
 // as kNormal entries whose first byte is this marker (never a kBatchVersion);
@@ -49,6 +52,7 @@ enum class RecordType : uint8_t {
   kPartitionChange = 8,
   kAllocateProducerIds = 9,
   kConfigChange = 10,
+  kUserScramCredential = 11,  // a new type: older nodes refuse the batch rather than skip it
 };
 
 }  // namespace dmq::cluster::format

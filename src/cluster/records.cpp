@@ -97,6 +97,13 @@ struct Encoder {
       if (v) w.str(*v);
     }
   }
+  void operator()(const UserScramCredentialRecord& r) {
+    head(RecordType::kUserScramCredential);
+    w.str(r.user);
+    w.str(r.mechanism);
+    w.boolean(r.credential.has_value());
+    if (r.credential) w.str(*r.credential);
+  }
 };
 
 RegisterBrokerRecord decode_register(ByteReader& r) {
@@ -191,6 +198,13 @@ std::optional<Record> decode_body(RecordType type, ByteReader& r) {
     }
     case RecordType::kConfigChange:
       return decode_config_change(r);
+    case RecordType::kUserScramCredential: {
+      UserScramCredentialRecord rec;
+      rec.user = r.str();
+      rec.mechanism = r.str();
+      if (r.boolean()) rec.credential = r.str();
+      return rec;
+    }
   }
   return std::nullopt;
 }
@@ -202,10 +216,18 @@ Error malformed(std::string what) {
 }  // namespace
 
 std::string_view record_name(const Record& record) {
-  static constexpr std::string_view kNames[] = {
-      "NoOp",        "RegisterBroker", "FenceBroker",      "UnfenceBroker",   "UnregisterBroker",
-      "CreateTopic", "DeleteTopic",    "CreatePartitions", "PartitionChange", "AllocateProducerIds",
-      "ConfigChange"};
+  static constexpr std::string_view kNames[] = {"NoOp",
+                                                "RegisterBroker",
+                                                "FenceBroker",
+                                                "UnfenceBroker",
+                                                "UnregisterBroker",
+                                                "CreateTopic",
+                                                "DeleteTopic",
+                                                "CreatePartitions",
+                                                "PartitionChange",
+                                                "AllocateProducerIds",
+                                                "ConfigChange",
+                                                "UserScramCredential"};
   static_assert(std::size(kNames) == std::variant_size_v<Record>);
   return kNames[record.index()];
 }

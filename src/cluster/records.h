@@ -130,10 +130,22 @@ struct ConfigChangeRecord {
   bool operator==(const ConfigChangeRecord&) const = default;
 };
 
-using Record = std::variant<NoOpRecord, RegisterBrokerRecord, FenceBrokerRecord,
-                            UnfenceBrokerRecord, UnregisterBrokerRecord, CreateTopicRecord,
-                            DeleteTopicRecord, CreatePartitionsRecord, PartitionChangeRecord,
-                            AllocateProducerIdsRecord, ConfigChangeRecord>;
+// Sets (credential present) or deletes a user's SCRAM credential for one
+// mechanism (KIP-554's UserScramCredentialRecord). The credential is Kafka's
+// text form "salt=..,stored_key=..,server_key=..,iterations=.." derived by
+// the controller: the password itself is never in the log.
+struct UserScramCredentialRecord {
+  std::string user;
+  std::string mechanism;  // "SCRAM-SHA-256" or "SCRAM-SHA-512"
+  std::optional<std::string> credential;
+  bool operator==(const UserScramCredentialRecord&) const = default;
+};
+
+using Record =
+    std::variant<NoOpRecord, RegisterBrokerRecord, FenceBrokerRecord, UnfenceBrokerRecord,
+                 UnregisterBrokerRecord, CreateTopicRecord, DeleteTopicRecord,
+                 CreatePartitionsRecord, PartitionChangeRecord, AllocateProducerIdsRecord,
+                 ConfigChangeRecord, UserScramCredentialRecord>;
 using RecordBatch = std::vector<Record>;
 
 // Short name of the record type for logs, e.g. "PartitionChange".

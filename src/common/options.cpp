@@ -80,6 +80,103 @@ std::optional<std::vector<Voter>> parse_voters(const std::string& text, std::str
   return voters;
 }
 
+namespace {
+
+// "NAME://host:port,..." -> the first entry's address; a wildcard host
+// ("PLAINTEXT://:9092") binds every interface.
+std::optional<HostPort> first_listener_address(const std::string& listeners) {
+  if (listeners.empty()) return std::nullopt;
+  std::string first = listeners.substr(0, listeners.find(','));
+  auto scheme = first.find("://");
+  if (scheme == std::string::npos) return std::nullopt;
+  std::string address = first.substr(scheme + 3);
+  if (!address.empty() && address.front() == ':') address = "0.0.0.0" + address;
+  auto parsed = parse_host_port(address);
+  if (!parsed && address.size() > 2 && address.substr(address.size() - 2) == ":0") {
+    // Port 0 (an ephemeral port, tests) is fine for a listener.
+    auto host = parse_host_port(address.substr(0, address.size() - 1) + "1");
+    if (host) return HostPort{host->host, 0};
+  }
+  return parsed;
+}
+
+// --kafka-listen / --listeners and --advertised-kafka / --advertised.listeners
+// -> o.kafka_listen and o.advertised_kafka; an error message on bad input.
+std::optional<std::string> resolve_kafka_addresses(Options& o, const std::string& kafka_listen,
+                                                   std::string advertised_kafka) {
+  auto kafka = parse_host_port(kafka_listen);
+  if (!kafka) return "--kafka-listen '" + kafka_listen + "' is not host:port";
+  o.kafka_listen = *kafka;
+  // With --listeners, the first listener is the one this broker registers
+  // (what other brokers' Metadata names it by); src/security validates the
+  // whole list when the node starts.
+  if (auto first = first_listener_address(o.security.listeners)) o.kafka_listen = *first;
+  if (auto first = first_listener_address(o.security.advertised_listeners)) {
+    if (advertised_kafka.empty()) advertised_kafka = first->to_string();
+  }
+  if (advertised_kafka.empty()) {
+    o.advertised_kafka = o.kafka_listen;
+    return std::nullopt;
+  }
+  auto advertised = parse_host_port(advertised_kafka);
+  if (!advertised) return "--advertised-kafka '" + advertised_kafka + "' is not host:port";
+  o.advertised_kafka = *advertised;
+  return std::nullopt;
+}
+
+void add_security_options(CLI::App& app, SecurityOptions& s) {
+  app.add_option("--listeners", s.listeners,
+                 "Kafka listeners, e.g. PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093 "
+                 "(default: --kafka-listen as PLAINTEXT)");
+  app.add_option("--advertised.listeners", s.advertised_listeners,
+                 "Addresses given to clients per listener name (default: the listeners)");
+  app.add_option("--listener.security.protocol.map", s.listener_security_protocol_map,
+                 "Listener name to protocol, e.g. INTERNAL:SSL,EXTERNAL:SASL_SSL");
+  app.add_option("--ssl.keystore.location", s.ssl_keystore_location,
+                 "PEM file: the certificate chain, then the private key");
+  app.add_option("--ssl.key.password.file", s.ssl_key_password_file,
+                 "File holding the password of an encrypted private key");
+  app.add_option("--ssl.truststore.location", s.ssl_truststore_location, "PEM CA bundle");
+  app.add_option("--ssl.client.auth", s.ssl_client_auth, "none, requested or required")
+      ->check(CLI::IsMember({"none", "requested", "required"}))
+      ->capture_default_str();
+  app.add_option("--ssl.cipher.suites", s.ssl_cipher_suites,
+                 "TLS 1.2 cipher list (OpenSSL syntax; default: OpenSSL's)");
+  app.add_option("--ssl.tls13.ciphersuites", s.ssl_tls13_ciphersuites,
+                 "TLS 1.3 cipher suites (default: OpenSSL's)");
+  app.add_option("--ssl.enabled.protocols", s.ssl_enabled_protocols,
+                 "TLSv1.2,TLSv1.3 or TLSv1.3 (TLS 1.2 is the minimum)")
+      ->check(CLI::IsMember({"TLSv1.2,TLSv1.3", "TLSv1.3,TLSv1.2", "TLSv1.3", "TLSv1.2"}))
+      ->capture_default_str();
+  app.add_option("--sasl.enabled.mechanisms", s.sasl_enabled_mechanisms,
+                 "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (comma-separated)")
+      ->capture_default_str();
+  app.add_option("--sasl.scram.bootstrap.file", s.sasl_scram_bootstrap_file,
+                 "0600 file of name:mechanism:password lines the controller leader creates once");
+  app.add_option("--sasl.oauthbearer.jwks.endpoint.url", s.sasl_oauthbearer_jwks_endpoint_url,
+                 "file:// URL of a JWKS for OAUTHBEARER tokens (re-read when it changes)");
+  app.add_option("--sasl.oauthbearer.hs256.secret.file", s.sasl_oauthbearer_hs256_secret_file,
+                 "File holding an HS256 secret (32 bytes or more) for OAUTHBEARER tokens");
+  app.add_option("--sasl.oauthbearer.expected.audience", s.sasl_oauthbearer_expected_audience,
+                 "Audiences a token must name one of (comma-separated; default: any)");
+  app.add_option("--sasl.oauthbearer.expected.issuer", s.sasl_oauthbearer_expected_issuer,
+                 "Issuer a token must name (default: any)");
+  app.add_option("--sasl.oauthbearer.sub.claim.name", s.sasl_oauthbearer_sub_claim_name,
+                 "Claim holding the principal name")
+      ->capture_default_str();
+  app.add_option("--sasl.oauthbearer.clock.skew.seconds", s.sasl_oauthbearer_clock_skew_seconds,
+                 "Tolerated clock difference for exp and nbf")
+      ->check(CLI::Range(int64_t{0}, int64_t{3600}))
+      ->capture_default_str();
+  app.add_option("--connections.max.reauth.ms", s.connections_max_reauth_ms,
+                 "Close SASL connections whose session is older than this unless they "
+                 "re-authenticate (KIP-368); 0: never")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX))
+      ->capture_default_str();
+}
+
+}  // namespace
+
 ParseOutcome parse_options(int argc, const char* const* argv, Options* options) {
   CLI::App app{"DMQ: a distributed message queue that speaks the Kafka protocol.", "dmq"};
   app.set_version_flag("--version", std::string("dmq ") + kVersion);
@@ -223,6 +320,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
                  "How long a new group waits for more members before its first rebalance")
       ->check(CLI::Range(0, INT32_MAX))
       ->capture_default_str();
+  add_security_options(app, o.security);
 
   ParseOutcome outcome;
   try {
@@ -258,17 +356,8 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
   auto http = parse_host_port(http_listen);
   if (!http) return usage_error("--http-listen '" + http_listen + "' is not host:port");
   o.http_listen = *http;
-  auto kafka = parse_host_port(kafka_listen);
-  if (!kafka) return usage_error("--kafka-listen '" + kafka_listen + "' is not host:port");
-  o.kafka_listen = *kafka;
-  if (advertised_kafka.empty()) {
-    o.advertised_kafka = o.kafka_listen;
-  } else {
-    auto advertised = parse_host_port(advertised_kafka);
-    if (!advertised) {
-      return usage_error("--advertised-kafka '" + advertised_kafka + "' is not host:port");
-    }
-    o.advertised_kafka = *advertised;
+  if (auto error = resolve_kafka_addresses(o, kafka_listen, advertised_kafka)) {
+    return usage_error(*error);
   }
   if (controllers.empty()) {
     if (o.role == Role::kBroker) {

@@ -28,6 +28,32 @@ struct Voter {
 std::optional<std::vector<Voter>> parse_voters(const std::string& text, std::string* error);
 
 enum class Role { kController, kBroker, kCombined };
+
+// Listener and authentication options, with Kafka's broker names (DESIGN §5).
+// Kept as text here: src/security parses and validates them when the node
+// starts (common may not depend on security). Paths, never secrets: the HS256
+// secret and key passwords are read from files named here.
+struct SecurityOptions {
+  std::string listeners;  // "PLAINTEXT://H:P,SASL_SSL://H:P"; empty: --kafka-listen as PLAINTEXT
+  std::string advertised_listeners;
+  std::string listener_security_protocol_map;
+  std::string ssl_keystore_location;    // PEM: certificate chain, then the private key
+  std::string ssl_key_password_file;    // for an encrypted key; empty: none
+  std::string ssl_truststore_location;  // PEM CA bundle
+  std::string ssl_client_auth = "none";
+  std::string ssl_cipher_suites;       // TLS 1.2 cipher list (OpenSSL syntax)
+  std::string ssl_tls13_ciphersuites;  // TLS 1.3 suites
+  std::string ssl_enabled_protocols = "TLSv1.2,TLSv1.3";
+  std::string sasl_enabled_mechanisms = "SCRAM-SHA-256,SCRAM-SHA-512";
+  std::string sasl_scram_bootstrap_file;
+  std::string sasl_oauthbearer_jwks_endpoint_url;
+  std::string sasl_oauthbearer_hs256_secret_file;
+  std::string sasl_oauthbearer_expected_audience;
+  std::string sasl_oauthbearer_expected_issuer;
+  std::string sasl_oauthbearer_sub_claim_name = "sub";
+  int64_t sasl_oauthbearer_clock_skew_seconds = 30;
+  int64_t connections_max_reauth_ms = 0;  // 0: sessions never expire (Kafka's default)
+};
 const char* role_name(Role role);
 
 struct Options {
@@ -78,6 +104,8 @@ struct Options {
   int32_t group_min_session_timeout_ms = 6000;
   int32_t group_max_session_timeout_ms = 1800000;
   int32_t group_initial_rebalance_delay_ms = 3000;
+
+  SecurityOptions security;
 
   bool has_controller() const { return role != Role::kBroker; }
   bool has_broker() const { return role != Role::kController; }

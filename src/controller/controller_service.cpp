@@ -156,6 +156,8 @@ int64_t ControllerService::now_ms() const {
 }
 
 void ControllerService::start() {
+  // PBKDF2 for each bootstrap user, once, before the loop serves anyone.
+  load_scram_bootstrap();
   tick();
 }
 
@@ -168,6 +170,8 @@ void ControllerService::tick() {
   if (stopped_) return;
   int64_t now = now_ms();
   maybe_follow_leadership(now);
+  if (registry_ && driver_.applied_index().value >= background_in_flight_until_)
+    maybe_bootstrap_scram();
   if (registry_ && driver_.applied_index().value >= background_in_flight_until_) {
     cluster::RecordBatch batch;
     const char* what = "fence expired brokers";
@@ -200,6 +204,7 @@ bool ControllerService::maybe_follow_leadership(int64_t now) {
     LOG_INFO("controller") << "leading the controller quorum; broker sessions restarted";
   } else if (!leading && registry_) {
     registry_.reset();
+    scram_bootstrapped_ = false;
   }
   return leading;
 }
@@ -477,6 +482,8 @@ void ControllerService::register_routes(net::HttpServer& http) {
   http.del(R"(/v1/topics/([^/]+))", forwarded(&ControllerService::handle_delete_topic));
   http.post(R"(/v1/topics/([^/]+)/partitions)",
             forwarded(&ControllerService::handle_create_partitions));
+  http.post("/v1/scram-users", forwarded(&ControllerService::handle_upsert_scram_user));
+  http.del(R"(/v1/scram-users/([^/]+))", forwarded(&ControllerService::handle_delete_scram_user));
   http.post("/internal/brokers/register", forwarded(&ControllerService::handle_register));
   http.post("/internal/brokers/heartbeat", forwarded(&ControllerService::handle_heartbeat));
   http.post("/internal/partitions/alter", forwarded(&ControllerService::handle_alter_partition));

@@ -10,6 +10,9 @@
 //   POST   /v1/topics                         create (201), 409 if it exists
 //   DELETE /v1/topics/{name}                  delete (200), 404 if unknown
 //   POST   /v1/topics/{name}/partitions       {"count": n}: grow to n partitions
+//   POST   /v1/scram-users                    {"name","mechanism","password","iterations"?}:
+//                                             201; the controller derives the credential
+//   DELETE /v1/scram-users/{name}?mechanism=  200, 404 unknown_user
 //   POST   /internal/brokers/register         broker registration -> broker epoch
 //   POST   /internal/brokers/heartbeat        {"broker_id","broker_epoch","want_shutdown"}
 //   POST   /internal/partitions/alter         AlterPartition (KIP-497), see below
@@ -45,6 +48,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cluster/broker_registry.h"
 #include "cluster/election.h"
@@ -98,6 +102,11 @@ class ControllerService {
   net::HttpResponse handle_heartbeat(const httplib::Request& req);
   net::HttpResponse handle_alter_partition(const httplib::Request& req);
   net::HttpResponse handle_allocate_producer_ids(const httplib::Request& req);
+  // scram_users.cpp
+  net::HttpResponse handle_upsert_scram_user(const httplib::Request& req);
+  net::HttpResponse handle_delete_scram_user(const httplib::Request& req);
+  void load_scram_bootstrap();
+  void maybe_bootstrap_scram();
 
   net::EventLoop& loop_;
   RaftDriver& driver_;
@@ -114,6 +123,9 @@ class ControllerService {
   // allocations through this leader commit one after the other instead of
   // racing for the same block start.
   std::mutex producer_ids_mutex_;
+  // --sasl.scram.bootstrap.file, derived at start (credentials, no passwords).
+  std::vector<cluster::UserScramCredentialRecord> scram_bootstrap_;
+  bool scram_bootstrapped_ = false;  // proposed during this leadership
 };
 
 }  // namespace dmq::controller

@@ -35,8 +35,9 @@ void Coordinator::handle_find_coordinator(const kafka::ExchangePtr& ex) {
     auto broker = image->brokers.find(cluster::BrokerId(leader));
     if (leader == backend_.node_id().value) {
       c.node_id = leader;
-      c.host = options_.advertised_kafka.host;
-      c.port = options_.advertised_kafka.port;
+      const HostPort& self = kafka::advertised_address(options_, *ex);
+      c.host = self.host;
+      c.port = self.port;
     } else if (leader >= 0 && broker != image->brokers.end() && !broker->second.fenced) {
       c.node_id = leader;
       c.host = broker->second.kafka_host;

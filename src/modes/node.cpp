@@ -26,6 +26,7 @@
 #include "rest/group_routes.h"
 #include "rest/metadata_routes.h"
 #include "rest/node_routes.h"
+#include "rest/scram_routes.h"
 #include "rest/share_group_io.h"
 #include "rest/share_group_routes.h"
 #include "store/file_env.h"
@@ -56,6 +57,7 @@ struct Node {
   std::unique_ptr<cluster::MetadataRaftAdapter> metadata_adapter;
   std::unique_ptr<store::FaultFileEnv> fault_env;  // test-only; outlives the data plane
   std::unique_ptr<kafka::Service> kafka;
+  std::unique_ptr<asio::signal_set> hup;
   std::unique_ptr<controller::RaftDriver> raft;
   std::unique_ptr<controller::LeaderForwarder> forwarder;
   std::unique_ptr<controller::ControllerRoutes> controller_routes;
@@ -195,6 +197,26 @@ void maybe_enable_test_power_off(Node& node) {
   });
 }
 
+// SIGHUP re-reads the TLS keystore and truststore: new connections get the
+// new certificate, open ones keep theirs (nothing is dropped).
+void arm_sighup(Node& node) {
+  node.hup->async_wait([&node](const asio::error_code& ec, int) {
+    if (ec) return;  // cancelled at shutdown
+    if (std::string e = node.kafka->reload_tls(); !e.empty()) {
+      LOG_ERROR("node") << "SIGHUP: keeping the old TLS certificates: " << e;
+    } else {
+      LOG_INFO("node") << "SIGHUP: TLS certificates reloaded";
+    }
+    arm_sighup(node);
+  });
+}
+
+void watch_sighup(Node& node) {
+  node.hup = std::make_unique<asio::signal_set>(node.loop.context(), SIGHUP);
+  arm_sighup(node);
+  node.loop.on_shutdown([&node] { node.hup->cancel(); });
+}
+
 // The Kafka data plane: the local partition replicas, the listener in front
 // of them, and the group coordinator serving the group APIs on it.
 bool build_data_plane(Node& node) {
@@ -212,6 +234,7 @@ bool build_data_plane(Node& node) {
     return false;
   }
   node.loop.on_shutdown([&node] { node.kafka->stop(); });
+  watch_sighup(node);
   node.groups = std::make_unique<group::Coordinator>(
       node.loop.context(), node.options, node.kafka->backend(), node.view, *node.controller_client);
   node.groups->register_handlers(*node.kafka);
@@ -237,6 +260,7 @@ void register_rest_routes(Node& node) {
   rest::register_node_routes(node.http, node.options);
   rest::register_metadata_routes(node.http, node.view, hosted_partition_offsets(node));
   rest::register_metadata_metrics(node.view);
+  rest::register_scram_user_routes(node.http, node.view);
   rest::register_group_routes(node.http, node.loop, node.groups.get(), node.view,
                               node.options.node_id);
   rest::register_share_group_routes(node.http, node.loop, node.shares.get(),

@@ -71,7 +71,14 @@ Result<std::string> ScramServer::handle_client_final(std::string_view message) {
   if (fin.channel_binding != first_.gs2_header) {
     return make_error(ErrorCode::kAuthenticationFailed, "SCRAM channel binding data mismatch");
   }
-  if (fin.nonce != combined_nonce_) {
+  // Kafka's ScramSaslServer checks that the final nonce *ends with* the
+  // server's, and librdkafka 2.0.x relies on it: it sends the client nonce
+  // followed by the whole combined nonce. The proof still covers the exact
+  // message sent, so the looser check admits nothing an attacker could forge.
+  const bool nonce_matches = fin.nonce.size() >= combined_nonce_.size() &&
+                             fin.nonce.compare(fin.nonce.size() - combined_nonce_.size(),
+                                               combined_nonce_.size(), combined_nonce_) == 0;
+  if (!nonce_matches) {
     return make_error(ErrorCode::kAuthenticationFailed, "SCRAM nonce mismatch");
   }
   std::string auth_message = first_.bare + "," + server_first_ + "," + fin.without_proof;

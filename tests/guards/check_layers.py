@@ -22,7 +22,7 @@ ALLOWED = {
     "kafka/protocol": ["common"],
     "security": ["common"],
     "net": ["common", "raft"],
-    "controller": ["net", "cluster", "store", "raft", "common"],
+    "controller": ["net", "cluster", "store", "raft", "security", "common"],  # security: SCRAM credential derivation
     "broker": ["net", "kafka/protocol", "cluster", "store", "raft", "common"],
     "kafka/server": ["broker", "kafka/protocol", "security", "net", "cluster", "common"],
     "group": ["kafka/server", "broker", "kafka/protocol", "cluster", "common"],

@@ -7,6 +7,7 @@
 #include "kafka/protocol/msg_admin.h"
 #include "kafka/protocol/msg_core.h"
 #include "kafka/protocol/msg_group.h"
+#include "kafka/protocol/msg_security.h"
 
 #define DMQ_KAFKA_APIS(X)                                                             \
   X(kProduce, ProduceRequest, ProduceResponse)                                        \
@@ -22,13 +23,19 @@
   X(kSyncGroup, SyncGroupRequest, SyncGroupResponse)                                  \
   X(kDescribeGroups, DescribeGroupsRequest, DescribeGroupsResponse)                   \
   X(kListGroups, ListGroupsRequest, ListGroupsResponse)                               \
+  X(kSaslHandshake, SaslHandshakeRequest, SaslHandshakeResponse)                      \
   X(kApiVersions, ApiVersionsRequest, ApiVersionsResponse)                            \
   X(kCreateTopics, CreateTopicsRequest, CreateTopicsResponse)                         \
   X(kDeleteTopics, DeleteTopicsRequest, DeleteTopicsResponse)                         \
   X(kInitProducerId, InitProducerIdRequest, InitProducerIdResponse)                   \
   X(kOffsetForLeaderEpoch, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse) \
   X(kDescribeConfigs, DescribeConfigsRequest, DescribeConfigsResponse)                \
+  X(kSaslAuthenticate, SaslAuthenticateRequest, SaslAuthenticateResponse)             \
   X(kCreatePartitions, CreatePartitionsRequest, CreatePartitionsResponse)             \
   X(kDeleteGroups, DeleteGroupsRequest, DeleteGroupsResponse)                         \
   X(kOffsetDelete, OffsetDeleteRequest, OffsetDeleteResponse)                         \
+  X(kDescribeUserScramCredentials, DescribeUserScramCredentialsRequest,               \
+    DescribeUserScramCredentialsResponse)                                             \
+  X(kAlterUserScramCredentials, AlterUserScramCredentialsRequest,                     \
+    AlterUserScramCredentialsResponse)                                                \
   X(kDescribeCluster, DescribeClusterRequest, DescribeClusterResponse)

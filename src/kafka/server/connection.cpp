@@ -12,13 +12,18 @@
 namespace dmq::kafka {
 
 Connection::Connection(asio::ip::tcp::socket socket, uint64_t id, HandlerContext& ctx,
-                       ServerMetrics& metrics, OnClosed on_closed)
+                       ServerMetrics& metrics, const ListenerEndpoint& endpoint, OnClosed on_closed)
     : socket_(std::move(socket)),
       id_(id),
       ctx_(ctx),
       metrics_(metrics),
+      endpoint_(endpoint),
       on_closed_(std::move(on_closed)),
-      last_activity_(std::chrono::steady_clock::now()) {}
+      last_activity_(std::chrono::steady_clock::now()) {
+  static const auto anonymous = std::make_shared<const std::string>("User:ANONYMOUS");
+  principal_ = anonymous;
+  if (endpoint_.sasl()) auth_state_ = AuthState::kAwaitHandshake;
+}
 
 void Connection::start() {
   asio::error_code ec;
@@ -26,7 +31,53 @@ void Connection::start() {
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   // sendfile() on the raw fd must not block the loop; set once (each call is an ioctl).
   socket_.native_non_blocking(true, ec);
+  if (endpoint_.tls) {
+    start_tls();
+    return;
+  }
   read_frames();
+}
+
+void Connection::start_tls() {
+  // The slot's current context: a SIGHUP reload affects new connections only.
+  security::TlsContext ctx = endpoint_.tls->current();
+  SSL_CTX_up_ref(ctx.get());  // asio's context takes ownership of one reference
+  tls_context_.emplace(ctx.get());
+  tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *tls_context_);
+  tls_->async_handshake(asio::ssl::stream_base::server,
+                        [self = shared_from_this()](const asio::error_code& ec) {
+                          if (ec) {
+                            // A plaintext client, a bad certificate, a protocol mismatch.
+                            self->metrics_.tls_handshake_failures.inc();
+                            self->fail("TLS handshake failed");
+                            return;
+                          }
+                          self->last_activity_ = std::chrono::steady_clock::now();
+                          if (!self->endpoint_.sasl()) {
+                            // SSL listener: the mTLS subject, or User:ANONYMOUS.
+                            self->principal_ = std::make_shared<const std::string>(
+                                security::peer_principal(self->tls_->native_handle()));
+                          }
+                          self->read_frames();
+                        });
+}
+
+template <class Handler>
+void Connection::read_some(asio::mutable_buffer buffer, Handler&& handler) {
+  if (tls_) {
+    tls_->async_read_some(buffer, std::forward<Handler>(handler));
+  } else {
+    socket_.async_read_some(buffer, std::forward<Handler>(handler));
+  }
+}
+
+template <class Handler>
+void Connection::write_all(asio::const_buffer buffer, Handler&& handler) {
+  if (tls_) {
+    asio::async_write(*tls_, buffer, std::forward<Handler>(handler));
+  } else {
+    asio::async_write(socket_, buffer, std::forward<Handler>(handler));
+  }
 }
 
 void Connection::close() {
@@ -55,7 +106,7 @@ void Connection::fail(const char* why) {
 
 void Connection::read_frames() {
   while (!closed_) {
-    if (slots_.size() >= kMaxInFlight) {
+    if (slots_.size() >= kMaxInFlight || auth_in_progress_) {
       reading_paused_ = true;  // resumed by maybe_write() once answers drain
       return;
     }
@@ -87,34 +138,43 @@ void Connection::read_frames() {
   std::memmove(read_ahead_.get(), read_ahead_.get() + read_begin_, buffered);
   read_begin_ = 0;
   read_end_ = buffered;
-  socket_.async_read_some(asio::buffer(read_ahead_.get() + read_end_, kReadAheadBytes - read_end_),
-                          [self = shared_from_this()](const asio::error_code& ec, size_t n) {
-                            if (ec) {
-                              self->close();
-                              return;
-                            }
-                            self->last_activity_ = std::chrono::steady_clock::now();
-                            self->read_end_ += n;
-                            self->read_frames();
-                          });
+  read_some(asio::buffer(read_ahead_.get() + read_end_, kReadAheadBytes - read_end_),
+            [self = shared_from_this()](const asio::error_code& ec, size_t n) {
+              if (ec) {
+                self->close();
+                return;
+              }
+              self->last_activity_ = std::chrono::steady_clock::now();
+              self->read_end_ += n;
+              self->read_frames();
+            });
 }
 
 void Connection::read_rest_of_body(std::shared_ptr<std::string> frame, size_t have) {
   // Everything read ahead went into this frame: the buffer is empty now.
   read_begin_ = read_end_ = 0;
-  asio::async_read(socket_, asio::buffer(frame->data() + have, frame->size() - have),
-                   [self = shared_from_this(), frame](const asio::error_code& ec, size_t) {
-                     if (ec) {
-                       self->close();
-                       return;
-                     }
-                     self->last_activity_ = std::chrono::steady_clock::now();
-                     self->handle_frame(frame);
-                     self->read_frames();
-                   });
+  auto on_read = [self = shared_from_this(), frame](const asio::error_code& ec, size_t) {
+    if (ec) {
+      self->close();
+      return;
+    }
+    self->last_activity_ = std::chrono::steady_clock::now();
+    self->handle_frame(frame);
+    self->read_frames();
+  };
+  auto buffer = asio::buffer(frame->data() + have, frame->size() - have);
+  if (tls_) {
+    asio::async_read(*tls_, buffer, std::move(on_read));
+  } else {
+    asio::async_read(socket_, buffer, std::move(on_read));
+  }
 }
 
 void Connection::handle_frame(std::shared_ptr<std::string> frame) {
+  if (auth_state_ == AuthState::kAwaitRawToken) {
+    handle_raw_token(std::move(frame));
+    return;
+  }
   auto ex = std::make_shared<Exchange>();
   ex->frame = std::move(frame);
   ex->received = std::chrono::steady_clock::now();
@@ -137,12 +197,22 @@ void Connection::handle_frame(std::shared_ptr<std::string> frame) {
                                                 : "malformed request");
     return;
   }
+  if (!admit(ex->request)) return;
   slots_.push_back(Slot{false, {}, ex->request.header.api_key, ex->received});
   std::weak_ptr<Connection> weak = shared_from_this();
   ex->respond = [weak, seq](Response response) {
     if (auto self = weak.lock()) self->complete(seq, std::move(response));
   };
-  dispatch(ctx_, ex);
+  ex->listener = &endpoint_;
+  ex->principal = principal_;
+  switch (ex->request.api_key()) {
+    case ApiKey::kSaslHandshake:
+      return handle_sasl_handshake(ex, seq);
+    case ApiKey::kSaslAuthenticate:
+      return handle_sasl_authenticate(ex, seq);
+    default:
+      dispatch(ctx_, ex);
+  }
 }
 
 void Connection::complete(uint64_t seq, Response response) {
@@ -206,16 +276,20 @@ void Connection::write_next() {
   while (!closed_ && part_index_ < parts_.size()) {
     Part& part = parts_[part_index_];
     if (!part.chunk) {
-      asio::async_write(socket_, asio::buffer(part.bytes.data(), part.bytes.size()),
-                        [self = shared_from_this()](const asio::error_code& ec, size_t) {
-                          if (ec) {
-                            self->writing_ = false;
-                            self->close();
-                            return;
-                          }
-                          ++self->part_index_;
-                          self->write_next();
-                        });
+      write_all(asio::buffer(part.bytes.data(), part.bytes.size()),
+                [self = shared_from_this()](const asio::error_code& ec, size_t) {
+                  if (ec) {
+                    self->writing_ = false;
+                    self->close();
+                    return;
+                  }
+                  ++self->part_index_;
+                  self->write_next();
+                });
+      return;
+    }
+    if (tls_) {
+      write_chunk_through_tls(part_index_);
       return;
     }
     // Record bytes go from the segment file to the socket without a copy.
@@ -252,13 +326,49 @@ void Connection::write_next() {
   if (!closed_) finish_write();
 }
 
+void Connection::write_chunk_through_tls(size_t part_index) {
+  Part& part = parts_[part_index];
+  const RecordChunk& c = *part.chunk;
+  if (part.done >= c.length) {
+    ++part_index_;
+    write_next();
+    return;
+  }
+  // Slices bound the memory per connection; 256 KiB keeps TLS records full.
+  constexpr uint64_t kSliceBytes = 256 * 1024;
+  const size_t want = static_cast<size_t>(std::min(kSliceBytes, c.length - part.done));
+  tls_chunk_.resize(want);
+  ssize_t n = ::pread(c.fd, tls_chunk_.data(), want, static_cast<off_t>(c.position + part.done));
+  if (n <= 0) {
+    LOG_WARN("kafka") << "reading a record chunk failed; closing connection " << id_;
+    writing_ = false;
+    close();
+    return;
+  }
+  write_all(asio::buffer(tls_chunk_.data(), static_cast<size_t>(n)),
+            [self = shared_from_this(), part_index](const asio::error_code& ec, size_t written) {
+              if (ec) {
+                self->writing_ = false;
+                self->close();
+                return;
+              }
+              self->parts_[part_index].done += written;
+              self->write_chunk_through_tls(part_index);
+            });
+}
+
 void Connection::finish_write() {
+  const bool close_now = writing_response_.close_after_sent;
   writing_ = false;
   writing_response_ = Response{};  // releases the file references
   parts_.clear();
   last_activity_ = std::chrono::steady_clock::now();
   slots_.pop_front();
   ++front_seq_;
+  if (close_now) {
+    close();
+    return;
+  }
   maybe_write();
 }
 

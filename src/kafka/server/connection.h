@@ -10,10 +10,24 @@
 // frame that does not decode, an unknown API key, an unsupported version of
 // anything but ApiVersions (which gets KIP-511's UNSUPPORTED_VERSION answer).
 //
+// On an SSL or SASL_SSL listener the bytes go through TLS (asio::ssl::stream
+// over the socket: the handshake is asynchronous, never a blocking
+// SSL_accept). Record bytes then cannot use sendfile(2), which would bypass
+// the encryption: they are read from the segment file (pread) and written
+// through TLS in slices. The plaintext path keeps sendfile.
+//
+// On a SASL listener nothing but ApiVersions, SaslHandshake and
+// SaslAuthenticate is served until the client authenticated (anything else
+// closes the connection, as Kafka does); a failed authentication answers
+// SASL_AUTHENTICATION_FAILED with a reason and closes. With
+// connections.max.reauth.ms a request after the session expired closes the
+// connection unless it re-authenticates (KIP-368).
+//
 // Ownership: shared; the Server keeps one reference in its table and the
 // pending asio operations keep others. Threads: the event loop only.
 
 #include <asio.hpp>
+#include <asio/ssl.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -22,6 +36,8 @@
 #include <string>
 
 #include "kafka/server/handlers.h"
+#include "kafka/server/listener.h"
+#include "kafka/server/sasl.h"
 #include "kafka/server/server_frame_pool.h"
 #include "kafka/server/server_metrics.h"
 
@@ -31,7 +47,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using OnClosed = std::function<void(uint64_t id)>;
   Connection(asio::ip::tcp::socket socket, uint64_t id, HandlerContext& ctx, ServerMetrics& metrics,
-             OnClosed on_closed);
+             const ListenerEndpoint& endpoint, OnClosed on_closed);
   void start();
   // Closes the socket; answers still pending are dropped. Idempotent.
   void close();
@@ -61,11 +77,40 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void write_next();
   void finish_write();
   void fail(const char* why);
+  void start_tls();
+  template <class Handler>
+  void read_some(asio::mutable_buffer buffer, Handler&& handler);
+  template <class Handler>
+  void write_all(asio::const_buffer buffer, Handler&& handler);
+  // TLS: one slice of a record chunk read from its file and written through TLS.
+  void write_chunk_through_tls(size_t part_index);
+
+  // ---- authentication (connection_auth.cpp) ----
+  enum class AuthState { kAuthenticated, kAwaitHandshake, kAwaitAuthenticate, kAwaitRawToken };
+  // False when the request may not be served now; the connection is closed.
+  bool admit(const Request& request);
+  void handle_sasl_handshake(const std::shared_ptr<Exchange>& ex, uint64_t seq);
+  void handle_sasl_authenticate(const std::shared_ptr<Exchange>& ex, uint64_t seq);
+  // After a v0 handshake the tokens come as bare size-prefixed frames.
+  void handle_raw_token(std::shared_ptr<std::string> frame);
+  void run_sasl_step(std::string_view token, std::function<void(SaslSession::Outcome)> done);
+  void become_authenticated(const SaslSession::Outcome& outcome);
 
   asio::ip::tcp::socket socket_;
   const uint64_t id_;
   HandlerContext& ctx_;
   ServerMetrics& metrics_;
+  const ListenerEndpoint& endpoint_;
+  // TLS listeners only. The stream borrows the socket; the context keeps
+  // the SSL_CTX this connection started with alive across a SIGHUP reload.
+  std::optional<asio::ssl::context> tls_context_;
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+  std::string tls_chunk_;  // record bytes on their way through TLS
+  AuthState auth_state_ = AuthState::kAuthenticated;
+  std::unique_ptr<SaslSession> sasl_;
+  bool auth_in_progress_ = false;  // a SASL step is running: reading waits for it
+  std::shared_ptr<const std::string> principal_;
+  int64_t session_expiry_ms_ = 0;  // wall clock; 0: the session never expires
   OnClosed on_closed_;
   // Bytes read from the socket but not yet taken as frames: [begin, end).
   // A frame larger than this buffer gets its remainder read straight into

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "kafka/server/handlers.h"
+#include "kafka/server/listener.h"
 
 namespace dmq::kafka {
 
@@ -63,20 +64,31 @@ std::string topic_config(const Options& options, const cluster::TopicState* topi
   return "";
 }
 
+const HostPort& advertised_address(const Options& options, const Exchange& ex) {
+  return ex.listener ? ex.listener->advertised : options.advertised_kafka;
+}
+
 std::vector<BrokerAddress> live_brokers(const HandlerContext& ctx,
-                                        const cluster::MetadataImage& image) {
+                                        const cluster::MetadataImage& image,
+                                        const HostPort* self_address) {
   std::vector<BrokerAddress> out;
   bool self_listed = false;
   const int32_t self = ctx.backend.node_id().value;
+  const HostPort& a = self_address ? *self_address : ctx.options.advertised_kafka;
   for (const auto& [id, b] : image.brokers) {
     if (b.fenced) continue;
+    if (id.value == self) {
+      // The registration names the first listener; a client on another
+      // listener must be sent back to that one (SASL_SSL stays SASL_SSL).
+      out.push_back(BrokerAddress{id.value, a.host, a.port, b.rack});
+      self_listed = true;
+      continue;
+    }
     out.push_back(BrokerAddress{id.value, b.kafka_host, b.kafka_port, b.rack});
-    if (id.value == self) self_listed = true;
   }
   if (!self_listed) {
     // This broker is answering, so it is reachable even if its registration
     // has not reached the image yet (or it is still fenced at start-up).
-    const HostPort& a = ctx.options.advertised_kafka;
     out.push_back(BrokerAddress{self, a.host, a.port, ""});
     std::sort(out.begin(), out.end(),
               [](const BrokerAddress& x, const BrokerAddress& y) { return x.id < y.id; });

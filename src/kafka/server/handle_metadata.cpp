@@ -55,7 +55,7 @@ void handle_metadata(HandlerContext& ctx, const ExchangePtr& ex) {
   const int16_t version = ex->request.header.api_version;
   auto image = ctx.backend.metadata();
   MetadataResponse resp;
-  for (const auto& b : live_brokers(ctx, *image)) {
+  for (const auto& b : live_brokers(ctx, *image, &advertised_address(ctx.options, *ex))) {
     MetadataResponse::Broker out;
     out.node_id = b.id;
     out.host = b.host;

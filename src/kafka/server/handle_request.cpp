@@ -34,6 +34,10 @@ void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
       return handle_init_producer_id(ctx, ex);
     case ApiKey::kOffsetForLeaderEpoch:
       return handle_offset_for_leader_epoch(ctx, ex);
+    case ApiKey::kDescribeUserScramCredentials:
+      return handle_describe_user_scram_credentials(ctx, ex);
+    case ApiKey::kAlterUserScramCredentials:
+      return handle_alter_user_scram_credentials(ctx, ex);
     default:
       // Group APIs belong to the group coordinator, which
       // registers itself in ctx.external. Until then clients get a retriable

@@ -46,16 +46,28 @@ struct Response {
   std::vector<RecordChunk> chunks;     // splice id i is filled from chunks[i]
   bool send = true;                    // false: Produce acks=0, nothing goes out
   bool close_after = false;            // close the connection once this slot is reached
+  bool close_after_sent = false;       // close once this answer is written (failed SASL)
   ErrorCode error = ErrorCode::kNone;  // the first error in the answer, for metrics
 };
+
+struct ListenerEndpoint;
 
 struct Exchange {
   std::shared_ptr<std::string> frame;  // owns the bytes `request` views
   Request request;
   std::function<void(Response)> respond;  // call exactly once
   std::chrono::steady_clock::time_point received;
+  // The listener the request arrived on: Metadata and FindCoordinator name
+  // this broker by that listener's advertised address, as Kafka does.
+  const ListenerEndpoint* listener = nullptr;
+  // Who sent it: "User:alice" after SASL, the mTLS subject, or
+  // "User:ANONYMOUS". The authorizer's input (ACLs are enforced by a later
+  // step; handlers receive the principal here).
+  std::shared_ptr<const std::string> principal;
 };
 using ExchangePtr = std::shared_ptr<Exchange>;
+
+class SaslService;
 
 // Everything a handler may use; owned by the Service, outlives every handler.
 struct HandlerContext {
@@ -71,6 +83,8 @@ struct HandlerContext {
   // Topics whose auto-creation (Metadata) is in flight, so repeated Metadata
   // requests do not send the controller one create per request.
   std::set<std::string> auto_creating;
+  // SASL mechanisms and credentials; null when no listener uses SASL.
+  SaslService* sasl = nullptr;
 };
 
 // Routes a decoded request (body not monostate) to its handler.
@@ -103,6 +117,8 @@ void handle_describe_configs(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_cluster(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_init_producer_id(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_offset_for_leader_epoch(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_describe_user_scram_credentials(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_alter_user_scram_credentials(HandlerContext& ctx, const ExchangePtr& ex);
 
 // ---- shared helpers (handle_common.cpp) ----------------------------------------
 
@@ -129,7 +145,12 @@ struct BrokerAddress {
   int32_t port;
   std::string rack;
 };
+// `self` is how this broker is named: the advertised address of the listener
+// the request came in on (nullptr: the first listener's).
 std::vector<BrokerAddress> live_brokers(const HandlerContext& ctx,
-                                        const cluster::MetadataImage& image);
+                                        const cluster::MetadataImage& image,
+                                        const HostPort* self = nullptr);
+// The advertised address of the listener `ex` arrived on (defined in handle_common.cpp).
+const HostPort& advertised_address(const Options& options, const Exchange& ex);
 
 }  // namespace dmq::kafka

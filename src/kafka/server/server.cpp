@@ -5,7 +5,20 @@
 namespace dmq::kafka {
 
 Server::Server(asio::io_context& io, HandlerContext& ctx, std::chrono::milliseconds max_idle)
-    : io_(io), ctx_(ctx), max_idle_(max_idle), acceptor_(io), reaper_(io) {}
+    : io_(io),
+      ctx_(ctx),
+      default_endpoint_{
+          security::Listener{"PLAINTEXT", security::SecurityProtocol::kPlaintext,
+                             ctx.options.kafka_listen.host, ctx.options.kafka_listen.port},
+          ctx.options.advertised_kafka},
+      endpoint_(default_endpoint_),
+      max_idle_(max_idle),
+      acceptor_(io),
+      reaper_(io) {}
+
+Server::Server(asio::io_context& io, HandlerContext& ctx, const ListenerEndpoint& endpoint,
+               std::chrono::milliseconds max_idle)
+    : io_(io), ctx_(ctx), endpoint_(endpoint), max_idle_(max_idle), acceptor_(io), reaper_(io) {}
 
 Server::~Server() {
   *alive_ = false;
@@ -64,7 +77,7 @@ void Server::accept() {
         auto& metrics = server_metrics();
         metrics.connections_accepted.inc();
         metrics.connections_open.inc();
-        auto conn = std::make_shared<Connection>(std::move(socket), id, ctx_, metrics,
+        auto conn = std::make_shared<Connection>(std::move(socket), id, ctx_, metrics, endpoint_,
                                                  [this, alive](uint64_t closed_id) {
                                                    server_metrics().connections_open.dec();
                                                    if (*alive) connections_.erase(closed_id);

@@ -11,12 +11,17 @@
 
 #include "common/options.h"
 #include "kafka/server/connection.h"
+#include "kafka/server/listener.h"
 
 namespace dmq::kafka {
 
 class Server {
  public:
+  // A PLAINTEXT listener advertised as --advertised-kafka.
   Server(asio::io_context& io, HandlerContext& ctx,
+         std::chrono::milliseconds max_idle = std::chrono::minutes(10));
+  // One listener of --listeners; `endpoint` must outlive the Server.
+  Server(asio::io_context& io, HandlerContext& ctx, const ListenerEndpoint& endpoint,
          std::chrono::milliseconds max_idle = std::chrono::minutes(10));
   ~Server();
   // Binds and listens on `address`; "" or a one-line reason
@@ -33,6 +38,8 @@ class Server {
 
   asio::io_context& io_;
   HandlerContext& ctx_;
+  ListenerEndpoint default_endpoint_;
+  const ListenerEndpoint& endpoint_;
   const std::chrono::milliseconds max_idle_;
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer reaper_;

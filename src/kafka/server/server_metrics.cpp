@@ -18,6 +18,17 @@ ServerMetrics::ServerMetrics()
       connections_closed_bad_input(metrics::registry().counter(
           "dmq_kafka_connections_closed_bad_input_total",
           "Kafka connections closed for malformed, oversized or unknown requests")),
+      tls_handshake_failures(metrics::registry().counter(
+          "dmq_kafka_tls_handshake_failures_total",
+          "TLS handshakes that failed (plaintext clients, bad certificates)")),
+      sasl_authentications(metrics::registry().counter("dmq_kafka_sasl_authentications_total",
+                                                       "Successful SASL authentications")),
+      sasl_authentication_failures(
+          metrics::registry().counter("dmq_kafka_sasl_authentication_failures_total",
+                                      "Failed SASL authentications (the connection is closed)")),
+      sasl_sessions_expired(metrics::registry().counter(
+          "dmq_kafka_sasl_sessions_expired_total",
+          "Connections closed because their SASL session expired (KIP-368)")),
       produce_bytes(metrics::registry().counter("dmq_kafka_produce_bytes_total",
                                                 "Record batch bytes appended by Produce")),
       produce_batches(metrics::registry().counter("dmq_kafka_produce_batches_total",

@@ -21,6 +21,10 @@ class ServerMetrics {
   metrics::Gauge& connections_open;
   metrics::Counter& connections_accepted;
   metrics::Counter& connections_closed_bad_input;
+  metrics::Counter& tls_handshake_failures;
+  metrics::Counter& sasl_authentications;
+  metrics::Counter& sasl_authentication_failures;
+  metrics::Counter& sasl_sessions_expired;
   metrics::Counter& produce_bytes;
   metrics::Counter& produce_batches;
   metrics::Counter& fetch_bytes;

@@ -6,10 +6,9 @@ namespace dmq::kafka {
 
 Service::Service(asio::io_context& io, const Options& options, std::unique_ptr<Backend> backend,
                  broker::ControllerClient& controller)
-    : options_(options),
-      backend_(std::move(backend)),
-      ctx_{io, options, *backend_, controller, "dmq", {}, {}},
-      server_(io, ctx_) {}
+    : options_(options), backend_(std::move(backend)), io_(io), ctx_{io,         options, *backend_,
+                                                                     controller, "dmq",   {},
+                                                                     {}} {}
 
 Service::~Service() {
   stop();
@@ -17,17 +16,33 @@ Service::~Service() {
 
 std::string Service::start() {
   if (std::string e = backend_->start(); !e.empty()) return e;
-  if (std::string e = server_.start(options_.kafka_listen); !e.empty()) return e;
-  LOG_INFO("kafka") << "serving the Kafka protocol on " << options_.kafka_listen.host << ":"
-                    << server_.port() << " (advertised as " << options_.advertised_kafka.to_string()
-                    << ")";
+  if (std::string e = build_server_security(io_, options_, security_); !e.empty()) return e;
+  ctx_.sasl = security_.sasl.get();
+  for (auto& endpoint : security_.endpoints) {
+    const auto& l = endpoint->listener;
+    auto server = std::make_unique<Server>(io_, ctx_, *endpoint);
+    if (std::string e = server->start(HostPort{l.host.empty() ? "0.0.0.0" : l.host, l.port});
+        !e.empty()) {
+      return e;
+    }
+    if (endpoint->advertised.port == 0) endpoint->advertised.port = server->port();
+    LOG_INFO("kafka") << "serving the Kafka protocol on " << l.name << " ("
+                      << security::security_protocol_name(l.protocol) << ") "
+                      << (l.host.empty() ? "*" : l.host) << ":" << server->port()
+                      << ", advertised as " << endpoint->advertised.to_string();
+    servers_.push_back(std::move(server));
+  }
   return "";
+}
+
+std::string Service::reload_tls() {
+  return kafka::reload_tls(security_);
 }
 
 void Service::stop() {
   if (stopped_) return;
   stopped_ = true;
-  server_.stop();
+  for (auto& server : servers_) server->stop();
   backend_->stop();
 }
 

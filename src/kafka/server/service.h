@@ -20,6 +20,7 @@
 #include "broker/controller_client.h"
 #include "common/options.h"
 #include "kafka/server/handlers.h"
+#include "kafka/server/security_setup.h"
 #include "kafka/server/server.h"
 
 namespace dmq::kafka {
@@ -38,8 +39,11 @@ class Service {
   // commits, flushes and checkpoints the logs. Idempotent.
   void stop();
 
-  // The bound port (useful when kafka_listen asked for port 0).
-  uint16_t port() const { return server_.port(); }
+  // The bound port of the first listener (useful when it asked for port 0).
+  uint16_t port() const { return servers_.empty() ? 0 : servers_.front()->port(); }
+  // SIGHUP: new TLS connections use the re-read keystore and truststore;
+  // open ones keep theirs. "" or the reason the old context stays.
+  std::string reload_tls();
   Backend& backend() { return *backend_; }
   // The cluster id reported by Metadata v2+ and DescribeCluster.
   void set_cluster_id(std::string id) { ctx_.cluster_id = std::move(id); }
@@ -51,8 +55,10 @@ class Service {
  private:
   const Options& options_;
   std::unique_ptr<Backend> backend_;
+  asio::io_context& io_;
   HandlerContext ctx_;
-  Server server_;
+  ServerSecurity security_;
+  std::vector<std::unique_ptr<Server>> servers_;
   bool stopped_ = false;
 };
 
