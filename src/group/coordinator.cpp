@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "group/coordinator_internal.h"
+#include "group/internal_topic.h"
 #include "kafka/protocol/record_batch.h"
 #include "kafka/server/service.h"
 
@@ -283,32 +284,10 @@ void Coordinator::deliver(std::vector<Reply> replies, Error override_error) {
 // ---- persistence -----------------------------------------------------------------
 
 void Coordinator::append(int32_t partition, const std::vector<Record>& records, Appended done) {
-  kafka::RecordBatchBuilder builder;
-  const int64_t ts = now().count();
-  for (const auto& [key, value] : records) {
-    if (value) {
-      builder.add(ts, std::string_view(key), std::string_view(*value));
-    } else {
-      builder.add(ts, std::string_view(key), std::nullopt);
-    }
-  }
-  auto batch = std::make_shared<std::string>(builder.build());
-  const broker::PartitionId id(partition);
-  // Written like a Produce with acks=all (Kafka's coordinator does the same).
-  broker::ProduceTarget target = backend_.produce_target(kOffsetsTopic, id, broker::Acks::kAll);
-  if (target.error != kafka::ErrorCode::kNone) {
-    done(from_produce_error(target.error), -1);
-    return;
-  }
-  broker::ValidatedBatch validated{std::span<char>(batch->data(), batch->size()), {}};
-  // Built just above, so well-formed: its header is read, not validated.
-  kafka::read_batch_header(*batch, validated.header);
-  std::weak_ptr<bool> alive = alive_;
-  backend_.produce(kOffsetsTopic, id, validated, broker::Acks::kAll,
-                   [batch, alive, done = std::move(done)](const broker::ProduceResult& r) {
-                     if (alive.expired()) return;
-                     done(from_produce_error(r.error), r.base_offset.value);
-                   });
+  append_internal(backend_, kOffsetsTopic, partition, records, now().count(), alive_,
+                  [done = std::move(done)](kafka::ErrorCode e, int64_t base_offset) {
+                    done(from_produce_error(e), base_offset);
+                  });
 }
 
 void Coordinator::persist_group(Entry& entry, Written done) {
@@ -356,12 +335,7 @@ bool Coordinator::load_current(int32_t partition, uint64_t load_id) const {
 }
 
 void Coordinator::retry_later(std::function<void()> fn, std::chrono::milliseconds delay) {
-  auto timer = std::make_shared<asio::steady_timer>(io_, delay);
-  std::weak_ptr<bool> alive = alive_;
-  timer->async_wait([timer, alive, fn = std::move(fn)](const asio::error_code& ec) {
-    if (ec || alive.expired()) return;
-    fn();
-  });
+  run_after(io_, delay, alive_, std::move(fn));
 }
 
 // The marker is a tombstone for the invalid group id "": harmless to any
@@ -371,21 +345,20 @@ void Coordinator::retry_later(std::function<void()> fn, std::chrono::millisecond
 // entry of its own term for the same reason).
 void Coordinator::write_load_marker(int32_t partition, uint64_t load_id) {
   if (!load_current(partition, load_id)) return;
-  append(partition, {{encode_group_key(""), std::nullopt}},
-         [this, partition, load_id](Error e, int64_t base_offset) {
-           if (!load_current(partition, load_id)) return;
-           if (e != Error::kNone) {
-             // The partition replica may not have taken leadership yet.
-             retry_later([this, partition, load_id] { write_load_marker(partition, load_id); },
-                         std::chrono::milliseconds(100));
-             return;
-           }
-           auto state = std::make_shared<LoadState>();
-           auto start = backend_.list_offset(kOffsetsTopic, broker::PartitionId(partition), -2);
-           state->next = start.error == kafka::ErrorCode::kNone ? start.offset.value : 0;
-           state->end = base_offset + 1;
-           read_step(partition, load_id, state);
-         });
+  append_load_marker(
+      backend_, kOffsetsTopic, partition, encode_group_key(""), now().count(), alive_,
+      [this, partition, load_id](int64_t start, int64_t end) {
+        if (!load_current(partition, load_id)) return;
+        auto state = std::make_shared<LoadState>();
+        state->next = start;
+        state->end = end;
+        read_step(partition, load_id, state);
+      },
+      [this, partition, load_id] {
+        // The partition replica may not have taken leadership yet.
+        retry_later([this, partition, load_id] { write_load_marker(partition, load_id); },
+                    std::chrono::milliseconds(100));
+      });
 }
 
 void Coordinator::read_step(int32_t partition, uint64_t load_id, std::shared_ptr<LoadState> state) {
@@ -395,24 +368,17 @@ void Coordinator::read_step(int32_t partition, uint64_t load_id, std::shared_ptr
     return;
   }
   auto again = [this, partition, load_id, state] { read_step(partition, load_id, state); };
-  broker::FetchRead read =
-      backend_.fetch(kOffsetsTopic, broker::PartitionId(partition), broker::Offset(state->next),
-                     1u << 20, broker::kConsumerReplicaId, store::kUnknownLeaderEpoch);
-  if (read.error == kafka::ErrorCode::kOffsetOutOfRange &&
-      read.log_start_offset.value > state->next) {
-    state->next = read.log_start_offset.value;
+  InternalChunk chunk = read_internal(backend_, kOffsetsTopic, partition, state->next);
+  if (chunk.step == InternalChunk::Step::kMoved) {
+    state->next = chunk.next;
     asio::post(io_, again);
     return;
   }
-  if (read.error != kafka::ErrorCode::kNone || !read.records) {
+  if (chunk.step == InternalChunk::Step::kRetry) {
     retry_later(again, std::chrono::milliseconds(50));
     return;
   }
-  std::string bytes;
-  if (!read_chunk(*read.records, bytes)) {
-    retry_later(again, std::chrono::milliseconds(100));
-    return;
-  }
+  const std::string& bytes = chunk.batches;
   const int64_t before = state->next;
   apply_batches(bytes, *state);
   if (state->next == before) {

@@ -10,6 +10,7 @@
 #include "common/assert.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "group/internal_topic.h"
 #include "group/records.h"
 #include "group/share_coordinator_internal.h"
 #include "group/share_records.h"
@@ -319,36 +320,14 @@ void ShareCoordinator::persist(const std::string& group_id, const std::set<Topic
 
 void ShareCoordinator::append(int32_t partition, const std::vector<Record>& records,
                               std::function<void(ShareError, int64_t)> done) {
-  kafka::RecordBatchBuilder builder;
-  const int64_t ts = now_ms();
-  for (const auto& [key, value] : records) {
-    if (value) {
-      builder.add(ts, std::string_view(key), std::string_view(*value));
-    } else {
-      builder.add(ts, std::string_view(key), std::nullopt);
-    }
-  }
-  auto batch = std::make_shared<std::string>(builder.build());
-  const broker::PartitionId id(partition);
-  auto to_share = [](kafka::ErrorCode e) {
-    if (e == kafka::ErrorCode::kNone) return ShareError::kNone;
-    if (e == kafka::ErrorCode::kNotLeaderOrFollower || e == kafka::ErrorCode::kFencedLeaderEpoch)
-      return ShareError::kNotCoordinator;
-    return ShareError::kCoordinatorNotAvailable;
-  };
-  // Written like a Produce with acks=all, as the group coordinator does.
-  broker::ProduceTarget target = backend_.produce_target(kShareStateTopic, id, broker::Acks::kAll);
-  if (target.error != kafka::ErrorCode::kNone) return done(to_share(target.error), -1);
-  broker::ValidatedBatch validated{std::span<char>(batch->data(), batch->size()), {}};
-  // Built just above, so well-formed: its header is read, not validated.
-  kafka::read_batch_header(*batch, validated.header);
-  std::weak_ptr<bool> alive = alive_;
-  backend_.produce(
-      kShareStateTopic, id, validated, broker::Acks::kAll,
-      [batch, alive, to_share, done = std::move(done)](const broker::ProduceResult& r) {
-        if (alive.expired()) return;
-        done(to_share(r.error), r.base_offset.value);
-      });
+  append_internal(backend_, kShareStateTopic, partition, records, now_ms(), alive_,
+                  [done = std::move(done)](kafka::ErrorCode e, int64_t base_offset) {
+                    if (e == kafka::ErrorCode::kNone) return done(ShareError::kNone, base_offset);
+                    const bool moved = e == kafka::ErrorCode::kNotLeaderOrFollower ||
+                                       e == kafka::ErrorCode::kFencedLeaderEpoch;
+                    done(moved ? ShareError::kNotCoordinator : ShareError::kCoordinatorNotAvailable,
+                         base_offset);
+                  });
 }
 
 bool ShareCoordinator::slot_current(int32_t partition, uint64_t load_id) const {

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "group/coordinator_internal.h"
+#include "group/internal_topic.h"
 #include "group/records.h"
 #include "group/share_coordinator_internal.h"
 
@@ -71,51 +72,43 @@ void ShareCoordinator::begin_load(int32_t partition, int32_t leader_epoch) {
 }
 
 void ShareCoordinator::retry_later(std::function<void()> fn, std::chrono::milliseconds delay) {
-  auto timer = std::make_shared<asio::steady_timer>(io_, delay);
-  std::weak_ptr<bool> alive = alive_;
-  timer->async_wait([timer, alive, fn = std::move(fn)](const asio::error_code& ec) {
-    if (ec || alive.expired()) return;
-    fn();
-  });
+  run_after(io_, delay, alive_, std::move(fn));
 }
 
 // The marker is a tombstone for the empty group, which no reader applies.
 void ShareCoordinator::write_load_marker(int32_t partition, uint64_t load_id) {
   if (!slot_current(partition, load_id)) return;
-  append(partition, {{encode_share_key("", {"", 0}), std::nullopt}},
-         [this, partition, load_id](ShareError e, int64_t base_offset) {
-           if (!slot_current(partition, load_id)) return;
-           if (e != ShareError::kNone) {
-             // The replica may not have taken the leadership yet.
-             retry_later([this, partition, load_id] { write_load_marker(partition, load_id); },
-                         std::chrono::milliseconds(100));
-             return;
-           }
-           auto op = std::make_shared<LoadOp>();
-           auto start = backend_.list_offset(kShareStateTopic, broker::PartitionId(partition), -2);
-           op->next = start.error == kafka::ErrorCode::kNone ? start.offset.value : 0;
-           op->end = base_offset + 1;
-           load_step(partition, load_id, op);
-         });
+  append_load_marker(
+      backend_, kShareStateTopic, partition, encode_share_key("", {"", 0}), now_ms(), alive_,
+      [this, partition, load_id](int64_t start, int64_t end) {
+        if (!slot_current(partition, load_id)) return;
+        auto op = std::make_shared<LoadOp>();
+        op->next = start;
+        op->end = end;
+        load_step(partition, load_id, op);
+      },
+      [this, partition, load_id] {
+        // The replica may not have taken the leadership yet.
+        retry_later([this, partition, load_id] { write_load_marker(partition, load_id); },
+                    std::chrono::milliseconds(100));
+      });
 }
 
 void ShareCoordinator::load_step(int32_t partition, uint64_t load_id, std::shared_ptr<LoadOp> op) {
   if (!slot_current(partition, load_id)) return;
   if (op->next >= op->end) return finish_load(partition, *op);
   auto again = [this, partition, load_id, op] { load_step(partition, load_id, op); };
-  broker::FetchRead read =
-      backend_.fetch(kShareStateTopic, broker::PartitionId(partition), broker::Offset(op->next),
-                     1u << 20, broker::kConsumerReplicaId, store::kUnknownLeaderEpoch);
-  if (read.error == kafka::ErrorCode::kOffsetOutOfRange && read.log_start_offset.value > op->next) {
-    op->next = read.log_start_offset.value;
+  InternalChunk chunk = read_internal(backend_, kShareStateTopic, partition, op->next);
+  if (chunk.step == InternalChunk::Step::kMoved) {
+    op->next = chunk.next;
     asio::post(io_, again);
     return;
   }
-  std::string bytes;
-  if (read.error != kafka::ErrorCode::kNone || !read.records || !read_chunk(*read.records, bytes)) {
+  if (chunk.step == InternalChunk::Step::kRetry) {
     retry_later(again, std::chrono::milliseconds(50));
     return;
   }
+  const std::string& bytes = chunk.batches;
   const int64_t before = op->next;
   apply_share_batches(bytes, *op);
   if (op->next == before) {

@@ -1,0 +1,82 @@
+#include "group/internal_topic.h"
+
+#include "group/coordinator_internal.h"
+#include "kafka/protocol/record_batch.h"
+
+namespace dmq::group {
+
+void run_after(asio::io_context& io, std::chrono::milliseconds delay, std::weak_ptr<bool> alive,
+               std::function<void()> fn) {
+  auto timer = std::make_shared<asio::steady_timer>(io, delay);
+  timer->async_wait(
+      [timer, alive = std::move(alive), fn = std::move(fn)](const asio::error_code& ec) {
+        if (ec || alive.expired()) return;
+        fn();
+      });
+}
+
+void append_internal(broker::Backend& backend, std::string_view topic, int32_t partition,
+                     const std::vector<InternalRecord>& records, int64_t timestamp_ms,
+                     std::weak_ptr<bool> alive,
+                     std::function<void(kafka::ErrorCode, int64_t)> done) {
+  kafka::RecordBatchBuilder builder;
+  for (const auto& [key, value] : records) {
+    if (value) {
+      builder.add(timestamp_ms, std::string_view(key), std::string_view(*value));
+    } else {
+      builder.add(timestamp_ms, std::string_view(key), std::nullopt);
+    }
+  }
+  auto batch = std::make_shared<std::string>(builder.build());
+  const broker::PartitionId id(partition);
+  // Written like a Produce with acks=all (Kafka's coordinators do the same).
+  broker::ProduceTarget target = backend.produce_target(topic, id, broker::Acks::kAll);
+  if (target.error != kafka::ErrorCode::kNone) {
+    done(target.error, -1);
+    return;
+  }
+  broker::ValidatedBatch validated{std::span<char>(batch->data(), batch->size()), {}};
+  // Built just above, so well-formed: its header is read, not validated.
+  kafka::read_batch_header(*batch, validated.header);
+  backend.produce(
+      topic, id, validated, broker::Acks::kAll,
+      [batch, alive = std::move(alive), done = std::move(done)](const broker::ProduceResult& r) {
+        if (alive.expired()) return;
+        done(r.error, r.base_offset.value);
+      });
+}
+
+void append_load_marker(broker::Backend& backend, std::string_view topic, int32_t partition,
+                        std::string marker_key, int64_t timestamp_ms, std::weak_ptr<bool> alive,
+                        std::function<void(int64_t, int64_t)> ready,
+                        std::function<void()> refused) {
+  append_internal(
+      backend, topic, partition, {{std::move(marker_key), std::nullopt}}, timestamp_ms, alive,
+      [&backend, topic = std::string(topic), partition, ready = std::move(ready),
+       refused = std::move(refused)](kafka::ErrorCode e, int64_t base_offset) {
+        if (e != kafka::ErrorCode::kNone) return refused();
+        auto start = backend.list_offset(topic, broker::PartitionId(partition), -2);
+        ready(start.error == kafka::ErrorCode::kNone ? start.offset.value : 0, base_offset + 1);
+      });
+}
+
+InternalChunk read_internal(broker::Backend& backend, std::string_view topic, int32_t partition,
+                            int64_t next) {
+  InternalChunk chunk;
+  broker::FetchRead read =
+      backend.fetch(topic, broker::PartitionId(partition), broker::Offset(next), 1u << 20,
+                    broker::kConsumerReplicaId, store::kUnknownLeaderEpoch);
+  if (read.error == kafka::ErrorCode::kOffsetOutOfRange && read.log_start_offset.value > next) {
+    chunk.step = InternalChunk::Step::kMoved;
+    chunk.next = read.log_start_offset.value;
+    return chunk;
+  }
+  if (read.error != kafka::ErrorCode::kNone || !read.records ||
+      !read_chunk(*read.records, chunk.batches)) {
+    return chunk;  // kRetry: not leader yet, or a read error
+  }
+  chunk.step = InternalChunk::Step::kBatches;
+  return chunk;
+}
+
+}  // namespace dmq::group

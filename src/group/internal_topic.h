@@ -1,0 +1,63 @@
+#pragma once
+// Appends to and reads from the coordinators' internal topics
+// (__consumer_offsets for consumer groups, __share_group_state for share
+// groups) through the broker's Backend. Both coordinators keep their state
+// as key/value records there, written like a Produce with acks=all and read
+// back in chunks when a coordinator loads a partition.
+//
+// Threads: call on the event-loop thread; `done` runs there too.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <asio.hpp>
+#include <chrono>
+
+#include "broker/backend.h"
+
+namespace dmq::group {
+
+// Runs `fn` on `io` after `delay`, unless `alive` has expired by then: the
+// coordinators' retries (a replica not leading yet, a read that failed).
+void run_after(asio::io_context& io, std::chrono::milliseconds delay, std::weak_ptr<bool> alive,
+               std::function<void()> fn);
+
+using InternalRecord = std::pair<std::string, std::optional<std::string>>;  // key, value|tombstone
+
+// Builds one batch of `records` stamped `timestamp_ms` and appends it to
+// `topic`-`partition` with acks=all. `done(error, base offset)` runs once it
+// is acknowledged or refused, unless `alive` has expired by then.
+void append_internal(broker::Backend& backend, std::string_view topic, int32_t partition,
+                     const std::vector<InternalRecord>& records, int64_t timestamp_ms,
+                     std::weak_ptr<bool> alive,
+                     std::function<void(kafka::ErrorCode, int64_t base_offset)> done);
+
+// Starts a load: appends `marker_key` as a tombstone and, once it is
+// acknowledged, calls `ready(start, end)` with the range to read, from the
+// log start to just past the marker. Every write acknowledged before the
+// marker lies below it, so the load cannot miss one (Raft §5.4.2 has a new
+// leader commit an entry of its own term for the same reason). `refused()`
+// when the append was refused (the replica may not lead yet). Neither runs
+// once `alive` has expired.
+void append_load_marker(broker::Backend& backend, std::string_view topic, int32_t partition,
+                        std::string marker_key, int64_t timestamp_ms, std::weak_ptr<bool> alive,
+                        std::function<void(int64_t start, int64_t end)> ready,
+                        std::function<void()> refused);
+
+// One chunk of a load: the record batches from `next` (up to 1 MiB), or
+// where to go on.
+struct InternalChunk {
+  enum class Step { kBatches, kMoved, kRetry } step = Step::kRetry;
+  std::string batches;  // kBatches: whole batches, the first at or before `next`
+  int64_t next = 0;     // kMoved: the log start the load must skip to
+};
+InternalChunk read_internal(broker::Backend& backend, std::string_view topic, int32_t partition,
+                            int64_t next);
+
+}  // namespace dmq::group
