@@ -368,26 +368,16 @@ void Coordinator::read_step(int32_t partition, uint64_t load_id, std::shared_ptr
     return;
   }
   auto again = [this, partition, load_id, state] { read_step(partition, load_id, state); };
-  InternalChunk chunk = read_internal(backend_, kOffsetsTopic, partition, state->next);
-  if (chunk.step == InternalChunk::Step::kMoved) {
-    state->next = chunk.next;
-    asio::post(io_, again);
-    return;
+  switch (load_chunk(backend_, kOffsetsTopic, partition, state->next,
+                     [&](const std::string& bytes) { apply_batches(bytes, *state); })) {
+    case LoadProgress::kAdvanced:
+      asio::post(io_, again);  // one chunk per turn: the loop keeps serving meanwhile
+      return;
+    case LoadProgress::kNotReady:
+      return retry_later(again, std::chrono::milliseconds(50));
+    case LoadProgress::kStalled:
+      return retry_later(again, std::chrono::milliseconds(500));
   }
-  if (chunk.step == InternalChunk::Step::kRetry) {
-    retry_later(again, std::chrono::milliseconds(50));
-    return;
-  }
-  const std::string& bytes = chunk.batches;
-  const int64_t before = state->next;
-  apply_batches(bytes, *state);
-  if (state->next == before) {
-    LOG_WARN("group") << kOffsetsTopic << "-" << partition << ": no progress loading at offset "
-                      << before;
-    retry_later(again, std::chrono::milliseconds(500));
-    return;
-  }
-  asio::post(io_, again);  // one chunk per turn: the loop keeps serving meanwhile
 }
 
 void Coordinator::finish_load(int32_t partition, LoadState& state) {

@@ -1,5 +1,6 @@
 #include "group/internal_topic.h"
 
+#include "common/log.h"
 #include "group/coordinator_internal.h"
 #include "kafka/protocol/record_batch.h"
 
@@ -60,23 +61,27 @@ void append_load_marker(broker::Backend& backend, std::string_view topic, int32_
       });
 }
 
-InternalChunk read_internal(broker::Backend& backend, std::string_view topic, int32_t partition,
-                            int64_t next) {
-  InternalChunk chunk;
+LoadProgress load_chunk(broker::Backend& backend, std::string_view topic, int32_t partition,
+                        int64_t& next, const std::function<void(const std::string&)>& apply) {
   broker::FetchRead read =
       backend.fetch(topic, broker::PartitionId(partition), broker::Offset(next), 1u << 20,
                     broker::kConsumerReplicaId, store::kUnknownLeaderEpoch);
   if (read.error == kafka::ErrorCode::kOffsetOutOfRange && read.log_start_offset.value > next) {
-    chunk.step = InternalChunk::Step::kMoved;
-    chunk.next = read.log_start_offset.value;
-    return chunk;
+    next = read.log_start_offset.value;
+    return LoadProgress::kAdvanced;
   }
+  std::string batches;
   if (read.error != kafka::ErrorCode::kNone || !read.records ||
-      !read_chunk(*read.records, chunk.batches)) {
-    return chunk;  // kRetry: not leader yet, or a read error
+      !read_chunk(*read.records, batches)) {
+    return LoadProgress::kNotReady;
   }
-  chunk.step = InternalChunk::Step::kBatches;
-  return chunk;
+  const int64_t before = next;
+  apply(batches);
+  if (next == before) {
+    LOG_WARN("group") << topic << "-" << partition << ": no progress loading at offset " << before;
+    return LoadProgress::kStalled;
+  }
+  return LoadProgress::kAdvanced;
 }
 
 }  // namespace dmq::group

@@ -50,14 +50,15 @@ void append_load_marker(broker::Backend& backend, std::string_view topic, int32_
                         std::function<void(int64_t start, int64_t end)> ready,
                         std::function<void()> refused);
 
-// One chunk of a load: the record batches from `next` (up to 1 MiB), or
-// where to go on.
-struct InternalChunk {
-  enum class Step { kBatches, kMoved, kRetry } step = Step::kRetry;
-  std::string batches;  // kBatches: whole batches, the first at or before `next`
-  int64_t next = 0;     // kMoved: the log start the load must skip to
+// One step of a load: reads the batches at `next` (up to 1 MiB), hands them
+// to `apply`, which moves `next` past what it applied, and says what to do
+// next. kMoved also counts as progress (`next` jumped to the log start).
+enum class LoadProgress {
+  kAdvanced,  // go on at once (next turn of the loop)
+  kNotReady,  // not leader yet, or a read error: try again shortly
+  kStalled,   // nothing applied at `next` (logged): try again later
 };
-InternalChunk read_internal(broker::Backend& backend, std::string_view topic, int32_t partition,
-                            int64_t next);
+LoadProgress load_chunk(broker::Backend& backend, std::string_view topic, int32_t partition,
+                        int64_t& next, const std::function<void(const std::string&)>& apply);
 
 }  // namespace dmq::group

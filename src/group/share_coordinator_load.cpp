@@ -98,25 +98,16 @@ void ShareCoordinator::load_step(int32_t partition, uint64_t load_id, std::share
   if (!slot_current(partition, load_id)) return;
   if (op->next >= op->end) return finish_load(partition, *op);
   auto again = [this, partition, load_id, op] { load_step(partition, load_id, op); };
-  InternalChunk chunk = read_internal(backend_, kShareStateTopic, partition, op->next);
-  if (chunk.step == InternalChunk::Step::kMoved) {
-    op->next = chunk.next;
-    asio::post(io_, again);
-    return;
+  switch (load_chunk(backend_, kShareStateTopic, partition, op->next,
+                     [&](const std::string& bytes) { apply_share_batches(bytes, *op); })) {
+    case LoadProgress::kAdvanced:
+      asio::post(io_, again);  // one chunk per turn: the loop keeps serving meanwhile
+      return;
+    case LoadProgress::kNotReady:
+      return retry_later(again, std::chrono::milliseconds(50));
+    case LoadProgress::kStalled:
+      return retry_later(again, std::chrono::milliseconds(500));
   }
-  if (chunk.step == InternalChunk::Step::kRetry) {
-    retry_later(again, std::chrono::milliseconds(50));
-    return;
-  }
-  const std::string& bytes = chunk.batches;
-  const int64_t before = op->next;
-  apply_share_batches(bytes, *op);
-  if (op->next == before) {
-    LOG_WARN("share") << kShareStateTopic << "-" << partition << ": no progress at " << before;
-    retry_later(again, std::chrono::milliseconds(500));
-    return;
-  }
-  asio::post(io_, again);  // one chunk per turn: the loop keeps serving meanwhile
 }
 
 void ShareCoordinator::finish_load(int32_t partition, LoadOp& op) {

@@ -59,7 +59,7 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
   }
   auto st = std::make_shared<ProduceState>(ctx.io);
   st->ex = ex;
-  auto image = ctx.backend.metadata();
+  const Acks acks = req.acks == -1 ? Acks::kAll : Acks::kLeader;
   auto& metrics = server_metrics();
   st->resp.topics.resize(req.topics.size());
   for (size_t ti = 0; ti < req.topics.size(); ++ti) {
@@ -71,7 +71,6 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
       auto& out = st->resp.topics[ti].partitions[pi];
       out.index = p.index;
       const PartitionId partition(p.index);
-      const Acks acks = req.acks == -1 ? Acks::kAll : Acks::kLeader;
       ProduceTarget target = ctx.backend.produce_target(t.name, partition, acks);
       RecordSetInfo info;
       if (target.error == ErrorCode::kNone) {
