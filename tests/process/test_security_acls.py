@@ -302,6 +302,52 @@ def test_deny_wins_over_allow():
     assert got == ["deny-x"], (got, errors)
 
 
+def alter_scram_raw(address, user, password, iterations=4096):
+    """AlterUserScramCredentials v0 (flexible) upserting one SCRAM-SHA-512
+    credential, by hand (none of the Python clients here has the API). The
+    client sends salt and salted password, never the password. Returns the
+    user's error code."""
+    import hashlib
+    salt = os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations)
+
+    def compact(b):
+        return bytes([len(b) + 1]) + b
+
+    body = struct.pack(">hhih", 51, 0, 13, 4) + b"test" + b"\x00"  # header v2
+    body += b"\x01"  # no deletions
+    body += b"\x02" + compact(user.encode()) + struct.pack(">bi", 2, iterations)
+    body += compact(salt) + compact(salted) + b"\x00" + b"\x00"
+    with socket.create_connection(address, timeout=10) as s:
+        s.sendall(struct.pack(">i", len(body)) + body)
+        size = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+        data = s.recv(size, socket.MSG_WAITALL)
+    at = 4 + 1 + 4  # correlation id, header tags, throttle
+    assert data[at] == 2, data  # one result
+    n = data[at + 1] - 1
+    assert data[at + 2:at + 2 + n].decode() == user
+    return struct.unpack_from(">h", data, at + 2 + n)[0]
+
+
+def test_alter_user_scram_credentials_over_kafka():
+    c = STATE["c"]
+    address = ("127.0.0.1", c.plain_port)
+    assert alter_scram_raw(address, "erin", "erin-pw-0123456789") == 31  # CLUSTER_AUTHORIZATION_FAILED
+    grant = acl("User:ANONYMOUS", "CLUSTER", "kafka-cluster", "ALTER")
+    status, body = rest(c.node, "POST", "/v1/acls", c.token("admin"), grant)
+    assert status == 201, body
+    assert alter_scram_raw(address, "erin", "erin-pw-0123456789") == 0
+    assert alter_scram_raw(address, "erin", "erin-pw-0123456789", iterations=100) == 93
+    status, body = rest(c.node, "DELETE", "/v1/acls?principal=User:ANONYMOUS&operation=ALTER",
+                        c.token("admin"))
+    assert status == 200 and len(body["deleted"]) == 1, body
+    # erin authenticates with the password only the client knew.
+    config = {**c.rdkafka("erin"), "sasl.password": "erin-pw-0123456789"}
+    assert Producer(config).list_topics(timeout=10).topics == {}
+    text = open(c.node.log_path, errors="replace").read()
+    assert "erin-pw-0123456789" not in text
+
+
 def metadata_error(address, topic):
     """Metadata v1 for one topic over a raw PLAINTEXT connection (principal
     User:ANONYMOUS, answered by that broker alone): the topic's error code."""
@@ -374,7 +420,7 @@ def main():
         STATE["c"] = AclNode(w)
         dmqtest.run([test_rest_requires_a_valid_token, test_acls_between_kafka_python_and_rest,
                      test_acls_between_kafkajs_and_rest, test_read_only_principal, test_group_without_read_is_refused,
-                     test_deny_wins_over_allow])
+                     test_deny_wins_over_allow, test_alter_user_scram_credentials_over_kafka])
     dmqtest.run([test_acl_reaches_every_broker_within_a_second])
 
 

@@ -9,6 +9,18 @@ void pattern_type(IO& io, T& v) {
   if (io.version() >= 1) io.i8(v);
 }
 
+// A binding's fields, as CreateAcls creations and DeleteAcls matches carry them.
+template <class IO, class B>
+void binding_fields(IO& io, B& b) {
+  io.i8(b.resource_type);
+  io.string(b.resource_name);
+  pattern_type(io, b.pattern_type);
+  io.string(b.principal);
+  io.string(b.host);
+  io.i8(b.operation);
+  io.i8(b.permission_type);
+}
+
 template <class IO, class F>
 void filter_fields(IO& io, F& f) {
   io.i8(f.resource_type);
@@ -56,13 +68,7 @@ void serde(IO& io, M& m) {
 template <class IO, MessageOf<CreateAclsRequest> M>
 void serde(IO& io, M& m) {
   io.array(m.creations, [&](auto& c) {
-    io.i8(c.resource_type);
-    io.string(c.resource_name);
-    pattern_type(io, c.pattern_type);
-    io.string(c.principal);
-    io.string(c.host);
-    io.i8(c.operation);
-    io.i8(c.permission_type);
+    binding_fields(io, c);
     io.tags();
   });
   io.tags();
@@ -99,13 +105,7 @@ void serde(IO& io, M& m) {
     io.array(r.matching_acls, [&](auto& a) {
       io.error(a.error_code);
       io.nstring(a.error_message);
-      io.i8(a.resource_type);
-      io.string(a.resource_name);
-      pattern_type(io, a.pattern_type);
-      io.string(a.principal);
-      io.string(a.host);
-      io.i8(a.operation);
-      io.i8(a.permission_type);
+      binding_fields(io, a);
       io.tags();
     });
     io.tags();

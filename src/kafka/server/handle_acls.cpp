@@ -129,20 +129,10 @@ void handle_describe_acls(HandlerContext&, const ExchangePtr& ex) {
 
 void handle_create_acls(HandlerContext& ctx, const ExchangePtr& ex) {
   const auto& req = std::get<CreateAclsRequest>(ex->request.body);
-  struct State {
-    CreateAclsResponse resp;
-    int pending = 1;
-  };
-  auto st = std::make_shared<State>();
+  auto st = std::make_shared<PendingAnswer<CreateAclsResponse>>();
   st->resp.results.resize(req.creations.size());
   const ErrorCode refused = precheck(*ex, AclOperation::kAlter);
-  auto done = [ex, st] {
-    if (--st->pending > 0) return;
-    ErrorCode first = ErrorCode::kNone;
-    for (const auto& r : st->resp.results)
-      if (first == ErrorCode::kNone) first = r.error_code;
-    ex->respond(make_response(*ex, st->resp, first));
-  };
+  auto done = answer_when_done(ex, st, &CreateAclsResponse::results);
   for (size_t i = 0; i < req.creations.size(); ++i) {
     const auto& c = req.creations[i];
     auto& out = st->resp.results[i];
@@ -177,20 +167,10 @@ void handle_create_acls(HandlerContext& ctx, const ExchangePtr& ex) {
 
 void handle_delete_acls(HandlerContext& ctx, const ExchangePtr& ex) {
   const auto& req = std::get<DeleteAclsRequest>(ex->request.body);
-  struct State {
-    DeleteAclsResponse resp;
-    int pending = 1;
-  };
-  auto st = std::make_shared<State>();
+  auto st = std::make_shared<PendingAnswer<DeleteAclsResponse>>();
   st->resp.filter_results.resize(req.filters.size());
   const ErrorCode refused = precheck(*ex, AclOperation::kAlter);
-  auto done = [ex, st] {
-    if (--st->pending > 0) return;
-    ErrorCode first = ErrorCode::kNone;
-    for (const auto& r : st->resp.filter_results)
-      if (first == ErrorCode::kNone) first = r.error_code;
-    ex->respond(make_response(*ex, st->resp, first));
-  };
+  auto done = answer_when_done(ex, st, &DeleteAclsResponse::filter_results);
   for (size_t i = 0; i < req.filters.size(); ++i) {
     auto& out = st->resp.filter_results[i];
     AclBindingFilter filter = checked_filter_of(req.filters[i]);

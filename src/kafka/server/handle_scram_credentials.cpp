@@ -68,10 +68,8 @@ void handle_describe_user_scram_credentials(HandlerContext& ctx, const ExchangeP
 
 namespace {
 
-struct AlterState {
-  AlterUserScramCredentialsResponse resp;
+struct AlterState : PendingAnswer<AlterUserScramCredentialsResponse> {
   std::map<std::string, size_t, std::less<>> index;  // user -> result
-  int pending = 1;
 };
 
 void note(AlterState& st, std::string_view user, ErrorCode error, std::string message) {
@@ -134,13 +132,8 @@ void handle_alter_user_scram_credentials(HandlerContext& ctx, const ExchangePtr&
   for (const auto& u : req.upsertions) ++seen[{u.name, u.mechanism}];
   for (const auto& [key, count] : seen)
     if (count > 1) note(*st, key.first, ErrorCode::kDuplicateResource, "a mechanism named twice");
-  auto done = [ex, st] {
-    if (--st->pending > 0) return;
-    ErrorCode first = ErrorCode::kNone;
-    for (const auto& r : st->resp.results)
-      if (first == ErrorCode::kNone) first = r.error_code;
-    ex->respond(make_response(*ex, st->resp, first));
-  };
+  auto done = answer_when_done<AlterUserScramCredentialsResponse>(
+      ex, st, &AlterUserScramCredentialsResponse::results);
   auto proceed = [&](std::string_view user, int8_t mechanism) {
     std::string why;
     ErrorCode e = precheck(user, mechanism, &why);

@@ -117,6 +117,27 @@ inline Response make_error(const Exchange& ex, ErrorCode error) {
   return r;
 }
 
+// An answer that fills in as asynchronous parts complete (controller calls);
+// the last part to finish sends it.
+template <class Resp>
+struct PendingAnswer {
+  Resp resp;
+  int pending = 1;  // one for the handler that starts the parts
+};
+// The closure each part, and the starting handler once, calls when done:
+// the last call answers with the first error of `results` for the metrics.
+template <class Resp, class Results>
+std::function<void()> answer_when_done(ExchangePtr ex, std::shared_ptr<PendingAnswer<Resp>> st,
+                                       Results Resp::*results) {
+  return [ex, st, results] {
+    if (--st->pending > 0) return;
+    ErrorCode first = ErrorCode::kNone;
+    for (const auto& r : st->resp.*results)
+      if (first == ErrorCode::kNone) first = r.error_code;
+    ex->respond(make_response(*ex, st->resp, first));
+  };
+}
+
 void handle_api_versions(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_metadata(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_produce(HandlerContext& ctx, const ExchangePtr& ex);
