@@ -26,6 +26,7 @@
 #include "rest/group_routes.h"
 #include "rest/metadata_routes.h"
 #include "rest/node_routes.h"
+#include "rest/record_routes.h"
 #include "rest/scram_routes.h"
 #include "rest/share_group_io.h"
 #include "rest/share_group_routes.h"
@@ -266,6 +267,9 @@ void register_rest_routes(Node& node) {
   rest::register_share_group_routes(node.http, node.loop, node.shares.get(),
                                     node.kafka ? &node.kafka->backend() : nullptr, node.view,
                                     node.options.node_id);
+  rest::register_record_routes(node.http, node.loop, node.share_io.get(),
+                               node.kafka ? &node.kafka->backend() : nullptr, node.view,
+                               node.options.node_id);
 }
 
 }  // namespace
