@@ -16,31 +16,45 @@ std::string json_string(std::string_view text) {
   return out + "\"";
 }
 
-void append_bytes_field(std::string& json, std::string_view name, const OptionalBytes& bytes) {
-  json += json_string(name) + ":";
+namespace {
+
+// The bytes as a JSON string (or null); bytes that are not UTF-8 go as base64
+// followed by the member `"<flag>":"base64"` that says so.
+void append_bytes_value(std::string& json, BytesView bytes, std::string_view flag) {
   if (!bytes) {
     json += "null";
   } else if (is_valid_utf8(*bytes)) {
-    json += json_string(*bytes);
+    json += '"';
+    append_json_escaped(json, *bytes);
+    json += '"';
   } else {
-    json += json_string(base64_encode(*bytes)) + ",\"";
-    json.append(name);
-    json += "_encoding\":\"base64\"";
+    json += '"' + base64_encode(*bytes) + "\",\"";
+    json.append(flag);
+    json += "\":\"base64\"";
   }
+}
+
+}  // namespace
+
+void append_bytes_field(std::string& json, std::string_view name, BytesView bytes) {
+  json += '"';
+  json.append(name);
+  json += "\":";
+  append_bytes_value(json, bytes, std::string(name) + "_encoding");
+}
+
+void append_header(std::string& json, std::string_view key, BytesView value) {
+  json += "{\"key\":" + json_string(key) + ",\"value\":";
+  append_bytes_value(json, value, "encoding");
+  json += "}";
 }
 
 void append_headers_field(std::string& json, const RecordHeaders& headers) {
   json += "\"headers\":[";
   for (size_t i = 0; i < headers.size(); ++i) {
+    if (i) json += ",";
     const auto& [key, value] = headers[i];
-    json += (i ? ",{\"key\":" : "{\"key\":") + json_string(key);
-    if (!value) {
-      json += ",\"value\":null}";
-    } else if (is_valid_utf8(*value)) {
-      json += ",\"value\":" + json_string(*value) + "}";
-    } else {
-      json += ",\"value\":" + json_string(base64_encode(*value)) + ",\"encoding\":\"base64\"}";
-    }
+    append_header(json, key, value ? BytesView(*value) : std::nullopt);
   }
   json += "]";
 }

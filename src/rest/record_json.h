@@ -27,11 +27,15 @@ namespace dmq::rest {
 using OptionalBytes = std::optional<std::string>;
 using RecordHeaders = std::vector<std::pair<std::string, OptionalBytes>>;
 
+using BytesView = std::optional<std::string_view>;
+
 // `"text"` with JSON escapes.
 std::string json_string(std::string_view text);
 // Appends `"name":value` (and `"name_encoding":"base64"` for non-UTF-8 bytes).
-void append_bytes_field(std::string& json, std::string_view name, const OptionalBytes& bytes);
-// Appends `"headers":[{"key":..,"value":..}]`.
+void append_bytes_field(std::string& json, std::string_view name, BytesView bytes);
+// Appends one header object {"key":..,"value":..(,"encoding":"base64")}.
+void append_header(std::string& json, std::string_view key, BytesView value);
+// Appends `"headers":[...]`.
 void append_headers_field(std::string& json, const RecordHeaders& headers);
 
 struct ProduceRecord {
