@@ -13,6 +13,7 @@
 #include "cluster/metadata_store.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "console/console_routes.h"
 #include "controller/controller_routes.h"
 #include "controller/controller_service.h"
 #include "controller/leader_forwarder.h"
@@ -259,6 +260,7 @@ void build_share_groups(Node& node) {
 // The read side of the REST API that every role serves.
 void register_rest_routes(Node& node) {
   rest::register_node_routes(node.http, node.options);
+  console::register_console_routes(node.http);
   rest::register_metadata_routes(node.http, node.view, hosted_partition_offsets(node));
   rest::register_metadata_metrics(node.view);
   rest::register_scram_user_routes(node.http, node.view);

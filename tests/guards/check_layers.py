@@ -27,6 +27,7 @@ ALLOWED = {
     "kafka/server": ["broker", "kafka/protocol", "security", "net", "cluster", "common"],
     "group": ["kafka/server", "broker", "kafka/protocol", "cluster", "common"],
     "rest": ["group", "broker", "kafka/protocol", "controller", "security", "net", "cluster", "common"],  # kafka/protocol: HTTP produce/consume build and walk record batches
+    "console": ["net", "common"],
     "client": ["kafka/protocol", "net", "common"],
     "modes": None,  # the wiring: may include anything
     "": None,  # src/main.cpp
