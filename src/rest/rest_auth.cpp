@@ -79,6 +79,8 @@ RestPermission rest_permission(std::string_view method, std::string_view path,
   RestPermission open;
   open.open = true;
   if (method == "GET" && (path == "/v1/health" || path == "/")) return open;
+  // The console's static files hold no data; what it shows comes from /v1.
+  if (method == "GET" && (path == "/ui" || path.rfind("/ui/", 0) == 0)) return open;
   if (method == "GET" && path == "/metrics") {
     return metrics_require_auth ? cluster_needs(AclOperation::kDescribe) : open;
   }

@@ -86,6 +86,7 @@ TEST_CASE("each REST endpoint needs what the Kafka API doing the same needs") {
   };
   CHECK(rest::rest_permission("GET", "/v1/health", false).open);
   CHECK(rest::rest_permission("GET", "/metrics", false).open);
+  CHECK(rest::rest_permission("GET", "/ui/app.js", false).open);
   CHECK_FALSE(rest::rest_permission("GET", "/metrics", true).open);
   CHECK(rest::rest_permission("POST", "/internal/raft/messages", false).open);
   auto n = need("GET", "/v1/topics/orders");
