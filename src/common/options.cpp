@@ -327,6 +327,10 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
                  "Replication factor of __consumer_offsets (capped at the live brokers)")
       ->check(CLI::Range(1, 32))
       ->capture_default_str();
+  app.add_option("--offsets.topic.segment.bytes", o.offsets_topic_segment_bytes,
+                 "segment.bytes of __consumer_offsets (set when the topic is created)")
+      ->check(CLI::Range(int64_t{14}, int64_t{INT32_MAX}))
+      ->capture_default_str();
   app.add_option("--offsets.retention.minutes", o.offsets_retention_minutes,
                  "Committed offsets of a group empty this long expire")
       ->check(positive)

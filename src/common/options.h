@@ -106,7 +106,8 @@ struct Options {
   // default is 50; DMQ starts with 16, enough to spread coordinators over a
   // small cluster without 50 logs per broker.
   int32_t offsets_topic_num_partitions = 16;
-  int16_t offsets_topic_replication_factor = 3;  // capped at the live brokers at creation
+  int16_t offsets_topic_replication_factor = 3;     // capped at the live brokers at creation
+  int64_t offsets_topic_segment_bytes = 104857600;  // compaction cleans closed segments only
   int64_t offsets_retention_minutes = 10080;
   int64_t offsets_retention_check_interval_ms = 600000;
   int32_t offset_metadata_max_bytes = 4096;

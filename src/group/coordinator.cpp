@@ -450,7 +450,7 @@ void Coordinator::maybe_create_offsets_topic() {
   spec.configs = {{"cleanup.policy", "compact"},
                   {"retention.ms", "-1"},
                   {"retention.bytes", "-1"},
-                  {"segment.bytes", "104857600"}};
+                  {"segment.bytes", std::to_string(options_.offsets_topic_segment_bytes)}};
   std::weak_ptr<bool> alive = alive_;
   controller_.create_topic(spec, false, [this, alive](const broker::AdminResult& r) {
     if (alive.expired()) return;
