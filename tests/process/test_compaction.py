@@ -52,17 +52,28 @@ def produce_updates(broker):
         if key not in told or told[key][0] < msg.offset():
             told[key] = (msg.offset(), value)
 
-    p = Producer({"bootstrap.servers": broker, "acks": "all", "linger.ms": 20,
+    # batch.size below segment.bytes: a batch never spans segments.
+    p = Producer({"bootstrap.servers": broker, "acks": "all", "linger.ms": 20, "batch.size": 16384,
                   "enable.idempotence": True, "compression.type": "lz4"})
+
+    def send(key, value):
+        for _ in range(600):  # bounded: the local queue drains as acks come back
+            try:
+                p.produce(TOPIC, key=key, value=value, on_delivery=report)
+                return
+            except BufferError:
+                p.poll(0.1)
+        raise AssertionError("producer queue stayed full")
+
     for i in range(UPDATES):
-        p.produce(TOPIC, key=f"key-{i % LIVE_KEYS:04d}", value=f"value-{i}", on_delivery=report)
+        send(f"key-{i % LIVE_KEYS:04d}", f"value-{i}")
         if i % 1000 == 0:
             p.poll(0)
     for d in range(DEAD_KEYS):
-        p.produce(TOPIC, key=f"dead-{d:03d}", value=f"doomed-{d}", on_delivery=report)
+        send(f"dead-{d:03d}", f"doomed-{d}")
     p.flush(60)
     for d in range(DEAD_KEYS):
-        p.produce(TOPIC, key=f"dead-{d:03d}", value=None, on_delivery=report)
+        send(f"dead-{d:03d}", None)
     assert p.flush(60) == 0, "undelivered messages"
     assert not errors, errors[:3]
     return told, p
