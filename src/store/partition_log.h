@@ -213,6 +213,7 @@ class PartitionLog {
   PartitionLog(FileEnv& env, std::string dir, const PartitionLogConfig& config);
   LogStatus recover_locked(int64_t now_ms);
   LogStatus finish_interrupted_clean_locked();
+  LogStatus load_cleaner_checkpoint_locked();
   // Cleaning (partition_log_cleaner.cpp).
   struct CleanPlan;
   struct SegmentClean;

@@ -84,16 +84,7 @@ LogStatus PartitionLog::recover_locked(int64_t now_ms) {
     epochs_ = *decoded;
   }
 
-  std::string cleaner_path = dir_ + "/" + std::string(format::kCleanerCheckpointName);
-  if (IoStatus s = read_small_file(env_, cleaner_path, &text, &found); !s.ok()) {
-    return storage_error(s);
-  }
-  // Lost or garbled, it only costs a pass over the whole log: not fatal.
-  int64_t first_dirty = 0;
-  if (found && std::sscanf(text.c_str(), "%" SCNd64, &first_dirty) == 1 && first_dirty >= 0) {
-    cleaner_checkpoint_ = Offset(first_dirty);
-  }
-  next_tombstone_expiry_ms_ = 1;  // unknown after a restart: look once
+  if (LogStatus s = load_cleaner_checkpoint_locked(); !s.ok()) return s;
 
   log_start_offset_ = checkpoint.log_start_offset;
   if (!bases.empty()) {
@@ -182,6 +173,22 @@ LogStatus PartitionLog::load_segments_locked(const std::vector<Offset>& bases,
       return drop_segments_after_locked(i + 1);
     }
   }
+  return {};
+}
+
+LogStatus PartitionLog::load_cleaner_checkpoint_locked() {
+  std::string text;
+  bool found = false;
+  std::string path = dir_ + "/" + std::string(format::kCleanerCheckpointName);
+  if (IoStatus s = read_small_file(env_, path, &text, &found); !s.ok()) {
+    return {LogError::kStorageFailed, s.message};
+  }
+  // Lost or garbled, it only costs a pass over the whole log: not fatal.
+  int64_t first_dirty = 0;
+  if (found && std::sscanf(text.c_str(), "%" SCNd64, &first_dirty) == 1 && first_dirty >= 0) {
+    cleaner_checkpoint_ = Offset(first_dirty);
+  }
+  next_tombstone_expiry_ms_ = 1;  // unknown after a restart: look once
   return {};
 }
 
