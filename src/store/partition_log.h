@@ -243,7 +243,7 @@ class PartitionLog {
                                      const std::string& contents);
   // Writes partition.checkpoint with values taken when truncations_ was
   // `truncations`, lowered first if a truncation has overtaken them.
-  LogStatus write_checkpoint(format::PartitionCheckpoint checkpoint, uint64_t truncations);
+  LogStatus write_checkpoint_locked(format::PartitionCheckpoint checkpoint, uint64_t truncations);
   LogStatus fail_locked(LogError code, const std::string& message);
   Segment& active() const {
     DMQ_ASSERT(!segments_.empty());
@@ -267,7 +267,9 @@ class PartitionLog {
   Offset checkpointed_high_watermark_;
   std::optional<int64_t> roll_anchor_ms_;  // when the active segment got its first batch
   uint64_t truncations_ = 0;  // bumped by truncate_to; a flush racing it must not raise durability
-  bool dir_dirty_ = false;    // segment files created or deleted since the last dir sync
+  Offset truncation_floor_{
+      INT64_MAX};           // lowest end a truncation left since checkpoint()'s snapshot
+  bool dir_dirty_ = false;  // segment files created or deleted since the last dir sync
   LeaderEpochCache epochs_;
   bool epochs_dirty_ = false;
   std::optional<LogStatus> failure_;

@@ -74,23 +74,24 @@ LogStatus PartitionLog::write_file_atomically_in(const std::string& dir, const s
   return {};
 }
 
-LogStatus PartitionLog::write_checkpoint(format::PartitionCheckpoint checkpoint,
-                                         uint64_t truncations) {
-  std::lock_guard checkpoint_lock(checkpoint_mu_);
-  // The values were taken under the lock, the write happens outside it: a
-  // truncation in between would leave a high watermark or recovery point on
-  // disk vouching for bytes that are gone (and, after a crash, for whatever
-  // was appended there since). So the truncation count is checked before the
-  // write and after it; a truncation that overtook it means write again with
-  // values lowered to what the log now holds.
+LogStatus PartitionLog::write_checkpoint_locked(format::PartitionCheckpoint checkpoint,
+                                                uint64_t truncations) {
+  // Requires checkpoint_mu_. The values were taken under the lock, the write
+  // happens outside it: a truncation in between would leave a high watermark
+  // or recovery point on disk vouching for bytes that are gone (and, after a
+  // crash, for whatever was appended there since). So the truncation count
+  // is checked before the write and after it; a truncation that overtook it
+  // means write again with values lowered to the lowest log end a truncation
+  // left since they were taken.
   for (int attempt = 0;; ++attempt) {
     {
       std::lock_guard lock(mu_);
       if (failure_) return *failure_;
       if (truncations != truncations_) {
-        checkpoint.high_watermark = std::min(checkpoint.high_watermark, end_offset_locked());
+        checkpoint.high_watermark = std::min(checkpoint.high_watermark, truncation_floor_);
         checkpoint.log_start_offset = log_start_offset_;
-        checkpoint.recovery_point = std::min(checkpoint.recovery_point, durable_end_offset_);
+        checkpoint.recovery_point =
+            std::min({checkpoint.recovery_point, truncation_floor_, durable_end_offset_});
         truncations = truncations_;
       }
     }
@@ -107,6 +108,9 @@ LogStatus PartitionLog::write_checkpoint(format::PartitionCheckpoint checkpoint,
 }
 
 LogStatus PartitionLog::checkpoint(Offset high_watermark) {
+  // One checkpoint at a time from its snapshot to its write, so the
+  // truncation floor reset here belongs to this write.
+  std::lock_guard checkpoint_lock(checkpoint_mu_);
   format::PartitionCheckpoint c;
   std::vector<std::shared_ptr<File>> index_files;
   uint64_t truncations = 0;
@@ -114,6 +118,7 @@ LogStatus PartitionLog::checkpoint(Offset high_watermark) {
     std::lock_guard lock(mu_);
     if (failure_) return *failure_;
     truncations = truncations_;
+    truncation_floor_ = Offset(INT64_MAX);
     c.high_watermark = std::min(high_watermark, active().next_offset());
     c.log_start_offset = log_start_offset_;
     c.recovery_point = durable_end_offset_;
@@ -131,7 +136,7 @@ LogStatus PartitionLog::checkpoint(Offset high_watermark) {
       return fail_locked(LogError::kStorageFailed, s.message);
     }
   }
-  return write_checkpoint(c, truncations);
+  return write_checkpoint_locked(c, truncations);
 }
 
 LogStatus PartitionLog::truncate_to(Offset offset) {
@@ -169,6 +174,7 @@ LogStatus PartitionLog::truncate_to(Offset offset) {
       }
     }
     Offset end = active().next_offset();
+    truncation_floor_ = std::min(truncation_floor_, end);
     durable_end_offset_ = std::min(durable_end_offset_, end);
     if (epochs_.truncate_from_end(end)) epochs_dirty_ = true;
     if (epochs_.truncate_from_start(log_start_offset_)) epochs_dirty_ = true;
@@ -186,7 +192,8 @@ LogStatus PartitionLog::truncate_to(Offset offset) {
     std::lock_guard lock(mu_);
     return fail_locked(LogError::kStorageFailed, synced.message);
   }
-  return write_checkpoint(lowered, truncations);
+  std::lock_guard checkpoint_lock(checkpoint_mu_);
+  return write_checkpoint_locked(lowered, truncations);
 }
 
 LogStatus PartitionLog::drop_segments_after_locked(size_t keep_count) {
