@@ -1,6 +1,7 @@
 #include "broker/log_cleaner_codec.h"
 
 #include "kafka/protocol/record_filter.h"
+#include "kafka/protocol/record_walk.h"
 
 namespace dmq::broker {
 namespace {
@@ -14,10 +15,13 @@ store::CleanerRecord cleaner_view(int64_t offset, const kafka::Record& r) {
 bool KafkaRecordCodec::for_each_record(
     std::string_view batch, const std::function<void(const store::CleanerRecord&)>& visit,
     std::string* error) const {
-  kafka::BatchError e = kafka::for_each_record(
-      batch, [&](int64_t offset, const kafka::Record& r) { visit(cleaner_view(offset, r)); });
-  if (e != kafka::BatchError::kOk) *error = std::string(kafka::batch_error_name(e));
-  return e == kafka::BatchError::kOk;
+  kafka::RecordWalk walk = kafka::walk_records(batch, 0, [&](const kafka::RecordInLog& r) {
+    visit(cleaner_view(r.offset, r.record));
+    return true;
+  });
+  if (walk.error != kafka::BatchError::kOk)
+    *error = std::string(kafka::batch_error_name(walk.error));
+  return walk.error == kafka::BatchError::kOk;
 }
 
 bool KafkaRecordCodec::filter(std::string_view batch,

@@ -8,7 +8,7 @@
 
 #include "common/log.h"
 #include "kafka/protocol/record_batch.h"
-#include "kafka/protocol/record_filter.h"
+#include "kafka/protocol/record_walk.h"
 
 namespace dmq::broker {
 namespace {
@@ -457,10 +457,12 @@ kafka::ErrorCode PartitionManager::check_keys(std::span<const char> bytes) {
   // (LogValidator: "Compacted topic cannot accept message without key"):
   // the cleaner could never tell which value is the latest.
   bool keyless = false;
-  kafka::BatchError e =
-      kafka::for_each_record(std::string_view(bytes.data(), bytes.size()),
-                             [&](int64_t, const kafka::Record& r) { keyless = keyless || !r.key; });
-  if (e != kafka::BatchError::kOk) return kafka::to_error_code(e);
+  kafka::RecordWalk walk = kafka::walk_records(std::string_view(bytes.data(), bytes.size()), 0,
+                                               [&](const kafka::RecordInLog& r) {
+                                                 keyless = !r.record.key;
+                                                 return !keyless;
+                                               });
+  if (walk.error != kafka::BatchError::kOk) return kafka::to_error_code(walk.error);
   return keyless ? ErrorCode::kInvalidRecord : ErrorCode::kNone;
 }
 

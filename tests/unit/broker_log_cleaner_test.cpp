@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "kafka/protocol/record_batch.h"
 #include "kafka/protocol/record_filter.h"
+#include "kafka/protocol/record_walk.h"
 #include "store/partition_log.h"
 
 using namespace dmq;
@@ -119,11 +120,13 @@ LogView read_all(store::PartitionLog& log) {
       REQUIRE(store::format::batch_crc_ok(batch));
       view.batches.push_back(*h);
       view.record_counts.push_back(store::format::batch_record_count(batch));
-      REQUIRE(kafka::for_each_record(batch, [&](int64_t offset, const kafka::Record& rec) {
-                view.records.push_back(
-                    {offset, std::string(rec.key.value_or("")),
-                     rec.value ? std::optional<std::string>(*rec.value) : std::nullopt});
-              }) == kafka::BatchError::kOk);
+      auto walk = kafka::walk_records(batch, 0, [&](const kafka::RecordInLog& r) {
+        view.records.push_back(
+            {r.offset, std::string(r.record.key.value_or("")),
+             r.record.value ? std::optional<std::string>(*r.record.value) : std::nullopt});
+        return true;
+      });
+      REQUIRE(walk.error == kafka::BatchError::kOk);
       rest.remove_prefix(h->total_bytes);
     }
     next = r.value().next_offset;

@@ -96,18 +96,6 @@ BatchError compress_records(Compression codec, std::string_view records, std::st
   return BatchError::kUnsupportedCompression;
 }
 
-BatchError for_each_record(std::string_view batch,
-                           const std::function<void(int64_t offset, const Record&)>& visit,
-                           size_t max_output_bytes) {
-  BatchHeader h;
-  if (auto e = read_batch_header(batch, h); e != BatchError::kOk) return e;
-  std::string payload;
-  if (auto e = decompress_records(batch, payload, max_output_bytes); e != BatchError::kOk) return e;
-  return for_each_raw_record(payload, h.record_count, [&](std::string_view, const Record& r) {
-    visit(h.base_offset + r.offset_delta, r);
-  });
-}
-
 BatchError filter_records(std::string_view batch,
                           const std::function<bool(int64_t offset, const Record&)>& keep,
                           std::string& out, int32_t* kept, size_t max_output_bytes) {

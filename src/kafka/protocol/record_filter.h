@@ -1,7 +1,7 @@
 #pragma once
-// Looking inside stored batches for key-based compaction (the log cleaner,
-// broker/log_cleaner_codec.h) and the produce-side check that a compacted
-// topic's records have keys. Pure; thread-compatible.
+// Rewriting stored batches for key-based compaction (the log cleaner,
+// broker/log_cleaner_codec.h); reading them is record_walk.h's job. Pure;
+// thread-compatible.
 
 #include <cstddef>
 #include <cstdint>
@@ -15,12 +15,6 @@ namespace dmq::kafka {
 
 // Bound on a batch's decompressed records (a hostile batch cannot balloon).
 inline constexpr size_t kMaxFilterOutputBytes = size_t{64} << 20;
-
-// Calls visit(offset, record) for each record of the whole batch `batch`
-// (decompressed first). kOk, or the first decoding error.
-BatchError for_each_record(std::string_view batch,
-                           const std::function<void(int64_t offset, const Record&)>& visit,
-                           size_t max_output_bytes = kMaxFilterOutputBytes);
 
 // Rebuilds `batch` with only the records keep() accepts, as Kafka's cleaner
 // does (MemoryRecords.filterTo): the header keeps its base offset, last
