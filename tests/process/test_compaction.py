@@ -15,13 +15,15 @@
 
 import glob
 import os
+import re
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import dmqtest  # noqa: E402
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 TOPIC = "compacted"
 LIVE_KEYS = 1000
@@ -149,6 +151,19 @@ def test_compacted_topic():
                                                 "configs": {"cleanup.policy": "shred"}})
         assert status == 400 and "cleanup.policy" in body["error"]["message"], (status, body)
 
+        # Kafka's CreateTopics takes the same configs, and refuses a bad one.
+        admin = AdminClient({"bootstrap.servers": node.kafka})
+        ok = admin.create_topics([NewTopic("compacted-by-kafka", 1, 1,
+                                           config={"cleanup.policy": "compact,delete"})])
+        ok["compacted-by-kafka"].result(30)
+        bad = admin.create_topics([NewTopic("bad-ratio", 1, 1,
+                                            config={"min.cleanable.dirty.ratio": "2"})])
+        try:
+            bad["bad-ratio"].result(30)
+            raise AssertionError("min.cleanable.dirty.ratio=2 was accepted")
+        except KafkaException as e:
+            assert e.args[0].code() == KafkaError.INVALID_CONFIG, e
+
         told, producer = produce_updates(node.kafka)
         # segment.ms closes the last segment at the next append: a record on
         # its own key rolls it, so every update lies in a closed segment.
@@ -170,6 +185,9 @@ def test_compacted_topic():
         end = rows[-1][0] + 1
         check_rows([r for r in read_confluent(node.kafka, end) if r[1] != "roller"], told,
                    expect_tombstones=True)
+        status, metrics = node.get("/metrics")
+        removed = re.search(r"^dmq_log_cleaner_records_removed_total (\S+)$", metrics, re.M)
+        assert status == 200 and removed and float(removed.group(1)) >= UPDATES - LIVE_KEYS, removed
 
         # Keyless records are refused on a compacted topic.
         failures = []
