@@ -10,7 +10,8 @@
    delete.retention.ms has passed.
 2. A record without a key is refused (INVALID_RECORD).
 3. __consumer_offsets is compacted: under a commit loop its size on disk
-   stops growing.
+   stops growing, and after a restart the coordinator loads the compacted
+   log and answers the last commit.
 """
 
 import glob
@@ -241,6 +242,23 @@ def test_consumer_offsets_bounded():
         assert sizes[-1] <= sizes[1] + 2 * 16384, sizes
         status, group = node.get("/v1/groups/committer")
         assert status == 200, group
+        # The coordinator loads the compacted log (offset gaps, emptied
+        # segments) after a restart and still knows the last commit.
+        assert node.stop() == 0
+        node.start()
+        c = Consumer({"bootstrap.servers": node.kafka, "group.id": "committer",
+                      "enable.auto.commit": False})
+        committed = None
+        deadline = time.monotonic() + 60
+        try:
+            while committed is None and time.monotonic() < deadline:
+                try:
+                    committed = c.committed([TopicPartition("t", 0)], timeout=10)
+                except KafkaException:  # COORDINATOR_LOAD_IN_PROGRESS: ask again
+                    time.sleep(0.1)
+        finally:
+            c.close()
+        assert committed and committed[0].offset == 6000, committed
         assert node.stop() == 0
 
 
