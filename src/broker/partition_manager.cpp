@@ -1,12 +1,14 @@
 #include "broker/partition_manager.h"
 
 #include "broker/clock.h"
+#include "broker/log_cleaner_codec.h"
 
 #include <chrono>
 #include <filesystem>
 
 #include "common/log.h"
 #include "kafka/protocol/record_batch.h"
+#include "kafka/protocol/record_walk.h"
 
 namespace dmq::broker {
 namespace {
@@ -59,6 +61,10 @@ PartitionManager::PartitionManager(asio::io_context& io, const Options& options,
       committer_(store::GroupCommitter::Options{.fsync_enabled = options.log_flush_on_ack,
                                                 .metrics = &metrics::registry()}),
       background_("partition-housekeeping"),
+      cleaner_({.enabled = options.log_cleaner_enable,
+                .dedupe_buffer_bytes = static_cast<size_t>(options.log_cleaner_dedupe_buffer_size),
+                .backoff_ms = options.log_cleaner_backoff_ms},
+               kafka_record_codec(), [] { return wall_ms(); }),
       housekeeping_timer_(io),
       isr_timer_(io),
       producer_ids_(io, controller, view, options.node_id),
@@ -109,6 +115,7 @@ std::string PartitionManager::start() {
   });
   schedule_housekeeping();
   schedule_isr_check();
+  cleaner_.start();
   return "";
 }
 
@@ -130,6 +137,7 @@ void PartitionManager::stop() {
   }
   metadata_waiters_.clear();
   committer_.stop();
+  cleaner_.stop();
   for (auto& [topic, parts] : partitions_) {
     for (auto& [index, p] : parts) {
       fail_ack_waiters(*p, ErrorCode::kNotLeaderOrFollower);
@@ -188,7 +196,27 @@ store::PartitionLogConfig PartitionManager::log_config(const cluster::TopicState
   c.segment_ms = config_int(topic, "segment.ms", options_.segment_ms);
   c.retention_ms = config_int(topic, "retention.ms", options_.retention_ms);
   c.retention_bytes = config_int(topic, "retention.bytes", options_.retention_bytes);
+  auto policy = topic.configs.find("cleanup.policy");
+  const std::string& p =
+      policy == topic.configs.end() ? options_.log_cleanup_policy : policy->second;
+  c.cleanup_compact = p.find("compact") != std::string::npos;
+  c.cleanup_delete = p.find("delete") != std::string::npos;
+  c.min_cleanable_dirty_ratio = options_.log_cleaner_min_cleanable_ratio;
+  if (auto r = topic.configs.find("min.cleanable.dirty.ratio"); r != topic.configs.end()) {
+    char* end = nullptr;
+    double v = std::strtod(r->second.c_str(), &end);
+    if (end && *end == '\0' && v >= 0 && v <= 1) c.min_cleanable_dirty_ratio = v;
+  }
+  c.delete_retention_ms =
+      config_int(topic, "delete.retention.ms", options_.log_cleaner_delete_retention_ms);
+  c.min_compaction_lag_ms =
+      config_int(topic, "min.compaction.lag.ms", options_.log_cleaner_min_compaction_lag_ms);
   return c;
+}
+
+void PartitionManager::set_high_watermark(Partition& p, store::Offset offset) {
+  p.high_watermark = offset;
+  if (p.log) p.log->note_high_watermark(offset);  // the cleaner stays below it
 }
 
 void PartitionManager::maybe_open(const cluster::MetadataImage& image,
@@ -217,7 +245,8 @@ void PartitionManager::maybe_open(const cluster::MetadataImage& image,
       }
       // Only what was known committed before the restart: the tail above it
       // may be a divergent suffix that truncation will remove.
-      fresh->high_watermark = fresh->log->checkpointed_high_watermark();
+      set_high_watermark(*fresh, fresh->log->checkpointed_high_watermark());
+      cleaner_.add(fresh->log);
       fresh->local_durable = fresh->log->durable_end_offset();
     }
     fresh->log_end_gauge = &metrics::registry().gauge(
@@ -242,6 +271,16 @@ void PartitionManager::maybe_open(const cluster::MetadataImage& image,
   p->is_leader = leader;
   p->leader_epoch = epoch;
   p->produce_config = produce_config(topic);
+  // Config changes reach the open log at once (retention, segment size,
+  // cleanup policy), not only when it is next opened.
+  if (p->log) {
+    store::PartitionLogConfig config = log_config(topic);
+    if (!(p->log->config() == config)) {
+      p->log->set_config(config);
+      LOG_INFO("broker") << p->topic << "-" << p->index << ": topic configs applied to the log";
+      if (config.cleanup_compact) cleaner_.wake();
+    }
+  }
   update_replication_role(*p, state, leader_id, changed);
   if (p->log_end_gauge && p->log)
     p->log_end_gauge->set(static_cast<double>(p->log->log_end_offset().value));
@@ -259,6 +298,9 @@ PartitionManager::ProduceConfig PartitionManager::produce_config(
   if (config.max_message_bytes <= 0) config.max_message_bytes = options_.message_max_bytes;
   auto type = topic.configs.find("message.timestamp.type");
   config.log_append_time = type != topic.configs.end() && type->second == "LogAppendTime";
+  auto policy = topic.configs.find("cleanup.policy");
+  config.compacted = (policy == topic.configs.end() ? options_.log_cleanup_policy : policy->second)
+                         .find("compact") != std::string::npos;
   return config;
 }
 
@@ -382,6 +424,12 @@ void PartitionManager::produce(std::string_view topic, PartitionId partition,
     done({ErrorCode::kNotLeaderOrFollower});
     return;
   }
+  if (p->produce_config.compacted) {
+    if (ErrorCode e = check_keys(batch.bytes); e != ErrorCode::kNone) {
+      done({e});
+      return;
+    }
+  }
   const int64_t now = wall_ms();
   kafka::BatchHeader header = batch.header;
   const int64_t append_time = stamp_batch(*p, batch.bytes, header, now);
@@ -402,6 +450,20 @@ void PartitionManager::produce(std::string_view topic, PartitionId partition,
     p->producers.record(*identity, now);
   }
   await_acknowledgement(*p, info, append_time, acks, std::move(done));
+}
+
+kafka::ErrorCode PartitionManager::check_keys(std::span<const char> bytes) {
+  // Kafka refuses a record without a key in a compacted topic
+  // (LogValidator: "Compacted topic cannot accept message without key"):
+  // the cleaner could never tell which value is the latest.
+  bool keyless = false;
+  kafka::RecordWalk walk = kafka::walk_records(std::string_view(bytes.data(), bytes.size()), 0,
+                                               [&](const kafka::RecordInLog& r) {
+                                                 keyless = !r.record.key;
+                                                 return !keyless;
+                                               });
+  if (walk.error != kafka::BatchError::kOk) return kafka::to_error_code(walk.error);
+  return keyless ? ErrorCode::kInvalidRecord : ErrorCode::kNone;
 }
 
 int64_t PartitionManager::stamp_batch(const Partition& p, std::span<char> bytes,
@@ -534,7 +596,7 @@ void PartitionManager::note_local_durable(Partition& p, store::Offset durable_en
 
 void PartitionManager::advance_high_watermark(Partition& p, store::Offset offset) {
   if (offset <= p.high_watermark) return;  // never moves backwards
-  p.high_watermark = offset;
+  set_high_watermark(p, offset);
   wake_waiters(p);
   // acks=all: every batch ending at or below the high watermark is on every
   // ISR member; if the ISR shrank below min.insync.replicas meanwhile, the

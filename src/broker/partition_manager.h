@@ -152,6 +152,7 @@ class PartitionManager : public Backend {
     int64_t min_insync = 1;               // min.insync.replicas
     int64_t max_message_bytes = 1048588;  // max.message.bytes
     bool log_append_time = false;         // message.timestamp.type=LogAppendTime
+    bool compacted = false;               // cleanup.policy has compact: records need keys
   };
   struct Partition {
     std::string topic;
@@ -202,6 +203,7 @@ class PartitionManager : public Backend {
   ErrorCode check_leader(std::string_view topic, int32_t partition) const;
   // The steps of produce(): stamp the batch for this leadership, admit it by
   // its producer's sequence, append it, answer it when acks say so.
+  static kafka::ErrorCode check_keys(std::span<const char> bytes);
   static int64_t stamp_batch(const Partition& p, std::span<char> bytes, kafka::BatchHeader& header,
                              int64_t now);
   bool admit_idempotent(Partition& p, const BatchIdentity& identity, int64_t append_time,
@@ -259,6 +261,7 @@ class PartitionManager : public Backend {
   void schedule_housekeeping();
   void run_housekeeping();
   store::PartitionLogConfig log_config(const cluster::TopicState& topic) const;
+  void set_high_watermark(Partition& p, store::Offset offset);
   std::string logs_dir() const { return options_.data_dir + "/logs"; }
 
   asio::io_context& io_;
@@ -268,6 +271,7 @@ class PartitionManager : public Backend {
   store::FileEnv& env_;
   store::GroupCommitter committer_;
   SerialWorker background_;
+  store::LogCleaner cleaner_;  // compacted logs, on its own thread
   asio::steady_timer housekeeping_timer_;
   std::chrono::milliseconds housekeeping_{std::chrono::seconds(30)};
   // topic -> partition -> replica; std::less<> so string_views look up.

@@ -410,7 +410,7 @@ void PartitionManager::after_truncation(Partition& p) {
   p.epoch_query.reset();
   p.fetch.reset();
   const store::Offset end = p.log->log_end_offset();
-  if (p.high_watermark > end) p.high_watermark = end;
+  if (p.high_watermark > end) set_high_watermark(p, end);
   p.producers.truncate_from(end.value);
   p.local_durable = std::min(p.local_durable, end);
   if (p.log_end_gauge) p.log_end_gauge->set(static_cast<double>(end.value));
@@ -465,7 +465,7 @@ void PartitionManager::handle_replica_fetch(int32_t source, kafka::FetchResponse
             // The leader deleted what we miss (retention): start at its log start.
             (void)p->log->truncate_to(store::Offset(r.log_start_offset));
             after_truncation(*p);
-            p->high_watermark = p->log->log_end_offset();
+            set_high_watermark(*p, p->log->log_end_offset());
           } else {
             p->follow = Follow::kTruncating;  // we are ahead of the leader: find the divergence
           }
@@ -523,7 +523,7 @@ bool PartitionManager::follower_append(Partition& p, const kafka::FetchResponse:
   // The follower's high watermark: the leader's, bounded by what it holds.
   if (data.high_watermark >= 0) {
     store::Offset hw = std::min(store::Offset(data.high_watermark), p.log->log_end_offset());
-    if (hw > p.high_watermark) p.high_watermark = hw;
+    if (hw > p.high_watermark) set_high_watermark(p, hw);
   }
   return p.log->log_end_offset() > end_before;
 }

@@ -1,12 +1,9 @@
 #include "client/records.h"
 
-#include <lz4frame.h>
-#include <zlib.h>
-#include <zstd.h>
-
 #include "client/error.h"
 #include "common/batch_layout.h"
 #include "common/crc32c.h"
+#include "kafka/protocol/record_filter.h"
 #include "kafka/protocol/record_walk.h"
 
 namespace dmq::client {
@@ -15,41 +12,6 @@ namespace {
 namespace bf = batch_layout;
 using kafka::BatchError;
 using kafka::Compression;
-
-std::string gzip(std::string_view in) {
-  z_stream s{};
-  // 15 + 16: a gzip wrapper, which is what Kafka's gzip codec expects.
-  if (deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    throw ClientError("gzip: cannot initialise zlib");
-  }
-  std::string out(deflateBound(&s, static_cast<uLong>(in.size())) + 32, '\0');
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  s.avail_in = static_cast<uInt>(in.size());
-  s.next_out = reinterpret_cast<Bytef*>(out.data());
-  s.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&s, Z_FINISH);
-  out.resize(out.size() - s.avail_out);
-  deflateEnd(&s);
-  if (rc != Z_STREAM_END) throw ClientError("gzip: compression failed");
-  return out;
-}
-
-std::string lz4(std::string_view in) {
-  LZ4F_preferences_t prefs{};
-  std::string out(LZ4F_compressFrameBound(in.size(), &prefs), '\0');
-  size_t n = LZ4F_compressFrame(out.data(), out.size(), in.data(), in.size(), &prefs);
-  if (LZ4F_isError(n)) throw ClientError(std::string("lz4: ") + LZ4F_getErrorName(n));
-  out.resize(n);
-  return out;
-}
-
-std::string zstd(std::string_view in) {
-  std::string out(ZSTD_compressBound(in.size()), '\0');
-  size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
-  if (ZSTD_isError(n)) throw ClientError(std::string("zstd: ") + ZSTD_getErrorName(n));
-  out.resize(n);
-  return out;
-}
 
 // Header fields patched in place; big-endian like everything in a batch.
 void put_be(char* at, uint32_t value, int bytes) {
@@ -69,9 +31,11 @@ std::optional<Compression> parse_compression(std::string_view name) {
 std::string compress_batch(const std::string& batch, Compression codec) {
   if (codec == Compression::kNone) return batch;
   std::string_view payload = std::string_view(batch).substr(bf::kHeaderSize);
-  std::string packed = codec == Compression::kGzip  ? gzip(payload)
-                       : codec == Compression::kLz4 ? lz4(payload)
-                                                    : zstd(payload);
+  std::string packed;
+  if (kafka::compress_records(codec, payload, packed) != kafka::BatchError::kOk) {
+    throw ClientError("cannot compress a batch with codec " +
+                      std::to_string(static_cast<int>(codec)));
+  }
   std::string out = batch.substr(0, bf::kHeaderSize) + packed;
   kafka::BatchHeader h;
   kafka::read_batch_header(batch, h);

@@ -1,7 +1,7 @@
 #pragma once
 // Record batches on the client side, on top of kafka/protocol/record_batch.h:
-// compressing a batch the codec's builder made (the codec only decompresses,
-// since the broker never compresses), and walking the batches of a Fetch
+// compressing a batch the codec's builder made (with the compressor the
+// broker's log cleaner uses, kafka/protocol/record_filter.h), and walking the batches of a Fetch
 // answer record by record. Pure.
 
 #include <cstdint>

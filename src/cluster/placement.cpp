@@ -113,6 +113,7 @@ Result<CreateTopicRecord> plan_create_topic(const MetadataState& state,
     if (key.empty()) return Error{ErrorCode::kInvalidConfig, "empty config key"};
   }
   if (Status s = validate_share_configs(request.name, request.configs); !s) return s.error();
+  if (Status s = validate_log_configs(request.configs); !s) return s.error();
   CreateTopicRecord record;
   record.name = request.name;
   record.topic_id = topic_id;
@@ -155,6 +156,11 @@ Result<ConfigChangeRecord> plan_config_change(
     if (!state.find_topic(resource_name)) {
       return Error{ErrorCode::kUnknownTopic, "topic '" + resource_name + "' does not exist"};
     }
+    std::map<std::string, std::string> set;
+    for (const auto& [key, value] : changes) {
+      if (value) set[key] = *value;
+    }
+    if (Status s = validate_log_configs(set); !s) return s.error();
   } else {
     bool numeric =
         resource_name.size() <= 9 && std::all_of(resource_name.begin(), resource_name.end(),

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <map>
 #include <string>
 
@@ -106,6 +107,36 @@ Status validate_share_configs(std::string_view topic,
   auto max = ints.find("share.retry.backoff.max.ms");
   if (base != ints.end() && max != ints.end() && max->second < base->second)
     return share_config_error("share.retry.backoff.max.ms", "is below share.retry.backoff.ms");
+  return {};
+}
+
+Status validate_log_configs(const std::map<std::string, std::string>& configs) {
+  static const ShareIntConfig kLogIntConfigs[] = {
+      {"segment.bytes", 14, INT32_MAX},      {"segment.ms", 1, INT64_MAX},
+      {"retention.ms", -1, INT64_MAX},       {"retention.bytes", -1, INT64_MAX},
+      {"delete.retention.ms", 0, INT64_MAX}, {"min.compaction.lag.ms", 0, INT64_MAX},
+      {"min.insync.replicas", 1, 32},
+  };
+  for (const auto& [key, value] : configs) {
+    auto known = std::find_if(std::begin(kLogIntConfigs), std::end(kLogIntConfigs),
+                              [&](const ShareIntConfig& c) { return key == c.key; });
+    int64_t ignored = 0;
+    if (known != std::end(kLogIntConfigs)) {
+      if (!int_in(value, known->lo, known->hi, &ignored))
+        return share_config_error(key, "must be an integer in " + std::to_string(known->lo) + "-" +
+                                           std::to_string(known->hi) + ", got '" + value + "'");
+    } else if (key == "cleanup.policy") {
+      if (value != "delete" && value != "compact" && value != "compact,delete" &&
+          value != "delete,compact")
+        return share_config_error(key,
+                                  "must be delete, compact or compact,delete, got '" + value + "'");
+    } else if (key == "min.cleanable.dirty.ratio") {
+      char* end = nullptr;
+      double v = std::strtod(value.c_str(), &end);
+      if (value.empty() || !end || *end != '\0' || !(v >= 0.0 && v <= 1.0))
+        return share_config_error(key, "must be a number in 0-1, got '" + value + "'");
+    }
+  }
   return {};
 }
 

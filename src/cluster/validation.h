@@ -40,6 +40,13 @@ Status validate_replication_factor(int64_t replication_factor, size_t available_
 Status validate_share_configs(std::string_view topic,
                               const std::map<std::string, std::string>& configs);
 
+// A topic's log configs by Kafka's names (others pass): cleanup.policy
+// delete|compact|compact,delete, min.cleanable.dirty.ratio 0-1,
+// delete.retention.ms and min.compaction.lag.ms >= 0, segment.bytes
+// 14-2^31-1, segment.ms >= 1, retention.ms and retention.bytes >= -1,
+// min.insync.replicas 1-32. kInvalidConfig naming the key.
+Status validate_log_configs(const std::map<std::string, std::string>& configs);
+
 // Non-empty, ids >= 0, no duplicates; kInvalidRequest naming the problem.
 Status validate_replica_list(const std::vector<BrokerId>& replicas);
 

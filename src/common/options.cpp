@@ -186,6 +186,45 @@ void add_security_options(CLI::App& app, SecurityOptions& s) {
       ->capture_default_str();
 }
 
+// Log compaction: the topic defaults and the cleaner (Kafka's names).
+void add_cleaner_options(CLI::App& app, Options& o) {
+  app.add_option("--log.cleanup.policy", o.log_cleanup_policy,
+                 "Default cleanup.policy of topics: delete, compact or compact,delete")
+      ->check(CLI::IsMember({"delete", "compact", "compact,delete", "delete,compact"}))
+      ->capture_default_str();
+  app.add_option("--log.cleaner.min.cleanable.ratio", o.log_cleaner_min_cleanable_ratio,
+                 "Default min.cleanable.dirty.ratio: clean a log once this share of it is dirty")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--log.cleaner.delete.retention.ms", o.log_cleaner_delete_retention_ms,
+                 "Default delete.retention.ms: how long a tombstone outlives its cleaning")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX))
+      ->capture_default_str();
+  app.add_option("--log.cleaner.min.compaction.lag.ms", o.log_cleaner_min_compaction_lag_ms,
+                 "Default min.compaction.lag.ms: records younger than this are not compacted")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX))
+      ->capture_default_str();
+  app.add_option("--log.cleaner.enable", o.log_cleaner_enable,
+                 "Run the log cleaner (compacted topics grow without bound otherwise)")
+      ->capture_default_str();
+  app.add_option("--log.cleaner.threads", o.log_cleaner_threads,
+                 "Cleaner threads (one is supported)")
+      ->check(CLI::Range(1, 1))
+      ->capture_default_str();
+  app.add_option("--log.cleaner.dedupe.buffer.size", o.log_cleaner_dedupe_buffer_size,
+                 "Memory bound of the cleaner's offset map (24 bytes per key)")
+      ->check(CLI::Range(int64_t{1024}, int64_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--log.cleaner.backoff.ms", o.log_cleaner_backoff_ms,
+                 "Pause between cleaner rounds")
+      ->check(CLI::Range(int64_t{1}, INT64_MAX))
+      ->capture_default_str();
+  app.add_option("--offsets.topic.segment.bytes", o.offsets_topic_segment_bytes,
+                 "segment.bytes of __consumer_offsets (set when the topic is created)")
+      ->check(CLI::Range(int64_t{14}, int64_t{INT32_MAX}))
+      ->capture_default_str();
+}
+
 }  // namespace
 
 ParseOutcome parse_options(int argc, const char* const* argv, Options* options) {
@@ -294,6 +333,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
   app.add_option("--log.flush.on.ack", o.log_flush_on_ack,
                  "fsync a batch before acknowledging it (false: page cache, as Kafka)")
       ->capture_default_str();
+  add_cleaner_options(app, o);
   app.add_option("--socket.request.max.bytes", o.socket_request_max_bytes,
                  "Largest Kafka request accepted")
       ->check(CLI::Range(1024, INT32_MAX))

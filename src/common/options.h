@@ -97,13 +97,23 @@ struct Options {
   int64_t broker_heartbeat_interval_ms = 2000;
   // true: acknowledge only after fsync (group commit). false: Kafka's page-cache behaviour.
   bool log_flush_on_ack = true;
+  // Compaction (Kafka's names): the topic default policy and the cleaner.
+  std::string log_cleanup_policy = "delete";           // log.cleanup.policy
+  double log_cleaner_min_cleanable_ratio = 0.5;        // log.cleaner.min.cleanable.ratio
+  int64_t log_cleaner_delete_retention_ms = 86400000;  // log.cleaner.delete.retention.ms
+  int64_t log_cleaner_min_compaction_lag_ms = 0;       // log.cleaner.min.compaction.lag.ms
+  bool log_cleaner_enable = true;                      // log.cleaner.enable
+  int32_t log_cleaner_threads = 1;                     // log.cleaner.threads
+  int64_t log_cleaner_dedupe_buffer_size = 134217728;  // log.cleaner.dedupe.buffer.size
+  int64_t log_cleaner_backoff_ms = 15000;              // log.cleaner.backoff.ms
   int32_t socket_request_max_bytes = 104857600;
 
   // Consumer groups (Kafka's names). Kafka's offsets.topic.num.partitions
   // default is 50; DMQ starts with 16, enough to spread coordinators over a
   // small cluster without 50 logs per broker.
   int32_t offsets_topic_num_partitions = 16;
-  int16_t offsets_topic_replication_factor = 3;  // capped at the live brokers at creation
+  int16_t offsets_topic_replication_factor = 3;     // capped at the live brokers at creation
+  int64_t offsets_topic_segment_bytes = 104857600;  // compaction cleans closed segments only
   int64_t offsets_retention_minutes = 10080;
   int64_t offsets_retention_check_interval_ms = 600000;
   int32_t offset_metadata_max_bytes = 4096;

@@ -445,9 +445,12 @@ void Coordinator::maybe_create_offsets_topic() {
   // rather than no coordinator at all.
   spec.replication_factor = static_cast<int16_t>(
       std::max(1, std::min<int32_t>(options_.offsets_topic_replication_factor, live)));
-  // No compaction yet: old commits must never be deleted by time or size.
-  spec.configs = {
-      {"retention.ms", "-1"}, {"retention.bytes", "-1"}, {"segment.bytes", "104857600"}};
+  // Compacted (Kafka's default): the latest commit per key stays, so a
+  // coordinator's load time follows the live keys, not the history.
+  spec.configs = {{"cleanup.policy", "compact"},
+                  {"retention.ms", "-1"},
+                  {"retention.bytes", "-1"},
+                  {"segment.bytes", std::to_string(options_.offsets_topic_segment_bytes)}};
   std::weak_ptr<bool> alive = alive_;
   controller_.create_topic(spec, false, [this, alive](const broker::AdminResult& r) {
     if (alive.expired()) return;

@@ -353,7 +353,9 @@ void ShareCoordinator::ensure_state_topic() {
   spec.partitions = options_.offsets_topic_num_partitions;
   spec.replication_factor = static_cast<int16_t>(
       std::max(1, std::min<int32_t>(options_.offsets_topic_replication_factor, live)));
-  spec.configs = {{"retention.ms", "-1"}, {"retention.bytes", "-1"}};
+  // Compacted: each record is a share-partition's whole state (share_records.h),
+  // so the latest per key is all a load needs.
+  spec.configs = {{"cleanup.policy", "compact"}, {"retention.ms", "-1"}, {"retention.bytes", "-1"}};
   std::weak_ptr<bool> alive = alive_;
   controller_.create_topic(spec, false, [this, alive](const broker::AdminResult& r) {
     if (alive.expired()) return;

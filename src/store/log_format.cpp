@@ -52,6 +52,34 @@ bool batch_crc_ok(std::string_view batch) {
   return crc32c(batch.substr(batch_layout::kAttributes)) == stored;
 }
 
+int64_t batch_producer_id(std::string_view batch) {
+  return static_cast<int64_t>(get_be64(batch.data() + batch_layout::kProducerId));
+}
+
+bool batch_is_control(std::string_view batch) {
+  auto attributes =
+      static_cast<int16_t>((static_cast<unsigned char>(batch[batch_layout::kAttributes]) << 8) |
+                           static_cast<unsigned char>(batch[batch_layout::kAttributes + 1]));
+  return (attributes & batch_layout::kControlBit) != 0;
+}
+
+int32_t batch_record_count(std::string_view batch) {
+  return static_cast<int32_t>(get_be32(batch.data() + batch_layout::kRecordCount));
+}
+
+std::string empty_batch_like(std::string_view batch) {
+  std::string out(batch.substr(0, batch_layout::kHeaderSize));
+  put_be32(out.data() + batch_layout::kBatchLength,
+           static_cast<uint32_t>(batch_layout::kHeaderSize - batch_layout::kLogOverhead));
+  out[batch_layout::kAttributes + 1] =
+      static_cast<char>(static_cast<unsigned char>(out[batch_layout::kAttributes + 1]) &
+                        ~batch_layout::kCompressionMask);
+  put_be32(out.data() + batch_layout::kRecordCount, 0);
+  put_be32(out.data() + batch_layout::kCrc,
+           crc32c(std::string_view(out).substr(batch_layout::kAttributes)));
+  return out;
+}
+
 std::string segment_stem(Offset base_offset) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%020lld", static_cast<long long>(base_offset.value));

@@ -43,6 +43,16 @@ std::optional<BatchHeader> parse_batch_header(std::string_view bytes);
 // True when the CRC32C stored in `batch` (a whole batch) matches its body.
 bool batch_crc_ok(std::string_view batch);
 
+// Header fields the cleaner reads (`batch` holds at least the 61-byte header).
+int64_t batch_producer_id(std::string_view batch);
+bool batch_is_control(std::string_view batch);
+int32_t batch_record_count(std::string_view batch);
+// `batch`'s header with no records: record count 0, no compression, a fresh
+// CRC, the same base offset and last offset delta. Kafka's cleaner keeps such
+// an empty batch when it removes every record of a producer's last batch, so
+// the producer's sequence and epoch survive (DefaultRecordBatch.writeEmptyHeader).
+std::string empty_batch_like(std::string_view batch);
+
 void put_be64(char* p, uint64_t v);
 void put_be32(char* p, uint32_t v);
 uint64_t get_be64(const char* p);
@@ -59,6 +69,11 @@ inline constexpr std::string_view kTimeIndexSuffix = ".timeindex";
 inline constexpr std::string_view kTempSuffix = ".tmp";
 inline constexpr std::string_view kPartitionCheckpointName = "partition.checkpoint";
 inline constexpr std::string_view kEpochCheckpointName = "leader-epoch-checkpoint";
+// The cleaner's first dirty offset, one decimal line; and its work directory,
+// which holds a rewritten segment and the swap marker (CLEANER.md).
+inline constexpr std::string_view kCleanerCheckpointName = "cleaner-offset-checkpoint";
+inline constexpr std::string_view kCleaningDirName = "cleaning";
+inline constexpr std::string_view kSwapMarkerName = "swap";
 
 // "00000000000000000042" for offset 42: 20 digits, so names sort as offsets.
 std::string segment_stem(Offset base_offset);

@@ -59,6 +59,19 @@ PartitionLog::PartitionLog(FileEnv& env, std::string dir, const PartitionLogConf
 
 PartitionLog::~PartitionLog() = default;
 
+void PartitionLog::set_config(const PartitionLogConfig& config) {
+  DMQ_ASSERT(config.segment_bytes > 0);
+  DMQ_ASSERT(config.segment_bytes <= (uint64_t{1} << 31));
+  DMQ_ASSERT(config.index_interval_bytes > 0);
+  std::lock_guard lock(mu_);
+  config_ = config;
+}
+
+PartitionLogConfig PartitionLog::config() const {
+  std::lock_guard lock(mu_);
+  return config_;
+}
+
 LogStatus PartitionLog::fail_locked(LogError code, const std::string& message) {
   if (!failure_) {
     LOG_ERROR("store") << "partition log " << dir_ << " closed: " << message;
@@ -117,14 +130,16 @@ LogResult<AppendInfo> PartitionLog::append_as_follower(std::span<const char> bat
   std::vector<BatchInfo> infos;
   std::string_view bytes(batches.data(), batches.size());
   if (LogStatus s = frame_batches(bytes, &infos); !s.ok()) return s;
-  if (infos.front().base_offset != active().next_offset()) {
+  // A leader's compacted segments have gaps (CLEANER.md): offsets must grow,
+  // not follow each other exactly, as in Kafka's follower append.
+  if (infos.front().base_offset < active().next_offset()) {
     return LogStatus{LogError::kNonContiguous,
                      "batch starts at " + std::to_string(infos.front().base_offset.value) +
                          ", log ends at " + std::to_string(active().next_offset().value)};
   }
   for (size_t i = 1; i < infos.size(); ++i) {
-    if (infos[i].base_offset != infos[i - 1].last_offset.next()) {
-      return LogStatus{LogError::kCorruptBatch, "batches are not contiguous"};
+    if (infos[i].base_offset <= infos[i - 1].last_offset) {
+      return LogStatus{LogError::kCorruptBatch, "batch offsets go backwards"};
     }
   }
   // Replicated bytes come off the network: a corrupt batch must not enter
@@ -216,11 +231,18 @@ LogResult<ReadResult> PartitionLog::read(Offset start_offset, uint64_t max_bytes
   if (start_offset == r.log_end_offset || start_offset >= max_offset) return r;
   size_t i = segment_index_for(start_offset);
   while (start_offset >= segments_[i]->next_offset()) ++i;  // ends before LEO, so i stays valid
-  const Segment& seg = *segments_[i];
   BatchLocation loc;
-  if (IoStatus s = seg.find_batch(start_offset, &loc); !s.ok()) {
-    return LogStatus{LogError::kStorageFailed, s.message};
+  while (true) {
+    IoStatus s =
+        segments_[i]->find_batch(std::max(start_offset, segments_[i]->base_offset()), &loc);
+    if (s.ok()) break;
+    if (s.code != IoCode::kNotFound) return LogStatus{LogError::kStorageFailed, s.message};
+    // A gap the cleaner left at the end of a segment: the next one follows
+    // (none after the active segment's gap a truncation left: nothing to read).
+    if (i + 1 == segments_.size()) return r;
+    ++i;
   }
+  const Segment& seg = *segments_[i];
   if (loc.header.base_offset >= max_offset) return r;
   uint64_t end = 0;
   Offset next;

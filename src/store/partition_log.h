@@ -31,6 +31,7 @@
 //
 // Time. Callers pass the wall clock (now_ms) in; nothing here reads a clock.
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,6 +41,7 @@
 
 #include "store/file_env.h"
 #include "store/leader_epoch_cache.h"
+#include "store/log_cleaner.h"
 #include "store/log_types.h"
 #include "store/segment.h"
 
@@ -52,6 +54,14 @@ struct PartitionLogConfig {
   int64_t retention_ms = int64_t{7} * 24 * 3600 * 1000;  // retention.ms; -1: no limit
   int64_t retention_bytes = -1;                          // retention.bytes; -1: no limit
   uint32_t index_interval_bytes = 4096;                  // index.interval.bytes
+  // cleanup.policy: "delete" (retention above), "compact" (the cleaner keeps
+  // the latest record per key; retention.* does not delete), or both.
+  bool cleanup_delete = true;
+  bool cleanup_compact = false;
+  double min_cleanable_dirty_ratio = 0.5;                   // min.cleanable.dirty.ratio
+  int64_t delete_retention_ms = int64_t{24} * 3600 * 1000;  // delete.retention.ms (tombstones)
+  int64_t min_compaction_lag_ms = 0;                        // min.compaction.lag.ms
+  bool operator==(const PartitionLogConfig&) const = default;
 };
 
 struct AppendInfo {
@@ -152,6 +162,30 @@ class PartitionLog {
   // the recovery point (= durable_end_offset()).
   LogStatus checkpoint(Offset high_watermark);
 
+  // Topic configs changed (cleanup policy, retention, segment size): takes
+  // effect for the next append, roll, retention round and cleaning pass.
+  void set_config(const PartitionLogConfig& config);
+  PartitionLogConfig config() const;
+  // The partition's high watermark as the broker last saw it (any thread,
+  // lock-free): the cleaner never compacts at or above it, since a record
+  // there may still be truncated away while an older value of its key would
+  // already be gone.
+  void note_high_watermark(Offset high_watermark) {
+    noted_high_watermark_.store(high_watermark.value, std::memory_order_relaxed);
+  }
+
+  // One cleaning pass (CLEANER.md), on the cleaner's thread: when the log is
+  // compacted and its dirty ratio (or an expired tombstone) calls for it,
+  // rewrites its closed segments below min(high watermark, checkpointed
+  // recovery point, min.compaction.lag.ms) keeping the latest record per key,
+  // swapping each rewritten segment in crash-safely. Appends, reads and
+  // truncations go on meanwhile; a segment changed under the pass (retention,
+  // truncation) is left alone. stats.more says the offset map filled up
+  // before the dirty end: call again.
+  LogResult<CleanStats> clean(const RecordCodec& codec, OffsetMap& map, int64_t now_ms);
+  // Where the next pass starts indexing keys (the cleaner checkpoint).
+  Offset first_dirty_offset() const;
+
   // Deletes every file of the log and its directory (topic deletion). The
   // log is closed afterwards: every call returns kStorageFailed. Open read
   // slices stay readable until dropped.
@@ -178,6 +212,25 @@ class PartitionLog {
  private:
   PartitionLog(FileEnv& env, std::string dir, const PartitionLogConfig& config);
   LogStatus recover_locked(int64_t now_ms);
+  LogStatus finish_interrupted_clean_locked();
+  LogStatus load_cleaner_checkpoint_locked();
+  // Cleaning (partition_log_cleaner.cpp).
+  struct CleanPlan;
+  struct SegmentClean;
+  std::optional<CleanPlan> plan_clean(int64_t now_ms);
+  LogStatus index_dirty_keys(const RecordCodec& codec, OffsetMap& map, CleanPlan& plan,
+                             CleanStats& stats);
+  LogStatus clean_segment(const RecordCodec& codec, const OffsetMap& map, const CleanPlan& plan,
+                          size_t index, int64_t now_ms, CleanStats& stats);
+  void finish_pass(const CleanPlan& plan, int64_t tombstone_expiry_ms);
+  void abandon_swap(SegmentClean& cleaned, bool marker_written);
+  LogStatus write_cleaned(const RecordCodec& codec, const OffsetMap& map, const CleanPlan& plan,
+                          size_t index, int64_t now_ms, SegmentClean& out, CleanStats& stats);
+  LogStatus swap_cleaned(const CleanPlan& plan, size_t index, SegmentClean& cleaned,
+                         CleanStats& stats);
+  LogStatus swap_locked(size_t index, bool remove);
+  size_t find_segment_locked(const std::shared_ptr<File>& log_file) const;
+  std::string cleaning_dir() const;
   LogStatus load_segments_locked(const std::vector<Offset>& bases, Offset recovery_point);
   LogStatus drop_segments_after_locked(size_t keep_count);
   LogStatus roll_locked(int64_t now_ms);
@@ -186,7 +239,11 @@ class PartitionLog {
                                       std::span<const BatchInfo> batches, int64_t now_ms);
   LogStatus delete_oldest_segments_locked(size_t count);
   LogStatus write_file_atomically(const std::string& name, const std::string& contents);
-  LogStatus write_checkpoint(const format::PartitionCheckpoint& checkpoint);
+  LogStatus write_file_atomically_in(const std::string& dir, const std::string& name,
+                                     const std::string& contents);
+  // Writes partition.checkpoint with values taken when truncations_ was
+  // `truncations`, lowered first if a truncation has overtaken them.
+  LogStatus write_checkpoint_locked(format::PartitionCheckpoint checkpoint, uint64_t truncations);
   LogStatus fail_locked(LogError code, const std::string& message);
   Segment& active() const {
     DMQ_ASSERT(!segments_.empty());
@@ -200,7 +257,7 @@ class PartitionLog {
 
   FileEnv& env_;
   const std::string dir_;
-  const PartitionLogConfig config_;
+  PartitionLogConfig config_;  // guarded by mu_
 
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Segment>> segments_;  // by base offset; never empty once open
@@ -210,12 +267,21 @@ class PartitionLog {
   Offset checkpointed_high_watermark_;
   std::optional<int64_t> roll_anchor_ms_;  // when the active segment got its first batch
   uint64_t truncations_ = 0;  // bumped by truncate_to; a flush racing it must not raise durability
-  bool dir_dirty_ = false;    // segment files created or deleted since the last dir sync
+  Offset truncation_floor_{
+      INT64_MAX};           // lowest end a truncation left since checkpoint()'s snapshot
+  bool dir_dirty_ = false;  // segment files created or deleted since the last dir sync
   LeaderEpochCache epochs_;
   bool epochs_dirty_ = false;
   std::optional<LogStatus> failure_;
   std::mutex flush_mu_;  // one flush at a time: a second must not trust flags the first cleared
   std::mutex checkpoint_mu_;  // one partition.checkpoint writer at a time (shared temp file)
+  // Cleaning.
+  std::atomic<int64_t> noted_high_watermark_{0};
+  Offset cleaner_checkpoint_;             // first dirty offset; guarded by mu_
+  int64_t next_tombstone_expiry_ms_ = 0;  // a kept tombstone expires then; guarded by mu_
+  std::optional<Offset> swap_pending_;    // base of the segment being swapped; guarded by mu_
+  bool swap_cancelled_ = false;           // a truncation overtook swap_pending_
+  std::mutex clean_mu_;                   // one pass at a time
 };
 
 }  // namespace dmq::store

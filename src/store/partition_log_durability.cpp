@@ -55,7 +55,12 @@ LogResult<Offset> PartitionLog::flush() {
 
 LogStatus PartitionLog::write_file_atomically(const std::string& name,
                                               const std::string& contents) {
-  std::string path = dir_ + "/" + name;
+  return write_file_atomically_in(dir_, name, contents);
+}
+
+LogStatus PartitionLog::write_file_atomically_in(const std::string& dir, const std::string& name,
+                                                 const std::string& contents) {
+  std::string path = dir + "/" + name;
   std::string temp = path + std::string(format::kTempSuffix);
   std::unique_ptr<File> file;
   IoStatus s = env_.open(temp, true, &file);
@@ -64,28 +69,56 @@ LogStatus PartitionLog::write_file_atomically(const std::string& name,
   if (s.ok()) s = file->sync();
   file.reset();
   if (s.ok()) s = env_.rename(temp, path);
-  if (s.ok()) s = env_.sync_dir(dir_);
+  if (s.ok()) s = env_.sync_dir(dir);
   if (!s.ok()) return {LogError::kStorageFailed, s.message};
   return {};
 }
 
-LogStatus PartitionLog::write_checkpoint(const format::PartitionCheckpoint& checkpoint) {
-  std::lock_guard checkpoint_lock(checkpoint_mu_);
-  LogStatus s = write_file_atomically(std::string(format::kPartitionCheckpointName),
-                                      format::encode_partition_checkpoint(checkpoint));
-  if (!s.ok()) return s;
-  std::lock_guard lock(mu_);
-  checkpointed_recovery_point_ = checkpoint.recovery_point;
-  checkpointed_high_watermark_ = checkpoint.high_watermark;
-  return {};
+LogStatus PartitionLog::write_checkpoint_locked(format::PartitionCheckpoint checkpoint,
+                                                uint64_t truncations) {
+  // Requires checkpoint_mu_. The values were taken under the lock, the write
+  // happens outside it: a truncation in between would leave a high watermark
+  // or recovery point on disk vouching for bytes that are gone (and, after a
+  // crash, for whatever was appended there since). So the truncation count
+  // is checked before the write and after it; a truncation that overtook it
+  // means write again with values lowered to the lowest log end a truncation
+  // left since they were taken.
+  for (int attempt = 0;; ++attempt) {
+    {
+      std::lock_guard lock(mu_);
+      if (failure_) return *failure_;
+      if (truncations != truncations_) {
+        checkpoint.high_watermark = std::min(checkpoint.high_watermark, truncation_floor_);
+        checkpoint.log_start_offset = log_start_offset_;
+        checkpoint.recovery_point =
+            std::min({checkpoint.recovery_point, truncation_floor_, durable_end_offset_});
+        truncations = truncations_;
+      }
+    }
+    LogStatus s = write_file_atomically(std::string(format::kPartitionCheckpointName),
+                                        format::encode_partition_checkpoint(checkpoint));
+    if (!s.ok()) return s;
+    std::lock_guard lock(mu_);
+    if (truncations == truncations_ || attempt == 8) {
+      checkpointed_recovery_point_ = checkpoint.recovery_point;
+      checkpointed_high_watermark_ = checkpoint.high_watermark;
+      return {};
+    }
+  }
 }
 
 LogStatus PartitionLog::checkpoint(Offset high_watermark) {
+  // One checkpoint at a time from its snapshot to its write, so the
+  // truncation floor reset here belongs to this write.
+  std::lock_guard checkpoint_lock(checkpoint_mu_);
   format::PartitionCheckpoint c;
   std::vector<std::shared_ptr<File>> index_files;
+  uint64_t truncations = 0;
   {
     std::lock_guard lock(mu_);
     if (failure_) return *failure_;
+    truncations = truncations_;
+    truncation_floor_ = Offset(INT64_MAX);
     c.high_watermark = std::min(high_watermark, active().next_offset());
     c.log_start_offset = log_start_offset_;
     c.recovery_point = durable_end_offset_;
@@ -103,17 +136,27 @@ LogStatus PartitionLog::checkpoint(Offset high_watermark) {
       return fail_locked(LogError::kStorageFailed, s.message);
     }
   }
-  return write_checkpoint(c);
+  return write_checkpoint_locked(c, truncations);
 }
 
 LogStatus PartitionLog::truncate_to(Offset offset) {
   format::PartitionCheckpoint lowered;
   std::shared_ptr<File> active_log;
+  uint64_t truncations = 0;
+  bool cancelled_swap = false;
   {
     std::lock_guard lock(mu_);
     if (failure_) return *failure_;
     if (offset >= active().next_offset()) return {};
-    ++truncations_;
+    truncations = ++truncations_;
+    cleaner_checkpoint_ = std::min(cleaner_checkpoint_, offset);
+    if (swap_pending_ && !swap_cancelled_) {
+      // A cleaner's swap is committed on disk but not applied: after a crash
+      // recovery would roll it forward over what this truncation removes.
+      // Withdraw its marker; the cleaner sees the flag and drops its copy.
+      swap_cancelled_ = cancelled_swap = true;
+      env_.remove(cleaning_dir() + "/" + std::string(format::kSwapMarkerName));
+    }
     if (offset <= log_start_offset_) {
       // Kafka's truncateFullyAndStartAt: the replica restarts empty at `offset`.
       if (LogStatus s = drop_segments_after_locked(0); !s.ok()) return s;
@@ -131,22 +174,26 @@ LogStatus PartitionLog::truncate_to(Offset offset) {
       }
     }
     Offset end = active().next_offset();
+    truncation_floor_ = std::min(truncation_floor_, end);
     durable_end_offset_ = std::min(durable_end_offset_, end);
     if (epochs_.truncate_from_end(end)) epochs_dirty_ = true;
     if (epochs_.truncate_from_start(log_start_offset_)) epochs_dirty_ = true;
     if (active().empty()) roll_anchor_ms_.reset();
     LOG_INFO("store") << "truncated " << dir_ << " to " << end.value;
-    if (end >= checkpointed_recovery_point_) return {};
+    if (end >= checkpointed_recovery_point_ && !cancelled_swap) return {};
     // The checkpoint on disk vouches for bytes that are gone; after a crash,
     // recovery would trust whatever is written there next without a scan.
     lowered = {std::min(checkpointed_high_watermark_, end), log_start_offset_, durable_end_offset_};
     active_log = active().log_file();
   }
-  if (IoStatus s = active_log->sync(); !s.ok()) {
+  IoStatus synced = active_log->sync();
+  if (synced.ok() && cancelled_swap) synced = env_.sync_dir(cleaning_dir());
+  if (!synced.ok()) {
     std::lock_guard lock(mu_);
-    return fail_locked(LogError::kStorageFailed, s.message);
+    return fail_locked(LogError::kStorageFailed, synced.message);
   }
-  return write_checkpoint(lowered);
+  std::lock_guard checkpoint_lock(checkpoint_mu_);
+  return write_checkpoint_locked(lowered, truncations);
 }
 
 LogStatus PartitionLog::drop_segments_after_locked(size_t keep_count) {
@@ -164,7 +211,12 @@ LogStatus PartitionLog::drop_segments_after_locked(size_t keep_count) {
 LogResult<size_t> PartitionLog::maybe_apply_retention(int64_t now_ms) {
   std::lock_guard lock(mu_);
   if (failure_) return *failure_;
-  const size_t deletable = segments_.size() - 1;  // never the active segment
+  // cleanup.policy=compact alone keeps every segment; the cleaner thins them.
+  if (!config_.cleanup_delete) return size_t{0};
+  size_t deletable = segments_.size() - 1;  // never the active segment
+  if (swap_pending_) {  // nor the segment the cleaner is swapping in (or after it)
+    deletable = std::min(deletable, segment_index_for(*swap_pending_));
+  }
   size_t count = 0;
   // retention.ms looks at each segment's largest timestamp, as Kafka does;
   // a segment without timestamps is never old.
@@ -210,6 +262,11 @@ LogStatus PartitionLog::remove_all() {
   LogStatus result = drop_segments_after_locked(0);
   // Checkpoints, temp files and anything else left in the replica's directory.
   std::vector<std::string> names;
+  if (env_.exists(cleaning_dir()) && env_.list(cleaning_dir(), &names).ok()) {
+    for (const auto& name : names) env_.remove(cleaning_dir() + "/" + name);
+    env_.remove_dir(cleaning_dir());
+  }
+  names.clear();
   if (IoStatus s = env_.list(dir_, &names); s.ok()) {
     for (const auto& name : names) env_.remove(dir_ + "/" + name);
   }

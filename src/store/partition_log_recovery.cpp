@@ -1,5 +1,7 @@
 // PartitionLog::open: directory scan, checkpoints and crash recovery.
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 
 #include "common/log.h"
 #include "store/partition_log.h"
@@ -47,6 +49,7 @@ LogStatus PartitionLog::recover_locked(int64_t now_ms) {
     return LogStatus{LogError::kStorageFailed, s.message};
   };
   if (IoStatus s = env_.create_dirs(dir_); !s.ok()) return storage_error(s);
+  if (LogStatus s = finish_interrupted_clean_locked(); !s.ok()) return s;
   std::vector<std::string> names;
   if (IoStatus s = env_.list(dir_, &names); !s.ok()) return storage_error(s);
   std::vector<Offset> bases;
@@ -80,6 +83,8 @@ LogStatus PartitionLog::recover_locked(int64_t now_ms) {
     if (!decoded) return {LogError::kCorruptState, "cannot parse " + epochs_path};
     epochs_ = *decoded;
   }
+
+  if (LogStatus s = load_cleaner_checkpoint_locked(); !s.ok()) return s;
 
   log_start_offset_ = checkpoint.log_start_offset;
   if (!bases.empty()) {
@@ -152,6 +157,11 @@ LogStatus PartitionLog::load_segments_locked(const std::vector<Offset>& bases,
     if (i + 1 < segments_.size()) {
       if (IoStatus s = seg.seal(); !s.ok()) return {LogError::kStorageFailed, s.message};
     }
+    // Below the recovery point everything was synced, so a segment ending
+    // short of its successor is one the cleaner thinned, not a torn tail.
+    if (i < recovery_index && truncated == 0 && i + 1 < segments_.size()) {
+      seg.extend_to(bases[i + 1]);
+    }
     bool gap = i + 1 < segments_.size() && seg.next_offset() != bases[i + 1];
     if (truncated > 0 || gap) {
       // The log ends at the first bad byte; later segments cannot follow it.
@@ -163,6 +173,70 @@ LogStatus PartitionLog::load_segments_locked(const std::vector<Offset>& bases,
       return drop_segments_after_locked(i + 1);
     }
   }
+  return {};
+}
+
+LogStatus PartitionLog::load_cleaner_checkpoint_locked() {
+  std::string text;
+  bool found = false;
+  std::string path = dir_ + "/" + std::string(format::kCleanerCheckpointName);
+  if (IoStatus s = read_small_file(env_, path, &text, &found); !s.ok()) {
+    return {LogError::kStorageFailed, s.message};
+  }
+  // Lost or garbled, it only costs a pass over the whole log: not fatal.
+  int64_t first_dirty = 0;
+  if (found && std::sscanf(text.c_str(), "%" SCNd64, &first_dirty) == 1 && first_dirty >= 0) {
+    cleaner_checkpoint_ = Offset(first_dirty);
+  }
+  next_tombstone_expiry_ms_ = 1;  // unknown after a restart: look once
+  return {};
+}
+
+std::string PartitionLog::cleaning_dir() const {
+  return dir_ + "/" + std::string(format::kCleaningDirName);
+}
+
+LogStatus PartitionLog::finish_interrupted_clean_locked() {
+  // CLEANER.md: without a marker, whatever the cleaner left is a copy never
+  // committed: drop it. With one, the swap it names was committed: finish it.
+  const std::string cleaning = cleaning_dir();
+  if (!env_.exists(cleaning)) return {};
+  auto storage_error = [](const IoStatus& s) {
+    return LogStatus{LogError::kStorageFailed, s.message};
+  };
+  std::string marker;
+  bool found = false;
+  const std::string marker_path = cleaning + "/" + std::string(format::kSwapMarkerName);
+  if (IoStatus s = read_small_file(env_, marker_path, &marker, &found); !s.ok()) {
+    return storage_error(s);
+  }
+  char verb[16] = {};
+  int64_t base = -1;
+  if (found && std::sscanf(marker.c_str(), "%15s %" SCNd64, verb, &base) == 2 && base >= 0) {
+    const Offset b(base);
+    const std::string log_path = segment_path(dir_, b, format::kLogSuffix);
+    const std::string cleaned = segment_path(cleaning, b, format::kLogSuffix);
+    if (std::string_view(verb) == "delete") {
+      env_.remove(log_path);
+    } else if (env_.exists(cleaned) && env_.exists(log_path)) {
+      // Roll forward only over the segment it was made from: if retention
+      // or a truncation removed that, the copy must not bring it back.
+      if (IoStatus s = env_.rename(cleaned, log_path); !s.ok()) return storage_error(s);
+    }
+    // The indexes may belong to either copy: they are rebuilt from the log.
+    env_.remove(segment_path(dir_, b, format::kIndexSuffix));
+    env_.remove(segment_path(dir_, b, format::kTimeIndexSuffix));
+    if (IoStatus s = env_.sync_dir(dir_); !s.ok()) return storage_error(s);
+    LOG_INFO("store") << dir_ << ": finished the cleaner's " << verb << " of segment "
+                      << format::segment_stem(b);
+  }
+  std::vector<std::string> names;
+  if (IoStatus s = env_.list(cleaning, &names); !s.ok()) return storage_error(s);
+  for (const std::string& name : names) {
+    if (name != format::kSwapMarkerName) env_.remove(cleaning + "/" + name);
+  }
+  env_.remove(marker_path);  // last: until now a crash redoes the above
+  if (IoStatus s = env_.sync_dir(cleaning); !s.ok()) return storage_error(s);
   return {};
 }
 

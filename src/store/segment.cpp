@@ -86,7 +86,8 @@ IoStatus Segment::index_batch(const BatchInfo& batch, uint64_t position,
 IoStatus Segment::append(std::string_view bytes, std::span<const BatchInfo> batches,
                          uint32_t index_interval_bytes) {
   DMQ_ASSERT(!batches.empty());
-  DMQ_ASSERT(batches.front().base_offset == next_offset_);
+  // Offsets only grow; gaps are what the cleaner leaves (CLEANER.md).
+  DMQ_ASSERT(batches.front().base_offset >= next_offset_);
   DMQ_ASSERT(size_bytes_ + bytes.size() <= kMaxSegmentPosition);
   if (IoStatus s = log_->write_at(size_bytes_, bytes); !s.ok()) return s;
   data_dirty = index_dirty = true;
@@ -163,8 +164,10 @@ IoStatus Segment::find_batch(Offset target, BatchLocation* out) const {
     }
     position += h.total_bytes;
   }
-  return corrupt("offset " + std::to_string(target.value) + " missing from segment " +
-                 format::segment_stem(base_));
+  // `target` lies in a gap the cleaner left at the end of this segment.
+  return IoStatus::error(IoCode::kNotFound, "offset " + std::to_string(target.value) +
+                                                " past the last batch of segment " +
+                                                format::segment_stem(base_));
 }
 
 IoStatus Segment::extent(uint64_t start, uint64_t max_bytes, Offset max_offset, uint64_t* end,
@@ -252,7 +255,8 @@ IoStatus Segment::recover_from(OffsetIndexEntry from, uint32_t index_interval_by
     size_t n = 0;
     if (IoStatus s = log_->read_at(position, head, &n); !s.ok()) return s;
     auto h = format::parse_batch_header(std::string_view(head, n));
-    if (!h || h->total_bytes > file_size - position || h->base_offset != next_offset_ ||
+    // Offsets must grow; a gap is one the cleaner left (CLEANER.md).
+    if (!h || h->total_bytes > file_size - position || h->base_offset < next_offset_ ||
         position + h->total_bytes > kMaxSegmentPosition) {
       break;  // torn, foreign or out-of-sequence bytes: the log ends here
     }
@@ -281,7 +285,12 @@ IoStatus Segment::truncate_to(Offset offset, uint32_t index_interval_bytes) {
   uint64_t cut = 0;
   if (offset > base_) {
     BatchLocation loc;
-    if (IoStatus s = find_batch(offset, &loc); !s.ok()) return s;
+    IoStatus found = find_batch(offset, &loc);
+    if (found.code == IoCode::kNotFound) {
+      next_offset_ = offset;  // only a cleaner's gap lies at or after `offset`
+      return IoStatus::success();
+    }
+    if (!found.ok()) return found;
     cut = loc.position;
     if (loc.header.base_offset > base_)
       from = index_.lookup(Offset(loc.header.base_offset.value - 1));

@@ -7,6 +7,7 @@
 // read slice or a flusher can keep using them after the lock is released, or
 // after the segment is deleted (the fd stays open until the last user drops it).
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -54,8 +55,10 @@ class Segment {
   IoStatus append(std::string_view bytes, std::span<const BatchInfo> batches,
                   uint32_t index_interval_bytes);
 
-  // The batch holding `target`; requires base_offset() <= target < next_offset().
-  // An error when the bytes on disk no longer parse.
+  // The batch holding `target`, or the first one after it when `target` fell
+  // in a gap the cleaner left; requires base_offset() <= target < next_offset().
+  // kNotFound when no batch of this segment ends at or after `target`; an
+  // error when the bytes on disk no longer parse.
   IoStatus find_batch(Offset target, BatchLocation* out) const;
   // Header of the batch at `position` (< size_bytes()).
   IoStatus read_header(uint64_t position, format::BatchHeader* out) const;
@@ -83,6 +86,9 @@ class Segment {
   // successor starts at `next`), taking max timestamp from the time index.
   // False when the indexes do not fit that (the caller then rescans).
   bool adopt_sealed_state(Offset next);
+  // A cleaned segment covers offsets up to its successor's base even when
+  // its last batches were removed.
+  void extend_to(Offset next) { next_offset_ = std::max(next_offset_, next); }
   // Removes every batch at or after the one holding `offset`.
   IoStatus truncate_to(Offset offset, uint32_t index_interval_bytes);
   // Called when the log rolls past this segment: records the final max

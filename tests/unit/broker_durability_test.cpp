@@ -71,6 +71,7 @@ struct Placement {
   std::vector<int32_t> replicas = {1, 2, 3};
   std::vector<int32_t> isr = {1, 2, 3};
   std::string topic_id = "d-1";
+  cluster::ConfigMap configs;
 };
 
 std::string batch(int64_t base_offset, int32_t epoch, const std::string& value) {
@@ -146,6 +147,7 @@ struct Harness {
       cluster::TopicState t;
       t.name = kTopic;
       t.topic_id = placement->topic_id;
+      t.configs = placement->configs;
       cluster::PartitionState p;
       p.id = cluster::PartitionId(0);
       for (int32_t r : placement->replicas) p.replicas.push_back(cluster::BrokerId(r));
@@ -418,4 +420,54 @@ TEST_CASE("durability: a fetch answer from a previous leadership is dropped") {
   CHECK(h.answers[0].result.error == ErrorCode::kNone);
   CHECK(h.answers[0].result.base_offset.value == 1);
   CHECK(h.high_watermark() == 2);
+}
+
+TEST_CASE("config changes in the metadata reach the open log at once") {
+  Harness h;
+  Placement placement = led_by(1, 1, {1});
+  placement.replicas = {1};
+  h.publish(placement);
+  const auto& p = h.part();
+  REQUIRE(p.log);
+  CHECK_FALSE(p.log->config().cleanup_compact);
+  CHECK(p.produce_config.min_insync == 1);
+  const int64_t retention_before = p.log->config().retention_ms;
+
+  // A ConfigChangeRecord applied to the image (AlterConfigs, REST): the same
+  // partition, same epoch, new topic configs.
+  placement.configs = {{"cleanup.policy", "compact,delete"},
+                       {"segment.bytes", "4096"},
+                       {"retention.ms", "60000"},
+                       {"min.cleanable.dirty.ratio", "0.25"},
+                       {"delete.retention.ms", "5000"},
+                       {"min.compaction.lag.ms", "100"},
+                       {"min.insync.replicas", "2"}};
+  h.publish(placement);
+  const auto& q = h.part();
+  CHECK(&q == &p);  // the same open log, not a reopened one
+  store::PartitionLogConfig c = q.log->config();
+  CHECK(c.cleanup_compact);
+  CHECK(c.cleanup_delete);
+  CHECK(c.segment_bytes == 4096);
+  CHECK(c.retention_ms == 60000);
+  CHECK(c.retention_ms != retention_before);
+  CHECK(c.min_cleanable_dirty_ratio == doctest::Approx(0.25));
+  CHECK(c.delete_retention_ms == 5000);
+  CHECK(c.min_compaction_lag_ms == 100);
+  CHECK(q.produce_config.min_insync == 2);
+  // acks=all now needs two in-sync replicas: refused before the append.
+  h.produce("a", -1);
+  REQUIRE(h.answer("a"));
+  CHECK(h.answer("a")->result.error == ErrorCode::kNotEnoughReplicas);
+
+  // A compacted topic refuses records without a key (Kafka's INVALID_RECORD).
+  h.produce("b", 1);
+  REQUIRE(h.answer("b"));
+  CHECK(h.answer("b")->result.error == ErrorCode::kInvalidRecord);
+
+  // Back to the defaults: the log follows.
+  placement.configs = {};
+  h.publish(placement);
+  CHECK_FALSE(h.part().log->config().cleanup_compact);
+  CHECK(h.part().log->config().segment_bytes == store::PartitionLogConfig{}.segment_bytes);
 }

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -150,24 +152,35 @@ TEST_CASE("read returns whole batches from the one holding the start offset") {
   CHECK(log->read(Offset(-1), 1000).error() == LogError::kOffsetOutOfRange);
 }
 
-TEST_CASE("follower append keeps offsets and requires contiguity") {
+TEST_CASE("follower append keeps offsets; they must grow, gaps from compaction allowed") {
   MemFileEnv env;
   auto log = open_log(env, {});
   std::string b0 = make_batch({.base_offset = 0, .records = 3});
+  std::string b2 = make_batch({.base_offset = 2, .records = 1});
   std::string b3 = make_batch({.base_offset = 3, .records = 2});
-  std::string b9 = make_batch({.base_offset = 9, .records = 1});
   REQUIRE(log->append_as_follower(b0, 0).ok());
-  CHECK(log->append_as_follower(b9, 0).error() == LogError::kNonContiguous);
+  // Below the log end: the replica holds something else there and must truncate.
+  CHECK(log->append_as_follower(b2, 0).error() == LogError::kNonContiguous);
   auto r = log->append_as_follower(b3, 0);
   REQUIRE(r.ok());
   CHECK(r.value().log_end_offset == Offset(5));
-  std::string gap =
-      make_batch({.base_offset = 5, .records = 1}) + make_batch({.base_offset = 7, .records = 1});
-  CHECK(log->append_as_follower(gap, 0).error() == LogError::kCorruptBatch);
+  std::string backwards =
+      make_batch({.base_offset = 7, .records = 1}) + make_batch({.base_offset = 6, .records = 1});
+  CHECK(log->append_as_follower(backwards, 0).error() == LogError::kCorruptBatch);
   std::string flipped = make_batch({.base_offset = 5, .records = 1});
   flipped.back() ^= 1;
   CHECK(log->append_as_follower(flipped, 0).error() == LogError::kCorruptBatch);
   CHECK(log->log_end_offset() == Offset(5));
+  // A leader's cleaner leaves gaps (store/CLEANER.md): offsets 5..8 and 10
+  // are gone there, so the follower's next batches start past its log end.
+  std::string gaps =
+      make_batch({.base_offset = 9, .records = 1}) + make_batch({.base_offset = 11, .records = 1});
+  r = log->append_as_follower(gaps, 0);
+  REQUIRE(r.ok());
+  CHECK(r.value().log_end_offset == Offset(12));
+  auto read = log->read(Offset(5), 1 << 20);
+  REQUIRE(read.ok());
+  CHECK(read.value().first_offset == Offset(9));
 }
 
 TEST_CASE("segments roll by size and by time, named by base offset") {
@@ -811,4 +824,56 @@ TEST_CASE("reads near the log end find their batches without reading headers bac
   CHECK(r.value().first_offset == Offset(end - 26));
   CHECK(walk(slice_bytes(r.value().slice)).size() == 3);
   CHECK(env.log_reads == 1);  // slice_bytes itself; the lookup read nothing
+}
+
+TEST_CASE("a checkpoint overtaken by a truncation does not record the old high watermark") {
+  MemFileEnv mem;
+  FaultFileEnv env(mem);
+  auto log = open_log(env, {});
+  for (int i = 0; i < 10; ++i) append_one(*log, {.records = 1});
+  REQUIRE(log->flush().ok());
+  // Hold the checkpoint's write (its temp file's fsync) after it took its
+  // values; meanwhile the replica truncates to 5 and appends past it again.
+  const auto main_thread = std::this_thread::get_id();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool parked = false, released = false;
+  env.set_sync_hook([&](const std::string& path) {
+    if (std::this_thread::get_id() == main_thread) return;
+    if (path.find(std::string(format::kPartitionCheckpointName)) == std::string::npos) return;
+    std::unique_lock lock(mu);
+    if (released) return;
+    parked = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+  });
+  LogStatus written;
+  std::thread checkpointer([&] { written = log->checkpoint(Offset(10)); });
+  {
+    std::unique_lock lock(mu);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return parked; }));
+  }
+  REQUIRE(log->truncate_to(Offset(5)).ok());
+  append_one(*log, {.records = 2});  // offsets 5-6, not durable
+  {
+    std::lock_guard lock(mu);
+    released = true;
+  }
+  cv.notify_all();
+  checkpointer.join();
+  REQUIRE(written.ok());
+  CHECK(log->checkpointed_high_watermark() <= Offset(5));
+  // On disk too: a crash now must not trust offsets 5-6 as synced or committed.
+  env.set_sync_hook(nullptr);
+  env.power_off();
+  std::unique_ptr<File> f;
+  REQUIRE(mem.open(kDir + "/" + std::string(format::kPartitionCheckpointName), false, &f).ok());
+  std::string text(256, '\0');
+  size_t n = 0;
+  REQUIRE(f->read_at(0, text, &n).ok());
+  text.resize(n);
+  auto decoded = format::decode_partition_checkpoint(text);
+  REQUIRE(decoded.has_value());
+  CHECK(decoded->high_watermark <= Offset(5));
+  CHECK(decoded->recovery_point <= Offset(5));
 }
