@@ -24,6 +24,7 @@ struct ListOffsetsRequest {
     int32_t partition_index = 0;
     int32_t current_leader_epoch = -1;  // v4+
     int64_t timestamp = -1;
+    int32_t max_num_offsets = 1;  // v0 only
   };
   struct Topic {
     std::string_view name;
@@ -41,7 +42,8 @@ struct ListOffsetsResponse {
     ErrorCode error_code = ErrorCode::kNone;
     int64_t timestamp = -1;
     int64_t offset = -1;
-    int32_t leader_epoch = -1;  // v4+
+    int32_t leader_epoch = -1;               // v4+
+    std::vector<int64_t> old_style_offsets;  // v0 only, instead of timestamp and offset
   };
   struct Topic {
     std::string name;
@@ -189,6 +191,7 @@ struct DescribeConfigsResponse {
     std::optional<std::string> value;
     bool read_only = false;
     int8_t config_source = -1;  // v1+ (1 topic, 4 static broker, 5 default, ...)
+    bool is_default = false;    // v0 only, instead of config_source
     bool is_sensitive = false;
     std::vector<Synonym> synonyms;             // v1+
     int8_t config_type = 0;                    // v3+

@@ -96,4 +96,24 @@ std::vector<BrokerAddress> live_brokers(const HandlerContext& ctx,
   return out;
 }
 
+Uuid topic_uuid(std::string_view text) {
+  Uuid out;
+  size_t n = 0;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '-') continue;
+    int hi = nibble(text[i]);
+    int lo = i + 1 < text.size() ? nibble(text[i + 1]) : -1;
+    if (hi < 0 || lo < 0 || n == out.bytes.size()) return Uuid{};
+    out.bytes[n++] = static_cast<uint8_t>(hi * 16 + lo);
+    ++i;
+  }
+  return n == out.bytes.size() ? out : Uuid{};
+}
+
 }  // namespace dmq::kafka

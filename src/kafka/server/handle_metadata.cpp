@@ -13,6 +13,7 @@ MetadataResponse::Topic describe_topic(const cluster::MetadataImage& image,
                                        const cluster::TopicState& topic) {
   MetadataResponse::Topic out;
   out.name = topic.name;
+  out.topic_id = topic_uuid(topic.topic_id);
   out.is_internal = topic.name.rfind("__", 0) == 0;  // __consumer_offsets and friends
   for (const auto& p : topic.partitions) {
     MetadataResponse::Partition mp;

@@ -127,6 +127,9 @@ void handle_alter_user_scram_credentials(HandlerContext& ctx, const ExchangePtr&
 // when newer; kNone otherwise (including unknown partitions).
 ErrorCode check_leader_epoch(const cluster::MetadataImage& image, std::string_view topic,
                              int32_t partition, int32_t current_leader_epoch);
+// A topic id as the Kafka protocol carries it (16 bytes) from the metadata
+// image's text form ("8-4-4-4-12" hex); zero when malformed.
+Uuid topic_uuid(std::string_view text);
 // Kafka's topic-name rule: [a-zA-Z0-9._-]{1,249}, not "." or "..".
 bool valid_topic_name(std::string_view name);
 // The admin REST error code of ControllerClient mapped to a Kafka error.
