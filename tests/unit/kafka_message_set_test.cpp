@@ -47,8 +47,8 @@ std::string gzip(std::string_view in) {
   return out;
 }
 
-std::vector<Record> records_of(const std::string& batch) {
-  std::string payload;
+// The records view `payload`, which must outlive them.
+std::vector<Record> records_of(const std::string& batch, std::string& payload) {
   REQUIRE(decompress_records(batch, payload) == BatchError::kOk);
   BatchHeader h;
   REQUIRE(read_batch_header(batch, h) == BatchError::kOk);
@@ -94,7 +94,8 @@ TEST_CASE("a gzip wrapper message is unpacked") {
   std::string wrapper = message(1, 1, 6, std::nullopt, gzip(inner), /*attributes=gzip*/ 1);
   LegacyConversion c = convert_message_set(wrapper, 1 << 20);
   REQUIRE(c.error == BatchError::kOk);
-  auto recs = records_of(c.batch);
+  std::string payload;
+  auto recs = records_of(c.batch, payload);
   REQUIRE(recs.size() == 2);
   CHECK(*recs[1].value == "b");
 }
@@ -138,7 +139,8 @@ TEST_CASE("stored batches down-convert to magic 0 and 1 from the fetch offset") 
     // The old format converts back to the same records, offsets kept.
     LegacyConversion back = convert_message_set(d.message_set, 1 << 20);
     REQUIRE(back.error == BatchError::kOk);
-    auto recs = records_of(back.batch);
+    std::string payload;
+    auto recs = records_of(back.batch, payload);
     REQUIRE(recs.size() == 2);
     CHECK(*recs[0].value == "b");
     CHECK(!recs[1].value);

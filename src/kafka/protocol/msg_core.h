@@ -174,13 +174,13 @@ struct FetchRequest {
   };
   struct Topic {
     std::string_view topic;  // v0-12
-    Uuid topic_id;           // v13+, instead of the name
     std::vector<Partition> partitions;
+    Uuid topic_id;  // v13+, instead of the name
   };
   struct ForgottenTopic {
     std::string_view topic;  // v7-12
-    Uuid topic_id;           // v13+
     std::vector<int32_t> partitions;
+    Uuid topic_id;  // v13+
   };
   std::optional<std::string_view> cluster_id;  // v12+, tag 0
   int32_t replica_id = -1;     // broker id of a follower; -1 for consumers (v15+: tag 1)
@@ -232,8 +232,8 @@ struct FetchResponse {
   };
   struct Topic {
     std::string topic;  // v0-12
-    Uuid topic_id;      // v13+, instead of the name
     std::vector<Partition> partitions;
+    Uuid topic_id;  // v13+, instead of the name
   };
   int32_t throttle_time_ms = 0;             // v1+
   ErrorCode error_code = ErrorCode::kNone;  // v7+
