@@ -306,8 +306,62 @@ void serde(IO& io, M& m) {
   io.tags();
 }
 
+// ---- AlterConfigs / IncrementalAlterConfigs ----------------------------------------
+
+template <class IO, MessageOf<AlterConfigsRequest> M>
+void serde(IO& io, M& m) {
+  io.array(m.resources, [&](auto& r) {
+    io.i8(r.resource_type);
+    io.string(r.resource_name);
+    io.array(r.configs, [&](auto& c) {
+      io.string(c.name);
+      io.nstring(c.value);
+      io.tags();
+    });
+    io.tags();
+  });
+  io.boolean(m.validate_only);
+  io.tags();
+}
+
+template <class IO, MessageOf<IncrementalAlterConfigsRequest> M>
+void serde(IO& io, M& m) {
+  io.array(m.resources, [&](auto& r) {
+    io.i8(r.resource_type);
+    io.string(r.resource_name);
+    io.array(r.configs, [&](auto& c) {
+      io.string(c.name);
+      io.i8(c.config_operation);
+      io.nstring(c.value);
+      io.tags();
+    });
+    io.tags();
+  });
+  io.boolean(m.validate_only);
+  io.tags();
+}
+
+// Both responses have the same shape.
+template <class IO, class M>
+requires MessageOf<M, AlterConfigsResponse> || MessageOf<M, IncrementalAlterConfigsResponse>
+void serde(IO& io, M& m) {
+  io.i32(m.throttle_time_ms);
+  io.array(m.responses, [&](auto& r) {
+    io.error(r.error_code);
+    io.nstring(r.error_message);
+    io.i8(r.resource_type);
+    io.string(r.resource_name);
+    io.tags();
+  });
+  io.tags();
+}
+
 }  // namespace
 
+DMQ_KAFKA_DEFINE_CODEC(AlterConfigsRequest)
+DMQ_KAFKA_DEFINE_CODEC(AlterConfigsResponse)
+DMQ_KAFKA_DEFINE_CODEC(IncrementalAlterConfigsRequest)
+DMQ_KAFKA_DEFINE_CODEC(IncrementalAlterConfigsResponse)
 DMQ_KAFKA_DEFINE_CODEC(ListOffsetsRequest)
 DMQ_KAFKA_DEFINE_CODEC(ListOffsetsResponse)
 DMQ_KAFKA_DEFINE_CODEC(CreateTopicsRequest)
@@ -404,6 +458,31 @@ InitProducerIdResponse make_error_response(const InitProducerIdRequest&, int16_t
   InitProducerIdResponse r;
   r.error_code = error;
   return r;
+}
+
+namespace {
+
+template <class Resp, class Req>
+Resp alter_configs_error(const Req& req, ErrorCode error) {
+  Resp r;
+  for (const auto& res : req.resources) {
+    auto& out = r.responses.emplace_back();
+    out.error_code = error;
+    out.resource_type = res.resource_type;
+    out.resource_name = std::string(res.resource_name);
+  }
+  return r;
+}
+
+}  // namespace
+
+AlterConfigsResponse make_error_response(const AlterConfigsRequest& req, int16_t, ErrorCode error) {
+  return alter_configs_error<AlterConfigsResponse>(req, error);
+}
+
+IncrementalAlterConfigsResponse make_error_response(const IncrementalAlterConfigsRequest& req,
+                                                    int16_t, ErrorCode error) {
+  return alter_configs_error<IncrementalAlterConfigsResponse>(req, error);
 }
 
 OffsetForLeaderEpochResponse make_error_response(const OffsetForLeaderEpochRequest& req, int16_t,

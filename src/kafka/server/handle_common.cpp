@@ -36,6 +36,7 @@ ErrorCode admin_error(const broker::AdminResult& result) {
     return ErrorCode::kInvalidReplicationFactor;
   if (c == "unknown_topic" || c == "not_found") return ErrorCode::kUnknownTopicOrPartition;
   if (c == "invalid_config") return ErrorCode::kInvalidConfig;
+  if (c == "invalid_request") return ErrorCode::kInvalidRequest;
   return ErrorCode::kRequestTimedOut;
 }
 

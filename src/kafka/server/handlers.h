@@ -115,6 +115,8 @@ void handle_delete_topics(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_create_partitions(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_configs(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_cluster(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_alter_configs(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_incremental_alter_configs(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_init_producer_id(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_offset_for_leader_epoch(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_user_scram_credentials(HandlerContext& ctx, const ExchangePtr& ex);
