@@ -97,6 +97,13 @@ std::vector<BrokerAddress> live_brokers(const HandlerContext& ctx,
   return out;
 }
 
+const cluster::TopicState* find_topic_by_id(const cluster::MetadataImage& image, const Uuid& id) {
+  if (id.is_zero()) return nullptr;
+  for (const auto& [name, topic] : image.topics)
+    if (topic_uuid(topic.topic_id) == id) return &topic;
+  return nullptr;
+}
+
 Uuid topic_uuid(std::string_view text) {
   Uuid out;
   size_t n = 0;

@@ -161,8 +161,7 @@ void handle_fetch(HandlerContext& ctx, const ExchangePtr& ex) {
   for (const auto& t : req.topics) {
     std::string& name = st->names.emplace_back(by_id ? "" : std::string(t.topic));
     if (by_id) {
-      for (const auto& [topic_name, topic] : image->topics)
-        if (topic_uuid(topic.topic_id) == t.topic_id && !t.topic_id.is_zero()) name = topic_name;
+      if (const auto* topic = find_topic_by_id(*image, t.topic_id)) name = topic->name;
     }
     if (name.empty()) continue;
     for (const auto& p : t.partitions) st->partitions.push_back({name, PartitionId(p.partition)});

@@ -80,7 +80,11 @@ void handle_metadata(HandlerContext& ctx, const ExchangePtr& ex) {
       ctx.options.auto_create_topics_enable && (version < 4 || req.allow_auto_topic_creation);
   for (const auto& t : *req.topics) {
     if (!t.name) {
-      // Lookup by topic id (v10+): ids are not served over the Kafka protocol yet.
+      // Lookup by topic id (v10+).
+      if (const auto* topic = find_topic_by_id(*image, t.topic_id)) {
+        resp.topics.push_back(describe_topic(*image, *topic));
+        continue;
+      }
       MetadataResponse::Topic out;
       out.topic_id = t.topic_id;
       out.error_code = ErrorCode::kUnknownTopicId;

@@ -132,6 +132,8 @@ ErrorCode check_leader_epoch(const cluster::MetadataImage& image, std::string_vi
 // A topic id as the Kafka protocol carries it (16 bytes) from the metadata
 // image's text form ("8-4-4-4-12" hex); zero when malformed.
 Uuid topic_uuid(std::string_view text);
+// The topic with protocol id `id` (Metadata v10+, Fetch v13+), or nullptr.
+const cluster::TopicState* find_topic_by_id(const cluster::MetadataImage& image, const Uuid& id);
 // Kafka's topic-name rule: [a-zA-Z0-9._-]{1,249}, not "." or "..".
 bool valid_topic_name(std::string_view name);
 // The admin REST error code of ControllerClient mapped to a Kafka error.
