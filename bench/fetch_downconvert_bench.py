@@ -10,14 +10,18 @@ whole partition three times over one connection each:
   magic0    Fetch v1: down-converted to magic 0
 The loop only walks entry headers to find the next offset, so the client costs
 the same in every mode. Reported: MB/s and records/s of the read, the broker's
-CPU seconds for it (/proc/<pid>/stat), and the slowest single Fetch (down-
-conversion runs on the event loop, so that is how long one conversion holds
-other connections back).
+CPU seconds for it (/proc/<pid>/stat) and per record, the slowest single
+Fetch, and the slowest ApiVersions round trip of a second client probing the
+node meanwhile (down-conversion runs on the event loop: that is how long one
+conversion holds other connections back). The reader is a Python loop, so
+MB/s and records/s are bounded by the client; broker CPU per record is the
+cost of the conversion.
 
 Usage: bench/fetch_downconvert_bench.py [--dmq build/dmq] [--records 500000]
                                         [--size 100] [--fetch-bytes 1048576]
 """
 import argparse
+import multiprocessing as mp
 import os
 import socket
 import struct
@@ -116,6 +120,38 @@ def read_all(addr, version, topic, total, max_bytes):
     return time.monotonic() - start, nbytes, records, slowest
 
 
+def probe(addr, stop, out):
+    """Another client's view: ApiVersions round trips on a second connection
+    while the reader runs; the slowest shows how long the loop was held."""
+    host, port = addr.split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    header = struct.pack(">hhih", 18, 0, 1, 5) + b"probe"
+    frame = struct.pack(">i", len(header)) + header
+    worst, n = 0.0, 0
+    while not stop.is_set():
+        t0 = time.monotonic()
+        sock.sendall(frame)
+        size = struct.unpack(">i", recv_exact(sock, 4))[0]
+        recv_exact(sock, size)
+        worst, n = max(worst, time.monotonic() - t0), n + 1
+        time.sleep(0.001)
+    out.put((worst, n))
+
+
+def measured(addr, version, total, max_bytes, pid):
+    stop, out = mp.Event(), mp.Queue()
+    prober = mp.Process(target=probe, args=(addr, stop, out))
+    prober.start()
+    cpu0 = proc_cpu_s(pid)
+    secs, nbytes, records, slowest = read_all(addr, version, b"dc", total, max_bytes)
+    cpu = proc_cpu_s(pid) - cpu0
+    stop.set()
+    worst, _ = out.get(timeout=10)
+    prober.join()
+    return secs, nbytes, records, slowest, cpu, worst
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dmq", default=os.path.join(HERE, "..", "build", "dmq"))
@@ -141,14 +177,15 @@ def main():
                         p.poll(0.05)
             assert p.flush(120) == 0
             print(f"{args.records} records of {args.size} B, fetch size {args.fetch_bytes} B")
-            print(f"{'mode':10} {'MB/s':>8} {'krec/s':>8} {'broker cpu s':>13} {'slowest fetch ms':>17}")
-            for name, version in (("verbatim", 4), ("magic1", 3), ("magic0", 1), ("verbatim", 4)):
-                cpu0 = proc_cpu_s(node.proc.pid)
-                secs, nbytes, records, slowest = read_all(node.kafka, version, b"dc",
-                                                          args.records, args.fetch_bytes)
-                cpu = proc_cpu_s(node.proc.pid) - cpu0
-                print(f"{name:10} {nbytes / secs / 1e6:8.1f} {records / secs / 1e3:8.1f} "
-                      f"{cpu:13.2f} {slowest * 1e3:17.1f}", flush=True)
+            print(f"{'mode':9} {'MB/s':>7} {'krec/s':>7} {'broker cpu s':>12} "
+                  f"{'cpu us/rec':>10} {'slowest fetch ms':>16} {'probe max ms':>12}")
+            for name, version in (("verbatim", 4), ("magic1", 3), ("magic0", 1), ("verbatim", 4),
+                                  ("magic1", 3), ("magic0", 1)):
+                secs, nbytes, records, slowest, cpu, worst = measured(
+                    node.kafka, version, args.records, args.fetch_bytes, node.proc.pid)
+                print(f"{name:9} {nbytes / secs / 1e6:7.1f} {records / secs / 1e3:7.1f} "
+                      f"{cpu:12.2f} {cpu / records * 1e6:10.2f} {slowest * 1e3:16.1f} "
+                      f"{worst * 1e3:12.1f}", flush=True)
         finally:
             node.stop()
 

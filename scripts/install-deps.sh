@@ -9,7 +9,7 @@ build_pkgs=(cmake make g++ pkg-config libasio-dev libcpp-httplib-dev rapidjson-d
 test_pkgs=(systemd kcat python3-confluent-kafka python3-kafka procps
   chromium chromium-driver python3-selenium  # the web console's browser test
   golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev  # Go clients
-  rsyslog-kafka)  # rsyslog's omkafka
+  rsyslog-kafka burrow zookeeper)  # rsyslog's omkafka; Burrow and its ZooKeeper
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build-only" ]; then
