@@ -91,7 +91,8 @@ def records_span(version, resp):
         if p + 12 + length > len(data):
             break
         if version >= 4:
-            last_delta, records = struct.unpack_from(">ii", data, p + 23)
+            last_delta = struct.unpack_from(">i", data, p + 23)[0]
+            records = struct.unpack_from(">i", data, p + 57)[0]
             last, count = base + last_delta, count + records
         else:
             last, count = base, count + 1
