@@ -295,6 +295,14 @@ net::HttpResponse ControllerService::handle_delete_topic(const httplib::Request&
       });
 }
 
+// 200 with the topic as GET /v1/topics/{name} shows it, once a change applied.
+net::HttpResponse ControllerService::topic_state_response(const std::string& name) {
+  std::optional<std::string> body;
+  metadata_.with_state(
+      [&](const cluster::MetadataState& state) { body = cluster::topic_json(state, name); });
+  return net::HttpResponse{200, body.value_or("{}")};
+}
+
 net::HttpResponse ControllerService::handle_create_partitions(const httplib::Request& req) {
   std::string name = req.matches[1];
   rapidjson::Document doc;
@@ -313,12 +321,7 @@ net::HttpResponse ControllerService::handle_create_partitions(const httplib::Req
         if (validate_only) return cluster::RecordBatch{};
         return cluster::RecordBatch{std::move(record).value()};
       },
-      [this, name](raft::LogIndex) {
-        std::optional<std::string> body;
-        metadata_.with_state(
-            [&](const cluster::MetadataState& state) { body = cluster::topic_json(state, name); });
-        return net::HttpResponse{200, body.value_or("{}")};
-      });
+      [this, name](raft::LogIndex) { return topic_state_response(name); });
 }
 
 // {"configs":{"retention.ms":"86400000","cleanup.policy":null}}: sets the
@@ -352,12 +355,7 @@ net::HttpResponse ControllerService::handle_alter_topic_configs(const httplib::R
         if (validate_only) return cluster::RecordBatch{};
         return cluster::RecordBatch{std::move(record).value()};
       },
-      [this, name](raft::LogIndex) {
-        std::optional<std::string> body;
-        metadata_.with_state(
-            [&](const cluster::MetadataState& state) { body = cluster::topic_json(state, name); });
-        return net::HttpResponse{200, body.value_or("{}")};
-      });
+      [this, name](raft::LogIndex) { return topic_state_response(name); });
 }
 
 net::HttpResponse ControllerService::handle_register(const httplib::Request& req) {

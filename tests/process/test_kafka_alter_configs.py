@@ -10,7 +10,6 @@ import os
 import socket
 import struct
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import dmqtest  # noqa: E402
@@ -25,15 +24,7 @@ SET, DELETE, APPEND = 0, 1, 2
 
 
 def main():
-    with tempfile.TemporaryDirectory() as workdir:
-        node = kafka_roundtrip.start_node(workdir)
-        try:
-            run(node)
-        except BaseException:
-            print(node.tail_log(80))
-            raise
-        finally:
-            assert node.stop() == 0
+    kafka_roundtrip.run_on_node(run)
 
 
 def described(admin, topic):

@@ -13,7 +13,6 @@ import os
 import socket
 import struct
 import sys
-import tempfile
 import time
 import zlib
 
@@ -30,15 +29,7 @@ CORRUPT_MESSAGE = 2
 
 
 def main():
-    with tempfile.TemporaryDirectory() as workdir:
-        node = kafka_roundtrip.start_node(workdir)
-        try:
-            run(node)
-        except BaseException:
-            print(node.tail_log(80))
-            raise
-        finally:
-            assert node.stop() == 0
+    kafka_roundtrip.run_on_node(run)
 
 
 def produce_old(bootstrap, topic, api_version, tag):

@@ -308,30 +308,17 @@ void serde(IO& io, M& m) {
 
 // ---- AlterConfigs / IncrementalAlterConfigs ----------------------------------------
 
-template <class IO, MessageOf<AlterConfigsRequest> M>
+// The incremental form only adds an operation per config.
+template <class IO, class M>
+requires MessageOf<M, AlterConfigsRequest> || MessageOf<M, IncrementalAlterConfigsRequest>
 void serde(IO& io, M& m) {
+  constexpr bool kIncremental = MessageOf<M, IncrementalAlterConfigsRequest>;
   io.array(m.resources, [&](auto& r) {
     io.i8(r.resource_type);
     io.string(r.resource_name);
     io.array(r.configs, [&](auto& c) {
       io.string(c.name);
-      io.nstring(c.value);
-      io.tags();
-    });
-    io.tags();
-  });
-  io.boolean(m.validate_only);
-  io.tags();
-}
-
-template <class IO, MessageOf<IncrementalAlterConfigsRequest> M>
-void serde(IO& io, M& m) {
-  io.array(m.resources, [&](auto& r) {
-    io.i8(r.resource_type);
-    io.string(r.resource_name);
-    io.array(r.configs, [&](auto& c) {
-      io.string(c.name);
-      io.i8(c.config_operation);
+      if constexpr (kIncremental) io.i8(c.config_operation);
       io.nstring(c.value);
       io.tags();
     });
