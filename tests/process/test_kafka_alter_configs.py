@@ -94,22 +94,11 @@ def incremental(sock, resource_type, name, ops, validate=False):
     body += struct.pack(">?", validate)
     header = struct.pack(">hhi", 44, 0, 9) + kstring("test")
     sock.sendall(struct.pack(">i", len(header) + len(body)) + header + body)
-    size = struct.unpack(">i", recv_exact(sock, 4))[0]
-    resp = recv_exact(sock, size)
+    resp = dmqtest.read_kafka_frame(sock)
     pos = 4 + 4 + 4  # correlation, throttle, response count
     code, mlen = struct.unpack_from(">hh", resp, pos)
     message = None if mlen < 0 else resp[pos + 4:pos + 4 + mlen].decode()
     return code, message
-
-
-def recv_exact(sock, n):
-    out = b""
-    while len(out) < n:
-        chunk = sock.recv(n - len(out))
-        if not chunk:
-            raise ConnectionError("closed")
-        out += chunk
-    return out
 
 
 if __name__ == "__main__":

@@ -129,21 +129,6 @@ def frame(api_key, version, body, correlation=7):
     return struct.pack(">i", len(header) + len(body)) + header + body
 
 
-def read_frame(sock):
-    size = struct.unpack(">i", recv_exact(sock, 4))[0]
-    return recv_exact(sock, size)
-
-
-def recv_exact(sock, n):
-    out = b""
-    while len(out) < n:
-        chunk = sock.recv(n - len(out))
-        if not chunk:
-            raise ConnectionError("closed")
-        out += chunk
-    return out
-
-
 def message_v0(value, bad_crc=False):
     body = struct.pack(">bb", 0, 0) + struct.pack(">i", -1) + struct.pack(">i", len(value)) + value
     crc = zlib.crc32(body) ^ (1 if bad_crc else 0)
@@ -155,7 +140,7 @@ def produce_v0(sock, topic, message_set):
     body = struct.pack(">hii", -1, 10000, 1) + struct.pack(">h", len(topic)) + topic
     body += struct.pack(">ii", 1, 0) + struct.pack(">i", len(message_set)) + message_set
     sock.sendall(frame(0, 0, body))
-    resp = read_frame(sock)
+    resp = dmqtest.read_kafka_frame(sock)
     # correlation, [topic: name, [partition, error, base_offset]]
     pos = 4 + 4
     name_len = struct.unpack(">h", resp[pos:pos + 2])[0]
