@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <string>
 
@@ -101,13 +102,17 @@ bool Connection::idle_since(std::chrono::steady_clock::time_point cutoff) const 
 }
 
 void Connection::log_refusal_once(const RequestHeader& h, const char* why) {
-  // The loop thread owns every connection, so a plain set is enough; it is
-  // bounded so that a client inventing ids cannot grow it without end.
+  // Process-wide (several services may run in one process, each on its own
+  // loop), and bounded so that a client inventing ids cannot grow it.
+  static std::mutex mu;
   static std::set<std::string> logged;
   constexpr size_t kMaxRemembered = 4096;
   std::string client(h.client_id.value_or("(null)"));
   std::string key = client + '\n' + std::to_string(h.api_key) + '\n' + why;
-  if (logged.size() >= kMaxRemembered || !logged.insert(key).second) return;
+  {
+    std::lock_guard lock(mu);
+    if (logged.size() >= kMaxRemembered || !logged.insert(key).second) return;
+  }
   LOG_INFO("kafka") << "closing a connection of client '" << client << "': " << why << " (api key "
                     << h.api_key << " version " << h.api_version
                     << "); Kafka closes here too. Logged once per client";
