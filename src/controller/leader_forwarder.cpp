@@ -50,6 +50,11 @@ net::HttpResponse LeaderForwarder::relay(const httplib::Request& req, raft::Node
   client.set_connection_timeout(1, 0);
   client.set_read_timeout(40, 0);
   httplib::Headers headers{{kForwardedHeader, "1"}};
+  // The client's credentials (or the sending node's signature) go on: the
+  // leader authenticates and authorizes the request again.
+  for (const char* name : {"Authorization", "X-DMQ-Node-Auth"}) {
+    if (req.has_header(name)) headers.emplace(name, req.get_header_value(name));
+  }
   std::string target = req.target.empty() ? req.path : req.target;
   auto result = req.method == "POST"
                     ? client.Post(target.c_str(), headers, req.body, "application/json")

@@ -125,21 +125,28 @@ void HttpServer::write(const HttpResponse& in, httplib::Response& out) {
   out.set_content(in.body, in.content_type.c_str());
 }
 
+HttpResponse HttpServer::gated(const Handler& handler, const httplib::Request& req) const {
+  if (gate_) {
+    if (auto refusal = gate_(req)) return *refusal;
+  }
+  return handler(req);
+}
+
 void HttpServer::get(const std::string& pattern, Handler handler) {
-  server_->Get(pattern, [handler](const httplib::Request& req, httplib::Response& res) {
-    write(handler(req), res);
+  server_->Get(pattern, [this, handler](const httplib::Request& req, httplib::Response& res) {
+    write(gated(handler, req), res);
   });
 }
 
 void HttpServer::post(const std::string& pattern, Handler handler) {
-  server_->Post(pattern, [handler](const httplib::Request& req, httplib::Response& res) {
-    write(handler(req), res);
+  server_->Post(pattern, [this, handler](const httplib::Request& req, httplib::Response& res) {
+    write(gated(handler, req), res);
   });
 }
 
 void HttpServer::del(const std::string& pattern, Handler handler) {
-  server_->Delete(pattern, [handler](const httplib::Request& req, httplib::Response& res) {
-    write(handler(req), res);
+  server_->Delete(pattern, [this, handler](const httplib::Request& req, httplib::Response& res) {
+    write(gated(handler, req), res);
   });
 }
 

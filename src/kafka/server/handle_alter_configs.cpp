@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 
 namespace dmq::kafka {
@@ -128,11 +129,24 @@ void alter(HandlerContext& ctx, const ExchangePtr& ex) {
   st->ex = ex;
   st->responses.resize(req.resources.size());
   auto image = ctx.backend.metadata();
+  const AccessCheck access(*ex);
   HandlerContext* c = &ctx;
   for (size_t i = 0; i < req.resources.size(); ++i) {
     const auto& r = req.resources[i];
     st->responses[i].resource_type = r.resource_type;
     st->responses[i].resource_name = std::string(r.resource_name);
+    // Kafka's AuthHelper: ALTER_CONFIGS on the topic (or on the cluster for
+    // broker resources, which DMQ refuses anyway).
+    const bool may = r.resource_type == kResourceTopic
+                         ? access.topic(AclOperation::kAlterConfigs, r.resource_name)
+                         : access.cluster(AclOperation::kAlterConfigs);
+    if (!may) {
+      set_error(*st, i,
+                r.resource_type == kResourceTopic ? ErrorCode::kTopicAuthorizationFailed
+                                                  : ErrorCode::kClusterAuthorizationFailed,
+                "not authorized to alter configs");
+      continue;
+    }
     if (r.resource_type != kResourceTopic) {
       set_error(*st, i, ErrorCode::kInvalidRequest,
                 "only topic configs can be changed; broker configs are static options");

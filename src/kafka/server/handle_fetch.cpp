@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
 
 #include "kafka/protocol/message_set.h"
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 #include "kafka/server/server_metrics.h"
 
@@ -19,6 +21,7 @@ struct FetchState {
   // Per request topic: its name (Fetch v13+ names topics by id; an id the
   // image does not know leaves the name empty and answers UNKNOWN_TOPIC_ID).
   std::vector<std::string> names;
+  std::set<std::string, std::less<>> denied_topics;  // no READ: decided once, at arrival
 };
 
 struct Round {
@@ -47,8 +50,9 @@ Round read_all(HandlerContext& ctx, const FetchRequest& req, const FetchState& s
       auto max = static_cast<uint32_t>(std::min<size_t>(
           {remaining, static_cast<size_t>(std::max(p.partition_max_bytes, 0)), size_t{INT32_MAX}}));
       FetchRead r;
-      r.error = name.empty()
-                    ? ErrorCode::kUnknownTopicId
+      r.error = name.empty() ? ErrorCode::kUnknownTopicId
+                : st.denied_topics.count(name)
+                    ? ErrorCode::kTopicAuthorizationFailed
                     : check_leader_epoch(*image, name, p.partition, p.current_leader_epoch);
       if (r.error == ErrorCode::kNone)
         r = ctx.backend.fetch(name, PartitionId(p.partition), Offset(p.fetch_offset),
@@ -153,6 +157,11 @@ void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
 
 void handle_fetch(HandlerContext& ctx, const ExchangePtr& ex) {
   const auto& req = std::get<FetchRequest>(ex->request.body);
+  const AccessCheck access(*ex);
+  if (req.replica_id >= 0 && !access.inter_broker()) {
+    ex->respond(make_error(*ex, ErrorCode::kClusterAuthorizationFailed));
+    return;
+  }
   auto st = std::make_shared<FetchState>();
   st->ex = ex;
   st->deadline = ex->received + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
@@ -164,6 +173,8 @@ void handle_fetch(HandlerContext& ctx, const ExchangePtr& ex) {
       if (const auto* topic = find_topic_by_id(*image, t.topic_id)) name = topic->name;
     }
     if (name.empty()) continue;
+    if (req.replica_id < 0 && !access.topic(AclOperation::kRead, name))
+      st->denied_topics.emplace(name);
     for (const auto& p : t.partitions) st->partitions.push_back({name, PartitionId(p.partition)});
   }
   evaluate(ctx, st);
