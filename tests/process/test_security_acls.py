@@ -279,8 +279,9 @@ def test_alter_configs_needs_alter_configs():
     from confluent_kafka.admin import AdminClient, ConfigResource
     c = STATE["c"]
     res = ConfigResource(ConfigResource.Type.TOPIC, "t-read", set_config={"retention.ms": "1234"})
+    alice = AdminClient(c.rdkafka("alice"))  # kept alive until its future is done
     try:
-        AdminClient(c.rdkafka("alice")).alter_configs([res])[res].result(10)
+        alice.alter_configs([res])[res].result(10)
         raise AssertionError("alice altered t-read's configs")
     except Exception as e:  # KafkaException carrying the KafkaError
         err = e.args[0] if e.args else None
