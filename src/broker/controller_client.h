@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,13 @@ class ControllerClient {
   // "invalid_isr", "stale_broker_epoch", "unknown_topic", ...
   virtual void alter_partition(const AlterPartitionSpec& spec, Done done) {
     done({0, "unsupported", "alter_partition is not implemented by this client", ""});
+  }
+  // Sets (value) or deletes (nullopt) dynamic config keys of a topic
+  // (ConfigChangeRecord). Errors: "unknown_topic", "invalid_config", ...
+  virtual void alter_topic_configs(const std::string& topic,
+                                   const std::map<std::string, std::optional<std::string>>& changes,
+                                   bool validate_only, Done done) {
+    done({0, "unsupported", "alter_topic_configs is not implemented by this client", ""});
   }
   // A block of producer ids for InitProducerId, committed through the
   // quorum (AllocateProducerIdsRecord). On success `body` is

@@ -115,6 +115,7 @@ void HttpControllerClient::register_forwarding_routes(net::HttpServer& http,
   http.post("/v1/topics", proxy);
   http.del(R"(/v1/topics/([^/]+))", proxy);
   http.post(R"(/v1/topics/([^/]+)/partitions)", proxy);
+  http.post(R"(/v1/topics/([^/]+)/configs)", proxy);
   http.post("/v1/acls", proxy);
   http.del("/v1/acls", proxy);
   http.post("/v1/scram-users", proxy);
@@ -156,6 +157,30 @@ void HttpControllerClient::create_partitions(const std::string& name, int32_t to
        "/v1/topics/" + path_segment(name) + "/partitions" +
            (validate_only ? "?validate_only=true" : ""),
        "{\"count\":" + std::to_string(total_partitions) + "}", std::move(done));
+}
+
+void HttpControllerClient::alter_topic_configs(
+    const std::string& topic, const std::map<std::string, std::optional<std::string>>& changes,
+    bool validate_only, Done done) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("configs");
+  w.StartObject();
+  for (const auto& [key, value] : changes) {
+    w.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+    if (value) {
+      w.String(value->c_str(), static_cast<rapidjson::SizeType>(value->size()));
+    } else {
+      w.Null();
+    }
+  }
+  w.EndObject();
+  w.EndObject();
+  send(worker_, "POST",
+       "/v1/topics/" + encode_path_segment(topic) + "/configs" +
+           (validate_only ? "?validate_only=true" : ""),
+       buffer.GetString(), std::move(done));
 }
 
 void HttpControllerClient::create_acl(const std::string& binding_json, Done done) {

@@ -29,6 +29,9 @@ class HttpControllerClient : public broker::ControllerClient {
   void create_partitions(const std::string& name, int32_t total_partitions, bool validate_only,
                          Done done) override;
   void alter_partition(const broker::AlterPartitionSpec& spec, Done done) override;
+  void alter_topic_configs(const std::string& topic,
+                           const std::map<std::string, std::optional<std::string>>& changes,
+                           bool validate_only, Done done) override;
   void allocate_producer_ids(int32_t broker_id, int64_t broker_epoch, Done done) override;
   void create_acl(const std::string& binding_json, Done done) override;
   void delete_acls(const std::string& filter_query, Done done) override;

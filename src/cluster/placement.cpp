@@ -153,14 +153,21 @@ Result<ConfigChangeRecord> plan_config_change(
     if (key.empty()) return Error{ErrorCode::kInvalidConfig, "empty config key"};
   }
   if (resource == ConfigResource::kTopic) {
-    if (!state.find_topic(resource_name)) {
+    const TopicState* topic = state.find_topic(resource_name);
+    if (!topic) {
       return Error{ErrorCode::kUnknownTopic, "topic '" + resource_name + "' does not exist"};
     }
-    std::map<std::string, std::string> set;
+    // The configs as they would be: held to the same rules as at creation.
+    std::map<std::string, std::string> after(topic->configs.begin(), topic->configs.end());
     for (const auto& [key, value] : changes) {
-      if (value) set[key] = *value;
+      if (value) {
+        after[key] = *value;
+      } else {
+        after.erase(key);
+      }
     }
-    if (Status s = validate_log_configs(set); !s) return s.error();
+    if (Status s = validate_share_configs(resource_name, after); !s) return s.error();
+    if (Status s = validate_log_configs(after); !s) return s.error();
   } else {
     bool numeric =
         resource_name.size() <= 9 && std::all_of(resource_name.begin(), resource_name.end(),

@@ -295,6 +295,14 @@ net::HttpResponse ControllerService::handle_delete_topic(const httplib::Request&
       });
 }
 
+// 200 with the topic as GET /v1/topics/{name} shows it, once a change applied.
+net::HttpResponse ControllerService::topic_state_response(const std::string& name) {
+  std::optional<std::string> body;
+  metadata_.with_state(
+      [&](const cluster::MetadataState& state) { body = cluster::topic_json(state, name); });
+  return net::HttpResponse{200, body.value_or("{}")};
+}
+
 net::HttpResponse ControllerService::handle_create_partitions(const httplib::Request& req) {
   std::string name = req.matches[1];
   rapidjson::Document doc;
@@ -313,12 +321,41 @@ net::HttpResponse ControllerService::handle_create_partitions(const httplib::Req
         if (validate_only) return cluster::RecordBatch{};
         return cluster::RecordBatch{std::move(record).value()};
       },
-      [this, name](raft::LogIndex) {
-        std::optional<std::string> body;
-        metadata_.with_state(
-            [&](const cluster::MetadataState& state) { body = cluster::topic_json(state, name); });
-        return net::HttpResponse{200, body.value_or("{}")};
-      });
+      [this, name](raft::LogIndex) { return topic_state_response(name); });
+}
+
+// {"configs":{"retention.ms":"86400000","cleanup.policy":null}}: sets the
+// string values and deletes the null ones (a ConfigChangeRecord).
+net::HttpResponse ControllerService::handle_alter_topic_configs(const httplib::Request& req) {
+  std::string name = req.matches[1];
+  rapidjson::Document doc;
+  if (auto error = net::parse_json_object(req.body, &doc)) return *error;
+  auto configs = doc.FindMember("configs");
+  if (configs == doc.MemberEnd() || !configs->value.IsObject())
+    return net::json_error(400, "invalid_request", "\"configs\" must be an object");
+  std::map<std::string, std::optional<std::string>> changes;
+  for (const auto& m : configs->value.GetObject()) {
+    std::string key(m.name.GetString(), m.name.GetStringLength());
+    if (m.value.IsNull()) {
+      changes[key] = std::nullopt;
+    } else if (m.value.IsString()) {
+      changes[key] = std::string(m.value.GetString(), m.value.GetStringLength());
+    } else {
+      return net::json_error(400, "invalid_config",
+                             "config \"" + key + "\" must be a string or null");
+    }
+  }
+  bool validate_only =
+      req.has_param("validate_only") && req.get_param_value("validate_only") == "true";
+  return propose_and_wait(
+      [=](const cluster::MetadataState& state) -> cluster::Result<cluster::RecordBatch> {
+        auto record =
+            cluster::plan_config_change(state, cluster::ConfigResource::kTopic, name, changes);
+        if (!record) return record.error();
+        if (validate_only) return cluster::RecordBatch{};
+        return cluster::RecordBatch{std::move(record).value()};
+      },
+      [this, name](raft::LogIndex) { return topic_state_response(name); });
 }
 
 net::HttpResponse ControllerService::handle_register(const httplib::Request& req) {
@@ -482,6 +519,8 @@ void ControllerService::register_routes(net::HttpServer& http) {
   http.del(R"(/v1/topics/([^/]+))", forwarded(&ControllerService::handle_delete_topic));
   http.post(R"(/v1/topics/([^/]+)/partitions)",
             forwarded(&ControllerService::handle_create_partitions));
+  http.post(R"(/v1/topics/([^/]+)/configs)",
+            forwarded(&ControllerService::handle_alter_topic_configs));
   http.post("/v1/scram-users", forwarded(&ControllerService::handle_upsert_scram_user));
   http.del(R"(/v1/scram-users/([^/]+))", forwarded(&ControllerService::handle_delete_scram_user));
   http.post("/v1/acls", forwarded(&ControllerService::handle_create_acl));

@@ -107,6 +107,8 @@ class ControllerService {
   net::HttpResponse handle_create_topic(const httplib::Request& req);
   net::HttpResponse handle_delete_topic(const httplib::Request& req);
   net::HttpResponse handle_create_partitions(const httplib::Request& req);
+  net::HttpResponse handle_alter_topic_configs(const httplib::Request& req);
+  net::HttpResponse topic_state_response(const std::string& name);
   net::HttpResponse handle_register(const httplib::Request& req);
   net::HttpResponse handle_heartbeat(const httplib::Request& req);
   net::HttpResponse handle_alter_partition(const httplib::Request& req);

@@ -56,6 +56,8 @@ void Coordinator::build_commits(const kafka::OffsetCommitRequest& req, int16_t v
       o.leader_epoch = p.committed_leader_epoch;
       o.metadata = std::string(metadata);
       o.commit_timestamp_ms = t.count();
+      // v1 may carry the client's own commit time (-1: the broker's).
+      if (version == 1 && p.commit_timestamp >= 0) o.commit_timestamp_ms = p.commit_timestamp;
       // OffsetCommit v2-4 may ask for its own retention (OffsetCommitValue v1).
       if (version <= 4 && req.retention_time_ms > 0) {
         o.expire_timestamp_ms = t.count() + req.retention_time_ms;
@@ -93,9 +95,12 @@ void Coordinator::handle_offset_commit(const kafka::ExchangePtr& ex) {
     entry = &create(group_id, partition);
   }
   const TimeMs t = now();
-  if (Error e = entry->group->validate_offset_commit(std::string(req.member_id), instance,
-                                                     req.generation_id, t);
-      e != Error::kNone) {
+  // v0 has no member or generation: Kafka 3.x wrote those commits to ZooKeeper
+  // without asking the group, so they are stored here whatever its state.
+  Error check = v == 0 ? Error::kNone
+                       : entry->group->validate_offset_commit(std::string(req.member_id), instance,
+                                                              req.generation_id, t);
+  if (Error e = check; e != Error::kNone) {
     after_group_op(*entry);
     return fail(e);
   }

@@ -24,7 +24,7 @@ int64_t wall_ms() {
 
 // Endpoints on one named resource, as the Kafka API doing the same thing
 // checks them (Metadata/DescribeConfigs, DeleteTopics, CreatePartitions,
-// Produce, Fetch, DescribeGroups, ShareFetch/ShareAcknowledge).
+// AlterConfigs, Produce, Fetch, DescribeGroups, ShareFetch/ShareAcknowledge).
 struct ResourceRoute {
   const char* method;
   std::regex pattern;  // capture 1: the resource name
@@ -37,6 +37,8 @@ const std::vector<ResourceRoute>& resource_routes() {
       {"GET", std::regex(R"(/v1/topics/([^/]+))"), AclOperation::kDescribe, ResourceType::kTopic},
       {"DELETE", std::regex(R"(/v1/topics/([^/]+))"), AclOperation::kDelete, ResourceType::kTopic},
       {"POST", std::regex(R"(/v1/topics/([^/]+)/partitions)"), AclOperation::kAlter,
+       ResourceType::kTopic},
+      {"POST", std::regex(R"(/v1/topics/([^/]+)/configs)"), AclOperation::kAlterConfigs,
        ResourceType::kTopic},
       {"POST", std::regex(R"(/v1/topics/([^/]+)/records)"), AclOperation::kWrite,
        ResourceType::kTopic},

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include "../unit/kafka_test_bytes.h"
+#include "kafka/protocol/message_set.h"
 #include "kafka/protocol/record_batch.h"
 #include "kafka/protocol/request.h"
 
@@ -21,28 +23,12 @@ void write(const fs::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
-std::string hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
-}
-
-template <class M>
-void dump_samples(std::ofstream& out, char kind) {
-  const ApiInfo* api = find_api(M::kApiKey);
+template <class Req, class Resp>
+void dump_all_samples(std::ofstream& out) {
+  const ApiInfo* api = find_api(Req::kApiKey);
   for (int16_t v = api->min_version; v <= api->max_version; ++v) {
-    for (uint64_t seed = 0; seed < 5; ++seed) {
-      M m;
-      sample(m, v, seed);
-      Writer w;
-      encode(w, v, m);
-      out << static_cast<int>(M::kApiKey) << ' ' << v << ' ' << kind << ' ' << hex(w.bytes())
-          << '\n';
-    }
+    test::write_schema_samples<Req>(out, v, 'q', 5);
+    test::write_schema_samples<Resp>(out, v, 's', 5);
   }
 }
 
@@ -80,8 +66,7 @@ int main(int argc, char** argv) {
   std::ofstream samples(root / "samples.txt");
 #define DMQ_KAFKA_CORPUS(key, req, resp)    \
   add_api<req, resp>(root / "requests", n); \
-  dump_samples<req>(samples, 'q');          \
-  dump_samples<resp>(samples, 's');
+  dump_all_samples<req, resp>(samples);
   DMQ_KAFKA_APIS(DMQ_KAFKA_CORPUS)
 #undef DMQ_KAFKA_CORPUS
   RecordBatchBuilder a;
@@ -93,6 +78,13 @@ int main(int argc, char** argv) {
   write(root / "batches" / "one", plain + batch);
   write(root / "batches" / "one-fix", fix_crc + batch);
   write(root / "batches" / "two-fix", fix_crc + batch + batch);
+  // Old-format message sets for kafka_message_set_fuzz (mode byte first).
+  fs::create_directories(root / "message_sets");
+  write(root / "message_sets" / "magic0",
+        std::string(1, '\2') + down_convert(batch, 0, 0, SIZE_MAX).message_set);
+  write(root / "message_sets" / "magic1",
+        std::string(1, '\6') + down_convert(batch, 1, 0, SIZE_MAX).message_set);
+  write(root / "message_sets" / "stored", std::string(1, '\5') + batch + batch);
   std::printf("wrote %d frames\n", n);
   return 0;
 }

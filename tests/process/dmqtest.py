@@ -45,6 +45,23 @@ def free_port():
     raise RuntimeError("no free port")
 
 
+def recv_exact(sock, n):
+    """Exactly n bytes from a socket (ConnectionError when it closes first)."""
+    out = b""
+    while len(out) < n:
+        chunk = sock.recv(n - len(out))
+        if not chunk:
+            raise ConnectionError("closed")
+        out += chunk
+    return out
+
+
+def read_kafka_frame(sock):
+    """One size-prefixed Kafka frame, without its size."""
+    size = int.from_bytes(recv_exact(sock, 4), "big", signed=True)
+    return recv_exact(sock, size)
+
+
 def wait_until(predicate, timeout_s, interval_s=0.05, what="condition"):
     """Polls predicate until it returns a truthy value; bounded by time."""
     deadline = time.monotonic() + timeout_s

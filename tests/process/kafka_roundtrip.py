@@ -42,6 +42,20 @@ def start_node(workdir, extra=None):
     return node
 
 
+def run_on_node(run, extra=None):
+    """Runs `run(node)` against a fresh combined node in a temp dir; prints the
+    node's log tail on failure and checks that it stops cleanly."""
+    with tempfile.TemporaryDirectory() as workdir:
+        node = start_node(workdir, extra)
+        try:
+            run(node)
+        except BaseException:
+            print(node.tail_log(80))
+            raise
+        finally:
+            assert node.stop() == 0
+
+
 def create_topic(bootstrap, name, partitions):
     admin = AdminClient({"bootstrap.servers": bootstrap})
     futures = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)],

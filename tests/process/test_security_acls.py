@@ -273,6 +273,26 @@ def test_read_only_principal():
     assert errors[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, errors
 
 
+def test_alter_configs_needs_alter_configs():
+    """AlterConfigs: alice (READ on t-read only) is refused with
+    TOPIC_AUTHORIZATION_FAILED and nothing changes; the super user may."""
+    from confluent_kafka.admin import AdminClient, ConfigResource
+    c = STATE["c"]
+    res = ConfigResource(ConfigResource.Type.TOPIC, "t-read", set_config={"retention.ms": "1234"})
+    alice = AdminClient(c.rdkafka("alice"))  # kept alive until its future is done
+    try:
+        alice.alter_configs([res])[res].result(10)
+        raise AssertionError("alice altered t-read's configs")
+    except Exception as e:  # KafkaException carrying the KafkaError
+        err = e.args[0] if e.args else None
+        assert getattr(err, "code", lambda: None)() == KafkaError.TOPIC_AUTHORIZATION_FAILED, e
+    admin = AdminClient(c.rdkafka("admin"))
+    described = ConfigResource(ConfigResource.Type.TOPIC, "t-read")
+    assert admin.describe_configs([described])[described].result(10)["retention.ms"].value != "1234"
+    admin.alter_configs([res])[res].result(10)
+    assert admin.describe_configs([described])[described].result(10)["retention.ms"].value == "1234"
+
+
 def test_group_without_read_is_refused():
     c = STATE["c"]
     got, errors = consume(c.rdkafka("alice"), "t-read", 5, "g-forbidden")
@@ -420,7 +440,8 @@ def main():
     with dmqtest.Workdir() as w:
         STATE["c"] = AclNode(w)
         dmqtest.run([test_rest_requires_a_valid_token, test_acls_between_kafka_python_and_rest,
-                     test_acls_between_kafkajs_and_rest, test_read_only_principal, test_group_without_read_is_refused,
+                     test_acls_between_kafkajs_and_rest, test_read_only_principal, test_alter_configs_needs_alter_configs,
+                     test_group_without_read_is_refused,
                      test_deny_wins_over_allow, test_alter_user_scram_credentials_over_kafka])
     dmqtest.run([test_acl_reaches_every_broker_within_a_second])
 

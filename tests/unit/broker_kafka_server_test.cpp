@@ -15,6 +15,7 @@
 #include "broker/metadata_view.h"
 #include "broker/partition_manager.h"
 #include "common/log.h"
+#include "kafka/protocol/message_set.h"
 #include "kafka/protocol/record_batch.h"
 #include "kafka/protocol/request.h"
 #include "kafka/server/service.h"
@@ -37,7 +38,12 @@ cluster::PartitionState partition(int32_t id, int32_t leader) {
 cluster::TopicState topic(const std::string& name, int32_t partitions, int32_t leader = 1) {
   cluster::TopicState t;
   t.name = name;
-  t.topic_id = name + "-id";
+  // A uuid in the controller's text form, stable per name.
+  const uint64_t h = std::hash<std::string>{}(name);
+  char id[40];
+  std::snprintf(id, sizeof id, "%08x-0000-4000-8000-%012llx", static_cast<unsigned>(h >> 32),
+                static_cast<unsigned long long>(h & 0xffffffffffffull));
+  t.topic_id = id;
   for (int32_t i = 0; i < partitions; ++i) t.partitions.push_back(partition(i, leader));
   return t;
 }
@@ -694,4 +700,72 @@ TEST_CASE("kafka server: frames split at any byte, or many in one write, are rea
   auto values = values_of(c.read<FetchResponse>(11, corr).responses[0].partitions[0].records.bytes);
   REQUIRE(values.size() == 40);
   CHECK(values[39] == std::string(1000, 'b') + "39");
+}
+
+TEST_CASE("kafka server: old and new versions: message sets in, down-conversion out, topic ids") {
+  Node node;
+  Client c(node.port());
+  // Produce v2 with a magic-1 message set (kafka-go, sarama before 0.11).
+  std::string batch = make_batch(3);
+  DownConversion legacy = down_convert(batch, 1, 0, SIZE_MAX);
+  REQUIRE(legacy.messages == 3);
+  int32_t corr = c.send(2, produce_request("t", 0, legacy.message_set));
+  auto pr = c.read<ProduceResponse>(2, corr);
+  CHECK(pr.topics[0].partitions[0].error_code == ErrorCode::kNone);
+  CHECK(pr.topics[0].partitions[0].base_offset == 0);
+  corr = c.send(7, produce_request("t", 0, make_batch(2, "w")));
+  CHECK(c.read<ProduceResponse>(7, corr).topics[0].partitions[0].base_offset == 3);
+
+  // Fetch v0 (magic 0) and v3 (magic 1) from offset 1: converted, not the stored batches.
+  for (int16_t v : {0, 3}) {
+    CAPTURE(v);
+    corr = c.send(v, fetch_request("t", 0, 1));
+    auto fr = c.read<FetchResponse>(v, corr);
+    const auto& p = fr.responses[0].partitions[0];
+    CHECK(p.error_code == ErrorCode::kNone);
+    CHECK(records_magic(p.records.bytes) == (v == 0 ? 0 : 1));
+    LegacyConversion back = convert_message_set(p.records.bytes, 1 << 20);
+    REQUIRE(back.error == BatchError::kOk);
+    CHECK(values_of(back.batch) == std::vector<std::string>{"v1", "v2", "w0", "w1"});
+  }
+  // ...while a v4 fetch still gets the stored magic-2 batches.
+  corr = c.send(4, fetch_request("t", 0, 0));
+  auto stored = c.read<FetchResponse>(4, corr).responses[0].partitions[0];
+  CHECK(records_magic(stored.records.bytes) == 2);
+  CHECK(values_of(stored.records.bytes) == std::vector<std::string>{"v0", "v1", "v2", "w0", "w1"});
+
+  // ListOffsets v0: the old offsets array.
+  ListOffsetsRequest lo;
+  lo.topics.push_back({"t", {{0, -1, -1, 1}}});
+  corr = c.send(0, lo);
+  auto lr = c.read<ListOffsetsResponse>(0, corr);
+  CHECK(lr.topics[0].partitions[0].old_style_offsets == std::vector<int64_t>{5});
+
+  // Metadata v12 returns the topic id; Metadata v12 and Fetch v13/v16 find the topic by it.
+  MetadataRequest md;
+  md.topics.emplace();
+  md.topics->push_back({{}, std::string_view("t")});
+  corr = c.send(12, md);
+  Uuid id = c.read<MetadataResponse>(12, corr).topics[0].topic_id;
+  REQUIRE(!id.is_zero());
+  MetadataRequest by_id;
+  by_id.topics.emplace();
+  by_id.topics->push_back({id, std::nullopt});
+  corr = c.send(12, by_id);
+  auto named = c.read<MetadataResponse>(12, corr);
+  CHECK(named.topics[0].error_code == ErrorCode::kNone);
+  CHECK(named.topics[0].name == std::optional<std::string>("t"));
+  for (int16_t v : {13, 16}) {
+    FetchRequest f = fetch_request("", 0, 3);
+    f.topics[0].topic_id = id;
+    corr = c.send(v, f);
+    auto fr = c.read<FetchResponse>(v, corr);
+    CHECK(fr.responses[0].topic_id == id);
+    CHECK(values_of(fr.responses[0].partitions[0].records.bytes) ==
+          std::vector<std::string>{"w0", "w1"});
+    f.topics[0].topic_id.bytes[0] ^= 1;
+    corr = c.send(v, f);
+    CHECK(c.read<FetchResponse>(v, corr).responses[0].partitions[0].error_code ==
+          ErrorCode::kUnknownTopicId);
+  }
 }

@@ -2,6 +2,7 @@
 // Byte helpers shared by the codec tests: hex for golden bytes, and a
 // message body encoded at one version.
 
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,20 @@ inline std::string hex(std::string_view bytes) {
     out.push_back(digits[c & 15]);
   }
   return out;
+}
+
+// One "<api key> <version> <q|s> <hex body>" line per seed: the input of
+// tests/fuzz/check_schemas.py (kind 'q' request, 's' response).
+template <class M>
+void write_schema_samples(std::ostream& out, int16_t version, char kind, uint64_t seeds) {
+  for (uint64_t seed = 0; seed < seeds; ++seed) {
+    M m;
+    sample(m, version, seed);
+    Writer w;
+    encode(w, version, m);
+    out << static_cast<int>(M::kApiKey) << ' ' << version << ' ' << kind << ' ' << hex(w.bytes())
+        << '\n';
+  }
 }
 
 template <class M>

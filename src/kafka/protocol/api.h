@@ -4,10 +4,10 @@
 // the first flexible version (KIP-482: compact encodings, tagged fields, header
 // v2/v1). Also the header-version rules that follow from flexibility.
 //
-// The ranges are chosen for the clients DMQ serves (librdkafka 2.0.2,
-// kafka-python 2.0.2, kafkajs 2.2.4; see docs in shared/kafka-protocol): every
-// range includes the single versions librdkafka 2.0.2 probes for its features
-// (Produce 3, Fetch 4, OffsetCommit 2, OffsetFetch 1, ListOffsets 1, ...).
+// Every range is the whole of Kafka 3.7's validVersions for that API, from v0
+// up (old clients such as sarama and kafka-go still send v0-v2);
+// tests/unit/kafka_schema_versions_test.cpp checks the table against the
+// schema files.
 // Pure data; thread-safe.
 
 #include <cstdint>
@@ -40,9 +40,11 @@ enum class ApiKey : int16_t {
   kCreateAcls = 30,
   kDeleteAcls = 31,
   kDescribeConfigs = 32,
+  kAlterConfigs = 33,
   kSaslAuthenticate = 36,
   kCreatePartitions = 37,
   kDeleteGroups = 42,
+  kIncrementalAlterConfigs = 44,
   kOffsetDelete = 47,
   kDescribeUserScramCredentials = 50,
   kAlterUserScramCredentials = 51,

@@ -93,7 +93,13 @@ BatchError decompress_records(std::string_view batch, std::string& out, size_t m
   if (h.total_size() > batch.size()) return BatchError::kTruncated;
   std::string_view payload =
       batch.substr(batch_layout::kHeaderSize, h.total_size() - batch_layout::kHeaderSize);
-  switch (h.compression()) {
+  return decompress(h.compression(), payload, out, max_output_bytes);
+}
+
+BatchError decompress(Compression codec, std::string_view payload, std::string& out,
+                      size_t max_output_bytes) {
+  out.clear();
+  switch (codec) {
     case Compression::kNone:
       if (payload.size() > max_output_bytes) return BatchError::kDecompression;
       out.assign(payload);

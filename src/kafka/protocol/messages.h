@@ -10,36 +10,38 @@
 #include "kafka/protocol/msg_group.h"
 #include "kafka/protocol/msg_security.h"
 
-#define DMQ_KAFKA_APIS(X)                                                             \
-  X(kProduce, ProduceRequest, ProduceResponse)                                        \
-  X(kFetch, FetchRequest, FetchResponse)                                              \
-  X(kListOffsets, ListOffsetsRequest, ListOffsetsResponse)                            \
-  X(kMetadata, MetadataRequest, MetadataResponse)                                     \
-  X(kOffsetCommit, OffsetCommitRequest, OffsetCommitResponse)                         \
-  X(kOffsetFetch, OffsetFetchRequest, OffsetFetchResponse)                            \
-  X(kFindCoordinator, FindCoordinatorRequest, FindCoordinatorResponse)                \
-  X(kJoinGroup, JoinGroupRequest, JoinGroupResponse)                                  \
-  X(kHeartbeat, HeartbeatRequest, HeartbeatResponse)                                  \
-  X(kLeaveGroup, LeaveGroupRequest, LeaveGroupResponse)                               \
-  X(kSyncGroup, SyncGroupRequest, SyncGroupResponse)                                  \
-  X(kDescribeGroups, DescribeGroupsRequest, DescribeGroupsResponse)                   \
-  X(kListGroups, ListGroupsRequest, ListGroupsResponse)                               \
-  X(kSaslHandshake, SaslHandshakeRequest, SaslHandshakeResponse)                      \
-  X(kApiVersions, ApiVersionsRequest, ApiVersionsResponse)                            \
-  X(kCreateTopics, CreateTopicsRequest, CreateTopicsResponse)                         \
-  X(kDeleteTopics, DeleteTopicsRequest, DeleteTopicsResponse)                         \
-  X(kInitProducerId, InitProducerIdRequest, InitProducerIdResponse)                   \
-  X(kOffsetForLeaderEpoch, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse) \
-  X(kDescribeAcls, DescribeAclsRequest, DescribeAclsResponse)                         \
-  X(kCreateAcls, CreateAclsRequest, CreateAclsResponse)                               \
-  X(kDeleteAcls, DeleteAclsRequest, DeleteAclsResponse)                               \
-  X(kDescribeConfigs, DescribeConfigsRequest, DescribeConfigsResponse)                \
-  X(kSaslAuthenticate, SaslAuthenticateRequest, SaslAuthenticateResponse)             \
-  X(kCreatePartitions, CreatePartitionsRequest, CreatePartitionsResponse)             \
-  X(kDeleteGroups, DeleteGroupsRequest, DeleteGroupsResponse)                         \
-  X(kOffsetDelete, OffsetDeleteRequest, OffsetDeleteResponse)                         \
-  X(kDescribeUserScramCredentials, DescribeUserScramCredentialsRequest,               \
-    DescribeUserScramCredentialsResponse)                                             \
-  X(kAlterUserScramCredentials, AlterUserScramCredentialsRequest,                     \
-    AlterUserScramCredentialsResponse)                                                \
+#define DMQ_KAFKA_APIS(X)                                                                      \
+  X(kProduce, ProduceRequest, ProduceResponse)                                                 \
+  X(kFetch, FetchRequest, FetchResponse)                                                       \
+  X(kListOffsets, ListOffsetsRequest, ListOffsetsResponse)                                     \
+  X(kMetadata, MetadataRequest, MetadataResponse)                                              \
+  X(kOffsetCommit, OffsetCommitRequest, OffsetCommitResponse)                                  \
+  X(kOffsetFetch, OffsetFetchRequest, OffsetFetchResponse)                                     \
+  X(kFindCoordinator, FindCoordinatorRequest, FindCoordinatorResponse)                         \
+  X(kJoinGroup, JoinGroupRequest, JoinGroupResponse)                                           \
+  X(kHeartbeat, HeartbeatRequest, HeartbeatResponse)                                           \
+  X(kLeaveGroup, LeaveGroupRequest, LeaveGroupResponse)                                        \
+  X(kSyncGroup, SyncGroupRequest, SyncGroupResponse)                                           \
+  X(kDescribeGroups, DescribeGroupsRequest, DescribeGroupsResponse)                            \
+  X(kListGroups, ListGroupsRequest, ListGroupsResponse)                                        \
+  X(kSaslHandshake, SaslHandshakeRequest, SaslHandshakeResponse)                               \
+  X(kApiVersions, ApiVersionsRequest, ApiVersionsResponse)                                     \
+  X(kCreateTopics, CreateTopicsRequest, CreateTopicsResponse)                                  \
+  X(kDeleteTopics, DeleteTopicsRequest, DeleteTopicsResponse)                                  \
+  X(kInitProducerId, InitProducerIdRequest, InitProducerIdResponse)                            \
+  X(kOffsetForLeaderEpoch, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse)          \
+  X(kDescribeAcls, DescribeAclsRequest, DescribeAclsResponse)                                  \
+  X(kCreateAcls, CreateAclsRequest, CreateAclsResponse)                                        \
+  X(kDeleteAcls, DeleteAclsRequest, DeleteAclsResponse)                                        \
+  X(kDescribeConfigs, DescribeConfigsRequest, DescribeConfigsResponse)                         \
+  X(kAlterConfigs, AlterConfigsRequest, AlterConfigsResponse)                                  \
+  X(kSaslAuthenticate, SaslAuthenticateRequest, SaslAuthenticateResponse)                      \
+  X(kCreatePartitions, CreatePartitionsRequest, CreatePartitionsResponse)                      \
+  X(kDeleteGroups, DeleteGroupsRequest, DeleteGroupsResponse)                                  \
+  X(kIncrementalAlterConfigs, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse) \
+  X(kOffsetDelete, OffsetDeleteRequest, OffsetDeleteResponse)                                  \
+  X(kDescribeUserScramCredentials, DescribeUserScramCredentialsRequest,                        \
+    DescribeUserScramCredentialsResponse)                                                      \
+  X(kAlterUserScramCredentials, AlterUserScramCredentialsRequest,                              \
+    AlterUserScramCredentialsResponse)                                                         \
   X(kDescribeCluster, DescribeClusterRequest, DescribeClusterResponse)

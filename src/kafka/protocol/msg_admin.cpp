@@ -16,6 +16,7 @@ void serde(IO& io, M& m) {
       io.i32(p.partition_index);
       if (v >= 4) io.i32(p.current_leader_epoch);
       io.i64(p.timestamp);
+      if (v == 0) io.i32(p.max_num_offsets);
       io.tags();
     });
     io.tags();
@@ -32,8 +33,12 @@ void serde(IO& io, M& m) {
     io.array(t.partitions, [&](auto& p) {
       io.i32(p.partition_index);
       io.error(p.error_code);
-      io.i64(p.timestamp);  // v1+
-      io.i64(p.offset);     // v1+
+      if (v == 0) {
+        serde_i64_array(io, p.old_style_offsets);
+      } else {
+        io.i64(p.timestamp);
+        io.i64(p.offset);
+      }
       if (v >= 4) io.i32(p.leader_epoch);
       io.tags();
     });
@@ -63,7 +68,7 @@ void serde(IO& io, M& m) {
     io.tags();
   });
   io.i32(m.timeout_ms);
-  io.boolean(m.validate_only);  // v1+
+  if (io.version() >= 1) io.boolean(m.validate_only);
   io.tags();
 }
 
@@ -73,7 +78,7 @@ void serde_created_topic(IO& io, T& t) {
   io.string(t.name);
   if (v >= 7) io.uuid(t.topic_id);
   io.error(t.error_code);
-  io.nstring(t.error_message);  // v1+
+  if (v >= 1) io.nstring(t.error_message);
   if (v >= 5) {
     io.i32(t.num_partitions);
     io.i16(t.replication_factor);
@@ -94,7 +99,7 @@ void serde_created_topic(IO& io, T& t) {
 
 template <class IO, MessageOf<CreateTopicsResponse> M>
 void serde(IO& io, M& m) {
-  io.i32(m.throttle_time_ms);  // v2+
+  if (io.version() >= 2) io.i32(m.throttle_time_ms);
   io.array(m.topics, [&](auto& t) { serde_created_topic(io, t); });
   io.tags();
 }
@@ -119,7 +124,7 @@ void serde(IO& io, M& m) {
 template <class IO, MessageOf<DeleteTopicsResponse> M>
 void serde(IO& io, M& m) {
   const int16_t v = io.version();
-  io.i32(m.throttle_time_ms);  // v1+
+  if (v >= 1) io.i32(m.throttle_time_ms);
   io.array(m.responses, [&](auto& r) {
     io.nstring_if(v >= 6, r.name);
     if (v >= 6) io.uuid(r.topic_id);
@@ -170,7 +175,7 @@ void serde(IO& io, M& m) {
     io.narray(r.configuration_keys, [&](auto& k) { io.string(k); });
     io.tags();
   });
-  io.boolean(m.include_synonyms);  // v1+
+  if (io.version() >= 1) io.boolean(m.include_synonyms);
   if (io.version() >= 3) io.boolean(m.include_documentation);
   io.tags();
 }
@@ -181,14 +186,20 @@ void serde_config_entry(IO& io, C& c) {
   io.string(c.name);
   io.nstring(c.value);
   io.boolean(c.read_only);
-  io.i8(c.config_source);  // v1+ (v0's is_default is not supported)
+  if (v == 0) {
+    io.boolean(c.is_default);
+  } else {
+    io.i8(c.config_source);
+  }
   io.boolean(c.is_sensitive);
-  io.array(c.synonyms, [&](auto& s) {  // v1+
-    io.string(s.name);
-    io.nstring(s.value);
-    io.i8(s.source);
-    io.tags();
-  });
+  if (v >= 1) {
+    io.array(c.synonyms, [&](auto& s) {
+      io.string(s.name);
+      io.nstring(s.value);
+      io.i8(s.source);
+      io.tags();
+    });
+  }
   if (v >= 3) {
     io.i8(c.config_type);
     io.nstring(c.documentation);
@@ -269,7 +280,7 @@ void serde(IO& io, M& m) {
     io.string(t.topic);
     io.array(t.partitions, [&](auto& p) {
       io.i32(p.partition);
-      io.i32(p.current_leader_epoch);  // v2+
+      if (io.version() >= 2) io.i32(p.current_leader_epoch);
       io.i32(p.leader_epoch);
       io.tags();
     });
@@ -280,13 +291,13 @@ void serde(IO& io, M& m) {
 
 template <class IO, MessageOf<OffsetForLeaderEpochResponse> M>
 void serde(IO& io, M& m) {
-  io.i32(m.throttle_time_ms);  // v2+
+  if (io.version() >= 2) io.i32(m.throttle_time_ms);
   io.array(m.topics, [&](auto& t) {
     io.string(t.topic);
     io.array(t.partitions, [&](auto& p) {
       io.error(p.error_code);
       io.i32(p.partition);
-      io.i32(p.leader_epoch);  // v1+
+      if (io.version() >= 1) io.i32(p.leader_epoch);
       io.i64(p.end_offset);
       io.tags();
     });
@@ -295,8 +306,49 @@ void serde(IO& io, M& m) {
   io.tags();
 }
 
+// ---- AlterConfigs / IncrementalAlterConfigs ----------------------------------------
+
+// The incremental form only adds an operation per config.
+template <class IO, class M>
+requires MessageOf<M, AlterConfigsRequest> || MessageOf<M, IncrementalAlterConfigsRequest>
+void serde(IO& io, M& m) {
+  constexpr bool kIncremental = MessageOf<M, IncrementalAlterConfigsRequest>;
+  io.array(m.resources, [&](auto& r) {
+    io.i8(r.resource_type);
+    io.string(r.resource_name);
+    io.array(r.configs, [&](auto& c) {
+      io.string(c.name);
+      if constexpr (kIncremental) io.i8(c.config_operation);
+      io.nstring(c.value);
+      io.tags();
+    });
+    io.tags();
+  });
+  io.boolean(m.validate_only);
+  io.tags();
+}
+
+// Both responses have the same shape.
+template <class IO, class M>
+requires MessageOf<M, AlterConfigsResponse> || MessageOf<M, IncrementalAlterConfigsResponse>
+void serde(IO& io, M& m) {
+  io.i32(m.throttle_time_ms);
+  io.array(m.responses, [&](auto& r) {
+    io.error(r.error_code);
+    io.nstring(r.error_message);
+    io.i8(r.resource_type);
+    io.string(r.resource_name);
+    io.tags();
+  });
+  io.tags();
+}
+
 }  // namespace
 
+DMQ_KAFKA_DEFINE_CODEC(AlterConfigsRequest)
+DMQ_KAFKA_DEFINE_CODEC(AlterConfigsResponse)
+DMQ_KAFKA_DEFINE_CODEC(IncrementalAlterConfigsRequest)
+DMQ_KAFKA_DEFINE_CODEC(IncrementalAlterConfigsResponse)
 DMQ_KAFKA_DEFINE_CODEC(ListOffsetsRequest)
 DMQ_KAFKA_DEFINE_CODEC(ListOffsetsResponse)
 DMQ_KAFKA_DEFINE_CODEC(CreateTopicsRequest)
@@ -393,6 +445,31 @@ InitProducerIdResponse make_error_response(const InitProducerIdRequest&, int16_t
   InitProducerIdResponse r;
   r.error_code = error;
   return r;
+}
+
+namespace {
+
+template <class Resp, class Req>
+Resp alter_configs_error(const Req& req, ErrorCode error) {
+  Resp r;
+  for (const auto& res : req.resources) {
+    auto& out = r.responses.emplace_back();
+    out.error_code = error;
+    out.resource_type = res.resource_type;
+    out.resource_name = std::string(res.resource_name);
+  }
+  return r;
+}
+
+}  // namespace
+
+AlterConfigsResponse make_error_response(const AlterConfigsRequest& req, int16_t, ErrorCode error) {
+  return alter_configs_error<AlterConfigsResponse>(req, error);
+}
+
+IncrementalAlterConfigsResponse make_error_response(const IncrementalAlterConfigsRequest& req,
+                                                    int16_t, ErrorCode error) {
+  return alter_configs_error<IncrementalAlterConfigsResponse>(req, error);
 }
 
 OffsetForLeaderEpochResponse make_error_response(const OffsetForLeaderEpochRequest& req, int16_t,

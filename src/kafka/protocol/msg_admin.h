@@ -15,7 +15,7 @@
 
 namespace dmq::kafka {
 
-// ---- ListOffsets (key 2), v1-7 -------------------------------------------------
+// ---- ListOffsets (key 2), v0-8 -------------------------------------------------
 
 struct ListOffsetsRequest {
   static constexpr ApiKey kApiKey = ApiKey::kListOffsets;
@@ -24,6 +24,7 @@ struct ListOffsetsRequest {
     int32_t partition_index = 0;
     int32_t current_leader_epoch = -1;  // v4+
     int64_t timestamp = -1;
+    int32_t max_num_offsets = 1;  // v0 only
   };
   struct Topic {
     std::string_view name;
@@ -41,7 +42,8 @@ struct ListOffsetsResponse {
     ErrorCode error_code = ErrorCode::kNone;
     int64_t timestamp = -1;
     int64_t offset = -1;
-    int32_t leader_epoch = -1;  // v4+
+    int32_t leader_epoch = -1;               // v4+
+    std::vector<int64_t> old_style_offsets;  // v0 only, instead of timestamp and offset
   };
   struct Topic {
     std::string name;
@@ -54,7 +56,7 @@ struct ListOffsetsResponse {
 DMQ_KAFKA_DECLARE_CODEC(ListOffsetsRequest);
 DMQ_KAFKA_DECLARE_CODEC(ListOffsetsResponse);
 
-// ---- CreateTopics (key 19), v2-7 ------------------------------------------------
+// ---- CreateTopics (key 19), v0-7 ------------------------------------------------
 
 struct CreateTopicsRequest {
   static constexpr ApiKey kApiKey = ApiKey::kCreateTopics;
@@ -104,7 +106,7 @@ struct CreateTopicsResponse {
 DMQ_KAFKA_DECLARE_CODEC(CreateTopicsRequest);
 DMQ_KAFKA_DECLARE_CODEC(CreateTopicsResponse);
 
-// ---- DeleteTopics (key 20), v1-6 ------------------------------------------------
+// ---- DeleteTopics (key 20), v0-6 ------------------------------------------------
 
 struct DeleteTopicsRequest {
   static constexpr ApiKey kApiKey = ApiKey::kDeleteTopics;
@@ -163,7 +165,7 @@ struct CreatePartitionsResponse {
 DMQ_KAFKA_DECLARE_CODEC(CreatePartitionsRequest);
 DMQ_KAFKA_DECLARE_CODEC(CreatePartitionsResponse);
 
-// ---- DescribeConfigs (key 32), v1-4 ---------------------------------------------
+// ---- DescribeConfigs (key 32), v0-4 ---------------------------------------------
 
 struct DescribeConfigsRequest {
   static constexpr ApiKey kApiKey = ApiKey::kDescribeConfigs;
@@ -189,6 +191,7 @@ struct DescribeConfigsResponse {
     std::optional<std::string> value;
     bool read_only = false;
     int8_t config_source = -1;  // v1+ (1 topic, 4 static broker, 5 default, ...)
+    bool is_default = false;    // v0 only, instead of config_source
     bool is_sensitive = false;
     std::vector<Synonym> synonyms;             // v1+
     int8_t config_type = 0;                    // v3+
@@ -258,7 +261,7 @@ struct InitProducerIdResponse {
 DMQ_KAFKA_DECLARE_CODEC(InitProducerIdRequest);
 DMQ_KAFKA_DECLARE_CODEC(InitProducerIdResponse);
 
-// ---- OffsetForLeaderEpoch (key 23), v2-4 -----------------------------------------
+// ---- OffsetForLeaderEpoch (key 23), v0-4 -----------------------------------------
 
 struct OffsetForLeaderEpochRequest {
   static constexpr ApiKey kApiKey = ApiKey::kOffsetForLeaderEpoch;
@@ -294,6 +297,66 @@ struct OffsetForLeaderEpochResponse {
 DMQ_KAFKA_DECLARE_CODEC(OffsetForLeaderEpochRequest);
 DMQ_KAFKA_DECLARE_CODEC(OffsetForLeaderEpochResponse);
 
+// ---- AlterConfigs (key 33), v0-2, and IncrementalAlterConfigs (key 44), v0-1 -------
+// AlterConfigs replaces a resource's whole set of dynamic configs;
+// IncrementalAlterConfigs (KIP-339) changes single keys.
+
+struct AlterConfigsRequest {
+  static constexpr ApiKey kApiKey = ApiKey::kAlterConfigs;
+  struct Config {
+    std::string_view name;
+    std::optional<std::string_view> value;
+  };
+  struct Resource {
+    int8_t resource_type = 0;  // 2 topic, 4 broker
+    std::string_view resource_name;
+    std::vector<Config> configs;
+  };
+  std::vector<Resource> resources;
+  bool validate_only = false;
+};
+
+struct AlterConfigsResourceResponse {
+  ErrorCode error_code = ErrorCode::kNone;
+  std::optional<std::string> error_message;
+  int8_t resource_type = 0;
+  std::string resource_name;
+};
+
+struct AlterConfigsResponse {
+  static constexpr ApiKey kApiKey = ApiKey::kAlterConfigs;
+  int32_t throttle_time_ms = 0;
+  std::vector<AlterConfigsResourceResponse> responses;
+};
+
+struct IncrementalAlterConfigsRequest {
+  static constexpr ApiKey kApiKey = ApiKey::kIncrementalAlterConfigs;
+  // ConfigOperation: 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT (list values).
+  struct Config {
+    std::string_view name;
+    int8_t config_operation = 0;
+    std::optional<std::string_view> value;
+  };
+  struct Resource {
+    int8_t resource_type = 0;
+    std::string_view resource_name;
+    std::vector<Config> configs;
+  };
+  std::vector<Resource> resources;
+  bool validate_only = false;
+};
+
+struct IncrementalAlterConfigsResponse {
+  static constexpr ApiKey kApiKey = ApiKey::kIncrementalAlterConfigs;
+  int32_t throttle_time_ms = 0;
+  std::vector<AlterConfigsResourceResponse> responses;
+};
+
+DMQ_KAFKA_DECLARE_CODEC(AlterConfigsRequest);
+DMQ_KAFKA_DECLARE_CODEC(AlterConfigsResponse);
+DMQ_KAFKA_DECLARE_CODEC(IncrementalAlterConfigsRequest);
+DMQ_KAFKA_DECLARE_CODEC(IncrementalAlterConfigsResponse);
+
 // ---- error responses ---------------------------------------------------------------
 
 ListOffsetsResponse make_error_response(const ListOffsetsRequest& req, int16_t version,
@@ -310,6 +373,10 @@ DescribeClusterResponse make_error_response(const DescribeClusterRequest& req, i
                                             ErrorCode error);
 InitProducerIdResponse make_error_response(const InitProducerIdRequest& req, int16_t version,
                                            ErrorCode error);
+AlterConfigsResponse make_error_response(const AlterConfigsRequest& req, int16_t version,
+                                         ErrorCode error);
+IncrementalAlterConfigsResponse make_error_response(const IncrementalAlterConfigsRequest& req,
+                                                    int16_t version, ErrorCode error);
 OffsetForLeaderEpochResponse make_error_response(const OffsetForLeaderEpochRequest& req,
                                                  int16_t version, ErrorCode error);
 

@@ -107,7 +107,7 @@ void serde(IO& io, M& m) {
 
 template <class IO, MessageOf<ProduceRequest> M>
 void serde(IO& io, M& m) {
-  io.nstring(m.transactional_id);  // v3+, and DMQ starts at v3
+  if (io.version() >= 3) io.nstring(m.transactional_id);
   io.i16(m.acks);
   io.i32(m.timeout_ms);
   io.array(m.topics, [&](auto& t) {
@@ -148,11 +148,21 @@ void serde(IO& io, M& m) {
     io.array(t.partitions, [&](auto& p) { serde_produce_partition(io, p); });
     io.tags();
   });
-  io.i32(m.throttle_time_ms);  // v1+
+  if (io.version() >= 1) io.i32(m.throttle_time_ms);
   io.tags();
 }
 
 // ---- Fetch ---------------------------------------------------------------------
+
+// Fetch v13+ names topics by id (KIP-516).
+template <class IO, class S, class U>
+void serde_topic_name_or_id(IO& io, S& name, U& id) {
+  if (io.version() >= 13) {
+    io.uuid(id);
+  } else {
+    io.string(name);
+  }
+}
 
 template <class IO, class P>
 void serde_fetch_request_partition(IO& io, P& p) {
@@ -169,23 +179,23 @@ void serde_fetch_request_partition(IO& io, P& p) {
 template <class IO, MessageOf<FetchRequest> M>
 void serde(IO& io, M& m) {
   const int16_t v = io.version();
-  io.i32(m.replica_id);  // v0-14
+  if (v <= 14) io.i32(m.replica_id);
   io.i32(m.max_wait_ms);
   io.i32(m.min_bytes);
-  io.i32(m.max_bytes);       // v3+
-  io.i8(m.isolation_level);  // v4+
+  if (v >= 3) io.i32(m.max_bytes);
+  if (v >= 4) io.i8(m.isolation_level);
   if (v >= 7) {
     io.i32(m.session_id);
     io.i32(m.session_epoch);
   }
   io.array(m.topics, [&](auto& t) {
-    io.string(t.topic);  // v0-12
+    serde_topic_name_or_id(io, t.topic, t.topic_id);
     io.array(t.partitions, [&](auto& p) { serde_fetch_request_partition(io, p); });
     io.tags();
   });
   if (v >= 7) {
     io.array(m.forgotten_topics_data, [&](auto& f) {
-      io.string(f.topic);
+      serde_topic_name_or_id(io, f.topic, f.topic_id);
       serde_i32_array(io, f.partitions);
       io.tags();
     });
@@ -193,6 +203,13 @@ void serde(IO& io, M& m) {
   if (v >= 11) io.string(m.rack_id);
   io.tags([&](auto& t) {
     t.field(0, m.cluster_id.has_value(), [&](auto& sub) { sub.nstring(m.cluster_id); });
+    if (v >= 15) {
+      t.field(1, m.replica_id != -1 || m.replica_epoch != -1, [&](auto& sub) {
+        sub.i32(m.replica_id);
+        sub.i64(m.replica_epoch);
+        sub.tags();
+      });
+    }
   });
 }
 
@@ -223,13 +240,15 @@ void serde_fetch_response_partition(IO& io, P& p) {
   io.i32(p.partition_index);
   io.error(p.error_code);
   io.i64(p.high_watermark);
-  io.i64(p.last_stable_offset);  // v4+
+  if (v >= 4) io.i64(p.last_stable_offset);
   if (v >= 5) io.i64(p.log_start_offset);
-  io.narray(p.aborted_transactions, [&](auto& a) {  // v4+
-    io.i64(a.producer_id);
-    io.i64(a.first_offset);
-    io.tags();
-  });
+  if (v >= 4) {
+    io.narray(p.aborted_transactions, [&](auto& a) {
+      io.i64(a.producer_id);
+      io.i64(a.first_offset);
+      io.tags();
+    });
+  }
   if (v >= 11) io.i32(p.preferred_read_replica);
   io.records(p.records);
   serde_fetch_partition_tags(io, p);
@@ -238,13 +257,13 @@ void serde_fetch_response_partition(IO& io, P& p) {
 template <class IO, MessageOf<FetchResponse> M>
 void serde(IO& io, M& m) {
   const int16_t v = io.version();
-  io.i32(m.throttle_time_ms);  // v1+
+  if (v >= 1) io.i32(m.throttle_time_ms);
   if (v >= 7) {
     io.error(m.error_code);
     io.i32(m.session_id);
   }
   io.array(m.responses, [&](auto& t) {
-    io.string(t.topic);
+    serde_topic_name_or_id(io, t.topic, t.topic_id);
     io.array(t.partitions, [&](auto& p) { serde_fetch_response_partition(io, p); });
     io.tags();
   });

@@ -173,15 +173,18 @@ struct FetchRequest {
     int32_t partition_max_bytes = 0;
   };
   struct Topic {
-    std::string_view topic;
+    std::string_view topic;  // v0-12
     std::vector<Partition> partitions;
+    Uuid topic_id;  // v13+, instead of the name
   };
   struct ForgottenTopic {
-    std::string_view topic;
+    std::string_view topic;  // v7-12
     std::vector<int32_t> partitions;
+    Uuid topic_id;  // v13+
   };
   std::optional<std::string_view> cluster_id;  // v12+, tag 0
-  int32_t replica_id = -1;                     // broker id of a follower; -1 for consumers
+  int32_t replica_id = -1;     // broker id of a follower; -1 for consumers (v15+: tag 1)
+  int64_t replica_epoch = -1;  // v15+, tag 1 (KIP-903)
   int32_t max_wait_ms = 0;
   int32_t min_bytes = 0;
   int32_t max_bytes = std::numeric_limits<int32_t>::max();
@@ -228,10 +231,11 @@ struct FetchResponse {
     Records records;  // borrowed bytes, or Records::external() for sendfile
   };
   struct Topic {
-    std::string topic;
+    std::string topic;  // v0-12
     std::vector<Partition> partitions;
+    Uuid topic_id;  // v13+, instead of the name
   };
-  int32_t throttle_time_ms = 0;
+  int32_t throttle_time_ms = 0;             // v1+
   ErrorCode error_code = ErrorCode::kNone;  // v7+
   int32_t session_id = 0;                   // v7+
   std::vector<Topic> responses;

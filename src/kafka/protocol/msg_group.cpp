@@ -171,16 +171,19 @@ template <class IO, MessageOf<OffsetCommitRequest> M>
 void serde(IO& io, M& m) {
   const int16_t v = io.version();
   io.string(m.group_id);
-  io.i32(m.generation_id);  // v1+
-  io.string(m.member_id);   // v1+
+  if (v >= 1) {
+    io.i32(m.generation_id);
+    io.string(m.member_id);
+  }
   if (v >= 7) io.nstring(m.group_instance_id);
-  if (v <= 4) io.i64(m.retention_time_ms);  // v2-4
+  if (v >= 2 && v <= 4) io.i64(m.retention_time_ms);
   io.array(m.topics, [&](auto& t) {
     io.string(t.name);
     io.array(t.partitions, [&](auto& p) {
       io.i32(p.partition_index);
       io.i64(p.committed_offset);
       if (v >= 6) io.i32(p.committed_leader_epoch);
+      if (v == 1) io.i64(p.commit_timestamp);
       io.nstring(p.committed_metadata);
       io.tags();
     });
@@ -222,6 +225,10 @@ void serde(IO& io, M& m) {
   } else {
     io.array(m.groups, [&](auto& g) {
       io.string(g.group_id);
+      if (v >= 9) {
+        io.nstring(g.member_id);
+        io.i32(g.member_epoch);
+      }
       io.narray(g.topics, [&](auto& t) { serde_offset_fetch_topic(io, t); });
       io.tags();
     });

@@ -171,14 +171,15 @@ struct OffsetCommitRequest {
     int64_t committed_offset = 0;
     int32_t committed_leader_epoch = -1;  // v6+
     std::optional<std::string_view> committed_metadata;
+    int64_t commit_timestamp = -1;  // v1 only
   };
   struct Topic {
     std::string_view name;
     std::vector<Partition> partitions;
   };
   std::string_view group_id;
-  int32_t generation_id = -1;  // -1: simple (group-less) commit
-  std::string_view member_id;
+  int32_t generation_id = -1;  // v1+; -1: simple (group-less) commit, as v0 always is
+  std::string_view member_id;  // v1+
   std::optional<std::string_view> group_instance_id;  // v7+
   int64_t retention_time_ms = -1;                     // v2-4
   std::vector<Topic> topics;
@@ -212,7 +213,9 @@ struct OffsetFetchRequest {
   };
   struct Group {  // v8+
     std::string_view group_id;
-    std::optional<std::vector<Topic>> topics;  // null = all committed
+    std::optional<std::string_view> member_id;  // v9+ (KIP-848 members)
+    int32_t member_epoch = -1;                  // v9+
+    std::optional<std::vector<Topic>> topics;   // null = all committed
   };
   std::string_view group_id;                 // v1-7
   std::optional<std::vector<Topic>> topics;  // v1-7; null (v2+) = all committed

@@ -160,6 +160,11 @@ class RecordIterator {
 BatchError decompress_records(std::string_view batch, std::string& out,
                               size_t max_output_bytes = 64u << 20);
 
+// Decompresses a payload of `codec` (the same codecs and limit as above); the
+// legacy message-set path uses it for the value of a compressed wrapper.
+BatchError decompress(Compression codec, std::string_view payload, std::string& out,
+                      size_t max_output_bytes = 64u << 20);
+
 // Builds an uncompressed magic-2 batch with a valid CRC (used by the group
 // coordinator for its own records, and by tests).
 class RecordBatchBuilder {

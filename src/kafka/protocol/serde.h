@@ -380,6 +380,11 @@ void serde_i32_array(IO& io, V& v) {
 }
 
 template <class IO, class V>
+void serde_i64_array(IO& io, V& v) {
+  io.array(v, [&](auto& x) { io.i64(x); });
+}
+
+template <class IO, class V>
 void serde_string_array(IO& io, V& v) {
   io.array(v, [&](auto& s) { io.string(s); });
 }

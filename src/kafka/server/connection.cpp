@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <set>
+#include <string>
 
 #include "common/log.h"
 
@@ -98,6 +101,23 @@ void Connection::close() {
 
 bool Connection::idle_since(std::chrono::steady_clock::time_point cutoff) const {
   return slots_.empty() && !writing_ && last_activity_ < cutoff;
+}
+
+void Connection::log_refusal_once(const RequestHeader& h, const char* why) {
+  // Process-wide (several services may run in one process, each on its own
+  // loop), and bounded so that a client inventing ids cannot grow it.
+  static std::mutex mu;
+  static std::set<std::string> logged;
+  constexpr size_t kMaxRemembered = 4096;
+  std::string client(h.client_id.value_or("(null)"));
+  std::string key = client + '\n' + std::to_string(h.api_key) + '\n' + why;
+  {
+    std::lock_guard lock(mu);
+    if (logged.size() >= kMaxRemembered || !logged.insert(key).second) return;
+  }
+  LOG_INFO("kafka") << "closing a connection of client '" << client << "': " << why << " (api key "
+                    << h.api_key << " version " << h.api_version
+                    << "); Kafka closes here too. Logged once per client";
 }
 
 void Connection::fail(const char* why) {
@@ -193,10 +213,14 @@ void Connection::handle_frame(std::shared_ptr<std::string> frame) {
     return;
   }
   if (e != CodecError::kOk) {
-    // Unknown keys, other unsupported versions, malformed bodies: Kafka closes.
-    fail(e == CodecError::kUnknownApiKey        ? "unknown API key"
-         : e == CodecError::kUnsupportedVersion ? "unsupported API version"
-                                                : "malformed request");
+    // Unknown keys, other unsupported versions, malformed bodies: Kafka closes
+    // too (SocketServer drops a request it cannot parse). The client sees only
+    // a closed socket, so the operator gets the reason, once per client.
+    const char* why = e == CodecError::kUnknownApiKey        ? "unknown API key"
+                      : e == CodecError::kUnsupportedVersion ? "unsupported API version"
+                                                             : "malformed request";
+    log_refusal_once(ex->request.header, why);
+    fail(why);
     return;
   }
   if (!admit(ex->request)) return;

@@ -77,6 +77,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void write_next();
   void finish_write();
   void fail(const char* why);
+  void log_refusal_once(const RequestHeader& h, const char* why);
   void start_tls();
   template <class Handler>
   void read_some(asio::mutable_buffer buffer, Handler&& handler);

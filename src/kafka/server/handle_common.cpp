@@ -36,6 +36,7 @@ ErrorCode admin_error(const broker::AdminResult& result) {
     return ErrorCode::kInvalidReplicationFactor;
   if (c == "unknown_topic" || c == "not_found") return ErrorCode::kUnknownTopicOrPartition;
   if (c == "invalid_config") return ErrorCode::kInvalidConfig;
+  if (c == "invalid_request") return ErrorCode::kInvalidRequest;
   if (c == "invalid_acl" || c == "malformed") return ErrorCode::kInvalidRequest;
   if (c == "security_disabled") return ErrorCode::kSecurityDisabled;
   // The controller refused this node's signed request (rest/rest_auth.h).
@@ -98,6 +99,33 @@ std::vector<BrokerAddress> live_brokers(const HandlerContext& ctx,
               [](const BrokerAddress& x, const BrokerAddress& y) { return x.id < y.id; });
   }
   return out;
+}
+
+const cluster::TopicState* find_topic_by_id(const cluster::MetadataImage& image, const Uuid& id) {
+  if (id.is_zero()) return nullptr;
+  for (const auto& [name, topic] : image.topics)
+    if (topic_uuid(topic.topic_id) == id) return &topic;
+  return nullptr;
+}
+
+Uuid topic_uuid(std::string_view text) {
+  Uuid out;
+  size_t n = 0;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '-') continue;
+    int hi = nibble(text[i]);
+    int lo = i + 1 < text.size() ? nibble(text[i + 1]) : -1;
+    if (hi < 0 || lo < 0 || n == out.bytes.size()) return Uuid{};
+    out.bytes[n++] = static_cast<uint8_t>(hi * 16 + lo);
+    ++i;
+  }
+  return n == out.bytes.size() ? out : Uuid{};
 }
 
 }  // namespace dmq::kafka

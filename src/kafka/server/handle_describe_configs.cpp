@@ -25,6 +25,7 @@ DescribeConfigsResponse::Config config(std::string name, std::string value, int8
   c.name = std::move(name);
   c.value = std::move(value);
   c.config_source = source;
+  c.is_default = source == kSourceDefault;  // what v0 carries instead of the source
   c.read_only = read_only;
   return c;
 }

@@ -1,7 +1,10 @@
-#include <algorithm>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <set>
 
+#include "kafka/protocol/message_set.h"
 #include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 #include "kafka/server/server_metrics.h"
@@ -15,6 +18,9 @@ struct FetchState {
   ExchangePtr ex;
   std::chrono::steady_clock::time_point deadline;
   std::vector<TopicPartition> partitions;
+  // Per request topic: its name (Fetch v13+ names topics by id; an id the
+  // image does not know leaves the name empty and answers UNKNOWN_TOPIC_ID).
+  std::vector<std::string> names;
   std::set<std::string, std::less<>> denied_topics;  // no READ: decided once, at arrival
 };
 
@@ -25,16 +31,18 @@ struct Round {
   ErrorCode first_error = ErrorCode::kNone;
 };
 
-Round read_all(HandlerContext& ctx, const FetchRequest& req,
-               const std::set<std::string, std::less<>>& denied_topics) {
+Round read_all(HandlerContext& ctx, const FetchRequest& req, const FetchState& st) {
   Round round;
   auto image = ctx.backend.metadata();
   // Response max_bytes bounds the total; the first batch found is returned even
   // if it is larger than either limit, or a consumer could never progress (KIP-74).
   const size_t budget = req.max_bytes > 0 ? static_cast<size_t>(req.max_bytes) : SIZE_MAX;
-  for (const auto& t : req.topics) {
+  for (size_t ti = 0; ti < req.topics.size(); ++ti) {
+    const auto& t = req.topics[ti];
+    const std::string& name = st.names[ti];
     FetchResponse::Topic out_topic;
-    out_topic.topic = std::string(t.topic);
+    out_topic.topic = name;
+    out_topic.topic_id = t.topic_id;
     for (const auto& p : t.partitions) {
       FetchResponse::Partition out;
       out.partition_index = p.partition;
@@ -42,11 +50,12 @@ Round read_all(HandlerContext& ctx, const FetchRequest& req,
       auto max = static_cast<uint32_t>(std::min<size_t>(
           {remaining, static_cast<size_t>(std::max(p.partition_max_bytes, 0)), size_t{INT32_MAX}}));
       FetchRead r;
-      r.error = denied_topics.count(t.topic)
+      r.error = name.empty() ? ErrorCode::kUnknownTopicId
+                : st.denied_topics.count(name)
                     ? ErrorCode::kTopicAuthorizationFailed
-                    : check_leader_epoch(*image, t.topic, p.partition, p.current_leader_epoch);
+                    : check_leader_epoch(*image, name, p.partition, p.current_leader_epoch);
       if (r.error == ErrorCode::kNone)
-        r = ctx.backend.fetch(t.topic, PartitionId(p.partition), Offset(p.fetch_offset),
+        r = ctx.backend.fetch(name, PartitionId(p.partition), Offset(p.fetch_offset),
                               std::max<uint32_t>(max, 1), BrokerId(req.replica_id),
                               LeaderEpoch(p.current_leader_epoch));
       out.error_code = r.error;
@@ -73,9 +82,53 @@ Round read_all(HandlerContext& ctx, const FetchRequest& req,
   return round;
 }
 
+// The bytes of a chunk (a file range is read with pread).
+std::string chunk_bytes(const RecordChunk& c) {
+  if (c.fd < 0) return c.bytes;
+  std::string out(c.length, '\0');
+  size_t done = 0;
+  while (done < c.length) {
+    ssize_t n =
+        ::pread(c.fd, out.data() + done, c.length - done, static_cast<off_t>(c.position + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  out.resize(done);
+  return out;
+}
+
+// Fetch v0-v3 clients read only message sets of magic 0 (v0-v1) or 1 (v2-v3):
+// each stored range is read and down-converted into owned bytes, leaving the
+// log as it is. This runs on the event loop; its cost is bounded by what the
+// request may return (partition_max_bytes per partition, and max_bytes from
+// v3), the same bound as the bytes it replaces (bench/fetch_downconvert_bench.py
+// measures it).
+void down_convert_round(Round& round, const FetchRequest& req, int16_t version) {
+  const int8_t magic = version <= 1 ? 0 : 1;
+  for (size_t ti = 0; ti < round.resp.responses.size(); ++ti) {
+    auto& topic = round.resp.responses[ti];
+    for (size_t pi = 0; pi < topic.partitions.size(); ++pi) {
+      auto& p = topic.partitions[pi];
+      if (p.records.kind != Records::Kind::kExternal) continue;
+      RecordChunk& chunk = round.chunks[p.records.external_id];
+      const auto& asked = req.topics[ti].partitions[pi];
+      DownConversion c = down_convert(chunk_bytes(chunk), magic, asked.fetch_offset,
+                                      static_cast<size_t>(std::max(asked.partition_max_bytes, 1)));
+      if (c.error != BatchError::kOk) p.error_code = ErrorCode::kCorruptMessage;
+      RecordChunk owned;
+      owned.length = static_cast<uint32_t>(c.message_set.size());
+      owned.bytes = std::move(c.message_set);
+      chunk = std::move(owned);
+      p.records = chunk.length > 0 ? Records::external(p.records.external_id, chunk.length)
+                                   : Records::view({});
+    }
+  }
+}
+
 void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
   const auto& req = std::get<FetchRequest>(st->ex->request.body);
-  Round round = read_all(ctx, req, st->denied_topics);
+  Round round = read_all(ctx, req, *st);
   auto now = std::chrono::steady_clock::now();
   const bool enough = round.bytes >= static_cast<size_t>(std::max(req.min_bytes, 0));
   if (enough || round.first_error != ErrorCode::kNone || now >= st->deadline) {
@@ -85,6 +138,8 @@ void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
       for (const auto& p : t.partitions)
         if (p.records.size() > 0) metrics.topic(t.topic).bytes_out->inc(p.records.size());
     round.resp.session_id = 0;  // no fetch sessions (KIP-227): clients send 0/-1
+    const int16_t version = st->ex->request.header.api_version;
+    if (version <= 3) down_convert_round(round, req, version);
     Response r = make_response(*st->ex, round.resp, round.first_error);
     r.chunks = std::move(round.chunks);
     st->ex->respond(std::move(r));
@@ -109,14 +164,19 @@ void handle_fetch(HandlerContext& ctx, const ExchangePtr& ex) {
   }
   auto st = std::make_shared<FetchState>();
   st->ex = ex;
-  if (req.replica_id < 0) {
-    for (const auto& t : req.topics)
-      if (!access.topic(AclOperation::kRead, t.topic)) st->denied_topics.emplace(t.topic);
-  }
   st->deadline = ex->received + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
-  for (const auto& t : req.topics)
-    for (const auto& p : t.partitions)
-      st->partitions.push_back({std::string(t.topic), PartitionId(p.partition)});
+  const bool by_id = ex->request.header.api_version >= 13;
+  auto image = by_id ? ctx.backend.metadata() : nullptr;
+  for (const auto& t : req.topics) {
+    std::string& name = st->names.emplace_back(by_id ? "" : std::string(t.topic));
+    if (by_id) {
+      if (const auto* topic = find_topic_by_id(*image, t.topic_id)) name = topic->name;
+    }
+    if (name.empty()) continue;
+    if (req.replica_id < 0 && !access.topic(AclOperation::kRead, name))
+      st->denied_topics.emplace(name);
+    for (const auto& p : t.partitions) st->partitions.push_back({name, PartitionId(p.partition)});
+  }
   evaluate(ctx, st);
 }
 

@@ -26,6 +26,10 @@ void handle_list_offsets(HandlerContext& ctx, const ExchangePtr& ex) {
       out.offset = r.offset.value;
       out.timestamp = r.timestamp;
       out.leader_epoch = r.leader_epoch.value;
+      // v0's array form (Burrow, sarama's GetOffset): the offset found, if any.
+      // Kafka could list several segment offsets; every client asks for one.
+      if (ex->request.header.api_version == 0 && out.offset >= 0 && p.max_num_offsets > 0)
+        out.old_style_offsets.push_back(out.offset);
       if (r.error != ErrorCode::kNone && first == ErrorCode::kNone) first = r.error;
       out_topic.partitions.push_back(out);
     }

@@ -14,6 +14,7 @@ MetadataResponse::Topic describe_topic(const cluster::MetadataImage& image,
                                        const cluster::TopicState& topic) {
   MetadataResponse::Topic out;
   out.name = topic.name;
+  out.topic_id = topic_uuid(topic.topic_id);
   out.is_internal = topic.name.rfind("__", 0) == 0;  // __consumer_offsets and friends
   for (const auto& p : topic.partitions) {
     MetadataResponse::Partition mp;
@@ -83,7 +84,11 @@ void handle_metadata(HandlerContext& ctx, const ExchangePtr& ex) {
       ctx.options.auto_create_topics_enable && (version < 4 || req.allow_auto_topic_creation);
   for (const auto& t : *req.topics) {
     if (!t.name) {
-      // Lookup by topic id (v10+): ids are not served over the Kafka protocol yet.
+      // Lookup by topic id (v10+).
+      if (const auto* topic = find_topic_by_id(*image, t.topic_id)) {
+        resp.topics.push_back(describe_topic(*image, *topic));
+        continue;
+      }
       MetadataResponse::Topic out;
       out.topic_id = t.topic_id;
       out.error_code = ErrorCode::kUnknownTopicId;

@@ -1,8 +1,10 @@
 #include <algorithm>
 #include <chrono>
+#include <deque>
 
 #include <asio/steady_timer.hpp>
 
+#include "kafka/protocol/message_set.h"
 #include "kafka/protocol/record_batch.h"
 #include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
@@ -25,6 +27,9 @@ struct ProduceState {
   // shrink while the controllers are unreachable); Kafka then answers
   // REQUEST_TIMED_OUT and the client retries (deduplicated when idempotent).
   asio::steady_timer timeout;
+  // Magic-2 batches converted from old message sets; they live until the
+  // appends that read them are done (a deque never moves its elements).
+  std::deque<std::string> converted;
 };
 
 void finish(ProduceState& st) {
@@ -47,6 +52,36 @@ void finish(ProduceState& st) {
 void note_error(ProduceState& st, ProduceResponse::Partition& out, ErrorCode e) {
   out.error_code = e;
   if (st.first_error == ErrorCode::kNone) st.first_error = e;
+}
+
+// The bytes to append for one partition: the request's own batch, or for
+// Produce v0-v2 its message set of magic 0/1 converted into one magic-2 batch
+// (Kafka with message.format.version 2 converts the same way).
+struct PartitionInput {
+  RecordSetInfo info;
+  char* data = nullptr;
+  size_t size = 0;
+};
+
+PartitionInput validate_input(ProduceState& st, int16_t version, std::string_view records,
+                              const BatchLimits& limits) {
+  PartitionInput in;
+  if (version < 3 && records_magic(records) >= 0 && records_magic(records) < 2) {
+    LegacyConversion c = convert_message_set(records, limits.max_batch_bytes);
+    if (c.error != BatchError::kOk) {
+      in.info.error = c.error;
+      return in;
+    }
+    std::string& batch = st.converted.emplace_back(std::move(c.batch));
+    in.info = validate_record_set(batch, limits);
+    in.data = batch.data();
+    in.size = batch.size();
+    return in;
+  }
+  in.info = validate_record_set(records, limits);
+  in.data = mutable_bytes(*st.ex->frame, records);
+  in.size = records.size();
+  return in;
 }
 
 void arm_timeout(const std::shared_ptr<ProduceState>& st, int32_t timeout_ms) {
@@ -99,13 +134,13 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
         continue;
       }
       ProduceTarget target = ctx.backend.produce_target(t.name, partition, acks);
-      RecordSetInfo info;
+      PartitionInput in;
       if (target.error == ErrorCode::kNone) {
         BatchLimits limits;
         limits.max_batch_bytes = target.max_batch_bytes;
         limits.allow_zstd = version >= 7;  // KIP-110
-        info = validate_record_set(p.records.bytes, limits);
-        if (info.error != BatchError::kOk) target.error = to_error_code(info.error);
+        in = validate_input(*st, version, p.records.bytes, limits);
+        if (in.info.error != BatchError::kOk) target.error = to_error_code(in.info.error);
       }
       if (target.error != ErrorCode::kNone) {
         note_error(*st, out, target.error);
@@ -115,12 +150,11 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
       metrics.produce_batches.inc();
       auto& per_topic = metrics.topic(t.name);
       per_topic.bytes_in->inc(static_cast<double>(p.records.bytes.size()));
-      per_topic.messages_in->inc(static_cast<double>(info.record_count));
-      char* data = mutable_bytes(*ex->frame, p.records.bytes);
+      per_topic.messages_in->inc(static_cast<double>(in.info.record_count));
       ++st->pending;
       ctx.backend.produce(t.name, partition,
-                          ValidatedBatch{std::span<char>(data, p.records.bytes.size()), info.first},
-                          acks, [st, ti, pi](const ProduceResult& r) {
+                          ValidatedBatch{std::span<char>(in.data, in.size), in.info.first}, acks,
+                          [st, ti, pi](const ProduceResult& r) {
                             if (st->finished) return;  // answered by the timeout
                             auto& o = st->resp.topics[ti].partitions[pi];
                             if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);

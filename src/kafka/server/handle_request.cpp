@@ -30,6 +30,10 @@ void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
       return handle_create_partitions(ctx, ex);
     case ApiKey::kDescribeConfigs:
       return handle_describe_configs(ctx, ex);
+    case ApiKey::kAlterConfigs:
+      return handle_alter_configs(ctx, ex);
+    case ApiKey::kIncrementalAlterConfigs:
+      return handle_incremental_alter_configs(ctx, ex);
     case ApiKey::kDescribeCluster:
       return handle_describe_cluster(ctx, ex);
     case ApiKey::kInitProducerId:

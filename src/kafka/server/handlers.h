@@ -148,6 +148,8 @@ void handle_delete_topics(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_create_partitions(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_configs(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_cluster(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_alter_configs(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_incremental_alter_configs(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_init_producer_id(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_offset_for_leader_epoch(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_user_scram_credentials(HandlerContext& ctx, const ExchangePtr& ex);
@@ -163,6 +165,11 @@ void handle_delete_acls(HandlerContext& ctx, const ExchangePtr& ex);
 // when newer; kNone otherwise (including unknown partitions).
 ErrorCode check_leader_epoch(const cluster::MetadataImage& image, std::string_view topic,
                              int32_t partition, int32_t current_leader_epoch);
+// A topic id as the Kafka protocol carries it (16 bytes) from the metadata
+// image's text form ("8-4-4-4-12" hex); zero when malformed.
+Uuid topic_uuid(std::string_view text);
+// The topic with protocol id `id` (Metadata v10+, Fetch v13+), or nullptr.
+const cluster::TopicState* find_topic_by_id(const cluster::MetadataImage& image, const Uuid& id);
 // Kafka's topic-name rule: [a-zA-Z0-9._-]{1,249}, not "." or "..".
 bool valid_topic_name(std::string_view name);
 // The admin REST error code of ControllerClient mapped to a Kafka error.
