@@ -1,4 +1,5 @@
 #include "broker/http_controller_client.h"
+#include "net/cluster_http.h"
 
 #include <httplib.h>
 #include <rapidjson/document.h>
@@ -51,12 +52,10 @@ broker::AdminResult HttpControllerClient::exchange(const std::string& method,
   // Try each controller once, starting where the last success was.
   for (size_t attempt = 0; attempt < controllers_.size(); ++attempt) {
     const auto& controller = controllers_[next_.load() % controllers_.size()];
-    httplib::Client client(controller.http.host, controller.http.port);
-    client.set_connection_timeout(0, 500000);
-    client.set_read_timeout(40, 0);
-    auto result = method == "POST"     ? client.Post(path.c_str(), body, "application/json")
-                  : method == "DELETE" ? client.Delete(path.c_str())
-                                       : client.Get(path.c_str());
+    net::PeerClient client(controller.http.host, controller.http.port);
+    client.http().set_connection_timeout(0, 500000);
+    client.http().set_read_timeout(40, 0);
+    auto result = client.send(method, path, body);
     if (!result) {
       next_++;
       continue;

@@ -124,6 +124,17 @@ std::optional<std::string> resolve_kafka_addresses(Options& o, const std::string
   return std::nullopt;
 }
 
+// "HTTPS://h:p" -> "h:p" and tls = true; "HTTP://h:p" -> "h:p" (any case).
+std::optional<std::string> parse_http_listener(const std::string& text, bool* tls) {
+  auto sep = text.find("://");
+  if (sep == std::string::npos) return std::nullopt;
+  std::string scheme = text.substr(0, sep);
+  for (auto& c : scheme) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (scheme != "HTTP" && scheme != "HTTPS") return std::nullopt;
+  *tls = scheme == "HTTPS";
+  return text.substr(sep + 3);
+}
+
 void add_security_options(CLI::App& app, SecurityOptions& s) {
   app.add_option("--listeners", s.listeners,
                  "Kafka listeners, e.g. PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093 "
@@ -168,6 +179,19 @@ void add_security_options(CLI::App& app, SecurityOptions& s) {
                  "Tolerated clock difference for exp and nbf")
       ->check(CLI::Range(int64_t{0}, int64_t{3600}))
       ->capture_default_str();
+  app.add_option("--http.ssl.keystore.location", s.http_ssl_keystore_location,
+                 "HTTPS: PEM certificate chain then key (default: --ssl.keystore.location)");
+  app.add_option("--http.ssl.key.password.file", s.http_ssl_key_password_file,
+                 "HTTPS: file holding the password of an encrypted key");
+  app.add_option("--http.ssl.truststore.location", s.http_ssl_truststore_location,
+                 "HTTPS: PEM CA bundle for peers' and clients' certificates "
+                 "(default: --ssl.truststore.location, else the system CAs)");
+  app.add_option("--http.ssl.client.auth", s.http_ssl_client_auth, "none, requested or required")
+      ->check(CLI::IsMember({"none", "requested", "required"}))
+      ->capture_default_str();
+  app.add_option("--cluster.secret.file", s.cluster_secret_file,
+                 "0600 file holding the secret every node shares; authenticates node-to-node "
+                 "requests (HMAC) and replica fetches");
   app.add_option("--connections.max.reauth.ms", s.connections_max_reauth_ms,
                  "Close SASL connections whose session is older than this unless they "
                  "re-authenticate (KIP-368); 0: never")
@@ -201,6 +225,9 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
       ->capture_default_str();
   app.add_option("--data-dir", o.data_dir, "LMDB environment and partition logs")
       ->capture_default_str();
+  std::string http_listeners;
+  app.add_option("--http.listeners", http_listeners,
+                 "HTTP://host:port or HTTPS://host:port (replaces --http-listen)");
   app.add_option("--http-listen", http_listen, "REST API, metrics and controller RPC")
       ->capture_default_str();
   app.add_option("--kafka-listen", kafka_listen, "Kafka protocol listener")->capture_default_str();
@@ -353,6 +380,14 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
   o.role = role == "controller" ? Role::kController
            : role == "broker"   ? Role::kBroker
                                 : Role::kCombined;
+  if (!http_listeners.empty()) {
+    auto listener = parse_http_listener(http_listeners, &o.security.http_tls);
+    if (!listener) {
+      return usage_error("--http.listeners '" + http_listeners +
+                         "' is not HTTP://host:port or HTTPS://host:port");
+    }
+    http_listen = *listener;
+  }
   auto http = parse_host_port(http_listen);
   if (!http) return usage_error("--http-listen '" + http_listen + "' is not host:port");
   o.http_listen = *http;

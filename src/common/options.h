@@ -53,6 +53,18 @@ struct SecurityOptions {
   std::string sasl_oauthbearer_sub_claim_name = "sub";
   int64_t sasl_oauthbearer_clock_skew_seconds = 30;
   int64_t connections_max_reauth_ms = 0;  // 0: sessions never expire (Kafka's default)
+
+  // The HTTP listener (REST, metrics, node-to-node RPC). HTTPS serves it with
+  // TLS; the http.ssl.* files default to the ssl.* ones. Peers are reached
+  // with the same scheme (a cluster speaks one).
+  bool http_tls = false;                   // --http.listeners=HTTPS://host:port
+  std::string http_ssl_keystore_location;  // PEM chain then key; default --ssl.keystore.location
+  std::string http_ssl_key_password_file;
+  std::string http_ssl_truststore_location;  // CAs of peers and client certificates
+  std::string http_ssl_client_auth = "none";
+  // Shared secret authenticating node-to-node traffic (HMAC over each
+  // /internal request, and replica fetches on the Kafka port). Empty: none.
+  std::string cluster_secret_file;
 };
 const char* role_name(Role role);
 

@@ -8,6 +8,7 @@
 
 #include "common/json_escape.h"
 #include "group/records.h"
+#include "net/cluster_http.h"
 
 namespace dmq::rest {
 namespace {
@@ -44,7 +45,8 @@ std::vector<BrokerHttp> live_brokers(const cluster::MetadataImage& image) {
 
 std::optional<httplib::Result> http_get(const std::string& host, uint16_t port,
                                         const std::string& path) {
-  httplib::Client client(host, port);
+  net::PeerClient peer(host, port);
+  httplib::Client& client = peer.http();
   client.set_connection_timeout(1, 0);
   client.set_read_timeout(3, 0);
   auto result = client.Get(path.c_str(), httplib::Headers{{kForwardedHeader, "1"}});
@@ -218,7 +220,8 @@ net::HttpResponse describe_group(const httplib::Request& req, const std::string&
         503, "coordinator_not_available",
         "partition " + std::to_string(p) + " of __consumer_offsets has no leader");
   }
-  httplib::Client client(b->second.http_host, b->second.http_port);
+  net::PeerClient peer(b->second.http_host, b->second.http_port);
+  httplib::Client& client = peer.http();
   client.set_connection_timeout(1, 0);
   client.set_read_timeout(10, 0);
   // The target as received (still percent-encoded), not the decoded path.

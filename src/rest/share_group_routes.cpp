@@ -11,6 +11,7 @@
 #include "common/json_escape.h"
 #include "group/records.h"
 #include "group/share_records.h"
+#include "net/cluster_http.h"
 #include "net/json_body.h"
 #include "rest/share_group_io.h"
 
@@ -239,7 +240,8 @@ std::variant<Coordinator, HttpResponse> locate(const std::string& group_id, net:
 }
 
 HttpResponse forward(const httplib::Request& req, const Coordinator& c, int64_t wait_ms) {
-  httplib::Client client(c.host, c.port);
+  net::PeerClient peer(c.host, c.port);
+  httplib::Client& client = peer.http();
   client.set_connection_timeout(1, 0);
   client.set_read_timeout(static_cast<time_t>(wait_ms / 1000 + 20), 0);
   std::string target = req.target.empty() ? req.path : req.target;

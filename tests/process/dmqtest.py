@@ -14,6 +14,9 @@ import urllib.error
 import urllib.request
 
 BINARY = os.environ.get("DMQ_BINARY", os.path.join(os.path.dirname(__file__), "../../build/dmq"))
+# The same node with the test-only hooks (power-off endpoint) compiled in;
+# nodes started with DMQ_TEST_FAULT_FS=1 run it.
+TEST_HOOKS_BINARY = os.path.join(os.path.dirname(BINARY), "dmq-test-hooks")
 SOURCE_DIR = os.environ.get("DMQ_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 
 _reserved_ports = set()
@@ -91,7 +94,8 @@ class Node:
         return f"127.0.0.1:{self.kafka_port}"
 
     def args(self):
-        a = [BINARY, f"--role={self.role}", f"--node-id={self.node_id}",
+        binary = TEST_HOOKS_BINARY if os.environ.get("DMQ_TEST_FAULT_FS") == "1" else BINARY
+        a = [binary, f"--role={self.role}", f"--node-id={self.node_id}",
              f"--data-dir={self.data_dir}", f"--http-listen=127.0.0.1:{self.http_port}",
              f"--kafka-listen=127.0.0.1:{self.kafka_port}"]
         if self.controllers:

@@ -2,6 +2,7 @@
 
 #include "kafka/server/handlers.h"
 #include "kafka/server/server_metrics.h"
+#include "net/cluster_http.h"
 
 namespace dmq::kafka {
 namespace {
@@ -95,6 +96,16 @@ void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
 
 void handle_fetch(HandlerContext& ctx, const ExchangePtr& ex) {
   const auto& req = std::get<FetchRequest>(ex->request.body);
+  if (req.replica_id >= 0 && net::cluster_secret_configured() && !ex->cluster_member) {
+    // A follower's fetch moves the high watermark and the ISR: only a broker
+    // that proved it holds the cluster secret may send one (Kafka asks for
+    // CLUSTER_ACTION here).
+    ex->respond(make_response(*ex,
+                              make_error_response(req, ex->request.header.api_version,
+                                                  ErrorCode::kClusterAuthorizationFailed),
+                              ErrorCode::kClusterAuthorizationFailed));
+    return;
+  }
   auto st = std::make_shared<FetchState>();
   st->ex = ex;
   st->deadline = ex->received + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));

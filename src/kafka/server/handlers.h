@@ -64,6 +64,9 @@ struct Exchange {
   // "User:ANONYMOUS". The authorizer's input (ACLs are enforced by a later
   // step; handlers receive the principal here).
   std::shared_ptr<const std::string> principal;
+  // The connection proved it is a broker of this cluster (DMQ-CLUSTER, when
+  // a cluster secret is set): only then may it fetch as a replica.
+  bool cluster_member = false;
 };
 using ExchangePtr = std::shared_ptr<Exchange>;
 

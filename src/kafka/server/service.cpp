@@ -15,8 +15,11 @@ Service::~Service() {
 }
 
 std::string Service::start() {
+  if (std::string e = build_server_security(io_, options_, security_); !e.empty()) {
+    failed_on_configuration_ = true;
+    return e;
+  }
   if (std::string e = backend_->start(); !e.empty()) return e;
-  if (std::string e = build_server_security(io_, options_, security_); !e.empty()) return e;
   ctx_.sasl = security_.sasl.get();
   for (auto& endpoint : security_.endpoints) {
     const auto& l = endpoint->listener;
