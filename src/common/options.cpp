@@ -124,15 +124,24 @@ std::optional<std::string> resolve_kafka_addresses(Options& o, const std::string
   return std::nullopt;
 }
 
-// "HTTPS://h:p" -> "h:p" and tls = true; "HTTP://h:p" -> "h:p" (any case).
-std::optional<std::string> parse_http_listener(const std::string& text, bool* tls) {
-  auto sep = text.find("://");
-  if (sep == std::string::npos) return std::nullopt;
-  std::string scheme = text.substr(0, sep);
-  for (auto& c : scheme) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (scheme != "HTTP" && scheme != "HTTPS") return std::nullopt;
-  *tls = scheme == "HTTPS";
-  return text.substr(sep + 3);
+// --http.listeners ("HTTPS://h:p" or "HTTP://h:p", any case) or else
+// --http-listen -> o.http_listen and o.security.http_tls; an error message.
+std::optional<std::string> resolve_http_address(Options& o, std::string http_listen) {
+  const std::string& text = o.security.http_listeners;
+  if (!text.empty()) {
+    auto sep = text.find("://");
+    std::string scheme = text.substr(0, sep);
+    for (auto& c : scheme) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (sep == std::string::npos || (scheme != "HTTP" && scheme != "HTTPS")) {
+      return "--http.listeners '" + text + "' is not HTTP://host:port or HTTPS://host:port";
+    }
+    o.security.http_tls = scheme == "HTTPS";
+    http_listen = text.substr(sep + 3);
+  }
+  auto http = parse_host_port(http_listen);
+  if (!http) return "--http-listen '" + http_listen + "' is not host:port";
+  o.http_listen = *http;
+  return std::nullopt;
 }
 
 void add_security_options(CLI::App& app, SecurityOptions& s) {
@@ -179,6 +188,8 @@ void add_security_options(CLI::App& app, SecurityOptions& s) {
                  "Tolerated clock difference for exp and nbf")
       ->check(CLI::Range(int64_t{0}, int64_t{3600}))
       ->capture_default_str();
+  app.add_option("--http.listeners", s.http_listeners,
+                 "HTTP://host:port or HTTPS://host:port (replaces --http-listen)");
   app.add_option("--http.ssl.keystore.location", s.http_ssl_keystore_location,
                  "HTTPS: PEM certificate chain then key (default: --ssl.keystore.location)");
   app.add_option("--http.ssl.key.password.file", s.http_ssl_key_password_file,
@@ -225,9 +236,6 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
       ->capture_default_str();
   app.add_option("--data-dir", o.data_dir, "LMDB environment and partition logs")
       ->capture_default_str();
-  std::string http_listeners;
-  app.add_option("--http.listeners", http_listeners,
-                 "HTTP://host:port or HTTPS://host:port (replaces --http-listen)");
   app.add_option("--http-listen", http_listen, "REST API, metrics and controller RPC")
       ->capture_default_str();
   app.add_option("--kafka-listen", kafka_listen, "Kafka protocol listener")->capture_default_str();
@@ -380,17 +388,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
   o.role = role == "controller" ? Role::kController
            : role == "broker"   ? Role::kBroker
                                 : Role::kCombined;
-  if (!http_listeners.empty()) {
-    auto listener = parse_http_listener(http_listeners, &o.security.http_tls);
-    if (!listener) {
-      return usage_error("--http.listeners '" + http_listeners +
-                         "' is not HTTP://host:port or HTTPS://host:port");
-    }
-    http_listen = *listener;
-  }
-  auto http = parse_host_port(http_listen);
-  if (!http) return usage_error("--http-listen '" + http_listen + "' is not host:port");
-  o.http_listen = *http;
+  if (auto error = resolve_http_address(o, http_listen)) return usage_error(*error);
   if (auto error = resolve_kafka_addresses(o, kafka_listen, advertised_kafka)) {
     return usage_error(*error);
   }

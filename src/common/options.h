@@ -57,7 +57,8 @@ struct SecurityOptions {
   // The HTTP listener (REST, metrics, node-to-node RPC). HTTPS serves it with
   // TLS; the http.ssl.* files default to the ssl.* ones. Peers are reached
   // with the same scheme (a cluster speaks one).
-  bool http_tls = false;                   // --http.listeners=HTTPS://host:port
+  std::string http_listeners;              // "HTTPS://host:port"; empty: --http-listen, plain HTTP
+  bool http_tls = false;                   // set from http_listeners
   std::string http_ssl_keystore_location;  // PEM chain then key; default --ssl.keystore.location
   std::string http_ssl_key_password_file;
   std::string http_ssl_truststore_location;  // CAs of peers and client certificates

@@ -11,7 +11,7 @@ bool loopback(const std::string& host) {
   return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
 }
 
-const std::string& or_default(const std::string& value, const std::string& fallback) {
+std::string or_default(const std::string& value, const std::string& fallback) {
   return value.empty() ? fallback : value;
 }
 
@@ -37,7 +37,7 @@ HttpSecurity build_http_security(const Options& options) {
     return out;
   }
   config.client_auth = *client_auth;
-  const std::string& password_file =
+  const std::string password_file =
       or_default(s.http_ssl_key_password_file,
                  s.http_ssl_keystore_location.empty() ? s.ssl_key_password_file : "");
   if (!password_file.empty()) {

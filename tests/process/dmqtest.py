@@ -49,8 +49,8 @@ def wait_until(predicate, timeout_s, interval_s=0.05, what="condition"):
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last error: {last_error})")
 
 
-def http(method, url, body=None, timeout_s=5):
-    """Returns (status, parsed JSON or text)."""
+def http(method, url, body=None, timeout_s=5, context=None):
+    """Returns (status, parsed JSON or text). `context`: an ssl.SSLContext for https."""
     data = None
     headers = {}
     if body is not None:
@@ -60,7 +60,7 @@ def http(method, url, body=None, timeout_s=5):
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        with urllib.request.urlopen(request, timeout=timeout_s, context=context) as response:
             status, raw, ctype = response.status, response.read(), response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as e:
         status, raw, ctype = e.code, e.read(), e.headers.get("Content-Type", "")
@@ -84,10 +84,12 @@ class Node:
         self.controllers = controllers
         self.extra = list(extra or [])
         self.proc = None
+        self.ssl_context = None  # set for a node serving HTTPS
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.http_port}"
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://127.0.0.1:{self.http_port}"
 
     @property
     def kafka(self):
@@ -107,7 +109,7 @@ class Node:
         self.proc = subprocess.Popen(self.args(), stdout=log, stderr=subprocess.STDOUT)
         log.close()
         if wait:
-            wait_until(lambda: self.alive() and http("GET", self.url + "/v1/health", timeout_s=1)[0] == 200,
+            wait_until(lambda: self.alive() and self.get("/v1/health", timeout_s=1)[0] == 200,
                        15, what=f"node {self.node_id} health")
         return self
 
@@ -143,13 +145,13 @@ class Node:
             return ""
 
     def get(self, path, **kw):
-        return http("GET", self.url + path, **kw)
+        return http("GET", self.url + path, context=self.ssl_context, **kw)
 
     def post(self, path, body=None, **kw):
-        return http("POST", self.url + path, body, **kw)
+        return http("POST", self.url + path, body, context=self.ssl_context, **kw)
 
     def delete(self, path, **kw):
-        return http("DELETE", self.url + path, **kw)
+        return http("DELETE", self.url + path, context=self.ssl_context, **kw)
 
 
 class Workdir:
