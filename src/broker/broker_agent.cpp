@@ -9,6 +9,7 @@
 
 #include "cluster/record_format.h"
 #include "common/base64.h"
+#include "common/json_escape.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "net/cluster_http.h"
@@ -139,12 +140,23 @@ std::optional<Voter> BrokerAgent::find_leader() {
 
 bool BrokerAgent::register_with(const Voter& leader) {
   auto client = client_for(leader.http, std::chrono::seconds(40));
-  std::string body = "{\"broker_id\":" + std::to_string(options_.node_id) +
-                     ",\"incarnation_id\":\"" + incarnation_id_ + "\",\"kafka_host\":\"" +
-                     options_.advertised_kafka.host +
-                     "\",\"kafka_port\":" + std::to_string(options_.advertised_kafka.port) +
-                     ",\"http_host\":\"" + options_.http_listen.host +
-                     "\",\"http_port\":" + std::to_string(options_.http_listen.port) + "}";
+  std::string body =
+      "{\"broker_id\":" + std::to_string(options_.node_id) + ",\"incarnation_id\":\"" +
+      incarnation_id_ + "\",\"kafka_host\":\"" + options_.advertised_kafka.host +
+      "\",\"kafka_port\":" + std::to_string(options_.advertised_kafka.port) + ",\"http_host\":\"" +
+      options_.http_listen.host + "\",\"http_port\":" + std::to_string(options_.http_listen.port) +
+      ",\"listeners\":[";
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    const auto& l = listeners_[i];
+    body += i ? ",{\"name\":\"" : "{\"name\":\"";
+    append_json_escaped(body, l.name);
+    body += "\",\"host\":\"";
+    append_json_escaped(body, l.host);
+    body += "\",\"port\":" + std::to_string(l.port) + ",\"security_protocol\":\"";
+    append_json_escaped(body, l.security_protocol);
+    body += "\"}";
+  }
+  body += "]}";
   auto result = client->post("/internal/brokers/register", body);
   if (!result) return false;
   if (result->status != 200) {

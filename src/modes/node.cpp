@@ -311,6 +311,7 @@ int run_node(const Options& options) {
   maybe_enable_test_power_off(node);
   if (options.has_broker()) {
     if (int rc = build_data_plane(node); rc != 0) return rc;
+    node.agent->set_listeners(node.kafka->advertised_listeners());
   }
   watch_sighup(node);
   if (options.has_broker()) build_share_groups(node);

@@ -38,6 +38,16 @@ std::string Service::start() {
   return "";
 }
 
+std::vector<cluster::BrokerListener> Service::advertised_listeners() const {
+  std::vector<cluster::BrokerListener> out;
+  for (const auto& e : security_.endpoints) {
+    out.push_back(cluster::BrokerListener{
+        e->listener.name, e->advertised.host, e->advertised.port,
+        std::string(security::security_protocol_name(e->listener.protocol))});
+  }
+  return out;
+}
+
 std::string Service::reload_tls() {
   return kafka::reload_tls(security_);
 }

@@ -44,6 +44,9 @@ class Service {
   // SIGHUP: new TLS connections use the re-read keystore and truststore;
   // open ones keep theirs. "" or the reason the old context stays.
   std::string reload_tls();
+  // Every listener as clients reach it (after start()), in --listeners order:
+  // what the broker registers so others' Metadata can name it per listener.
+  std::vector<cluster::BrokerListener> advertised_listeners() const;
   // After start() failed: true when the cause is the listener, TLS or SASL
   // configuration (an operator error: the node exits 2), not a bind error.
   bool failed_on_configuration() const { return failed_on_configuration_; }
