@@ -49,10 +49,11 @@ def wait_until(predicate, timeout_s, interval_s=0.05, what="condition"):
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last error: {last_error})")
 
 
-def http(method, url, body=None, timeout_s=5, context=None):
-    """Returns (status, parsed JSON or text). `context`: an ssl.SSLContext for https."""
+def http(method, url, body=None, timeout_s=5, context=None, headers=None):
+    """Returns (status, parsed JSON or text). `context`: an ssl.SSLContext for
+    https; `headers`: extra request headers."""
     data = None
-    headers = {}
+    headers = dict(headers or {})
     if body is not None:
         data = body if isinstance(body, (bytes, str)) else json.dumps(body)
         if isinstance(data, str):

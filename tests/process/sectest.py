@@ -129,17 +129,5 @@ def cluster_auth_header(secret, method, target, body=b"", node=1, ts_ms=None, no
 
 
 def raw_http(method, url, body=None, headers=None, timeout_s=5, context=None):
-    """Like dmqtest.http, with extra headers and an optional TLS context."""
-    import urllib.error
-    import urllib.request
-    data = body if isinstance(body, (bytes, type(None))) else body.encode()
-    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s, context=context) as response:
-            status, raw, ctype = response.status, response.read(), response.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as e:
-        status, raw, ctype = e.code, e.read(), e.headers.get("Content-Type", "")
-    text = raw.decode()
-    return status, (json.loads(text) if "json" in ctype else text)
+    """dmqtest.http with extra headers (e.g. X-DMQ-Cluster-Auth)."""
+    return dmqtest.http(method, url, body, timeout_s=timeout_s, context=context, headers=headers)

@@ -97,6 +97,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void become_authenticated(const SaslSession::Outcome& outcome);
   // The DMQ-CLUSTER exchange of a follower broker (net/cluster_http.h).
   void handle_cluster_member_proof(const std::shared_ptr<Exchange>& ex, uint64_t seq);
+  void refuse_authenticate(const std::shared_ptr<Exchange>& ex, uint64_t seq, ErrorCode code,
+                           std::string message);
 
   asio::ip::tcp::socket socket_;
   const uint64_t id_;

@@ -82,13 +82,8 @@ void Connection::handle_sasl_authenticate(const std::shared_ptr<Exchange>& ex, u
   if (cluster_proof_expected_) return handle_cluster_member_proof(ex, seq);
   const auto& req = std::get<SaslAuthenticateRequest>(ex->request.body);
   if (auth_state_ != AuthState::kAwaitAuthenticate || !sasl_) {
-    SaslAuthenticateResponse resp;
-    resp.error_code = ErrorCode::kIllegalSaslState;
-    resp.error_message = "SaslAuthenticate before SaslHandshake";
-    auto r = make_response(*ex, resp, resp.error_code);
-    r.close_after_sent = true;
-    complete(seq, std::move(r));
-    return;
+    return refuse_authenticate(ex, seq, ErrorCode::kIllegalSaslState,
+                               "SaslAuthenticate before SaslHandshake");
   }
   const int16_t version = ex->request.header.api_version;
   run_sasl_step(req.auth_bytes, [this, ex, seq, version](SaslSession::Outcome outcome) {
@@ -153,6 +148,17 @@ void Connection::run_sasl_step(std::string_view token,
               });
 }
 
+// Answers a SaslAuthenticate with `code` and closes the connection after it.
+void Connection::refuse_authenticate(const std::shared_ptr<Exchange>& ex, uint64_t seq,
+                                     ErrorCode code, std::string message) {
+  SaslAuthenticateResponse resp;
+  resp.error_code = code;
+  resp.error_message = std::move(message);
+  auto r = make_response(*ex, resp, resp.error_code);
+  r.close_after_sent = true;
+  complete(seq, std::move(r));
+}
+
 void Connection::handle_cluster_member_proof(const std::shared_ptr<Exchange>& ex, uint64_t seq) {
   const auto& req = std::get<SaslAuthenticateRequest>(ex->request.body);
   cluster_proof_expected_ = false;
@@ -161,13 +167,9 @@ void Connection::handle_cluster_member_proof(const std::shared_ptr<Exchange>& ex
   auto node = net::verify_cluster_member_token(req.auth_bytes, ctx_.options.node_id, &error);
   if (!node) {
     metrics_.sasl_authentication_failures.inc();
-    LOG_WARN("kafka") << "connection " << id_ << ": cluster member proof refused: " << error;
-    resp.error_code = ErrorCode::kSaslAuthenticationFailed;
-    resp.error_message = "not a member of this cluster";
-    auto r = make_response(*ex, resp, resp.error_code);
-    r.close_after_sent = true;
-    complete(seq, std::move(r));
-    return;
+    LOG_INFO("kafka") << "connection " << id_ << ": cluster member proof refused: " << error;
+    return refuse_authenticate(ex, seq, ErrorCode::kSaslAuthenticationFailed,
+                               "not a member of this cluster");
   }
   cluster_member_ = true;
   principal_ = std::make_shared<const std::string>("User:__dmq_node_" + std::to_string(*node));
