@@ -9,6 +9,11 @@ N records of 1 KiB in a 3-partition topic are consumed
 2. by a Kafka consumer group of 1 and 3 confluent-kafka consumer processes,
    each committing synchronously after every batch of 100 (the same unit of
    acknowledgement as the share workers).
+3. by NATS JetStream work-queue consumers (nats-server from Debian, file
+   storage, a workqueue stream per size): 1, 4 and 16 worker processes
+   sharing one durable pull consumer, pulling up to 100 (no_wait: what is
+   there now) and acknowledging each
+   message with a reply (an acknowledgement counts once answered).
 The clock runs from the start of the worker processes (Python start-up and,
 for Kafka, joining the group included; the node runs with
 group.initial.rebalance.delay.ms=0) until the last record was acknowledged
@@ -27,7 +32,11 @@ import socket
 import subprocess
 import tempfile
 import time
+import sys
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kafka_bench import Nats, nats_publish  # noqa: E402  (the bench's minimal NATS client)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PARTITIONS = 3
@@ -145,6 +154,67 @@ def kafka_worker(bootstrap, group, topic, remaining, out):
     c.close()
 
 
+# NATS JetStream work queue: a stream with workqueue retention (a message is
+# removed once acknowledged), one durable pull consumer shared by the
+# workers, explicit acks. Each worker pulls 100 and acknowledges each message
+# with a reply (AckSync), so an acknowledgement counts only once the server
+# answered it, like a share-group ack answered with 200.
+def nats_server(workdir):
+    port = free_port()
+    log = open(os.path.join(workdir, "nats.log"), "wb")
+    proc = subprocess.Popen(["nats-server", "-js", "-sd", os.path.join(workdir, "nats"),
+                             "-a", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    wait_until(lambda: Nats(port), 20, "nats-server")
+    return proc, port
+
+
+def nats_work_queue(port, stream, messages):
+    """A fresh work-queue stream holding `messages` records, and its consumer."""
+    nc = Nats(port)
+    nc.request(b"$JS.API.STREAM.CREATE." + stream.encode(),
+               {"name": stream, "subjects": [stream], "retention": "workqueue", "storage": "file"})
+    nats_publish(nc, stream.encode(), messages, lambda: VALUE)
+    nc.request(b"$JS.API.CONSUMER.CREATE." + stream.encode() + b".workers",
+               {"stream_name": stream, "config": {"durable_name": "workers", "ack_policy": "explicit",
+                                                  "deliver_policy": "all", "ack_wait": 30000000000,
+                                                  "max_ack_pending": 100000}})
+
+
+def nats_worker(port, stream, remaining, out):
+    nc = Nats(port)
+    # Inboxes of this worker alone: every connection subscribed to a shared
+    # reply subject would receive every worker's messages.
+    pull_inbox, acked_inbox = b"_INBOX.pull.%d" % os.getpid(), b"_INBOX.acked.%d" % os.getpid()
+    nc.sub(pull_inbox, 1)
+    nc.sub(acked_inbox + b".*", 2)
+    next_subj = b"$JS.API.CONSUMER.MSG.NEXT." + stream.encode() + b".workers"
+    n = 0
+    while remaining.value > 0:
+        nc.pub(next_subj, json.dumps({"batch": BATCH, "no_wait": True}).encode(), pull_inbox)
+        nc.flush()
+        replies = []
+        while len(replies) < BATCH:
+            subj, reply, _h, _d = nc.next_msg()
+            if subj == pull_inbox:  # a status: nothing more right now (no_wait)
+                break
+            if reply and not subj.startswith(b"_INBOX."):
+                replies.append(reply)
+        if not replies:
+            time.sleep(0.005)
+            continue
+        for reply in replies:
+            nc.pub(reply, b"+ACK", acked_inbox + b".%d" % n)
+            n += 1
+        nc.flush()
+        answered = 0
+        while answered < len(replies):  # every acknowledgement answered
+            subj, _r, _h, _d = nc.next_msg()
+            answered += subj.startswith(acked_inbox)
+        with remaining.get_lock():
+            remaining.value -= len(replies)
+        out.put(len(replies))
+
+
 def run_workers(target, args_of, size, messages):
     remaining = mp.Value("q", messages)
     out = mp.Queue()
@@ -198,6 +268,22 @@ def main():
                   f"({r['acknowledged']} in {r['seconds']} s)", flush=True)
     finally:
         node.stop()
+    if shutil.which("nats-server"):
+        workdir = tempfile.mkdtemp(prefix="dmq-share-bench-nats-")
+        proc, port = nats_server(workdir)
+        results["nats"] = []
+        try:
+            for size in (1, 4, 16):
+                stream = f"work{size}"
+                nats_work_queue(port, stream, args.messages)
+                r = run_workers(nats_worker, lambda i: (port, stream), size, args.messages)
+                results["nats"].append(r)
+                print(f"NATS JetStream work queue, {size:2d} workers: {r['records_per_s']:7d} records/s "
+                      f"({r['acknowledged']} in {r['seconds']} s)", flush=True)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+            shutil.rmtree(workdir, ignore_errors=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

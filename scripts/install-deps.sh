@@ -6,7 +6,8 @@ set -euo pipefail
 build_pkgs=(cmake make g++ pkg-config libasio-dev libcpp-httplib-dev rapidjson-dev
   liblmdb-dev libcli11-dev doctest-dev libssl-dev zlib1g-dev libzstd-dev liblz4-dev
   clang-format curl)
-test_pkgs=(systemd kcat python3-confluent-kafka python3-kafka procps)
+test_pkgs=(systemd kcat python3-confluent-kafka python3-kafka procps
+  chromium chromium-driver python3-selenium)  # the web console's browser test
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build-only" ]; then

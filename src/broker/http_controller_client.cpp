@@ -1,6 +1,8 @@
 #include "broker/http_controller_client.h"
 #include "net/cluster_http.h"
 
+#include "common/url.h"
+
 #include <httplib.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -16,19 +18,10 @@ namespace {
 constexpr std::chrono::seconds kReadYourWritesWait{2};
 
 // Topic names are validated by the controller; encode whatever arrives so it
-// reaches the controller intact and gets a clear error there.
-std::string encode_path_segment(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '.' || c == '_' || c == '-') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out.empty() ? "%20" : out;
+// reaches the controller intact and gets a clear error there (an empty name
+// becomes a space, not an empty segment).
+std::string path_segment(const std::string& name) {
+  return name.empty() ? "%20" : encode_path_segment(name);
 }
 
 }  // namespace
@@ -138,13 +131,13 @@ void HttpControllerClient::create_topic(const broker::TopicSpec& spec, bool vali
 }
 
 void HttpControllerClient::delete_topic(const std::string& name, Done done) {
-  send(worker_, "DELETE", "/v1/topics/" + encode_path_segment(name), "", std::move(done));
+  send(worker_, "DELETE", "/v1/topics/" + path_segment(name), "", std::move(done));
 }
 
 void HttpControllerClient::create_partitions(const std::string& name, int32_t total_partitions,
                                              bool validate_only, Done done) {
   send(worker_, "POST",
-       "/v1/topics/" + encode_path_segment(name) + "/partitions" +
+       "/v1/topics/" + path_segment(name) + "/partitions" +
            (validate_only ? "?validate_only=true" : ""),
        "{\"count\":" + std::to_string(total_partitions) + "}", std::move(done));
 }

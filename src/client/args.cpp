@@ -114,7 +114,23 @@ void add_consume(CLI::App& app, Invocation& inv, Raw& raw) {
   raw.partition_opts.push_back(
       consume->add_option("--partition", raw.partition, "Only this partition")
           ->check(CLI::Range(0, INT32_MAX)));
-  consume->add_flag("--exit-at-end", c.exit_at_end, "Stop at the end of every partition");
+  auto* exit_at_end =
+      consume->add_flag("--exit-at-end", c.exit_at_end, "Stop at the end of every partition");
+  auto* share = consume->add_option("--share", c.share_group,
+                                    "Consume as a member of this share group (REST, see --http)");
+  share->excludes("--group")->excludes(exit_at_end)->excludes(raw.partition_opts.back());
+  for (const char* start : {"--from-beginning", "--from-end", "--offset", "--from-timestamp"})
+    share->excludes(start);
+  consume
+      ->add_option("--exec", c.exec,
+                   "With --share: run this shell command per record (value on stdin, "
+                   "DMQ_TOPIC/PARTITION/OFFSET/KEY/DELIVERY_COUNT/GROUP in the environment); "
+                   "exit 0 accepts, anything else releases it for redelivery")
+      ->needs(share);
+  consume->add_option("--share-batch", c.share_batch, "With --share: records per fetch")
+      ->check(CLI::Range(1, 10000))
+      ->needs(share)
+      ->capture_default_str();
 }
 
 void add_group(CLI::App& app, Invocation& inv, Raw& raw) {
@@ -224,6 +240,14 @@ std::optional<std::string> finish(Invocation& inv, Raw& raw,
   for (const auto* codec : {&inv.produce.compression, &inv.bench.compression}) {
     if (*codec == "snappy") return std::string("snappy compression is not available in this build");
   }
+  if (inv.command == "consume" && !inv.consume.share_group.empty()) {
+    if (inv.common.http.empty()) {
+      const char* http = std::getenv("DMQ_HTTP");
+      inv.common.http = http != nullptr && *http != '\0' ? http : "localhost:8080";
+    }
+    if (!parse_host_port(inv.common.http))
+      return "--http '" + inv.common.http + "' is not host:port";
+  }
   if (inv.command == "group" && action == "reset-offsets" && inv.group.to == StartAt::kDefault) {
     return std::string(
         "reset-offsets needs --to-earliest, --to-latest, --to-offset or --to-timestamp");
@@ -292,7 +316,9 @@ ParseResult parse_client_args(int argc, const char* const* argv) {
                  "Kafka bootstrap brokers host:port[,...] (env DMQ_BROKERS)")
       ->capture_default_str();
   app.add_flag("--json", inv.common.json, "Machine-readable JSON output");
-  app.add_option("--http", inv.common.http, "A node's REST address host:port (cluster status)");
+  app.add_option("--http", inv.common.http,
+                 "A node's REST address host:port (cluster status; consume --share, env DMQ_HTTP, "
+                 "default localhost:8080)");
   app.add_option("--timeout-ms", inv.common.timeout_ms, "Per-request timeout")
       ->check(CLI::Range(100, 3600000))
       ->capture_default_str();

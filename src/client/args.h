@@ -17,7 +17,7 @@ namespace dmq::client {
 struct CommonArgs {
   std::vector<HostPort> brokers;
   bool json = false;
-  std::string http;  // REST address for `cluster status` (optional)
+  std::string http;  // REST address: `cluster status` (optional), `consume --share`
   int timeout_ms = 15000;
 };
 
@@ -54,6 +54,11 @@ struct ConsumeArgs {
   std::optional<int32_t> partition;
   bool exit_at_end = false;
   int32_t max_wait_ms = 500;
+  // --share: a share-group worker over the REST API (--http) instead of a
+  // Kafka consumer; --exec runs a command per record.
+  std::string share_group;
+  std::string exec;
+  int32_t share_batch = 100;
 };
 
 struct GroupArgs {

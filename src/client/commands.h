@@ -21,6 +21,7 @@ int run_client(int argc, const char* const* argv);
 int run_topic(const Invocation& inv);
 int run_produce(const Invocation& inv);
 int run_consume(const Invocation& inv);
+int run_share_consume(const Invocation& inv);  // consume --share
 int run_group(const Invocation& inv);
 int run_cluster(const Invocation& inv);
 int run_bench(const Invocation& inv);

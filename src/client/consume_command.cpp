@@ -4,10 +4,9 @@
 // group's committed offsets and are committed as a simple consumer
 // (generation -1, what KafkaConsumer.assign() + commitSync() sends).
 
-#include <csignal>
-
 #include "client/commands.h"
 #include "client/format.h"
+#include "client/interrupt.h"
 #include "client/output.h"
 #include "client/records.h"
 
@@ -15,23 +14,6 @@ namespace dmq::client {
 namespace {
 
 using kafka::ErrorCode;
-
-volatile std::sig_atomic_t g_stop = 0;
-
-void on_sigint(int) {
-  g_stop = 1;
-}
-
-// SIGINT ends the loop between fetches (each waits at most max_wait_ms);
-// a second SIGINT kills the process as usual (SA_RESETHAND).
-void install_sigint() {
-  struct sigaction sa {};
-  sa.sa_handler = on_sigint;
-  sa.sa_flags = SA_RESETHAND;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 struct Position {
   int64_t offset = 0;
@@ -119,7 +101,7 @@ int64_t Consumer::start_offset(int32_t p, const std::map<int32_t, int64_t>& comm
 }
 
 bool Consumer::done() const {
-  if (g_stop) return true;
+  if (stop_requested()) return true;
   if (args_.max_messages >= 0 && printed_ >= args_.max_messages) return true;
   if (!args_.exit_at_end) return false;
   for (const auto& [p, pos] : positions_) {
@@ -229,13 +211,13 @@ void Consumer::commit() {
 }  // namespace
 
 int run_consume(const Invocation& inv) {
+  if (!inv.consume.share_group.empty()) return run_share_consume(inv);
   std::string error;
   auto format = OutputFormat::parse(inv.consume.format, &error);
   if (!format) throw usage_error(error);
   KafkaClient client(client_config(inv.common));
   const TopicInfo topic = client.wait_for_topic(inv.consume.topic);
-  g_stop = 0;
-  install_sigint();
+  install_stop_signals();
   Consumer consumer(client, inv, std::move(*format));
   consumer.start(topic);
   consumer.run();

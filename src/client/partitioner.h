@@ -1,7 +1,7 @@
 #pragma once
 // Which partition a produced record goes to, as Kafka's Java producer decides
 // (DefaultPartitioner / BuiltInPartitioner): a keyed record goes to
-// murmur2(key) mod partitions, so the same key lands where a Java client would
+// kafka::partition_for_key, so the same key lands where a Java client would
 // put it; unkeyed records stick to one partition per batch and move on round
 // robin, which spreads load without splitting batches. Pure.
 
@@ -9,13 +9,9 @@
 #include <optional>
 #include <string_view>
 
+#include "kafka/protocol/partitioning.h"
+
 namespace dmq::client {
-
-// Kafka's Utils.murmur2 (seed 0x9747b28c), as a signed 32-bit value.
-int32_t murmur2(std::string_view data);
-
-// Kafka's Utils.toPositive(murmur2(key)) % partitions. `partitions` > 0.
-int32_t partition_for_key(std::string_view key, int32_t partitions);
 
 class Partitioner {
  public:

@@ -7,6 +7,7 @@
 #include "client/error.h"
 #include "common/batch_layout.h"
 #include "common/crc32c.h"
+#include "kafka/protocol/record_walk.h"
 
 namespace dmq::client {
 namespace {
@@ -85,37 +86,11 @@ std::string compress_batch(const std::string& batch, Compression codec) {
 
 BatchWalk walk_records(std::string_view bytes, std::string_view topic, int32_t partition,
                        int64_t from_offset, const std::function<bool(const Message&)>& on_record) {
-  BatchWalk walk;
-  std::string plain;
-  while (bytes.size() >= bf::kHeaderSize) {
-    kafka::BatchHeader h;
-    walk.error = kafka::read_batch_header(bytes, h);
-    if (walk.error != BatchError::kOk) return walk;
-    if (h.batch_length < 0 || h.total_size() > bytes.size()) break;  // cut at max_bytes
-    std::string_view batch = bytes.substr(0, h.total_size());
-    bytes.remove_prefix(h.total_size());
-    walk.next_offset = h.last_offset() + 1;
-    if (h.is_control() || h.last_offset() < from_offset) continue;
-    plain.clear();
-    walk.error = kafka::decompress_records(batch, plain);
-    if (walk.error != BatchError::kOk) return walk;
-    kafka::RecordIterator it(plain, h.record_count);
-    kafka::Record r;
-    while (it.next(r)) {
-      int64_t offset = h.base_offset + r.offset_delta;
-      if (offset < from_offset) continue;
-      int64_t ts = h.is_log_append_time() ? h.max_timestamp : h.base_timestamp + r.timestamp_delta;
-      Message m{topic, partition, offset, ts, r.key, r.value, std::move(r.headers)};
-      ++walk.records;
-      if (!on_record(m)) {
-        walk.next_offset = offset + 1;
-        return walk;
-      }
-    }
-    walk.error = it.error();
-    if (walk.error != BatchError::kOk) return walk;
-  }
-  return walk;
+  auto walk = kafka::walk_records(bytes, from_offset, [&](const kafka::RecordInLog& r) {
+    return on_record(Message{topic, partition, r.offset, r.timestamp_ms, r.record.key,
+                             r.record.value, r.record.headers});
+  });
+  return BatchWalk{walk.error, walk.next_offset, walk.records};
 }
 
 }  // namespace dmq::client

@@ -11,42 +11,6 @@
 
 namespace dmq::group {
 
-std::vector<DecodedRecord> decode_records(std::string_view bytes, int64_t from, size_t max) {
-  std::vector<DecodedRecord> out;
-  size_t pos = 0;
-  while (bytes.size() - pos >= batch_layout::kHeaderSize && out.size() < max) {
-    kafka::BatchHeader h;
-    if (kafka::read_batch_header(bytes.substr(pos), h) != kafka::BatchError::kOk) break;
-    if (h.batch_length <= 0) break;
-    const size_t total = h.total_size();
-    if (total > bytes.size() - pos) break;  // a partial batch at the end of the chunk
-    std::string_view batch = bytes.substr(pos, total);
-    pos += total;
-    if (h.is_control() || h.last_offset() < from) continue;
-    std::string payload;
-    if (kafka::decompress_records(batch, payload) != kafka::BatchError::kOk) break;
-    kafka::RecordIterator it(payload, h.record_count);
-    kafka::Record rec;
-    while (out.size() < max && it.next(rec)) {
-      const int64_t offset = h.base_offset + rec.offset_delta;
-      if (offset < from) continue;
-      DecodedRecord d;
-      d.offset = offset;
-      d.timestamp_ms = h.base_timestamp + rec.timestamp_delta;
-      if (rec.key) d.key = std::string(*rec.key);
-      if (rec.value) d.value = std::string(*rec.value);
-      for (const auto& hd : rec.headers) {
-        d.headers.push_back(
-            {std::string(hd.key),
-             hd.value ? std::optional<std::string>(std::string(*hd.value)) : std::nullopt});
-      }
-      out.push_back(std::move(d));
-    }
-    if (it.error() != kafka::BatchError::kOk) break;
-  }
-  return out;
-}
-
 void ShareCoordinator::fetch(ShareFetchRequest request,
                              std::function<void(ShareFetchResult)> done) {
   int32_t partition = -1;

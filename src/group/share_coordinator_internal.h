@@ -14,6 +14,7 @@
 #include "group/share_coordinator.h"
 #include "group/share_records.h"
 #include "kafka/protocol/record_batch.h"
+#include "kafka/protocol/record_walk.h"
 
 namespace dmq::group {
 
@@ -25,19 +26,8 @@ inline constexpr int kShareFetchPollMs = 50;
 inline constexpr uint32_t kShareReadBytes = 1u << 20;
 
 // One record decoded from fetched batches, owning its bytes.
-struct DecodedRecord {
-  int64_t offset = 0;
-  int64_t timestamp_ms = -1;
-  std::optional<std::string> key;
-  std::optional<std::string> value;
-  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
-};
-
-// The records in whole batches `bytes` (as a Fetch returns them) at offsets
-// >= `from`, in order, at most `max` of them (a read returns far more than a
-// fetch delivers; copying the rest would be waste). Control batches are
-// skipped; a malformed batch ends the walk (what came before it is returned).
-std::vector<DecodedRecord> decode_records(std::string_view bytes, int64_t from, size_t max);
+using DecodedRecord = kafka::OwnedRecord;
+using kafka::decode_records;
 
 struct ShareCoordinator::FetchOp {
   ShareFetchRequest request;

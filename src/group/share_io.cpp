@@ -26,6 +26,8 @@ void share_append_local(broker::Backend& backend, const TopicPartition& tp, std:
   const broker::PartitionId id(tp.partition);
   broker::ProduceTarget target = backend.produce_target(tp.topic, id, broker::Acks::kAll);
   if (target.error != kafka::ErrorCode::kNone) return done({target.error, -1});
+  if (static_cast<int64_t>(batch.size()) > target.max_batch_bytes)
+    return done({kafka::ErrorCode::kMessageTooLarge, -1});
   auto bytes = std::make_shared<std::string>(std::move(batch));
   broker::ValidatedBatch validated{std::span<char>(bytes->data(), bytes->size()), {}};
   if (kafka::read_batch_header(*bytes, validated.header) != kafka::BatchError::kOk)

@@ -13,6 +13,7 @@
 #include "cluster/metadata_store.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "console/console_routes.h"
 #include "controller/controller_routes.h"
 #include "controller/controller_service.h"
 #include "controller/leader_forwarder.h"
@@ -27,6 +28,7 @@
 #include "rest/group_routes.h"
 #include "rest/metadata_routes.h"
 #include "rest/node_routes.h"
+#include "rest/record_routes.h"
 #include "rest/scram_routes.h"
 #include "rest/share_group_io.h"
 #include "rest/share_group_routes.h"
@@ -276,6 +278,7 @@ void build_share_groups(Node& node) {
 // The read side of the REST API that every role serves.
 void register_rest_routes(Node& node) {
   rest::register_node_routes(node.http, node.options);
+  console::register_console_routes(node.http);
   rest::register_metadata_routes(node.http, node.view, hosted_partition_offsets(node));
   rest::register_metadata_metrics(node.view);
   rest::register_scram_user_routes(node.http, node.view);
@@ -284,6 +287,9 @@ void register_rest_routes(Node& node) {
   rest::register_share_group_routes(node.http, node.loop, node.shares.get(),
                                     node.kafka ? &node.kafka->backend() : nullptr, node.view,
                                     node.options.node_id);
+  rest::register_record_routes(node.http, node.loop, node.share_io.get(),
+                               node.kafka ? &node.kafka->backend() : nullptr, node.view,
+                               node.options.node_id);
 }
 
 }  // namespace

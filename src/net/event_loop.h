@@ -52,6 +52,20 @@ class EventLoop {
     return future.get();
   }
 
+  // The same for work that answers later: `start(done)` runs on the loop and
+  // calls done(value) once, on the loop, maybe after other events; the caller
+  // waits up to `timeout` for that value. The same ownership rule applies.
+  template <typename T, typename Start>
+  std::optional<T> call_async(Start start, std::chrono::milliseconds timeout) {
+    auto promise = std::make_shared<std::promise<T>>();
+    auto future = promise->get_future();
+    asio::post(context_, [promise, start = std::move(start)]() mutable {
+      start([promise](T value) { promise->set_value(std::move(value)); });
+    });
+    if (future.wait_for(timeout) != std::future_status::ready) return std::nullopt;
+    return future.get();
+  }
+
  private:
   void begin_shutdown();
   void run_shutdown_hooks();

@@ -4,10 +4,16 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/json_escape.h"
+
 namespace dmq::net {
 
 std::optional<HttpResponse> parse_json_object(const std::string& body, rapidjson::Document* doc) {
-  doc->Parse(body.data(), body.size());
+  if (!json_depth_within(body))
+    return json_error(
+        400, "invalid_json",
+        "body nests arrays and objects deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  doc->Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc->HasParseError()) {
     return json_error(400, "invalid_json",
                       std::string("body is not valid JSON: ") +

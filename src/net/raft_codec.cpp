@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include "common/base64.h"
+#include "common/json_escape.h"
 
 namespace dmq::net {
 namespace {
@@ -190,8 +191,12 @@ std::string encode_raft_messages(const std::vector<raft::Message>& messages) {
 
 std::optional<std::vector<raft::Message>> decode_raft_messages(const std::string& body,
                                                                std::string* error) {
+  if (!json_depth_within(body)) {
+    *error = "body nests too deeply";
+    return std::nullopt;
+  }
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     *error = "body is not a JSON object";
     return std::nullopt;

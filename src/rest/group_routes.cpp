@@ -9,6 +9,7 @@
 #include "common/json_escape.h"
 #include "group/records.h"
 #include "net/cluster_http.h"
+#include "rest/forward.h"
 
 namespace dmq::rest {
 namespace {
@@ -220,18 +221,8 @@ net::HttpResponse describe_group(const httplib::Request& req, const std::string&
         503, "coordinator_not_available",
         "partition " + std::to_string(p) + " of __consumer_offsets has no leader");
   }
-  net::PeerClient peer(b->second.http_host, b->second.http_port);
-  httplib::Client& client = peer.http();
-  client.set_connection_timeout(1, 0);
-  client.set_read_timeout(10, 0);
-  // The target as received (still percent-encoded), not the decoded path.
-  std::string target = req.target.empty() ? req.path : req.target;
-  auto result = client.Get(target.c_str(), httplib::Headers{{kForwardedHeader, "1"}});
-  if (!result) {
-    return net::json_error(503, "coordinator_unreachable",
-                           "coordinator " + std::to_string(leader) + " is unreachable");
-  }
-  return net::HttpResponse{result->status, result->body, "application/json"};
+  return forward_request(req, b->second.http_host, b->second.http_port, 0, kForwardedHeader,
+                         leader);
 }
 
 }  // namespace

@@ -7,12 +7,11 @@
 #include <thread>
 #include <variant>
 
-#include "common/base64.h"
-#include "common/json_escape.h"
 #include "group/records.h"
 #include "group/share_records.h"
-#include "net/cluster_http.h"
 #include "net/json_body.h"
+#include "rest/forward.h"
+#include "rest/record_json.h"
 #include "rest/share_group_io.h"
 
 namespace dmq::rest {
@@ -28,50 +27,16 @@ constexpr size_t kMaxErrorBytes = 4096;
 // How long a handler waits for the loop beyond the request's own wait.
 constexpr auto kLoopSlack = std::chrono::milliseconds(15000);
 
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    i += n;
-  }
-  return true;
-}
-
-std::string json_str(std::string_view s) {
-  std::string out = "\"";
-  append_json_escaped(out, s);
-  return out + "\"";
-}
-
-// "name":value for bytes, plus "name_encoding":"base64" when not UTF-8.
-std::string bytes_field(const char* name, const std::optional<std::string>& v) {
-  std::string j = "\"" + std::string(name) + "\":";
-  if (!v) return j + "null";
-  if (valid_utf8(*v)) return j + json_str(*v);
-  return j + json_str(base64_encode(*v)) + ",\"" + name + "_encoding\":\"base64\"";
-}
-
 std::string record_json(const group::ShareRecordOut& r) {
-  std::string j = "{\"topic\":" + json_str(r.tp.topic) +
+  std::string j = "{\"topic\":" + json_string(r.tp.topic) +
                   ",\"partition\":" + std::to_string(r.tp.partition) +
-                  ",\"offset\":" + std::to_string(r.offset) + "," + bytes_field("key", r.key) +
-                  "," + bytes_field("value", r.value) + ",\"headers\":[";
-  for (size_t i = 0; i < r.headers.size(); ++i) {
-    const auto& [k, v] = r.headers[i];
-    j += (i ? ",{\"key\":" : "{\"key\":") + json_str(k);
-    if (!v) {
-      j += ",\"value\":null}";
-    } else if (valid_utf8(*v)) {
-      j += ",\"value\":" + json_str(*v) + "}";
-    } else {
-      j += ",\"value\":" + json_str(base64_encode(*v)) + ",\"encoding\":\"base64\"}";
-    }
-  }
-  return j + "],\"delivery_count\":" + std::to_string(r.delivery_count) +
+                  ",\"offset\":" + std::to_string(r.offset) + ",";
+  append_bytes_field(j, "key", r.key);
+  j += ",";
+  append_bytes_field(j, "value", r.value);
+  j += ",";
+  append_headers_field(j, r.headers);
+  return j + ",\"delivery_count\":" + std::to_string(r.delivery_count) +
          ",\"timestamp\":" + std::to_string(r.timestamp_ms) + "}";
 }
 
@@ -196,18 +161,6 @@ std::optional<HttpResponse> parse_ack(const std::string& body, std::string* memb
 
 // ---- reaching the coordinator ---------------------------------------------------------
 
-// Runs `start(callback)` on the loop and waits for the callback's value.
-template <class T, class Start>
-std::optional<T> run_on_loop(net::EventLoop& loop, Start start, std::chrono::milliseconds timeout) {
-  auto promise = std::make_shared<std::promise<T>>();
-  auto future = promise->get_future();
-  loop.post([promise, start = std::move(start)]() mutable {
-    start([promise](T value) { promise->set_value(std::move(value)); });
-  });
-  if (future.wait_for(timeout) != std::future_status::ready) return std::nullopt;
-  return future.get();
-}
-
 struct Coordinator {
   int32_t leader = -1;
   std::string host;
@@ -237,22 +190,6 @@ std::variant<Coordinator, HttpResponse> locate(const std::string& group_id, net:
                         "the share group's partition of __share_group_state has no leader yet");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-}
-
-HttpResponse forward(const httplib::Request& req, const Coordinator& c, int64_t wait_ms) {
-  net::PeerClient peer(c.host, c.port);
-  httplib::Client& client = peer.http();
-  client.set_connection_timeout(1, 0);
-  client.set_read_timeout(static_cast<time_t>(wait_ms / 1000 + 20), 0);
-  std::string target = req.target.empty() ? req.path : req.target;
-  httplib::Headers headers{{kShareForwardedHeader, "1"}};
-  auto result = req.method == "GET"
-                    ? client.Get(target.c_str(), headers)
-                    : client.Post(target.c_str(), headers, req.body, "application/json");
-  if (!result)
-    return json_error(503, "coordinator_unreachable",
-                      "coordinator " + std::to_string(c.leader) + " is unreachable");
-  return HttpResponse{result->status, result->body, "application/json"};
 }
 
 struct Context {
@@ -291,7 +228,7 @@ std::optional<HttpResponse> route(const Context& ctx, const httplib::Request& re
   if (ctx.shares && c.leader == ctx.self_id) return wait_loaded(ctx, group_id);
   if (req.has_header(kShareForwardedHeader))
     return json_error(503, "not_coordinator", "this node does not coordinate the group");
-  return forward(req, c, wait_ms);
+  return forward_request(req, c.host, c.port, wait_ms, kShareForwardedHeader, c.leader);
 }
 
 HttpResponse handle_fetch(const Context& ctx, const httplib::Request& req) {
@@ -301,15 +238,14 @@ HttpResponse handle_fetch(const Context& ctx, const httplib::Request& req) {
   if (auto answer = route(ctx, req, request.group_id, request.wait_ms)) return *answer;
   auto* shares = ctx.shares;
   const auto timeout = std::chrono::milliseconds(request.wait_ms) + kLoopSlack;
-  auto result = run_on_loop<group::ShareFetchResult>(
-      ctx.loop,
+  auto result = ctx.loop.call_async<group::ShareFetchResult>(
       [shares, request = std::move(request)](auto done) mutable {
         shares->fetch(std::move(request), std::move(done));
       },
       timeout);
   if (!result) return json_error(503, "busy", "the coordinator did not answer in time");
   if (result->error != group::ShareError::kNone) return share_error(result->error, result->message);
-  std::string j = "{\"member_id\":" + json_str(result->member_id) + ",\"records\":[";
+  std::string j = "{\"member_id\":" + json_string(result->member_id) + ",\"records\":[";
   for (size_t i = 0; i < result->records.size(); ++i)
     j += (i ? "," : "") + record_json(result->records[i]);
   return HttpResponse{200, j + "]}"};
@@ -322,8 +258,7 @@ HttpResponse handle_ack(const Context& ctx, const httplib::Request& req) {
   if (auto err = parse_ack(req.body, &member, &acks)) return *err;
   if (auto answer = route(ctx, req, group_id, 0)) return *answer;
   auto* shares = ctx.shares;
-  auto result = run_on_loop<group::ShareAckResult>(
-      ctx.loop,
+  auto result = ctx.loop.call_async<group::ShareAckResult>(
       [shares, group_id, member, acks = std::move(acks)](auto done) mutable {
         shares->acknowledge(group_id, member, std::move(acks), std::move(done));
       },
@@ -334,19 +269,19 @@ HttpResponse handle_ack(const Context& ctx, const httplib::Request& req) {
 }
 
 std::string detail_json(const group::ShareGroupDetail& d) {
-  std::string j = "{\"group_id\":" + json_str(d.group_id) +
+  std::string j = "{\"group_id\":" + json_string(d.group_id) +
                   ",\"coordinator\":" + std::to_string(d.coordinator) +
                   ",\"state_partition\":" + std::to_string(d.state_partition) + ",\"members\":[";
   for (size_t i = 0; i < d.members.size(); ++i) {
     const auto& m = d.members[i];
-    j += (i ? "," : "") + std::string("{\"member_id\":") + json_str(m.member_id) +
+    j += (i ? "," : "") + std::string("{\"member_id\":") + json_string(m.member_id) +
          ",\"idle_ms\":" + std::to_string(m.idle_ms) + ",\"locks\":" + std::to_string(m.locks) +
          "}";
   }
   j += "],\"partitions\":[";
   for (size_t i = 0; i < d.partitions.size(); ++i) {
     const auto& p = d.partitions[i];
-    j += (i ? "," : "") + std::string("{\"topic\":") + json_str(p.tp.topic) +
+    j += (i ? "," : "") + std::string("{\"topic\":") + json_string(p.tp.topic) +
          ",\"partition\":" + std::to_string(p.tp.partition) +
          ",\"start_offset\":" + std::to_string(p.start_offset) +
          ",\"next_offset\":" + std::to_string(p.next_offset) +
@@ -416,8 +351,7 @@ HttpResponse handle_internal_append(const Context& ctx, const httplib::Request& 
   auto tp = tp_param(req);
   if (!tp || req.body.empty()) return json_error(400, "invalid_request", "topic, partition, batch");
   auto* backend = ctx.backend;
-  auto r = run_on_loop<group::ShareAppend>(
-      ctx.loop,
+  auto r = ctx.loop.call_async<group::ShareAppend>(
       [backend, tp = *tp, batch = req.body](auto done) {
         group::share_append_local(*backend, tp, batch, std::move(done));
       },

@@ -3,6 +3,8 @@
 #include <set>
 #include <vector>
 
+#include "common/json_escape.h"
+
 namespace dmq::security {
 namespace {
 
@@ -30,6 +32,9 @@ bool names_unique(const rapidjson::Value& root) {
 Status parse_json_object(std::string_view text, std::string_view what, rapidjson::Document& doc) {
   constexpr unsigned kFlags =
       rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
+  if (!json_depth_within(text)) {
+    return make_error(ErrorCode::kMalformed, std::string(what) + " nests too deeply");
+  }
   doc.Parse<kFlags>(text.data(), text.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     return make_error(ErrorCode::kMalformed, std::string(what) + " is not a JSON object");

@@ -26,7 +26,8 @@ ALLOWED = {
     "broker": ["net", "kafka/protocol", "cluster", "store", "raft", "common"],
     "kafka/server": ["broker", "kafka/protocol", "security", "net", "cluster", "common"],
     "group": ["kafka/server", "broker", "kafka/protocol", "cluster", "common"],
-    "rest": ["group", "broker", "controller", "security", "net", "cluster", "common"],
+    "rest": ["group", "broker", "kafka/protocol", "controller", "security", "net", "cluster", "common"],  # kafka/protocol: HTTP produce/consume build and walk record batches
+    "console": ["net", "common"],
     "client": ["kafka/protocol", "net", "common"],
     "modes": None,  # the wiring: may include anything
     "": None,  # src/main.cpp

@@ -6,13 +6,17 @@ timeout; records that always fail reach the dead-letter topic after exactly
 share.delivery.count.limit deliveries, with the headers that say why; bad
 input gets a clear JSON error."""
 
+import os
+import signal
+import subprocess
 import time
 
-from dmqtest import Workdir, run, wait_until
+from dmqtest import BINARY, Workdir, run, wait_until
 from share_common import Ledger, Worker, ack, ack_entry, create_topic, fetch, produce, read_topic
 
 PARTITIONS = 3
 WORKERS = 5
+CLI_WORKERS = 2
 RECORDS = 10000
 
 
@@ -22,6 +26,35 @@ def start_node(w):
     wait_until(lambda: any(b.get("status") == "alive" for b in node.get("/v1/brokers")[1]["brokers"]),
                15, what="broker registration")
     return node
+
+
+def cli_worker(node, topic, group, command, log_path, extra=()):
+    """`dmq consume TOPIC --share GROUP --exec COMMAND` against the node's REST port."""
+    log = open(log_path, "wb")
+    return subprocess.Popen([BINARY, "consume", topic, "--share", group, "--http",
+                             f"127.0.0.1:{node.http_port}", "--exec", command, *extra],
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_cli(procs):
+    for p in procs:
+        p.send_signal(signal.SIGINT)
+    codes = [p.wait(30) for p in procs]
+    assert codes == [0] * len(procs), codes
+
+
+def cli_accepted(paths):
+    """(topic, partition, offset) -> times a CLI worker's command accepted it."""
+    seen = {}
+    for path in paths:
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            for line in f:
+                topic, p, o = line.split()
+                key = (topic, int(p), int(o))
+                seen[key] = seen.get(key, 0) + 1
+    return seen
 
 
 def metric_sum(node, name, group):
@@ -45,20 +78,35 @@ def test_workers_accept_every_record_once():
         deadline = time.monotonic() + 240
         workers = [Worker([node], "workers", ["jobs"], ledger, lambda r: ("accept", None), deadline)
                    for _ in range(WORKERS)]
+        # Two CLI workers: the command appends the record's coordinates to a
+        # file of its own and exits 0, which accepts the record.
+        files = [os.path.join(w.path, f"cli-{i}.txt") for i in range(CLI_WORKERS)]
         start = time.monotonic()
+        cli = [cli_worker(node, "jobs", "workers",
+                          f'echo "$DMQ_TOPIC $DMQ_PARTITION $DMQ_OFFSET" >> {files[i]}',
+                          os.path.join(w.path, f"cli-{i}.log")) for i in range(CLI_WORKERS)]
         for t in workers:
             t.start()
-        wait_until(lambda: len(ledger.accepted) >= RECORDS or ledger.errors, 240, interval_s=0.2,
+
+        def accepted_total():
+            return len(ledger.accepted) + sum(cli_accepted(files).values())
+
+        wait_until(lambda: accepted_total() >= RECORDS or ledger.errors, 240, interval_s=0.2,
                    what=f"{RECORDS} accepted")
         took = time.monotonic() - start
         for t in workers:
             t.stop_flag.set()
         for t in workers:
             t.join(60)
+        stop_cli(cli)
         assert not ledger.errors, ledger.errors[:3]
+        by_cli = cli_accepted(files)
+        per_cli = [sum(cli_accepted([f]).values()) for f in files]
+        assert all(per_cli), f"a CLI worker accepted nothing: {per_cli}"
         expected = {("jobs", p, o) for p in range(PARTITIONS) for o in range(len(values[p]))}
-        assert set(ledger.accepted) == expected, len(set(ledger.accepted) ^ expected)
-        twice = [k for k, n in ledger.accepted.items() if n != 1]
+        overall = {k: ledger.accepted.get(k, 0) + by_cli.get(k, 0) for k in set(ledger.accepted) | set(by_cli)}
+        assert set(overall) == expected, len(set(overall) ^ expected)
+        twice = [k for k, n in overall.items() if n != 1]
         assert not twice, f"accepted more than once: {twice[:5]}"
         assert not ledger.after_accept, ledger.after_accept[:5]
         members = {t.member for t in workers}
@@ -69,7 +117,8 @@ def test_workers_accept_every_record_once():
         starts = {p["partition"]: p["start_offset"] for p in view["partitions"]}
         assert starts == {p: len(values[p]) for p in range(PARTITIONS)}, view
         assert metric_sum(node, "dmq_share_group_acknowledged_total", "workers") == RECORDS
-        print(f"   {RECORDS} records accepted once each by {WORKERS} workers in {took:.1f}s")
+        print(f"   {RECORDS} records accepted once each by {WORKERS} HTTP and {CLI_WORKERS} CLI workers "
+              f"({sum(by_cli.values())} by the CLI) in {took:.1f}s")
 
 
 def test_stopped_worker_has_its_records_redelivered():
@@ -163,6 +212,39 @@ def test_failing_records_reach_the_dead_letter_topic():
         print(f"   {len(failing)} failing records dead-lettered once each, after {limit} deliveries")
 
 
+def test_cli_worker_releases_failures_until_they_are_dead_lettered():
+    limit = 2
+    with Workdir() as w:
+        node = start_node(w)
+        create_topic(node, "cli-dlq", 1)
+        create_topic(node, "cli-tasks", 1, configs={
+            "share.auto.offset.reset": "earliest", "share.delivery.count.limit": str(limit),
+            "share.dead.letter.topic": "cli-dlq", "share.retry.backoff.ms": "20",
+            "share.retry.backoff.max.ms": "40"})
+        values = [b"fail-0", b"ok-1", b"ok-2", b"fail-3", b"ok-4"]
+        produce(node.kafka, "cli-tasks", {0: values})
+        done = os.path.join(w.path, "done.txt")
+        command = ('v=$(cat); case "$v" in fail*) echo "cannot do $v" >&2; exit 3;; esac; '
+                   f'echo "$DMQ_OFFSET $DMQ_DELIVERY_COUNT $v" >> {done}')
+        proc = cli_worker(node, "cli-tasks", "g-cli", command, os.path.join(w.path, "cli.log"),
+                          ["--share-batch", "2"])
+        try:
+            wait_until(lambda: (lambda v: v and v["partitions"][0]["dead_lettered"] == 2
+                                and v["partitions"][0]["start_offset"] == 5)(
+                node.get("/v1/share-groups/g-cli")[1]), 60, interval_s=0.2, what="dead letters")
+        finally:
+            stop_cli([proc])
+        with open(done) as f:
+            handled = sorted(line.split() for line in f)
+        assert handled == [["1", "1", "ok-1"], ["2", "1", "ok-2"], ["4", "1", "ok-4"]], handled
+        dead = read_topic(node.kafka, "cli-dlq", 1, 2)
+        assert sorted(int(h["dmq.dlq.source.offset"]) for _, _, _, h in dead) == [0, 3], dead
+        for _, _, value, h in dead:
+            assert h["dmq.dlq.delivery.count"] == str(limit), h
+            assert h["dmq.dlq.error"] == f"exit status 3: cannot do {value.decode()}\n", h
+        print(f"   the CLI worker accepted 3 records and released 2 until they were dead-lettered")
+
+
 def test_bad_input_gets_clear_errors():
     with Workdir() as w:
         node = start_node(w)
@@ -210,4 +292,5 @@ def test_bad_input_gets_clear_errors():
 
 if __name__ == "__main__":
     run([test_bad_input_gets_clear_errors, test_stopped_worker_has_its_records_redelivered,
+         test_cli_worker_releases_failures_until_they_are_dead_lettered,
          test_failing_records_reach_the_dead_letter_topic, test_workers_accept_every_record_once])

@@ -104,6 +104,29 @@ TEST_CASE("consume start positions are exclusive and recorded") {
   check_usage_error({"consume", "t", "--offset", "1", "--from-timestamp", "2"}, "excludes");
 }
 
+TEST_CASE("consume --share: a share-group worker over REST, with or without --exec") {
+  unsetenv("DMQ_HTTP");
+  auto r = parse({"consume", "jobs", "--share", "workers", "--exec", "handle.sh", "--share-batch",
+                  "10", "--http", "node:8081"});
+  REQUIRE(r.invocation);
+  CHECK(r.invocation->consume.share_group == "workers");
+  CHECK(r.invocation->consume.exec == "handle.sh");
+  CHECK(r.invocation->consume.share_batch == 10);
+  CHECK(r.invocation->common.http == "node:8081");
+  CHECK(parse({"consume", "jobs", "--share", "w"}).invocation->common.http == "localhost:8080");
+  setenv("DMQ_HTTP", "envnode:9", 1);
+  CHECK(parse({"consume", "jobs", "--share", "w"}).invocation->common.http == "envnode:9");
+  unsetenv("DMQ_HTTP");
+  check_usage_error({"consume", "t", "--exec", "x"}, "--share");
+  check_usage_error({"consume", "t", "--share-batch", "5"}, "--share");
+  check_usage_error({"consume", "t", "--share", "g", "--group", "g2"}, "excludes");
+  check_usage_error({"consume", "t", "--share", "g", "--from-beginning"}, "excludes");
+  check_usage_error({"consume", "t", "--share", "g", "--partition", "1"}, "excludes");
+  check_usage_error({"consume", "t", "--share", "g", "--share-batch", "0"}, "--share-batch");
+  check_usage_error({"consume", "t", "--share", "g", "--http", "nohostport"},
+                    "--http 'nohostport'");
+}
+
 TEST_CASE("usage errors are one line with exit code 2") {
   check_usage_error({"topic"}, "subcommand");
   check_usage_error({"topic", "create"}, "name");

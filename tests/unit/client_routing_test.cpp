@@ -10,6 +10,8 @@
 using namespace dmq::client;
 using dmq::kafka::ErrorCode;
 using dmq::kafka::MetadataResponse;
+using dmq::kafka::murmur2;
+using dmq::kafka::partition_for_key;
 
 TEST_CASE("murmur2 matches Kafka's Utils.murmur2 test vectors") {
   // org.apache.kafka.common.utils.UtilsTest#testMurmur2
