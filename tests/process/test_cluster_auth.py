@@ -282,8 +282,21 @@ def test_power_off_only_in_test_hooks_binary():
         del os.environ["DMQ_TEST_FAULT_FS"]
 
 
+def test_warning_for_an_open_routable_http_listener():
+    with dmqtest.Workdir() as w:
+        secret = sectest.secret_file(w.path, "cluster.secret", SECRET)
+        for node_id, extra, warned in ((1, [], True), (2, [f"--cluster.secret.file={secret}"], False)):
+            port = dmqtest.free_port()
+            node = w.node(node_id=node_id, http_port=port,
+                          extra=[f"--http.listeners=HTTP://0.0.0.0:{port}"] + extra).start()
+            log = open(node.log_path).read()
+            assert ("SECURITY WARNING: the HTTP listener" in log) == warned, log[-1500:]
+            assert SECRET not in log
+            node.stop()
+
+
 def main():
-    dmqtest.run([test_bad_secret_files_exit_2, test_power_off_only_in_test_hooks_binary,
+    dmqtest.run([test_bad_secret_files_exit_2, test_warning_for_an_open_routable_http_listener, test_power_off_only_in_test_hooks_binary,
                  test_secured_cluster])
 
 
