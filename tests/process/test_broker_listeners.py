@@ -52,10 +52,17 @@ def test_metadata_names_brokers_by_the_listener_used():
         assert {(l["name"], l["port"], l["security_protocol"]) for l in b2["listeners"]} == {
             ("INTERNAL", internal[2], "PLAINTEXT"), ("EXTERNAL", external[2], "PLAINTEXT")}, b2
 
-        assert brokers_seen_by_confluent(f"127.0.0.1:{external[1]}") == external
-        assert brokers_seen_by_confluent(f"127.0.0.1:{internal[1]}") == internal
-        assert brokers_seen_by_kafka_python(f"127.0.0.1:{external[1]}") == external
-        assert brokers_seen_by_kafka_python(f"127.0.0.1:{internal[2]}") == internal
+        # Both unfenced (heartbeats) before Metadata lists both.
+        wait_until(lambda: len(brokers_seen_by_confluent(f"127.0.0.1:{external[1]}")) == 2, 20,
+                   what="both brokers in Metadata")
+        seen = brokers_seen_by_confluent(f"127.0.0.1:{external[1]}")
+        assert seen == external, (seen, external, internal)
+        seen = brokers_seen_by_confluent(f"127.0.0.1:{internal[1]}")
+        assert seen == internal, (seen, external, internal)
+        seen = brokers_seen_by_kafka_python(f"127.0.0.1:{external[1]}")
+        assert seen == external, (seen, external, internal)
+        seen = brokers_seen_by_kafka_python(f"127.0.0.1:{internal[2]}")
+        assert seen == internal, (seen, external, internal)
 
         # The old shape (no "listeners") is accepted; a bad listener is a 400.
         old = {"broker_id": 9, "incarnation_id": "00000000-0000-0000-0000-000000000009",
