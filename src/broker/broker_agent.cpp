@@ -106,29 +106,34 @@ std::optional<Voter> BrokerAgent::find_leader() {
   // Ask every controller at once; the first that names a leader wins.
   std::vector<std::future<std::optional<Voter>>> answers;
   for (const auto& controller : options_.controllers) {
-    answers.push_back(std::async(std::launch::async, [controller]() -> std::optional<Voter> {
-      auto client = client_for(controller.http, std::chrono::seconds(1));
-      auto result = client->get("/v1/cluster");
-      if (!result || result->status != 200) return std::nullopt;
-      rapidjson::Document doc;
-      doc.Parse(result->body.c_str());
-      if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("leader_id") ||
-          !doc["leader_id"].IsInt()) {
-        return std::nullopt;
-      }
-      int32_t leader = doc["leader_id"].GetInt();
-      if (doc.HasMember("voters") && doc["voters"].IsArray()) {
-        for (const auto& v : doc["voters"].GetArray()) {
-          if (v.IsObject() && v.HasMember("id") && v["id"].IsInt() && v["id"].GetInt() == leader &&
-              v.HasMember("address") && v["address"].IsString()) {
-            if (auto address = parse_host_port(v["address"].GetString())) {
-              return Voter{leader, *address};
+    httplib::Headers headers;
+    if (signer_) {
+      for (auto& [name, value] : signer_("GET", "/v1/cluster", "")) headers.emplace(name, value);
+    }
+    answers.push_back(
+        std::async(std::launch::async, [controller, headers]() -> std::optional<Voter> {
+          auto client = client_for(controller.http, std::chrono::seconds(1));
+          auto result = client->http().Get("/v1/cluster", headers);
+          if (!result || result->status != 200) return std::nullopt;
+          rapidjson::Document doc;
+          doc.Parse(result->body.c_str());
+          if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("leader_id") ||
+              !doc["leader_id"].IsInt()) {
+            return std::nullopt;
+          }
+          int32_t leader = doc["leader_id"].GetInt();
+          if (doc.HasMember("voters") && doc["voters"].IsArray()) {
+            for (const auto& v : doc["voters"].GetArray()) {
+              if (v.IsObject() && v.HasMember("id") && v["id"].IsInt() &&
+                  v["id"].GetInt() == leader && v.HasMember("address") && v["address"].IsString()) {
+                if (auto address = parse_host_port(v["address"].GetString())) {
+                  return Voter{leader, *address};
+                }
+              }
             }
           }
-        }
-      }
-      return std::nullopt;
-    }));
+          return std::nullopt;
+        }));
   }
   std::optional<Voter> leader;
   for (auto& answer : answers) {

@@ -25,6 +25,7 @@
 #include "cluster/metadata_store.h"
 #include "common/options.h"
 #include "net/event_loop.h"
+#include "net/http_server.h"
 
 namespace dmq::broker {
 
@@ -46,6 +47,8 @@ class BrokerAgent {
   void stop();
 
   int64_t broker_epoch() const { return broker_epoch_.load(); }
+  // Authenticates its REST calls (GET /v1/cluster). Set before start().
+  void set_signer(net::RequestSigner signer) { signer_ = std::move(signer); }
 
  private:
   struct Controller;
@@ -63,6 +66,7 @@ class BrokerAgent {
   std::string incarnation_id_;
   std::vector<cluster::BrokerListener> listeners_;
   std::atomic<int64_t> broker_epoch_{-1};
+  net::RequestSigner signer_;
   std::atomic<bool> want_shutdown_{false};
   std::atomic<bool> shutdown_ready_{false};
   std::atomic<int32_t> leader_hint_{0};

@@ -64,6 +64,26 @@ class ControllerClient {
   virtual void allocate_producer_ids(int32_t broker_id, int64_t broker_epoch, Done done) {
     done({0, "unsupported", "allocate_producer_ids is not implemented by this client", ""});
   }
+  // CreateAcls / DeleteAcls (KIP-11): POST /v1/acls with one binding's JSON
+  // (security::acl_binding_to_json); DELETE /v1/acls?<query> with the filter
+  // fields, answering {"deleted":[bindings]} in `body`.
+  virtual void create_acl(const std::string& binding_json, Done done) {
+    done({0, "unsupported", "create_acl is not implemented by this client", ""});
+  }
+  virtual void delete_acls(const std::string& filter_query, Done done) {
+    done({0, "unsupported", "delete_acls is not implemented by this client", ""});
+  }
+  // AlterUserScramCredentials (KIP-554): POST /v1/scram-users with
+  // {"name","mechanism","iterations","salt","salted_password"} (base64; the
+  // body holds a password equivalent: never log it), DELETE
+  // /v1/scram-users/{name}?mechanism=.
+  virtual void upsert_scram_credential(const std::string& body, Done done) {
+    done({0, "unsupported", "upsert_scram_credential is not implemented by this client", ""});
+  }
+  virtual void delete_scram_credential(const std::string& user, const std::string& mechanism,
+                                       Done done) {
+    done({0, "unsupported", "delete_scram_credential is not implemented by this client", ""});
+  }
 };
 
 }  // namespace dmq::broker

@@ -38,9 +38,9 @@ void HttpControllerClient::stop() {
   replication_worker_.stop();
 }
 
-broker::AdminResult HttpControllerClient::exchange(const std::string& method,
-                                                   const std::string& path,
-                                                   const std::string& body) {
+broker::AdminResult HttpControllerClient::exchange(
+    const std::string& method, const std::string& path, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>* relayed) {
   broker::AdminResult out;
   // Try each controller once, starting where the last success was.
   for (size_t attempt = 0; attempt < controllers_.size(); ++attempt) {
@@ -48,7 +48,14 @@ broker::AdminResult HttpControllerClient::exchange(const std::string& method,
     net::PeerClient client(controller.http.host, controller.http.port);
     client.http().set_connection_timeout(0, 500000);
     client.http().set_read_timeout(40, 0);
-    auto result = client.send(method, path, body);
+    // Signed per attempt: a signature is accepted once (replay protection).
+    httplib::Headers headers;
+    if (relayed) {
+      headers.insert(relayed->begin(), relayed->end());
+    } else if (signer_) {
+      for (auto& [name, value] : signer_(method, path, body)) headers.emplace(name, value);
+    }
+    auto result = client.send(method, path, body, std::move(headers));
     if (!result) {
       next_++;
       continue;
@@ -87,7 +94,11 @@ void HttpControllerClient::register_forwarding_routes(net::HttpServer& http,
                                                       const MetadataView& view) {
   auto proxy = [this, &view](const httplib::Request& req) {
     std::string target = req.target.empty() ? req.path : req.target;
-    auto result = exchange(req.method, target, req.body);
+    // The client's own credentials go on: the controller checks them again.
+    std::vector<std::pair<std::string, std::string>> relayed;
+    if (req.has_header("Authorization"))
+      relayed.emplace_back("Authorization", req.get_header_value("Authorization"));
+    auto result = exchange(req.method, target, req.body, &relayed);
     if (result.http_status == 0) {
       return net::json_error(503, "no_controller", "no controller answered; is a majority up?");
     }
@@ -103,6 +114,10 @@ void HttpControllerClient::register_forwarding_routes(net::HttpServer& http,
   http.post("/v1/topics", proxy);
   http.del(R"(/v1/topics/([^/]+))", proxy);
   http.post(R"(/v1/topics/([^/]+)/partitions)", proxy);
+  http.post("/v1/acls", proxy);
+  http.del("/v1/acls", proxy);
+  http.post("/v1/scram-users", proxy);
+  http.del(R"(/v1/scram-users/([^/]+))", proxy);
   http.post("/internal/partitions/alter", proxy);
   http.post("/internal/producer-ids", proxy);
 }
@@ -140,6 +155,26 @@ void HttpControllerClient::create_partitions(const std::string& name, int32_t to
        "/v1/topics/" + path_segment(name) + "/partitions" +
            (validate_only ? "?validate_only=true" : ""),
        "{\"count\":" + std::to_string(total_partitions) + "}", std::move(done));
+}
+
+void HttpControllerClient::create_acl(const std::string& binding_json, Done done) {
+  send(worker_, "POST", "/v1/acls", binding_json, std::move(done));
+}
+
+void HttpControllerClient::delete_acls(const std::string& filter_query, Done done) {
+  send(worker_, "DELETE", "/v1/acls" + (filter_query.empty() ? "" : "?" + filter_query), "",
+       std::move(done));
+}
+
+void HttpControllerClient::upsert_scram_credential(const std::string& body, Done done) {
+  send(worker_, "POST", "/v1/scram-users", body, std::move(done));
+}
+
+void HttpControllerClient::delete_scram_credential(const std::string& user,
+                                                   const std::string& mechanism, Done done) {
+  send(worker_, "DELETE",
+       "/v1/scram-users/" + encode_path_segment(user) + "?mechanism=" + mechanism, "",
+       std::move(done));
 }
 
 std::string alter_partition_body(const broker::AlterPartitionSpec& spec) {

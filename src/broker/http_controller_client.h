@@ -30,7 +30,16 @@ class HttpControllerClient : public broker::ControllerClient {
                          Done done) override;
   void alter_partition(const broker::AlterPartitionSpec& spec, Done done) override;
   void allocate_producer_ids(int32_t broker_id, int64_t broker_epoch, Done done) override;
+  void create_acl(const std::string& binding_json, Done done) override;
+  void delete_acls(const std::string& filter_query, Done done) override;
+  void upsert_scram_credential(const std::string& body, Done done) override;
+  void delete_scram_credential(const std::string& user, const std::string& mechanism,
+                               Done done) override;
   void stop();
+
+  // Authenticates each request this node originates (X-DMQ-Node-Auth when
+  // REST authentication is on). Set before the first request.
+  void set_signer(net::RequestSigner signer) { signer_ = std::move(signer); }
 
   // On a broker-only node: the REST writes (topic administration) are
   // proxied to the controllers, so `curl` against any node works. A
@@ -41,12 +50,16 @@ class HttpControllerClient : public broker::ControllerClient {
  private:
   void send(SerialWorker& worker, std::string method, std::string path, std::string body,
             Done done);
-  broker::AdminResult exchange(const std::string& method, const std::string& path,
-                               const std::string& body);
+  // `relayed`: headers of the client request a broker-only node relays
+  // (its Authorization), sent instead of this node's own signature.
+  broker::AdminResult exchange(
+      const std::string& method, const std::string& path, const std::string& body,
+      const std::vector<std::pair<std::string, std::string>>* relayed = nullptr);
 
   net::EventLoop& loop_;
   std::vector<Voter> controllers_;
   std::atomic<size_t> next_{0};
+  net::RequestSigner signer_;
   SerialWorker worker_{"admin-client"};
   SerialWorker replication_worker_{"ctl-rpc-client"};
 };

@@ -1,5 +1,6 @@
 #include "client/format.h"
 
+#include "common/base64.h"
 #include "common/json_escape.h"
 
 namespace dmq::client {
@@ -125,23 +126,38 @@ void OutputFormat::render(const Message& m, std::string& out) const {
   }
 }
 
+// `"name":value` for record bytes: a JSON string when they are UTF-8, else
+// base64 flagged by `"<flag>":"base64"` (the REST API's convention), so the
+// output is always valid JSON.
+void append_bytes_member(std::string& out, std::string_view name, std::string_view flag,
+                         std::optional<std::string_view> bytes) {
+  out.push_back('"');
+  out.append(name).append("\":");
+  if (!bytes || is_valid_utf8(*bytes)) {
+    append_json_string(out, bytes);
+    return;
+  }
+  append_json_string(out, base64_encode(*bytes));
+  out.append(",\"").append(flag).append("\":\"base64\"");
+}
+
 void render_json(const Message& m, std::string& out) {
   out.append("{\"topic\":");
   append_json_string(out, m.topic);
   out.append(",\"partition\":").append(std::to_string(m.partition));
   out.append(",\"offset\":").append(std::to_string(m.offset));
   out.append(",\"timestamp\":").append(std::to_string(m.timestamp_ms));
-  out.append(",\"key\":");
-  append_json_string(out, m.key);
-  out.append(",\"value\":");
-  append_json_string(out, m.value);
+  out.push_back(',');
+  append_bytes_member(out, "key", "key_encoding", m.key);
+  out.push_back(',');
+  append_bytes_member(out, "value", "value_encoding", m.value);
   out.append(",\"headers\":[");
   for (size_t i = 0; i < m.headers.size(); ++i) {
     if (i > 0) out.push_back(',');
     out.append("{\"key\":");
     append_json_string(out, m.headers[i].key);
-    out.append(",\"value\":");
-    append_json_string(out, m.headers[i].value);
+    out.push_back(',');
+    append_bytes_member(out, "value", "encoding", m.headers[i].value);
     out.push_back('}');
   }
   out.append("]}");

@@ -46,6 +46,8 @@ class OutputFormat {
 
 // The record as one JSON object (no newline): topic, partition, offset,
 // timestamp, key and value (null when null) and headers as [{"key","value"}].
+// Bytes that are not UTF-8 go as base64 with "key_encoding"/"value_encoding"
+// (or a header's "encoding") set to "base64", so every line is valid JSON.
 void render_json(const Message& m, std::string& out);
 
 // A record to produce from one input line.

@@ -7,35 +7,6 @@ namespace dmq::client {
 
 using kafka::ErrorCode;
 
-namespace {
-
-// io.h declares codec_error_name() but the codec does not define it yet.
-const char* describe(kafka::CodecError error) {
-  switch (error) {
-    case kafka::CodecError::kTruncated:
-      return "truncated";
-    case kafka::CodecError::kBadLength:
-      return "bad length";
-    case kafka::CodecError::kUnexpectedNull:
-      return "unexpected null";
-    case kafka::CodecError::kBadVarint:
-      return "bad varint";
-    case kafka::CodecError::kTooManyElements:
-      return "array larger than the frame";
-    case kafka::CodecError::kUnsupportedVersion:
-      return "unsupported version";
-    case kafka::CodecError::kUnknownApiKey:
-      return "unknown API key";
-    case kafka::CodecError::kInvalidValue:
-      return "invalid value";
-    case kafka::CodecError::kOk:
-      break;
-  }
-  return "ok";
-}
-
-}  // namespace
-
 KafkaClient::KafkaClient(ClientConfig config) : config_(std::move(config)) {
   if (config_.bootstrap.empty()) throw usage_error("--brokers is empty");
 }
@@ -95,7 +66,7 @@ void KafkaClient::check_correlation(int32_t node, int32_t expected, int32_t got)
 void KafkaClient::decode_failed(int32_t node, kafka::CodecError error) {
   connections_.erase(node);
   throw ClientError("undecodable answer from broker " + std::to_string(node) + ": " +
-                    describe(error));
+                    std::string(kafka::codec_error_name(error)));
 }
 
 const ClusterMap& KafkaClient::refresh_metadata(const std::vector<std::string>& topics) {

@@ -109,6 +109,8 @@ std::string encode_globals(const MetadataImage& image) {
     w.str(user);
     put_config_map(w, ConfigMap(by_mechanism.begin(), by_mechanism.end()));
   }
+  w.u32(static_cast<uint32_t>(image.acls.size()));
+  for (const std::string& binding : image.acls) w.str(binding);
   return w.take();
 }
 
@@ -133,6 +135,11 @@ Status decode_globals(std::string_view bytes, MetadataImage* image) {
       ConfigMap by_mechanism = get_config_map(r);
       image->scram_credentials[std::move(user)].insert(by_mechanism.begin(), by_mechanism.end());
     }
+  }
+  image->acls.clear();
+  if (version >= 3) {
+    uint32_t acls = r.count(4);
+    for (uint32_t i = 0; i < acls && r.ok(); ++i) image->acls.insert(r.str());
   }
   if (!r.done()) return corrupt("globals value: truncated or trailing bytes");
   return {};

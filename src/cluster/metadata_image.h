@@ -3,6 +3,7 @@
 // (so iteration order, and therefore snapshot bytes, are deterministic).
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,8 @@ struct MetadataImage {
   // SCRAM credentials: user -> mechanism ("SCRAM-SHA-512") -> Kafka's text form
   // "salt=..,stored_key=..,server_key=..,iterations=.." (never a password).
   std::map<std::string, std::map<std::string, std::string>, std::less<>> scram_credentials;
+  // ACL bindings in security::encode_acl_binding's form (AclRecord).
+  std::set<std::string, std::less<>> acls;
   bool operator==(const MetadataImage&) const = default;
 };
 

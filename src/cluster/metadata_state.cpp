@@ -308,6 +308,15 @@ Status MetadataState::handle(const UserScramCredentialRecord& r, LogIndex) {
   return {};
 }
 
+Status MetadataState::handle(const AclRecord& r, LogIndex) {
+  if (r.binding.empty()) return invalid("empty ACL binding");
+  // Idempotent both ways (Kafka: creating an existing ACL or deleting a
+  // missing one succeeds), so overlapping DeleteAcls filters may each remove it.
+  bool changed = r.remove ? image_.acls.erase(r.binding) > 0 : image_.acls.insert(r.binding).second;
+  if (changed) changes_.globals = true;
+  return {};
+}
+
 Status MetadataState::handle(const ConfigChangeRecord& r, LogIndex) {
   for (const auto& [key, value] : r.changes) {
     if (key.empty()) return Error{ErrorCode::kInvalidConfig, "empty config key"};

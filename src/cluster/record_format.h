@@ -32,9 +32,9 @@ inline constexpr uint8_t kTableValueVersion = 1;
 // A broker's table value: version 2 appends its listeners (as in
 // RegisterBroker v1); version 1 values decode with none.
 inline constexpr uint8_t kBrokerValueListenersVersion = 2;
-// The globals value (image_codec.h): version 2 appends the SCRAM credentials;
-// version 1 values (written before) decode with none.
-inline constexpr uint8_t kGlobalsValueVersion = 2;
+// The globals value (image_codec.h): version 2 appends the SCRAM credentials,
+// version 3 the ACL bindings; older values (written before) decode with none.
+inline constexpr uint8_t kGlobalsValueVersion = 3;
 
 // Controller driver records share the log with metadata batches: they travel
 // as kNormal entries whose first byte is this marker (never a kBatchVersion);
@@ -60,6 +60,7 @@ enum class RecordType : uint8_t {
   kAllocateProducerIds = 9,
   kConfigChange = 10,
   kUserScramCredential = 11,  // a new type: older nodes refuse the batch rather than skip it
+  kAcl = 12,                  // likewise
 };
 
 }  // namespace dmq::cluster::format

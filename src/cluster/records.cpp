@@ -106,6 +106,11 @@ struct Encoder {
     w.boolean(r.credential.has_value());
     if (r.credential) w.str(*r.credential);
   }
+  void operator()(const AclRecord& r) {
+    head(RecordType::kAcl);
+    w.str(r.binding);
+    w.boolean(r.remove);
+  }
 };
 
 RegisterBrokerRecord decode_register(ByteReader& r, uint8_t version) {
@@ -208,6 +213,12 @@ std::optional<Record> decode_body(RecordType type, ByteReader& r, uint8_t versio
       if (r.boolean()) rec.credential = r.str();
       return rec;
     }
+    case RecordType::kAcl: {
+      AclRecord rec;
+      rec.binding = r.str();
+      rec.remove = r.boolean();
+      return rec;
+    }
   }
   return std::nullopt;
 }
@@ -230,7 +241,8 @@ std::string_view record_name(const Record& record) {
                                                 "PartitionChange",
                                                 "AllocateProducerIds",
                                                 "ConfigChange",
-                                                "UserScramCredential"};
+                                                "UserScramCredential",
+                                                "Acl"};
   static_assert(std::size(kNames) == std::variant_size_v<Record>);
   return kNames[record.index()];
 }

@@ -144,11 +144,23 @@ struct UserScramCredentialRecord {
   bool operator==(const UserScramCredentialRecord&) const = default;
 };
 
+// Adds or removes one ACL binding (KIP-11; KRaft's AccessControlEntryRecord
+// and RemoveAccessControlEntryRecord). `binding` is security::encode_acl_binding's
+// bytes, opaque here: the controller validates a binding before proposing it
+// and every node decodes it into its authorizer (this pure state machine does
+// not depend on src/security). Adding a binding that exists and removing one
+// that does not are no-ops, as in Kafka.
+struct AclRecord {
+  std::string binding;
+  bool remove = false;
+  bool operator==(const AclRecord&) const = default;
+};
+
 using Record =
     std::variant<NoOpRecord, RegisterBrokerRecord, FenceBrokerRecord, UnfenceBrokerRecord,
                  UnregisterBrokerRecord, CreateTopicRecord, DeleteTopicRecord,
                  CreatePartitionsRecord, PartitionChangeRecord, AllocateProducerIdsRecord,
-                 ConfigChangeRecord, UserScramCredentialRecord>;
+                 ConfigChangeRecord, UserScramCredentialRecord, AclRecord>;
 using RecordBatch = std::vector<Record>;
 
 // Short name of the record type for logs, e.g. "PartitionChange".

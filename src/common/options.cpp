@@ -208,6 +208,17 @@ void add_security_options(CLI::App& app, SecurityOptions& s) {
                  "re-authenticate (KIP-368); 0: never")
       ->check(CLI::Range(int64_t{0}, INT64_MAX))
       ->capture_default_str();
+  app.add_option("--authorizer.enabled", s.authorizer_enabled,
+                 "Enforce ACLs on every Kafka API and bearer tokens on the REST API")
+      ->capture_default_str();
+  app.add_option("--super.users", s.super_users,
+                 "Principals allowed everything, e.g. User:admin;User:broker");
+  app.add_option("--allow.everyone.if.no.acl.found", s.allow_everyone_if_no_acl_found,
+                 "Allow an operation on a resource no ACL names")
+      ->capture_default_str();
+  app.add_option("--metrics.require.auth", s.metrics_require_auth,
+                 "With the authorizer on, GET /metrics needs a bearer token too")
+      ->capture_default_str();
 }
 
 }  // namespace

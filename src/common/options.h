@@ -53,6 +53,12 @@ struct SecurityOptions {
   std::string sasl_oauthbearer_sub_claim_name = "sub";
   int64_t sasl_oauthbearer_clock_skew_seconds = 30;
   int64_t connections_max_reauth_ms = 0;  // 0: sessions never expire (Kafka's default)
+  // Authorization (Kafka's ACLs) on every Kafka API and, with bearer tokens
+  // validated like OAUTHBEARER's, on every REST endpoint but GET /v1/health.
+  bool authorizer_enabled = false;
+  std::string super_users;  // "User:a;User:b"
+  bool allow_everyone_if_no_acl_found = false;
+  bool metrics_require_auth = false;  // GET /metrics needs a token (DESCRIBE on the cluster)
 
   // The HTTP listener (REST, metrics, node-to-node RPC). HTTPS serves it with
   // TLS; the http.ssl.* files default to the ssl.* ones. Peers are reached

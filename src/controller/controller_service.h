@@ -13,6 +13,8 @@
 //   POST   /v1/scram-users                    {"name","mechanism","password","iterations"?}:
 //                                             201; the controller derives the credential
 //   DELETE /v1/scram-users/{name}?mechanism=  200, 404 unknown_user
+//   POST   /v1/acls                           one ACL binding (DESIGN §5 fields): 201
+//   DELETE /v1/acls?<filter fields>           200 {"deleted":[bindings]}; absent = any
 //   POST   /internal/brokers/register         broker registration -> broker epoch
 //   POST   /internal/brokers/heartbeat        {"broker_id","broker_epoch","want_shutdown"}
 //   POST   /internal/partitions/alter         AlterPartition (KIP-497), see below
@@ -58,6 +60,7 @@
 #include "controller/raft_driver.h"
 #include "net/event_loop.h"
 #include "net/http_server.h"
+#include "security/acl.h"
 
 namespace dmq::controller {
 
@@ -69,6 +72,12 @@ cluster::Result<cluster::AlterPartitionRequest> parse_alter_partition_request(
 // applied: the same leader and leader epoch, the new ISR, and the next
 // partition epoch (the record applies only at request.partition_epoch).
 std::string altered_partition_json(const cluster::AlterPartitionRequest& request);
+
+// ACL REST helpers shared with GET /v1/acls (src/rest): the filter in the
+// query string (absent fields match anything) and a security error as JSON.
+security::Result<security::AclBindingFilter> acl_filter_of(const httplib::Request& req);
+net::HttpResponse acl_error(const security::Error& error);
+net::HttpResponse security_disabled();
 
 class ControllerService {
  public:
@@ -107,6 +116,9 @@ class ControllerService {
   net::HttpResponse handle_delete_scram_user(const httplib::Request& req);
   void load_scram_bootstrap();
   void maybe_bootstrap_scram();
+  // acls.cpp
+  net::HttpResponse handle_create_acl(const httplib::Request& req);
+  net::HttpResponse handle_delete_acls(const httplib::Request& req);
 
   net::EventLoop& loop_;
   RaftDriver& driver_;

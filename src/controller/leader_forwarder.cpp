@@ -54,6 +54,11 @@ net::HttpResponse LeaderForwarder::relay(const httplib::Request& req, raft::Node
   std::string target = req.target.empty() ? req.path : req.target;
   httplib::Headers headers = net::cluster_auth_headers(req.method, target, req.body);
   headers.emplace(kForwardedHeader, "1");
+  // The client's credentials (or the sending node's signature) go on: the
+  // leader authenticates and authorizes the request again.
+  for (const char* name : {"Authorization", "X-DMQ-Node-Auth"}) {
+    if (req.has_header(name)) headers.emplace(name, req.get_header_value(name));
+  }
   auto result = req.method == "POST"
                     ? client.Post(target.c_str(), headers, req.body, "application/json")
                 : req.method == "DELETE" ? client.Delete(target.c_str(), headers)

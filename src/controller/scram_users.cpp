@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <openssl/crypto.h>
 
+#include "common/base64.h"
 #include "common/json_escape.h"
 #include "common/log.h"
 #include "controller/controller_service.h"
@@ -56,6 +57,30 @@ void wipe(std::string& secret) {
 
 }  // namespace
 
+// AlterUserScramCredentials' form: the client's salted password (base64),
+// never the password. The caller wipes the decoded secret.
+static security::Result<cluster::UserScramCredentialRecord> record_from_salted(
+    const std::string& name, const std::string& mechanism, const std::string& salt_b64,
+    std::string& salted_b64, int iterations) {
+  auto m = security::parse_scram_mechanism(mechanism);
+  if (!m) {
+    return security::make_error(security::ErrorCode::kInvalidConfig,
+                                "mechanism must be SCRAM-SHA-256 or SCRAM-SHA-512");
+  }
+  auto salt = base64_decode(salt_b64);
+  auto salted = base64_decode(salted_b64);
+  wipe(salted_b64);
+  if (!salt || !salted) {
+    return security::make_error(security::ErrorCode::kMalformed,
+                                "\"salt\" and \"salted_password\" must be base64");
+  }
+  auto credential = security::scram_credential_from_salted_password(*m, *salt, *salted, iterations);
+  wipe(*salted);
+  if (!credential) return credential.error();
+  return cluster::UserScramCredentialRecord{name, std::string(security::scram_mechanism_name(*m)),
+                                            security::encode_scram_credential(credential.value())};
+}
+
 net::HttpResponse ControllerService::handle_upsert_scram_user(const httplib::Request& req) {
   rapidjson::Document doc;
   if (auto error = net::parse_json_object(req.body, &doc)) return *error;
@@ -67,6 +92,8 @@ net::HttpResponse ControllerService::handle_upsert_scram_user(const httplib::Req
   auto name = text("name");
   auto mechanism = text("mechanism");
   auto password = text("password");
+  auto salted = text("salted_password");
+  auto salt = text("salt");
   int iterations = security::kScramMinIterations;
   if (auto it = doc.FindMember("iterations"); it != doc.MemberEnd()) {
     if (!it->value.IsInt()) {
@@ -77,11 +104,15 @@ net::HttpResponse ControllerService::handle_upsert_scram_user(const httplib::Req
   if (!name || !valid_user_name(*name)) {
     return net::json_error(400, "invalid_request", "\"name\" must be a non-empty user name");
   }
-  if (!mechanism || !password) {
-    return net::json_error(400, "invalid_request", "\"mechanism\" and \"password\" are required");
+  if (!mechanism || (!password && !(salted && salt))) {
+    return net::json_error(400, "invalid_request",
+                           "\"mechanism\" and \"password\" (or \"salt\" and "
+                           "\"salted_password\") are required");
   }
-  auto record = derive_record(*name, *mechanism, *password, iterations);
-  wipe(*password);
+  auto record = password ? derive_record(*name, *mechanism, *password, iterations)
+                         : record_from_salted(*name, *mechanism, *salt, *salted, iterations);
+  if (password) wipe(*password);
+  if (salted) wipe(*salted);
   if (!record) return net::json_error(400, "invalid_request", record.error().message);
   LOG_INFO("controller") << "setting the " << record.value().mechanism << " credential of user "
                          << *name;

@@ -5,6 +5,7 @@
 #include "group/consumer_protocol.h"
 #include "group/coordinator.h"
 #include "group/coordinator_internal.h"
+#include "kafka/server/authorize.h"
 
 namespace dmq::group {
 
@@ -21,6 +22,7 @@ void Coordinator::handle_find_coordinator(const kafka::ExchangePtr& ex) {
   const int16_t v = ex->request.header.api_version;
   auto image = backend_.metadata();
   if (!image->topics.count(kOffsetsTopic)) maybe_create_offsets_topic();
+  const kafka::AccessCheck access(*ex);
 
   // One key's answer: the leader of the group's __consumer_offsets partition.
   auto answer = [&](std::string_view key) {
@@ -28,7 +30,14 @@ void Coordinator::handle_find_coordinator(const kafka::ExchangePtr& ex) {
     c.key = std::string(key);
     if (req.key_type != 0) {
       // Transactions are not coordinated by DMQ.
-      c.error_code = kafka::ErrorCode::kCoordinatorNotAvailable;
+      c.error_code =
+          access.allowed(kafka::AclOperation::kDescribe, kafka::ResourceType::kTransactionalId, key)
+              ? kafka::ErrorCode::kCoordinatorNotAvailable
+              : kafka::ErrorCode::kTransactionalIdAuthorizationFailed;
+      return c;
+    }
+    if (!access.group(kafka::AclOperation::kDescribe, key)) {
+      c.error_code = kafka::ErrorCode::kGroupAuthorizationFailed;
       return c;
     }
     auto [partition, leader] = locate(c.key);
@@ -75,10 +84,14 @@ std::vector<GroupListing> Coordinator::list_groups() const {
 void Coordinator::handle_list_groups(const kafka::ExchangePtr& ex) {
   const auto& req = std::get<kafka::ListGroupsRequest>(ex->request.body);
   kafka::ListGroupsResponse resp;
+  // Kafka: DESCRIBE on the cluster lists every group, else those the principal may DESCRIBE.
+  const kafka::AccessCheck access(*ex);
+  const bool all = access.cluster(kafka::AclOperation::kDescribe);
   for (const auto& [p, slot] : slots_) {
     if (slot.status == SlotStatus::kLoading) resp.error_code = to_kafka(Error::kLoadInProgress);
   }
   for (const auto& g : list_groups()) {
+    if (!all && !access.group(kafka::AclOperation::kDescribe, g.group_id)) continue;
     if (!req.states_filter.empty()) {
       bool wanted = false;
       for (auto s : req.states_filter) {
@@ -95,9 +108,15 @@ void Coordinator::handle_list_groups(const kafka::ExchangePtr& ex) {
 void Coordinator::handle_describe_groups(const kafka::ExchangePtr& ex) {
   const auto& req = std::get<kafka::DescribeGroupsRequest>(ex->request.body);
   kafka::DescribeGroupsResponse resp;
+  const kafka::AccessCheck access(*ex);
   for (auto id : req.groups) {
     kafka::DescribeGroupsResponse::Group out;
     out.group_id = std::string(id);
+    if (!access.group(kafka::AclOperation::kDescribe, id)) {
+      out.error_code = kafka::ErrorCode::kGroupAuthorizationFailed;
+      resp.groups.push_back(std::move(out));
+      continue;
+    }
     Error e = check_group(id);
     out.error_code = to_kafka(e);
     if (e == Error::kNone) {
@@ -131,10 +150,15 @@ void Coordinator::handle_delete_groups(const kafka::ExchangePtr& ex) {
   auto maybe_answer = [ex, pending] {
     if (pending->outstanding == 0) ex->respond(kafka::make_response(*ex, pending->resp));
   };
+  const kafka::AccessCheck access(*ex);
   for (auto name : req.groups_names) {
     const std::string id(name);
     pending->resp.results.push_back({id, kafka::ErrorCode::kNone});
     const size_t index = pending->resp.results.size() - 1;
+    if (!access.group(kafka::AclOperation::kDelete, id)) {
+      pending->resp.results[index].error_code = kafka::ErrorCode::kGroupAuthorizationFailed;
+      continue;
+    }
     Error e = check_group(id);
     Entry* entry = e == Error::kNone ? find(id) : nullptr;
     if (e == Error::kNone && !entry) e = Error::kGroupIdNotFound;

@@ -3,6 +3,7 @@
 // and answers them.
 #include "group/coordinator.h"
 #include "group/coordinator_internal.h"
+#include "kafka/server/authorize.h"
 
 namespace dmq::group {
 namespace {
@@ -10,6 +11,14 @@ namespace {
 std::optional<std::string> opt(const std::optional<std::string_view>& v) {
   if (!v) return std::nullopt;
   return std::string(*v);
+}
+
+// Kafka: the membership APIs need READ on the group, checked before anything
+// else; false after answering GROUP_AUTHORIZATION_FAILED.
+bool may_read_group(const kafka::ExchangePtr& ex, std::string_view group_id) {
+  if (kafka::AccessCheck(*ex).group(kafka::AclOperation::kRead, group_id)) return true;
+  ex->respond(kafka::make_error(*ex, kafka::ErrorCode::kGroupAuthorizationFailed));
+  return false;
 }
 
 }  // namespace
@@ -49,6 +58,7 @@ void Coordinator::deliver_sync(const kafka::ExchangePtr& ex, const SyncAnswer& a
 
 void Coordinator::handle_join(const kafka::ExchangePtr& ex) {
   const auto& req = std::get<kafka::JoinGroupRequest>(ex->request.body);
+  if (!may_read_group(ex, req.group_id)) return;
   const int16_t v = ex->request.header.api_version;
   JoinAnswer fail;
   fail.member_id = std::string(req.member_id);
@@ -84,6 +94,7 @@ void Coordinator::handle_join(const kafka::ExchangePtr& ex) {
 
 void Coordinator::handle_sync(const kafka::ExchangePtr& ex) {
   const auto& req = std::get<kafka::SyncGroupRequest>(ex->request.body);
+  if (!may_read_group(ex, req.group_id)) return;
   SyncAnswer fail;
   if (Error e = check_group(req.group_id); e != Error::kNone) {
     fail.error = e;
@@ -108,6 +119,7 @@ void Coordinator::handle_sync(const kafka::ExchangePtr& ex) {
 
 void Coordinator::handle_heartbeat(const kafka::ExchangePtr& ex) {
   const auto& req = std::get<kafka::HeartbeatRequest>(ex->request.body);
+  if (!may_read_group(ex, req.group_id)) return;
   kafka::HeartbeatResponse resp;
   Error e = check_group(req.group_id);
   if (e == Error::kNone) {
@@ -125,6 +137,7 @@ void Coordinator::handle_heartbeat(const kafka::ExchangePtr& ex) {
 
 void Coordinator::handle_leave(const kafka::ExchangePtr& ex) {
   const auto& req = std::get<kafka::LeaveGroupRequest>(ex->request.body);
+  if (!may_read_group(ex, req.group_id)) return;
   const int16_t v = ex->request.header.api_version;
   std::vector<std::pair<std::string, std::optional<std::string>>> leaving;
   if (v >= 3) {

@@ -6,6 +6,7 @@
 #include "group/consumer_protocol.h"
 #include "group/coordinator.h"
 #include "group/coordinator_internal.h"
+#include "kafka/server/authorize.h"
 
 namespace dmq::group {
 namespace {
@@ -40,6 +41,7 @@ void Coordinator::build_commits(const kafka::OffsetCommitRequest& req, int16_t v
     for (size_t k = 0; k < topic.partitions.size(); ++k) {
       const auto& p = topic.partitions[k];
       auto& out = resp.topics[i].partitions[k];
+      if (out.error_code != kafka::ErrorCode::kNone) continue;  // refused before (ACLs)
       std::string_view metadata = p.committed_metadata.value_or("");
       if (metadata.size() > static_cast<size_t>(options_.offset_metadata_max_bytes)) {
         out.error_code = to_kafka(Error::kOffsetMetadataTooLarge);
@@ -72,6 +74,12 @@ void Coordinator::handle_offset_commit(const kafka::ExchangePtr& ex) {
     auto resp = commit_response(req, to_kafka(e));
     ex->respond(kafka::make_response(*ex, resp, to_kafka(e)));
   };
+  const kafka::AccessCheck access(*ex);
+  if (!access.group(kafka::AclOperation::kRead, req.group_id)) {
+    auto resp = commit_response(req, kafka::ErrorCode::kGroupAuthorizationFailed);
+    ex->respond(kafka::make_response(*ex, resp, kafka::ErrorCode::kGroupAuthorizationFailed));
+    return;
+  }
   int32_t partition = -1;
   if (Error e = check_group(req.group_id, &partition); e != Error::kNone) return fail(e);
   const std::string group_id(req.group_id);
@@ -92,6 +100,10 @@ void Coordinator::handle_offset_commit(const kafka::ExchangePtr& ex) {
     return fail(e);
   }
   auto resp = std::make_shared<kafka::OffsetCommitResponse>(commit_response(req, {}));
+  for (auto& topic : resp->topics) {
+    if (access.topic(kafka::AclOperation::kRead, topic.name)) continue;
+    for (auto& p : topic.partitions) p.error_code = kafka::ErrorCode::kTopicAuthorizationFailed;
+  }
   std::vector<Record> records;
   std::vector<std::pair<TopicPartition, CommittedOffset>> commits;
   build_commits(req, v, t, *resp, records, commits);
@@ -164,6 +176,28 @@ std::vector<kafka::OffsetFetchResponse::Topic> fetch_offsets(const Group* group,
   return out;
 }
 
+// Kafka: topics the principal may not DESCRIBE are left out of an "all
+// offsets" answer and answered TOPIC_AUTHORIZATION_FAILED when asked for.
+void filter_topics(const kafka::AccessCheck& access, bool asked,
+                   std::vector<kafka::OffsetFetchResponse::Topic>& topics) {
+  if (!access.enabled()) return;
+  std::vector<kafka::OffsetFetchResponse::Topic> kept;
+  for (auto& t : topics) {
+    if (access.topic(kafka::AclOperation::kDescribe, t.name)) {
+      kept.push_back(std::move(t));
+    } else if (asked) {
+      for (auto& p : t.partitions) {
+        kafka::OffsetFetchResponse::Partition refused;
+        refused.partition_index = p.partition_index;
+        refused.error_code = kafka::ErrorCode::kTopicAuthorizationFailed;
+        p = std::move(refused);
+      }
+      kept.push_back(std::move(t));
+    }
+  }
+  topics = std::move(kept);
+}
+
 }  // namespace
 
 void Coordinator::handle_offset_fetch(const kafka::ExchangePtr& ex) {
@@ -171,15 +205,19 @@ void Coordinator::handle_offset_fetch(const kafka::ExchangePtr& ex) {
   const int16_t v = ex->request.header.api_version;
   kafka::OffsetFetchResponse resp;
   kafka::ErrorCode first = kafka::ErrorCode::kNone;
+  const kafka::AccessCheck access(*ex);
   if (v >= 8) {
     for (const auto& g : req.groups) {
       kafka::OffsetFetchResponse::Group out;
       out.group_id = std::string(g.group_id);
       Error e = check_group(g.group_id);
-      out.error_code = to_kafka(e);
-      if (e == Error::kNone) {
+      out.error_code = access.group(kafka::AclOperation::kDescribe, g.group_id)
+                           ? to_kafka(e)
+                           : kafka::ErrorCode::kGroupAuthorizationFailed;
+      if (out.error_code == kafka::ErrorCode::kNone) {
         const Entry* entry = find(g.group_id);
         out.topics = fetch_offsets(entry ? entry->group.get() : nullptr, g.topics);
+        filter_topics(access, g.topics.has_value(), out.topics);
       }
       if (first == kafka::ErrorCode::kNone) first = out.error_code;
       resp.groups.push_back(std::move(out));
@@ -188,6 +226,10 @@ void Coordinator::handle_offset_fetch(const kafka::ExchangePtr& ex) {
     return;
   }
   Error e = check_group(req.group_id);
+  if (!access.group(kafka::AclOperation::kDescribe, req.group_id)) {
+    ex->respond(kafka::make_error(*ex, kafka::ErrorCode::kGroupAuthorizationFailed));
+    return;
+  }
   if (e != Error::kNone) {
     // v1 has no top-level error: every partition carries it.
     ex->respond(kafka::make_error(*ex, to_kafka(e)));
@@ -195,11 +237,17 @@ void Coordinator::handle_offset_fetch(const kafka::ExchangePtr& ex) {
   }
   const Entry* entry = find(req.group_id);
   resp.topics = fetch_offsets(entry ? entry->group.get() : nullptr, req.topics);
+  filter_topics(access, req.topics.has_value(), resp.topics);
   ex->respond(kafka::make_response(*ex, resp));
 }
 
 void Coordinator::handle_offset_delete(const kafka::ExchangePtr& ex) {
   const auto& req = std::get<kafka::OffsetDeleteRequest>(ex->request.body);
+  const kafka::AccessCheck access(*ex);
+  if (!access.group(kafka::AclOperation::kDelete, req.group_id)) {
+    ex->respond(kafka::make_error(*ex, kafka::ErrorCode::kGroupAuthorizationFailed));
+    return;
+  }
   int32_t partition = -1;
   Error e = check_group(req.group_id, &partition);
   Entry* entry = e == Error::kNone ? find(req.group_id) : nullptr;
@@ -225,7 +273,9 @@ void Coordinator::handle_offset_delete(const kafka::ExchangePtr& ex) {
     out.name = std::string(t.name);
     for (int32_t index : t.partitions) {
       kafka::ErrorCode code = kafka::ErrorCode::kNone;
-      if (subscribed.count(out.name)) {
+      if (!access.topic(kafka::AclOperation::kRead, out.name)) {
+        code = kafka::ErrorCode::kTopicAuthorizationFailed;
+      } else if (subscribed.count(out.name)) {
         code = to_kafka(Error::kGroupSubscribedToTopic);
       } else {
         TopicPartition tp{out.name, index};

@@ -25,10 +25,12 @@
 #include "modes/data_dir.h"
 #include "net/event_loop.h"
 #include "net/http_server.h"
+#include "rest/acl_routes.h"
 #include "rest/group_routes.h"
 #include "rest/metadata_routes.h"
 #include "rest/node_routes.h"
 #include "rest/record_routes.h"
+#include "rest/rest_auth.h"
 #include "rest/scram_routes.h"
 #include "rest/share_group_io.h"
 #include "rest/share_group_routes.h"
@@ -64,6 +66,7 @@ struct Node {
   std::unique_ptr<cluster::MetadataRaftAdapter> metadata_adapter;
   std::unique_ptr<store::FaultFileEnv> fault_env;  // test-only; outlives the data plane
   std::unique_ptr<kafka::Service> kafka;
+  std::shared_ptr<rest::RestAuth> rest_auth;  // null unless --authorizer.enabled
   std::unique_ptr<asio::signal_set> hup;
   std::unique_ptr<controller::RaftDriver> raft;
   std::unique_ptr<controller::LeaderForwarder> forwarder;
@@ -167,17 +170,34 @@ bool build_controller(Node& node) {
   return true;
 }
 
+// Authenticates the REST requests this node sends other nodes (its admin
+// writes for Kafka clients it authorized, finding the controller leader,
+// group listings) when REST authentication is on; empty otherwise.
+net::RequestSigner node_signer(Node& node) {
+  if (!node.rest_auth) return {};
+  return [auth = node.rest_auth](const std::string& method, const std::string& target,
+                                 const std::string& body) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    return std::vector<std::pair<std::string, std::string>>{
+        {std::string(rest::kNodeAuthHeader), auth->node_auth().sign(method, target, body, now)}};
+  };
+}
+
 // The broker's link to the controllers: admin writes, registration,
 // heartbeats and (on a broker-only node) the metadata log tail.
 void build_broker_link(Node& node) {
   node.controller_client =
       std::make_unique<broker::HttpControllerClient>(node.loop, node.options.controllers);
+  node.controller_client->set_signer(node_signer(node));
   if (!node.options.has_controller()) {
     node.controller_client->register_forwarding_routes(node.http, node.view);
   }
   node.agent = std::make_unique<broker::BrokerAgent>(
       node.loop, node.options, node.view,
       node.options.has_controller() ? nullptr : node.metadata.get());
+  node.agent->set_signer(node_signer(node));
   // SIGTERM: hand leaderships over before anything closes.
   node.loop.before_shutdown(
       [&node](std::function<void()> proceed) { node.agent->shutdown_then(std::move(proceed)); });
@@ -282,8 +302,9 @@ void register_rest_routes(Node& node) {
   rest::register_metadata_routes(node.http, node.view, hosted_partition_offsets(node));
   rest::register_metadata_metrics(node.view);
   rest::register_scram_user_routes(node.http, node.view);
+  rest::register_acl_routes(node.http, node.view, node.options);
   rest::register_group_routes(node.http, node.loop, node.groups.get(), node.view,
-                              node.options.node_id);
+                              node.options.node_id, node_signer(node));
   rest::register_share_group_routes(node.http, node.loop, node.shares.get(),
                                     node.kafka ? &node.kafka->backend() : nullptr, node.view,
                                     node.options.node_id);
@@ -306,6 +327,16 @@ int run_node(const Options& options) {
     return 2;
   }
   warn_about_open_http(options);
+  if (auto auth = rest::RestAuth::create(options, node.view); !auth) {
+    LOG_ERROR("node") << auth.error().message;
+    return 2;
+  } else {
+    node.rest_auth = std::move(auth).value();
+  }
+  if (node.rest_auth) {
+    node.http.set_gate(
+        [auth = node.rest_auth](const httplib::Request& req) { return auth->check(req); });
+  }
   if (!open_storage(node)) return 1;
   metrics::register_process_metrics(metrics::registry());
   // Stopping HTTP waits for its handlers, which may wait for the loop: it

@@ -103,25 +103,34 @@ PeerClient::PeerClient(const std::string& host, uint16_t port) {
 
 PeerClient::~PeerClient() = default;
 
-httplib::Result PeerClient::get(const std::string& target) {
-  return client_->Get(target.c_str(), cluster_auth_headers("GET", target, ""));
+namespace {
+httplib::Headers with_signature(const std::string& method, const std::string& target,
+                                const std::string& body, httplib::Headers extra) {
+  httplib::Headers headers = cluster_auth_headers(method, target, body);
+  headers.merge(extra);
+  return headers;
+}
+}  // namespace
+
+httplib::Result PeerClient::get(const std::string& target, httplib::Headers extra) {
+  return client_->Get(target.c_str(), with_signature("GET", target, "", std::move(extra)));
 }
 
 httplib::Result PeerClient::post(const std::string& target, const std::string& body,
-                                 const std::string& content_type) {
-  return client_->Post(target.c_str(), cluster_auth_headers("POST", target, body), body,
+                                 const std::string& content_type, httplib::Headers extra) {
+  return client_->Post(target.c_str(), with_signature("POST", target, body, std::move(extra)), body,
                        content_type.c_str());
 }
 
-httplib::Result PeerClient::del(const std::string& target) {
-  return client_->Delete(target.c_str(), cluster_auth_headers("DELETE", target, ""));
+httplib::Result PeerClient::del(const std::string& target, httplib::Headers extra) {
+  return client_->Delete(target.c_str(), with_signature("DELETE", target, "", std::move(extra)));
 }
 
 httplib::Result PeerClient::send(const std::string& method, const std::string& target,
-                                 const std::string& body) {
-  if (method == "POST") return post(target, body);
-  if (method == "DELETE") return del(target);
-  return get(target);
+                                 const std::string& body, httplib::Headers extra) {
+  if (method == "POST") return post(target, body, "application/json", std::move(extra));
+  if (method == "DELETE") return del(target, std::move(extra));
+  return get(target, std::move(extra));
 }
 
 namespace {

@@ -47,13 +47,15 @@ class PeerClient {
   PeerClient(const PeerClient&) = delete;
   PeerClient& operator=(const PeerClient&) = delete;
 
-  httplib::Result get(const std::string& target);
+  // `extra`: headers sent besides the signature.
+  httplib::Result get(const std::string& target, httplib::Headers extra = {});
   httplib::Result post(const std::string& target, const std::string& body,
-                       const std::string& content_type = "application/json");
-  httplib::Result del(const std::string& target);
+                       const std::string& content_type = "application/json",
+                       httplib::Headers extra = {});
+  httplib::Result del(const std::string& target, httplib::Headers extra = {});
   // "GET" | "POST" | "DELETE".
   httplib::Result send(const std::string& method, const std::string& target,
-                       const std::string& body);
+                       const std::string& body, httplib::Headers extra = {});
   httplib::Client& http() { return *client_; }
 
  private:

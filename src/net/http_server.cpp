@@ -199,6 +199,9 @@ HttpResponse HttpServer::dispatch(const Handler& handler, const httplib::Request
   if (internal_guard_ && req.path.rfind("/internal/", 0) == 0) {
     if (auto refused = internal_guard_(req)) return std::move(*refused);
   }
+  if (gate_) {
+    if (auto refusal = gate_(req)) return std::move(*refusal);
+  }
   return handler(req);
 }
 

@@ -54,6 +54,11 @@ struct HttpTls {
   std::function<std::shared_ptr<ssl_ctx_st>()> current;
 };
 
+// Headers that authenticate a request this node sends to another node's
+// REST API (rest/rest_auth.h makes them); (method, target, body) -> headers.
+using RequestSigner = std::function<std::vector<std::pair<std::string, std::string>>(
+    const std::string& method, const std::string& target, const std::string& body)>;
+
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const httplib::Request&)>;
@@ -63,6 +68,12 @@ class HttpServer {
   // `tls` without `current`: plain HTTP.
   HttpServer(HostPort listen, size_t max_body_bytes, int worker_threads, HttpTls tls = {});
   ~HttpServer();
+
+  // Runs before every handler registered here: an answer refuses the request
+  // (401, 403), nullopt lets it through. REST authentication and
+  // authorization live behind it (src/rest/rest_auth.h). Set before start().
+  using Gate = std::function<std::optional<HttpResponse>(const httplib::Request&)>;
+  void set_gate(Gate gate) { gate_ = std::move(gate); }
 
   // `pattern` is a regular expression over the path; captures are in req.matches.
   void get(const std::string& pattern, Handler handler);
@@ -81,12 +92,14 @@ class HttpServer {
 
  private:
   static void write(const HttpResponse& in, httplib::Response& out);
+  // The /internal guard, then the gate, then the handler.
   HttpResponse dispatch(const Handler& handler, const httplib::Request& req) const;
 
   HostPort listen_;
   bool https_ = false;
   std::unique_ptr<HttpTls> tls_;  // outlives server_: its handshakes read it
   Guard internal_guard_;
+  Gate gate_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

@@ -44,13 +44,24 @@ std::vector<BrokerHttp> live_brokers(const cluster::MetadataImage& image) {
   return out;
 }
 
+// Set once by register_group_routes, before the server starts; the helpers
+// that ask other nodes are deep in the answer-building code.
+net::RequestSigner& node_signer() {
+  static net::RequestSigner signer;
+  return signer;
+}
+
 std::optional<httplib::Result> http_get(const std::string& host, uint16_t port,
                                         const std::string& path) {
   net::PeerClient peer(host, port);
   httplib::Client& client = peer.http();
   client.set_connection_timeout(1, 0);
   client.set_read_timeout(3, 0);
-  auto result = client.Get(path.c_str(), httplib::Headers{{kForwardedHeader, "1"}});
+  httplib::Headers headers{{kForwardedHeader, "1"}};
+  if (node_signer()) {
+    for (auto& [name, value] : node_signer()("GET", path, "")) headers.emplace(name, value);
+  }
+  auto result = client.Get(path.c_str(), headers);
   if (!result || result->status != 200) return std::nullopt;
   return result;
 }
@@ -229,7 +240,8 @@ net::HttpResponse describe_group(const httplib::Request& req, const std::string&
 
 void register_group_routes(net::HttpServer& http, net::EventLoop& loop,
                            group::Coordinator* coordinator, const broker::MetadataView& view,
-                           int32_t self_id) {
+                           int32_t self_id, net::RequestSigner signer) {
+  node_signer() = std::move(signer);
   http.get("/v1/groups", [&loop, coordinator, &view, self_id](const httplib::Request& req) {
     return list_groups(req, loop, coordinator, view, self_id);
   });

@@ -26,8 +26,10 @@
 
 namespace dmq::rest {
 
+// `signer` authenticates the requests to other nodes (their group listings
+// and partition offsets) when REST authentication is on.
 void register_group_routes(net::HttpServer& http, net::EventLoop& loop,
                            group::Coordinator* coordinator, const broker::MetadataView& view,
-                           int32_t self_id);
+                           int32_t self_id, net::RequestSigner signer = {});
 
 }  // namespace dmq::rest

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "security/error.h"
 
@@ -121,6 +122,11 @@ Result<AclFields> acl_fields_from_json(std::string_view json);
 // {"principal":..,"host":..,"resource_type":..,"resource_name":..,
 //  "pattern_type":..,"operation":..,"permission_type":..}
 std::string acl_binding_to_json(const AclBinding& binding);
+// {"<key>":[binding, ...]} (GET /v1/acls answers "acls", DELETE "deleted").
+std::string acl_bindings_to_json(std::string_view key, const std::vector<AclBinding>& bindings);
+// The inverse, for a broker reading the controller's answer: kMalformed or
+// kInvalidAcl for anything else.
+Result<std::vector<AclBinding>> acl_bindings_from_json(std::string_view json, std::string_view key);
 
 // Metadata record form: version byte 1, then resource type, pattern type,
 // operation, permission (one byte each, Kafka codes), then resource name,

@@ -120,6 +120,42 @@ std::string acl_binding_to_json(const AclBinding& b) {
   return out;
 }
 
+std::string acl_bindings_to_json(std::string_view key, const std::vector<AclBinding>& bindings) {
+  std::string out = "{\"";
+  append_json_escaped(out, key);
+  out += "\":[";
+  for (size_t i = 0; i < bindings.size(); ++i) {
+    if (i > 0) out += ',';
+    out += acl_binding_to_json(bindings[i]);
+  }
+  out += "]}";
+  return out;
+}
+
+Result<std::vector<AclBinding>> acl_bindings_from_json(std::string_view json,
+                                                       std::string_view key) {
+  rapidjson::Document doc;
+  if (auto s = parse_json_object(json, "ACL list", doc); !s) return s.error();
+  auto list = doc.FindMember(rapidjson::StringRef(key.data(), key.size()));
+  if (list == doc.MemberEnd() || !list->value.IsArray()) {
+    return make_error(ErrorCode::kMalformed, "ACL list: no array member");
+  }
+  std::vector<AclBinding> out;
+  for (const auto& item : list->value.GetArray()) {
+    if (!item.IsObject()) return make_error(ErrorCode::kMalformed, "ACL list: not an object");
+    AclFields fields;
+    for (const auto& m : item.GetObject()) {
+      if (!m.value.IsString()) return make_error(ErrorCode::kMalformed, "ACL list: not a string");
+      fields.emplace(std::string(m.name.GetString(), m.name.GetStringLength()),
+                     std::string(m.value.GetString(), m.value.GetStringLength()));
+    }
+    auto binding = acl_binding_from_fields(fields);
+    if (!binding) return binding.error();
+    out.push_back(std::move(binding).value());
+  }
+  return out;
+}
+
 std::string encode_acl_binding(const AclBinding& b) {
   DMQ_ASSERT(validate_acl_binding(b).ok());
   BigEndianWriter w;

@@ -44,7 +44,7 @@ void listeners(std::string_view data) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   if (size == 0) return 0;
   std::string_view data(reinterpret_cast<const char*>(bytes) + 1, size - 1);
-  switch (bytes[0] % 5) {
+  switch (bytes[0] % 6) {
     case 0:
       acl_json(data);
       break;
@@ -60,6 +60,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     case 4: {
       static ClusterRequestVerifier verifier(std::string(32, 's'));
       (void)verifier.verify({"POST", "/internal/x", "body"}, data, 1'700'000'000'000);
+      break;
+    }
+    case 5: {
+      // The controller's DELETE /v1/acls answer, read by a broker.
+      auto list = acl_bindings_from_json(data, "deleted");
+      if (list && acl_bindings_from_json(acl_bindings_to_json("deleted", list.value()), "deleted")
+                          .value() != list.value())
+        __builtin_trap();
       break;
     }
   }

@@ -3,6 +3,7 @@ temporary data dirs, bounded waits. Used by the test_*.py scripts."""
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -22,15 +23,28 @@ SOURCE_DIR = os.environ.get("DMQ_SOURCE_DIR", os.path.join(os.path.dirname(__fil
 _reserved_ports = set()
 
 
+# Listening ports come from below the kernel's ephemeral range (32768-60999
+# here), picked at random: the kernel hands out ephemeral ports in sequence,
+# so tests running side by side that asked it for "any free port" often got
+# the same one (seen as "Address already in use"), and a node's port could
+# also be taken meanwhile by some client's outgoing connection.
+_PORT_RANGE = (20000, 32000)
+_random_ports = random.Random(os.getpid() ^ time.time_ns())
+
+
 def free_port():
     """A port that was free a moment ago and that this test has not handed out."""
-    for _ in range(100):
+    for _ in range(1000):
+        port = _random_ports.randrange(*_PORT_RANGE)
+        if port in _reserved_ports:
+            continue
         with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _reserved_ports:
-            _reserved_ports.add(port)
-            return port
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _reserved_ports.add(port)
+        return port
     raise RuntimeError("no free port")
 
 

@@ -70,6 +70,18 @@ TEST_CASE("json record escapes text and keeps nulls") {
         "\"value\":\"1\"},{\"key\":\"b\",\"value\":null}]}");
 }
 
+TEST_CASE("JSON records stay valid JSON for bytes that are not UTF-8") {
+  std::vector<dmq::kafka::RecordHeader> headers{{"bin", std::string_view("\xff\x00", 2)}};
+  Message m{"t",    0, 5, 1, std::string_view("\xc3\xa9", 2), std::string_view("\x80\x81", 2),
+            headers};
+  std::string out;
+  render_json(m, out);
+  CHECK(out ==
+        "{\"topic\":\"t\",\"partition\":0,\"offset\":5,\"timestamp\":1,\"key\":\"\xc3\xa9\","
+        "\"value\":\"gIE=\",\"value_encoding\":\"base64\",\"headers\":[{\"key\":\"bin\","
+        "\"value\":\"/wA=\",\"encoding\":\"base64\"}]}");
+}
+
 TEST_CASE("input lines split at the first key separator") {
   auto r = split_line("user-1:{\"a\":1}:x", std::string(":"));
   REQUIRE(r.key.has_value());

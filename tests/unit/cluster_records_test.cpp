@@ -35,7 +35,11 @@ RecordBatch every_record_type() {
           change,
           offline,
           AllocateProducerIdsRecord{BrokerId{3}, BrokerEpoch{42}, ProducerId{2000}},
-          config};
+          config,
+          UserScramCredentialRecord{"alice", "SCRAM-SHA-512", "salt=..,iterations=4096"},
+          UserScramCredentialRecord{"alice", "SCRAM-SHA-256", std::nullopt},
+          AclRecord{std::string("\x01\x02\x03acl", 6), false},
+          AclRecord{"binding", true}};
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "security/acl.h"
 #include "security/authorizer.h"
+#include "security/authorizer_cache.h"
 
 using namespace dmq::security;
 
@@ -222,4 +223,40 @@ TEST_CASE("ACL record encoding round-trips and refuses bad bytes") {
     CHECK(decode_acl_binding(bad).error().code == ErrorCode::kMalformed);
   }
   CHECK_FALSE(decode_acl_binding("").ok());
+}
+
+TEST_CASE("ACL lists to and from JSON, as GET and DELETE /v1/acls answer them") {
+  std::vector<AclBinding> bindings = {
+      acl("User:alice", AclOperation::kRead, kAllow),
+      acl("User:b\"ob", AclOperation::kWrite, kDeny, "pre-", PatternType::kPrefixed)};
+  std::string json = acl_bindings_to_json("deleted", bindings);
+  auto back = acl_bindings_from_json(json, "deleted");
+  REQUIRE(back.ok());
+  CHECK(back.value() == bindings);
+  CHECK(acl_bindings_to_json("acls", {}) == "{\"acls\":[]}");
+  CHECK_FALSE(acl_bindings_from_json(json, "acls").ok());
+  CHECK_FALSE(acl_bindings_from_json("{\"deleted\":[1]}", "deleted").ok());
+  CHECK_FALSE(acl_bindings_from_json("{\"deleted\":[{\"principal\":1}]}", "deleted").ok());
+  CHECK_FALSE(acl_bindings_from_json("[]", "deleted").ok());
+}
+
+TEST_CASE("authorizer cache: rebuilt only when the encoded set changes") {
+  AuthorizerCache cache(AuthorizerConfig{{"User:root"}, false});
+  EncodedAcls set = {encode_acl_binding(acl("User:alice", AclOperation::kRead, kAllow)),
+                     "\x09not a binding"};
+  auto owner1 = std::make_shared<int>(1);
+  auto a1 = cache.get(owner1, set);
+  CHECK(a1->size() == 1);  // the undecodable entry is skipped
+  CHECK(can(*a1, "User:alice", AclOperation::kRead));
+  CHECK(cache.get(owner1, set) == a1);
+  // A new image with the same ACLs keeps the authorizer.
+  auto owner2 = std::make_shared<int>(2);
+  CHECK(cache.get(owner2, set) == a1);
+  set.insert(encode_acl_binding(acl("User:*", AclOperation::kRead, kDeny)));
+  auto owner3 = std::make_shared<int>(3);
+  auto a3 = cache.get(owner3, set);
+  CHECK(a3 != a1);
+  CHECK_FALSE(can(*a3, "User:alice", AclOperation::kRead));
+  CHECK(can(*a3, "User:root", AclOperation::kRead));
+  CHECK(can(*a1, "User:alice", AclOperation::kRead));  // an old snapshot stays usable
 }

@@ -4,6 +4,7 @@
 // its structs/codec in a msg_*.h, a row here and a row in api.cpp's table
 // (a unit test checks that the two lists agree).
 
+#include "kafka/protocol/msg_acl.h"
 #include "kafka/protocol/msg_admin.h"
 #include "kafka/protocol/msg_core.h"
 #include "kafka/protocol/msg_group.h"
@@ -29,6 +30,9 @@
   X(kDeleteTopics, DeleteTopicsRequest, DeleteTopicsResponse)                         \
   X(kInitProducerId, InitProducerIdRequest, InitProducerIdResponse)                   \
   X(kOffsetForLeaderEpoch, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse) \
+  X(kDescribeAcls, DescribeAclsRequest, DescribeAclsResponse)                         \
+  X(kCreateAcls, CreateAclsRequest, CreateAclsResponse)                               \
+  X(kDeleteAcls, DeleteAclsRequest, DeleteAclsResponse)                               \
   X(kDescribeConfigs, DescribeConfigsRequest, DescribeConfigsResponse)                \
   X(kSaslAuthenticate, SaslAuthenticateRequest, SaslAuthenticateResponse)             \
   X(kCreatePartitions, CreatePartitionsRequest, CreatePartitionsResponse)             \

@@ -31,6 +31,8 @@ void Connection::start() {
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   // sendfile() on the raw fd must not block the loop; set once (each call is an ioctl).
   socket_.native_non_blocking(true, ec);
+  auto peer = socket_.remote_endpoint(ec);
+  if (!ec) client_host_ = peer.address().to_string();
   if (endpoint_.tls) {
     start_tls();
     return;
@@ -206,6 +208,7 @@ void Connection::handle_frame(std::shared_ptr<std::string> frame) {
   ex->listener = &endpoint_;
   ex->principal = principal_;
   ex->cluster_member = cluster_member_;
+  ex->client_host = client_host_;
   switch (ex->request.api_key()) {
     case ApiKey::kSaslHandshake:
       return handle_sasl_handshake(ex, seq);

@@ -116,6 +116,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool cluster_proof_expected_ = false;  // DMQ-CLUSTER handshake done, token next
   bool cluster_member_ = false;          // proved it holds the cluster secret
   std::shared_ptr<const std::string> principal_;
+  std::string client_host_;        // the peer's IP address, for ACL host matching
   int64_t session_expiry_ms_ = 0;  // wall clock; 0: the session never expires
   OnClosed on_closed_;
   // Bytes read from the socket but not yet taken as frames: [begin, end).

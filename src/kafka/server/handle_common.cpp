@@ -36,6 +36,10 @@ ErrorCode admin_error(const broker::AdminResult& result) {
     return ErrorCode::kInvalidReplicationFactor;
   if (c == "unknown_topic" || c == "not_found") return ErrorCode::kUnknownTopicOrPartition;
   if (c == "invalid_config") return ErrorCode::kInvalidConfig;
+  if (c == "invalid_acl" || c == "malformed") return ErrorCode::kInvalidRequest;
+  if (c == "security_disabled") return ErrorCode::kSecurityDisabled;
+  // The controller refused this node's signed request (rest/rest_auth.h).
+  if (c == "unauthorized" || c == "forbidden") return ErrorCode::kClusterAuthorizationFailed;
   return ErrorCode::kRequestTimedOut;
 }
 

@@ -1,3 +1,4 @@
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 
 namespace dmq::kafka {
@@ -47,10 +48,16 @@ void handle_create_partitions(HandlerContext& ctx, const ExchangePtr& ex) {
   st->ex = ex;
   st->resp.results.resize(req.topics.size());
   auto image = ctx.backend.metadata();
+  const AccessCheck access(*ex);
   for (size_t i = 0; i < req.topics.size(); ++i) {
     const auto& t = req.topics[i];
     auto& out = st->resp.results[i];
     out.name = std::string(t.name);
+    if (!access.topic(AclOperation::kAlter, t.name)) {
+      set_error(*st, out, ErrorCode::kTopicAuthorizationFailed,
+                "not authorized to alter this topic");
+      continue;
+    }
     if (t.assignments) {
       set_error(*st, out, ErrorCode::kInvalidReplicaAssignment,
                 "manual replica assignment is not supported");

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <set>
 
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 
 namespace dmq::kafka {
@@ -77,12 +78,18 @@ void handle_create_topics(HandlerContext& ctx, const ExchangePtr& ex) {
   st->resp.topics.resize(req.topics.size());
   std::map<std::string_view, int> counts;
   for (const auto& t : req.topics) ++counts[t.name];
+  const AccessCheck access(*ex);
+  const bool may_create_any = access.cluster(AclOperation::kCreate);
   for (size_t i = 0; i < req.topics.size(); ++i) {
     const auto& t = req.topics[i];
     auto& out = st->resp.topics[i];
     out.name = std::string(t.name);
     std::string why;
     ErrorCode e = counts[t.name] > 1 ? ErrorCode::kInvalidRequest : precheck(t, &why);
+    if (e == ErrorCode::kNone && !may_create_any && !access.topic(AclOperation::kCreate, t.name)) {
+      e = ErrorCode::kTopicAuthorizationFailed;  // Kafka: CREATE on the cluster or the topic
+      why = "not authorized to create this topic";
+    }
     if (e != ErrorCode::kNone) {
       set_error(*st, out, e, why.empty() ? "topic named more than once" : why);
       continue;

@@ -1,3 +1,4 @@
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 
 namespace dmq::kafka {
@@ -48,6 +49,7 @@ void handle_delete_topics(HandlerContext& ctx, const ExchangePtr& ex) {
     ids.push_back(t.topic_id);
   }
   st->resp.responses.resize(names.size());
+  const AccessCheck access(*ex);
   for (size_t i = 0; i < names.size(); ++i) {
     auto& out = st->resp.responses[i];
     out.topic_id = ids[i];
@@ -57,6 +59,11 @@ void handle_delete_topics(HandlerContext& ctx, const ExchangePtr& ex) {
       continue;
     }
     out.name = std::string(*names[i]);
+    if (!access.topic(AclOperation::kDelete, *out.name)) {
+      out.error_code = ErrorCode::kTopicAuthorizationFailed;
+      if (st->first_error == ErrorCode::kNone) st->first_error = out.error_code;
+      continue;
+    }
     ++st->pending;
     HandlerContext* c = &ctx;
     ctx.controller.delete_topic(*out.name, [c, st, i](const broker::AdminResult& r) {

@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 
 namespace dmq::kafka {
@@ -81,11 +82,18 @@ void handle_describe_configs(HandlerContext& ctx, const ExchangePtr& ex) {
   auto image = ctx.backend.metadata();
   DescribeConfigsResponse resp;
   ErrorCode first = ErrorCode::kNone;
+  const AccessCheck access(*ex);
   for (const auto& r : req.resources) {
     DescribeConfigsResponse::Result out;
     out.resource_type = r.resource_type;
     out.resource_name = std::string(r.resource_name);
-    if (r.resource_type == kResourceTopic) {
+    if (r.resource_type == kResourceTopic &&
+        !access.topic(AclOperation::kDescribeConfigs, r.resource_name)) {
+      out.error_code = ErrorCode::kTopicAuthorizationFailed;
+    } else if (r.resource_type == kResourceBroker &&
+               !access.cluster(AclOperation::kDescribeConfigs)) {
+      out.error_code = ErrorCode::kClusterAuthorizationFailed;
+    } else if (r.resource_type == kResourceTopic) {
       describe_topic(ctx, *image, r, out);
     } else if (r.resource_type == kResourceBroker) {
       describe_broker(ctx, r, out);

@@ -1,8 +1,10 @@
 #include <algorithm>
 
+#include <set>
+
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 #include "kafka/server/server_metrics.h"
-#include "net/cluster_http.h"
 
 namespace dmq::kafka {
 namespace {
@@ -13,6 +15,7 @@ struct FetchState {
   ExchangePtr ex;
   std::chrono::steady_clock::time_point deadline;
   std::vector<TopicPartition> partitions;
+  std::set<std::string, std::less<>> denied_topics;  // no READ: decided once, at arrival
 };
 
 struct Round {
@@ -22,7 +25,8 @@ struct Round {
   ErrorCode first_error = ErrorCode::kNone;
 };
 
-Round read_all(HandlerContext& ctx, const FetchRequest& req) {
+Round read_all(HandlerContext& ctx, const FetchRequest& req,
+               const std::set<std::string, std::less<>>& denied_topics) {
   Round round;
   auto image = ctx.backend.metadata();
   // Response max_bytes bounds the total; the first batch found is returned even
@@ -38,7 +42,9 @@ Round read_all(HandlerContext& ctx, const FetchRequest& req) {
       auto max = static_cast<uint32_t>(std::min<size_t>(
           {remaining, static_cast<size_t>(std::max(p.partition_max_bytes, 0)), size_t{INT32_MAX}}));
       FetchRead r;
-      r.error = check_leader_epoch(*image, t.topic, p.partition, p.current_leader_epoch);
+      r.error = denied_topics.count(t.topic)
+                    ? ErrorCode::kTopicAuthorizationFailed
+                    : check_leader_epoch(*image, t.topic, p.partition, p.current_leader_epoch);
       if (r.error == ErrorCode::kNone)
         r = ctx.backend.fetch(t.topic, PartitionId(p.partition), Offset(p.fetch_offset),
                               std::max<uint32_t>(max, 1), BrokerId(req.replica_id),
@@ -69,7 +75,7 @@ Round read_all(HandlerContext& ctx, const FetchRequest& req) {
 
 void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
   const auto& req = std::get<FetchRequest>(st->ex->request.body);
-  Round round = read_all(ctx, req);
+  Round round = read_all(ctx, req, st->denied_topics);
   auto now = std::chrono::steady_clock::now();
   const bool enough = round.bytes >= static_cast<size_t>(std::max(req.min_bytes, 0));
   if (enough || round.first_error != ErrorCode::kNone || now >= st->deadline) {
@@ -96,18 +102,17 @@ void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
 
 void handle_fetch(HandlerContext& ctx, const ExchangePtr& ex) {
   const auto& req = std::get<FetchRequest>(ex->request.body);
-  if (req.replica_id >= 0 && net::cluster_secret_configured() && !ex->cluster_member) {
-    // A follower's fetch moves the high watermark and the ISR: only a broker
-    // that proved it holds the cluster secret may send one (Kafka asks for
-    // CLUSTER_ACTION here).
-    ex->respond(make_response(*ex,
-                              make_error_response(req, ex->request.header.api_version,
-                                                  ErrorCode::kClusterAuthorizationFailed),
-                              ErrorCode::kClusterAuthorizationFailed));
+  const AccessCheck access(*ex);
+  if (req.replica_id >= 0 && !access.inter_broker()) {
+    ex->respond(make_error(*ex, ErrorCode::kClusterAuthorizationFailed));
     return;
   }
   auto st = std::make_shared<FetchState>();
   st->ex = ex;
+  if (req.replica_id < 0) {
+    for (const auto& t : req.topics)
+      if (!access.topic(AclOperation::kRead, t.topic)) st->denied_topics.emplace(t.topic);
+  }
   st->deadline = ex->received + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
   for (const auto& t : req.topics)
     for (const auto& p : t.partitions)

@@ -3,6 +3,7 @@
 // supported.
 #include <limits>
 
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 
 namespace dmq::kafka {
@@ -35,6 +36,11 @@ void handle_init_producer_id(HandlerContext& ctx, const ExchangePtr& ex) {
     // retrying a retriable error (COORDINATOR_NOT_AVAILABLE, UNSUPPORTED_*)
     // until transaction.timeout.ms.
     return reply(ex, ErrorCode::kTransactionalIdAuthorizationFailed);
+  }
+  // Kafka 3.x (KIP-679): IDEMPOTENT_WRITE on the cluster, or WRITE on some topic.
+  const AccessCheck access(*ex);
+  if (!access.cluster(AclOperation::kIdempotentWrite) && !access.may_write_some_topic()) {
+    return reply(ex, ErrorCode::kClusterAuthorizationFailed);
   }
   // v3+ (KIP-360): both set or both -1 (KafkaApis.handleInitProducerIdRequest).
   const bool has_id = req.producer_id != -1;

@@ -1,3 +1,4 @@
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 
 namespace dmq::kafka {
@@ -5,16 +6,20 @@ namespace dmq::kafka {
 void handle_list_offsets(HandlerContext& ctx, const ExchangePtr& ex) {
   const auto& req = std::get<ListOffsetsRequest>(ex->request.body);
   auto image = ctx.backend.metadata();
+  const AccessCheck access(*ex);
   ListOffsetsResponse resp;
   ErrorCode first = ErrorCode::kNone;
   for (const auto& t : req.topics) {
     ListOffsetsResponse::Topic out_topic;
     out_topic.name = std::string(t.name);
+    const bool may_describe = access.topic(AclOperation::kDescribe, t.name);
     for (const auto& p : t.partitions) {
       ListOffsetsResponse::Partition out;
       out.partition_index = p.partition_index;
       OffsetLookup r;
-      r.error = check_leader_epoch(*image, t.name, p.partition_index, p.current_leader_epoch);
+      r.error = may_describe
+                    ? check_leader_epoch(*image, t.name, p.partition_index, p.current_leader_epoch)
+                    : ErrorCode::kTopicAuthorizationFailed;
       if (r.error == ErrorCode::kNone)
         r = ctx.backend.list_offset(t.name, PartitionId(p.partition_index), p.timestamp);
       out.error_code = r.error;

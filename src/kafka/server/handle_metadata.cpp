@@ -1,4 +1,5 @@
 #include "common/log.h"
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 
 namespace dmq::kafka {
@@ -69,10 +70,13 @@ void handle_metadata(HandlerContext& ctx, const ExchangePtr& ex) {
   // (kafka-python's admin client sends CreateTopics to the controller_id).
   resp.controller_id = ctx.backend.node_id().value;
 
+  const AccessCheck access(*ex);
   const bool all = !req.topics || (version == 0 && req.topics->empty());
   if (all) {
+    // Kafka lists only the topics the principal may DESCRIBE.
     for (const auto& [name, topic] : image->topics)
-      resp.topics.push_back(describe_topic(*image, topic));
+      if (access.topic(AclOperation::kDescribe, name))
+        resp.topics.push_back(describe_topic(*image, topic));
     ex->respond(make_response(*ex, resp));
     return;
   }
@@ -89,14 +93,17 @@ void handle_metadata(HandlerContext& ctx, const ExchangePtr& ex) {
     }
     std::string name(*t.name);
     auto it = image->topics.find(name);
-    if (it != image->topics.end()) {
-      resp.topics.push_back(describe_topic(*image, it->second));
-      continue;
-    }
     MetadataResponse::Topic out;
     out.name = name;
-    if (!valid_topic_name(name)) {
+    if (!access.topic(AclOperation::kDescribe, name)) {
+      out.error_code = ErrorCode::kTopicAuthorizationFailed;
+    } else if (it != image->topics.end()) {
+      out = describe_topic(*image, it->second);
+    } else if (!valid_topic_name(name)) {
       out.error_code = ErrorCode::kInvalidTopicException;
+    } else if (may_create && !access.cluster(AclOperation::kCreate) &&
+               !access.topic(AclOperation::kCreate, name)) {
+      out.error_code = ErrorCode::kTopicAuthorizationFailed;
     } else if (may_create) {
       maybe_auto_create(ctx, name);
       out.error_code = ErrorCode::kLeaderNotAvailable;

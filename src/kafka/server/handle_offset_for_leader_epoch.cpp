@@ -1,6 +1,7 @@
 // OffsetForLeaderEpoch (KIP-101, KIP-320): where a leader epoch ends on the
 // leader. Followers ask it to find the divergence point of their log after a
 // leader change; consumers ask it to validate their position.
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 
 namespace dmq::kafka {
@@ -8,16 +9,22 @@ namespace dmq::kafka {
 void handle_offset_for_leader_epoch(HandlerContext& ctx, const ExchangePtr& ex) {
   const auto& req = std::get<OffsetForLeaderEpochRequest>(ex->request.body);
   auto image = ctx.backend.metadata();
+  const AccessCheck access(*ex);
   OffsetForLeaderEpochResponse resp;
   ErrorCode first = ErrorCode::kNone;
   for (const auto& t : req.topics) {
     OffsetForLeaderEpochResponse::Topic out_topic;
     out_topic.topic = std::string(t.topic);
+    // Consumers need DESCRIBE on the topic; followers are brokers.
+    const bool may_describe =
+        access.topic(AclOperation::kDescribe, t.topic) || access.inter_broker();
     for (const auto& p : t.partitions) {
       OffsetForLeaderEpochResponse::Partition out;
       out.partition = p.partition;
       EpochEndOffset r;
-      r.error = check_leader_epoch(*image, t.topic, p.partition, p.current_leader_epoch);
+      r.error = may_describe
+                    ? check_leader_epoch(*image, t.topic, p.partition, p.current_leader_epoch)
+                    : ErrorCode::kTopicAuthorizationFailed;
       if (r.error == ErrorCode::kNone)
         r = ctx.backend.end_offset_for_epoch(t.topic, PartitionId(p.partition),
                                              LeaderEpoch(p.current_leader_epoch),

@@ -4,6 +4,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "kafka/protocol/record_batch.h"
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 #include "kafka/server/server_metrics.h"
 
@@ -48,6 +49,21 @@ void note_error(ProduceState& st, ProduceResponse::Partition& out, ErrorCode e) 
   if (st.first_error == ErrorCode::kNone) st.first_error = e;
 }
 
+void arm_timeout(const std::shared_ptr<ProduceState>& st, int32_t timeout_ms) {
+  st->timeout.expires_after(std::chrono::milliseconds(std::max(timeout_ms, 0)));
+  st->timeout.async_wait([st](const asio::error_code& ec) {
+    if (ec || st->finished) return;
+    // Not yet answered: neither an error nor an offset.
+    for (auto& topic : st->resp.topics) {
+      for (auto& out : topic.partitions) {
+        if (out.error_code == ErrorCode::kNone && out.base_offset < 0)
+          note_error(*st, out, ErrorCode::kRequestTimedOut);
+      }
+    }
+    finish(*st);
+  });
+}
+
 }  // namespace
 
 void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
@@ -55,6 +71,12 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
   const int16_t version = ex->request.header.api_version;
   if (req.acks != 0 && req.acks != 1 && req.acks != -1) {
     ex->respond(make_error(*ex, ErrorCode::kInvalidRequiredAcks));
+    return;
+  }
+  const AccessCheck access(*ex);
+  if (req.transactional_id && !access.allowed(AclOperation::kWrite, ResourceType::kTransactionalId,
+                                              *req.transactional_id)) {
+    ex->respond(make_error(*ex, ErrorCode::kTransactionalIdAuthorizationFailed));
     return;
   }
   auto st = std::make_shared<ProduceState>(ctx.io);
@@ -66,11 +88,16 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
     const auto& t = req.topics[ti];
     st->resp.topics[ti].name = std::string(t.name);
     st->resp.topics[ti].partitions.resize(t.partitions.size());
+    const bool may_write = access.topic(AclOperation::kWrite, t.name);
     for (size_t pi = 0; pi < t.partitions.size(); ++pi) {
       const auto& p = t.partitions[pi];
       auto& out = st->resp.topics[ti].partitions[pi];
       out.index = p.index;
       const PartitionId partition(p.index);
+      if (!may_write) {
+        note_error(*st, out, ErrorCode::kTopicAuthorizationFailed);
+        continue;
+      }
       ProduceTarget target = ctx.backend.produce_target(t.name, partition, acks);
       RecordSetInfo info;
       if (target.error == ErrorCode::kNone) {
@@ -108,20 +135,7 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
     finish(*st);
     return;
   }
-  if (req.acks == -1) {
-    st->timeout.expires_after(std::chrono::milliseconds(std::max(req.timeout_ms, 0)));
-    st->timeout.async_wait([st](const asio::error_code& ec) {
-      if (ec || st->finished) return;
-      // Not yet answered: neither an error nor an offset.
-      for (auto& topic : st->resp.topics) {
-        for (auto& out : topic.partitions) {
-          if (out.error_code == ErrorCode::kNone && out.base_offset < 0)
-            note_error(*st, out, ErrorCode::kRequestTimedOut);
-        }
-      }
-      finish(*st);
-    });
-  }
+  if (req.acks == -1) arm_timeout(st, req.timeout_ms);
 }
 
 }  // namespace dmq::kafka

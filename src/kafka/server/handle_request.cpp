@@ -1,10 +1,12 @@
 // Routing of decoded requests to the per-API handlers.
+#include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
 
 namespace dmq::kafka {
 
 void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
   const int16_t key = ex->request.header.api_key;
+  attach_authorizer(ctx, *ex);
   if (auto it = ctx.external.find(key); it != ctx.external.end()) {
     it->second(ex);
     return;
@@ -38,6 +40,12 @@ void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
       return handle_describe_user_scram_credentials(ctx, ex);
     case ApiKey::kAlterUserScramCredentials:
       return handle_alter_user_scram_credentials(ctx, ex);
+    case ApiKey::kDescribeAcls:
+      return handle_describe_acls(ctx, ex);
+    case ApiKey::kCreateAcls:
+      return handle_create_acls(ctx, ex);
+    case ApiKey::kDeleteAcls:
+      return handle_delete_acls(ctx, ex);
     default:
       // Group APIs belong to the group coordinator, which
       // registers itself in ctx.external. Until then clients get a retriable

@@ -51,6 +51,12 @@ struct Response {
 };
 
 struct ListenerEndpoint;
+}  // namespace dmq::kafka
+namespace dmq::security {
+class Authorizer;
+class AuthorizerCache;
+}  // namespace dmq::security
+namespace dmq::kafka {
 
 struct Exchange {
   std::shared_ptr<std::string> frame;  // owns the bytes `request` views
@@ -61,9 +67,13 @@ struct Exchange {
   // this broker by that listener's advertised address, as Kafka does.
   const ListenerEndpoint* listener = nullptr;
   // Who sent it: "User:alice" after SASL, the mTLS subject, or
-  // "User:ANONYMOUS". The authorizer's input (ACLs are enforced by a later
-  // step; handlers receive the principal here).
+  // "User:ANONYMOUS"; and from where (the client's IP address as text).
+  // The authorizer's input (AccessCheck, authorize.h).
   std::shared_ptr<const std::string> principal;
+  std::string client_host;
+  // The ACLs of the metadata image when the request was dispatched; null
+  // when --authorizer.enabled is off (everything is allowed).
+  std::shared_ptr<const security::Authorizer> authorizer;
   // The connection proved it is a broker of this cluster (DMQ-CLUSTER, when
   // a cluster secret is set): only then may it fetch as a replica.
   bool cluster_member = false;
@@ -88,6 +98,8 @@ struct HandlerContext {
   std::set<std::string> auto_creating;
   // SASL mechanisms and credentials; null when no listener uses SASL.
   SaslService* sasl = nullptr;
+  // The ACLs of the metadata image; null when --authorizer.enabled is off.
+  security::AuthorizerCache* authorizer = nullptr;
 };
 
 // Routes a decoded request (body not monostate) to its handler.
@@ -108,6 +120,27 @@ inline Response make_error(const Exchange& ex, ErrorCode error) {
   return r;
 }
 
+// An answer that fills in as asynchronous parts complete (controller calls);
+// the last part to finish sends it.
+template <class Resp>
+struct PendingAnswer {
+  Resp resp;
+  int pending = 1;  // one for the handler that starts the parts
+};
+// The closure each part, and the starting handler once, calls when done:
+// the last call answers with the first error of `results` for the metrics.
+template <class Resp, class Results>
+std::function<void()> answer_when_done(ExchangePtr ex, std::shared_ptr<PendingAnswer<Resp>> st,
+                                       Results Resp::*results) {
+  return [ex, st, results] {
+    if (--st->pending > 0) return;
+    ErrorCode first = ErrorCode::kNone;
+    for (const auto& r : st->resp.*results)
+      if (first == ErrorCode::kNone) first = r.error_code;
+    ex->respond(make_response(*ex, st->resp, first));
+  };
+}
+
 void handle_api_versions(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_metadata(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_produce(HandlerContext& ctx, const ExchangePtr& ex);
@@ -122,6 +155,9 @@ void handle_init_producer_id(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_offset_for_leader_epoch(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_user_scram_credentials(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_alter_user_scram_credentials(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_describe_acls(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_create_acls(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_delete_acls(HandlerContext& ctx, const ExchangePtr& ex);
 
 // ---- shared helpers (handle_common.cpp) ----------------------------------------
 

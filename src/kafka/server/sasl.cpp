@@ -1,18 +1,11 @@
 #include "kafka/server/sasl.h"
 
-#include <sys/stat.h>
-
-#include <fstream>
-#include <sstream>
-
 #include "common/log.h"
 #include "security/oauthbearer.h"
 #include "security/sasl_plain.h"
 
 namespace dmq::kafka {
 namespace {
-
-constexpr int64_t kJwksCheckIntervalMs = 1000;
 
 std::optional<security::ScramMechanism> scram_of(std::string_view mechanism) {
   return security::parse_scram_mechanism(mechanism);
@@ -34,9 +27,6 @@ constexpr const char* kBadCredentials = "Authentication failed: invalid credenti
 SaslService::SaslService(asio::io_context& io, SaslSettings settings)
     : io_(io), settings_(std::move(settings)) {
   store_ = std::make_shared<security::ScramCredentialStore>(random_.bytes(32));
-  keys_ =
-      settings_.static_keys ? settings_.static_keys : std::make_shared<const security::JwtKeySet>();
-  maybe_reload_jwks(0);
 }
 
 SaslService::~SaslService() {
@@ -73,35 +63,8 @@ std::shared_ptr<const security::ScramCredentialStore> SaslService::credentials(
 }
 
 std::shared_ptr<const security::JwtKeySet> SaslService::jwt_keys(int64_t now_ms) {
-  if (now_ms - jwks_checked_ms_ >= kJwksCheckIntervalMs) maybe_reload_jwks(now_ms);
-  return keys_;
-}
-
-void SaslService::maybe_reload_jwks(int64_t now_ms) {
-  jwks_checked_ms_ = now_ms;
-  if (settings_.jwks_path.empty()) return;
-  struct stat st {};
-  if (::stat(settings_.jwks_path.c_str(), &st) != 0) return;
-  const int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
-  if (mtime_ns == jwks_mtime_ns_ && st.st_size == jwks_size_) return;
-  jwks_mtime_ns_ = mtime_ns;
-  jwks_size_ = st.st_size;
-  std::ifstream in(settings_.jwks_path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = security::parse_jwks(text.str());
-  if (!parsed) {
-    LOG_WARN("kafka") << "keeping the previous OAUTHBEARER keys: " << settings_.jwks_path << ": "
-                      << parsed.error().message;
-    return;
-  }
-  for (const auto& why : parsed.value().skipped) LOG_INFO("kafka") << "JWKS: " << why;
-  auto keys = std::make_shared<security::JwtKeySet>(std::move(parsed.value().keys));
-  if (settings_.static_keys)
-    for (const auto& k : settings_.static_keys->keys()) keys->add(k);
-  keys_ = std::move(keys);
-  LOG_INFO("kafka") << "loaded " << keys_->keys().size() << " OAUTHBEARER key(s) from "
-                    << settings_.jwks_path;
+  static const auto none = std::make_shared<const security::JwtKeySet>();
+  return settings_.keys ? settings_.keys->keys(now_ms) : none;
 }
 
 void SaslService::run_off_loop(std::function<bool()> job, std::function<void(bool)> done) {

@@ -27,6 +27,7 @@
 
 #include "cluster/metadata_image.h"
 #include "security/jwt.h"
+#include "security/jwt_key_source.h"
 #include "security/random.h"
 #include "security/scram.h"
 
@@ -36,9 +37,7 @@ struct SaslSettings {
   std::vector<std::string> mechanisms;  // enabled, in Kafka's spelling ("SCRAM-SHA-512")
   int64_t max_reauth_ms = 0;            // connections.max.reauth.ms; 0: sessions never expire
   security::JwtValidatorConfig jwt;
-  std::string jwks_path;     // from a file:// URL; empty: none
-  std::string hs256_secret;  // the secret itself (read from its file at start)
-  std::shared_ptr<const security::JwtKeySet> static_keys;  // built from hs256_secret
+  std::shared_ptr<security::JwtKeySource> keys;  // OAUTHBEARER keys; null without OAUTHBEARER
 };
 
 class SaslService {
@@ -55,27 +54,20 @@ class SaslService {
   // Shared so an exchange in progress keeps the store it started with.
   std::shared_ptr<const security::ScramCredentialStore> credentials(
       const cluster::MetadataImage& image);
-  // The OAUTHBEARER keys: the HS256 secret and the JWKS file, re-read at most
-  // once a second when the file's modification time or size changed. A file
-  // that no longer parses keeps the previous keys (and logs why, once).
+  // The OAUTHBEARER keys (security::JwtKeySource: the HS256 secret and the
+  // JWKS file, re-read when it changes).
   std::shared_ptr<const security::JwtKeySet> jwt_keys(int64_t now_ms);
   security::RandomSource& random() { return random_; }
   // Runs `job` on the worker thread, then `done` on the loop.
   void run_off_loop(std::function<bool()> job, std::function<void(bool)> done);
 
  private:
-  void maybe_reload_jwks(int64_t now_ms);
-
   asio::io_context& io_;
   SaslSettings settings_;
   security::OsRandomSource random_;
   std::shared_ptr<const security::ScramCredentialStore> store_;
   // The image credentials the store was built from.
   std::map<std::string, std::map<std::string, std::string>, std::less<>> store_source_;
-  std::shared_ptr<const security::JwtKeySet> keys_;
-  int64_t jwks_checked_ms_ = 0;
-  int64_t jwks_mtime_ns_ = -1;
-  int64_t jwks_size_ = -1;
   asio::thread_pool worker_{1};
 };
 

@@ -93,26 +93,19 @@ std::string build_tls(const Options& options, ServerSecurity& out) {
 }
 
 std::string oauth_keys(const SecurityOptions& s, SaslSettings& settings) {
-  auto keys = std::make_shared<security::JwtKeySet>();
-  if (!s.sasl_oauthbearer_hs256_secret_file.empty()) {
-    auto secret = security::load_cluster_secret(s.sasl_oauthbearer_hs256_secret_file);
-    if (!secret) return "--sasl.oauthbearer.hs256.secret.file: " + secret.error().message;
-    auto key = security::JwtKey::hmac(std::move(secret).value());
-    if (!key) return "--sasl.oauthbearer.hs256.secret.file: " + key.error().message;
-    keys->add(std::move(key).value());
-  }
-  settings.static_keys = keys;
-  const std::string& url = s.sasl_oauthbearer_jwks_endpoint_url;
-  if (!url.empty()) {
-    if (url.rfind("file://", 0) != 0) {
-      return "--sasl.oauthbearer.jwks.endpoint.url: only file:// URLs are supported";
-    }
-    settings.jwks_path = url.substr(7);
-  }
-  if (keys->keys().empty() && settings.jwks_path.empty()) {
-    return "OAUTHBEARER needs --sasl.oauthbearer.jwks.endpoint.url or "
-           "--sasl.oauthbearer.hs256.secret.file";
-  }
+  auto keys = security::JwtKeySource::open(s.sasl_oauthbearer_hs256_secret_file,
+                                           s.sasl_oauthbearer_jwks_endpoint_url);
+  if (!keys) return keys.error().message;
+  settings.keys = std::move(keys).value();
+  return "";
+}
+
+std::string build_authorizer(const SecurityOptions& s, ServerSecurity& out) {
+  if (!s.authorizer_enabled) return "";
+  auto super_users = security::parse_super_users(s.super_users);
+  if (!super_users) return "--super.users: " + super_users.error().message;
+  out.authorizer = std::make_unique<security::AuthorizerCache>(
+      security::AuthorizerConfig{std::move(super_users).value(), s.allow_everyone_if_no_acl_found});
   return "";
 }
 
@@ -177,6 +170,7 @@ std::string build_server_security(asio::io_context& io, const Options& options,
   if (sasl) {
     if (std::string e = build_sasl(io, options, out); !e.empty()) return e;
   }
+  if (std::string e = build_authorizer(options.security, out); !e.empty()) return e;
   warn_about_open_listeners(out);
   return "";
 }

@@ -13,6 +13,7 @@
 #include "common/options.h"
 #include "kafka/server/listener.h"
 #include "kafka/server/sasl.h"
+#include "security/authorizer_cache.h"
 
 namespace dmq::kafka {
 
@@ -21,6 +22,7 @@ struct ServerSecurity {
   std::unique_ptr<security::TlsContextSlot> tls;             // null without a TLS listener
   std::unique_ptr<SaslService> sasl;                         // null without a SASL listener
   bool tls13_only = false;                                   // ssl.enabled.protocols=TLSv1.3
+  std::unique_ptr<security::AuthorizerCache> authorizer;     // null unless --authorizer.enabled
 };
 
 // "" on success, else a one-line reason naming the option ("--listeners: ...").

@@ -21,6 +21,7 @@ std::string Service::start() {
   }
   if (std::string e = backend_->start(); !e.empty()) return e;
   ctx_.sasl = security_.sasl.get();
+  ctx_.authorizer = security_.authorizer.get();
   for (auto& endpoint : security_.endpoints) {
     const auto& l = endpoint->listener;
     auto server = std::make_unique<Server>(io_, ctx_, *endpoint);

@@ -1,0 +1,103 @@
+#pragma once
+// REST authentication and authorization (DESIGN §5), in one place: the
+// net::HttpServer gate every route passes through.
+//
+//  - With --authorizer.enabled every endpoint but GET /v1/health (and GET
+//    /metrics unless --metrics.require.auth) needs `Authorization: Bearer
+//    <JWT>`, validated as OAUTHBEARER tokens are (same keys, issuer,
+//    audience and principal claim); the principal is "User:" + the claim.
+//    401 {"error":{"code":"unauthorized"|"token_expired"|...}} when it is
+//    missing or bad, 403 "forbidden" when the ACLs refuse the operation.
+//  - Each endpoint needs what the Kafka API doing the same thing needs
+//    (rest_permission below), checked against the ACLs of this node's
+//    metadata view.
+//  - Requests between nodes (a broker relaying an admin write it already
+//    authorized, on behalf of a Kafka client) carry X-DMQ-Node-Auth, an
+//    HMAC over the request (security/cluster_auth.h's scheme) keyed from the
+//    OAUTHBEARER HS256 secret; they act as a cluster member. A controller
+//    relaying a client's write to the leader passes the client's own
+//    Authorization header on, and the leader checks it again.
+//  - /internal/* is not gated here (cluster authentication covers it).
+//
+// Threads: HTTP worker threads; the gate is thread-safe.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "broker/metadata_view.h"
+#include "common/options.h"
+#include "net/http_server.h"
+#include "security/acl.h"
+#include "security/authorizer_cache.h"
+#include "security/cluster_auth.h"
+#include "security/jwt_key_source.h"
+
+namespace dmq::rest {
+
+inline constexpr std::string_view kNodeAuthHeader = "X-DMQ-Node-Auth";
+
+// What a REST request needs. kOpen: nothing; else one of `any_of` must be
+// allowed for the principal.
+struct RestPermission {
+  struct Need {
+    security::AclOperation operation;
+    security::ResourceType resource_type;
+    std::string resource_name;
+  };
+  bool open = false;
+  std::vector<Need> any_of;
+};
+
+// The mapping, pure: `captured` is the path's resource name when the route has
+// one, `body_topic` the "name" of a POST /v1/topics body. Unknown /v1 paths
+// need DESCRIBE (GET) or ALTER (other methods) on the cluster.
+RestPermission rest_permission(std::string_view method, std::string_view path,
+                               bool metrics_require_auth, std::string_view body_topic = "");
+
+// Signs node-to-node REST requests (X-DMQ-Node-Auth) and checks them.
+class NodeRequestAuth {
+ public:
+  // `base_secret`: the HS256 secret, or random bytes (then only this process
+  // recognises its own requests: a single node).
+  NodeRequestAuth(std::string_view base_secret, int32_t node_id);
+  std::string sign(std::string_view method, std::string_view target, std::string_view body,
+                   int64_t now_ms);
+  bool verify(std::string_view method, std::string_view target, std::string_view body,
+              std::string_view header, int64_t now_ms);
+
+ private:
+  std::string key_;
+  int32_t node_id_;
+  security::OsRandomSource random_;
+  security::ClusterRequestVerifier verifier_;
+};
+
+class RestAuth {
+ public:
+  // Null (no gate) when the authorizer is off; else the gate, or an error
+  // naming the option that is missing (no bearer-token keys).
+  static security::Result<std::shared_ptr<RestAuth>> create(const Options& options,
+                                                            const broker::MetadataView& view);
+
+  // nullopt: let the request through.
+  std::optional<net::HttpResponse> check(const httplib::Request& req);
+  NodeRequestAuth& node_auth() { return *node_auth_; }
+
+ private:
+  RestAuth(const Options& options, const broker::MetadataView& view)
+      : options_(options), view_(view) {}
+  std::optional<std::string> principal_of(const httplib::Request& req, net::HttpResponse* refusal);
+
+  const Options& options_;
+  const broker::MetadataView& view_;
+  std::shared_ptr<security::JwtKeySource> keys_;
+  security::JwtValidatorConfig jwt_;
+  std::unique_ptr<security::AuthorizerCache> authorizer_;
+  std::unique_ptr<NodeRequestAuth> node_auth_;
+};
+
+}  // namespace dmq::rest
