@@ -9,8 +9,10 @@
 
 #include "cluster/record_format.h"
 #include "common/base64.h"
+#include "common/json_escape.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "net/cluster_http.h"
 
 namespace dmq::broker {
 namespace {
@@ -33,13 +35,14 @@ milliseconds with_jitter(milliseconds base) {
   return base + milliseconds(rng() % (base.count() / 2 + 1));
 }
 
-std::unique_ptr<httplib::Client> client_for(const HostPort& address, milliseconds read_timeout) {
-  auto client = std::make_unique<httplib::Client>(address.host, address.port);
-  client->set_keep_alive(true);
-  client->set_connection_timeout(0, 500000);
-  client->set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(read_timeout).count(),
-                           (read_timeout.count() % 1000) * 1000);
-  client->set_tcp_nodelay(true);
+std::unique_ptr<net::PeerClient> client_for(const HostPort& address, milliseconds read_timeout) {
+  auto client = std::make_unique<net::PeerClient>(address.host, address.port);
+  httplib::Client& http = client->http();
+  http.set_keep_alive(true);
+  http.set_connection_timeout(0, 500000);
+  http.set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(read_timeout).count(),
+                        (read_timeout.count() % 1000) * 1000);
+  http.set_tcp_nodelay(true);
   return client;
 }
 
@@ -110,7 +113,7 @@ std::optional<Voter> BrokerAgent::find_leader() {
     answers.push_back(
         std::async(std::launch::async, [controller, headers]() -> std::optional<Voter> {
           auto client = client_for(controller.http, std::chrono::seconds(1));
-          auto result = client->Get("/v1/cluster", headers);
+          auto result = client->http().Get("/v1/cluster", headers);
           if (!result || result->status != 200) return std::nullopt;
           rapidjson::Document doc;
           doc.Parse(result->body.c_str());
@@ -142,13 +145,24 @@ std::optional<Voter> BrokerAgent::find_leader() {
 
 bool BrokerAgent::register_with(const Voter& leader) {
   auto client = client_for(leader.http, std::chrono::seconds(40));
-  std::string body = "{\"broker_id\":" + std::to_string(options_.node_id) +
-                     ",\"incarnation_id\":\"" + incarnation_id_ + "\",\"kafka_host\":\"" +
-                     options_.advertised_kafka.host +
-                     "\",\"kafka_port\":" + std::to_string(options_.advertised_kafka.port) +
-                     ",\"http_host\":\"" + options_.http_listen.host +
-                     "\",\"http_port\":" + std::to_string(options_.http_listen.port) + "}";
-  auto result = client->Post("/internal/brokers/register", body, "application/json");
+  std::string body =
+      "{\"broker_id\":" + std::to_string(options_.node_id) + ",\"incarnation_id\":\"" +
+      incarnation_id_ + "\",\"kafka_host\":\"" + options_.advertised_kafka.host +
+      "\",\"kafka_port\":" + std::to_string(options_.advertised_kafka.port) + ",\"http_host\":\"" +
+      options_.http_listen.host + "\",\"http_port\":" + std::to_string(options_.http_listen.port) +
+      ",\"listeners\":[";
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    const auto& l = listeners_[i];
+    body += i ? ",{\"name\":\"" : "{\"name\":\"";
+    append_json_escaped(body, l.name);
+    body += "\",\"host\":\"";
+    append_json_escaped(body, l.host);
+    body += "\",\"port\":" + std::to_string(l.port) + ",\"security_protocol\":\"";
+    append_json_escaped(body, l.security_protocol);
+    body += "\"}";
+  }
+  body += "]}";
+  auto result = client->post("/internal/brokers/register", body);
   if (!result) return false;
   if (result->status != 200) {
     LOG_WARN("broker") << "registration refused (HTTP " << result->status << "): " << result->body;
@@ -190,7 +204,7 @@ void BrokerAgent::run_session() {
                          ",\"broker_epoch\":" + std::to_string(broker_epoch_.load()) +
                          ",\"metadata_applied_index\":" + std::to_string(view_.applied_index()) +
                          ",\"want_shutdown\":" + (want_shutdown_ ? "true" : "false") + "}";
-      auto result = client->Post("/internal/brokers/heartbeat", body, "application/json");
+      auto result = client->post("/internal/brokers/heartbeat", body);
       if (!result || result->status == 503 || result->status >= 500)
         break;  // find the leader again
       if (result->status == 404 || result->status == 409) {
@@ -222,9 +236,8 @@ void BrokerAgent::run_tail() {
     const auto& controller = options_.controllers[next_controller % options_.controllers.size()];
     auto client = client_for(controller.http, milliseconds(kTailWaitMs) + std::chrono::seconds(5));
     uint64_t from = tail_store_->applied_index().value + 1;
-    auto result = client->Get(("/internal/raft/entries?from=" + std::to_string(from) +
-                               "&max_bytes=4194304&wait_ms=" + std::to_string(kTailWaitMs))
-                                  .c_str());
+    auto result = client->get("/internal/raft/entries?from=" + std::to_string(from) +
+                              "&max_bytes=4194304&wait_ms=" + std::to_string(kTailWaitMs));
     rapidjson::Document doc;
     if (result && result->status == 200) doc.Parse(result->body.c_str());
     if (!result || result->status != 200 || doc.HasParseError() || !doc.IsObject()) {
@@ -233,7 +246,7 @@ void BrokerAgent::run_tail() {
       continue;
     }
     if (doc["snapshot_needed"].IsBool() && doc["snapshot_needed"].GetBool()) {
-      auto snap = client->Get("/internal/raft/snapshot");
+      auto snap = client->get("/internal/raft/snapshot");
       rapidjson::Document s;
       if (snap && snap->status == 200) s.Parse(snap->body.c_str());
       if (s.IsObject() && s.HasMember("index") && s["index"].IsUint64() && s.HasMember("data") &&

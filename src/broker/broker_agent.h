@@ -37,6 +37,10 @@ class BrokerAgent {
               cluster::MetadataStore* tail_store);
   ~BrokerAgent();
 
+  // Every advertised Kafka listener, sent with each registration (before start()).
+  void set_listeners(std::vector<cluster::BrokerListener> listeners) {
+    listeners_ = std::move(listeners);
+  }
   void start();
   // Controlled shutdown, bounded in time; `done` runs on the loop thread.
   void shutdown_then(std::function<void()> done);
@@ -60,6 +64,7 @@ class BrokerAgent {
   broker::MetadataView& view_;
   cluster::MetadataStore* tail_store_;
   std::string incarnation_id_;
+  std::vector<cluster::BrokerListener> listeners_;
   std::atomic<int64_t> broker_epoch_{-1};
   net::RequestSigner signer_;
   std::atomic<bool> want_shutdown_{false};

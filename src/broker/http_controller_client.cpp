@@ -1,4 +1,5 @@
 #include "broker/http_controller_client.h"
+#include "net/cluster_http.h"
 
 #include "common/url.h"
 
@@ -44,9 +45,9 @@ broker::AdminResult HttpControllerClient::exchange(
   // Try each controller once, starting where the last success was.
   for (size_t attempt = 0; attempt < controllers_.size(); ++attempt) {
     const auto& controller = controllers_[next_.load() % controllers_.size()];
-    httplib::Client client(controller.http.host, controller.http.port);
-    client.set_connection_timeout(0, 500000);
-    client.set_read_timeout(40, 0);
+    net::PeerClient client(controller.http.host, controller.http.port);
+    client.http().set_connection_timeout(0, 500000);
+    client.http().set_read_timeout(40, 0);
     // Signed per attempt: a signature is accepted once (replay protection).
     httplib::Headers headers;
     if (relayed) {
@@ -54,9 +55,7 @@ broker::AdminResult HttpControllerClient::exchange(
     } else if (signer_) {
       for (auto& [name, value] : signer_(method, path, body)) headers.emplace(name, value);
     }
-    auto result = method == "POST" ? client.Post(path.c_str(), headers, body, "application/json")
-                  : method == "DELETE" ? client.Delete(path.c_str(), headers)
-                                       : client.Get(path.c_str(), headers);
+    auto result = client.send(method, path, body, std::move(headers));
     if (!result) {
       next_++;
       continue;

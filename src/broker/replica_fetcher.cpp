@@ -4,12 +4,14 @@
 
 #include "common/log.h"
 #include "kafka/protocol/request.h"
+#include "net/cluster_http.h"
 
 namespace dmq::broker {
 namespace {
 
 constexpr int16_t kFetchVersion = 12;
 constexpr int16_t kEpochVersion = 3;
+constexpr int16_t kSaslVersion = 1;
 constexpr std::chrono::milliseconds kMaxBackoff{2000};
 constexpr std::chrono::milliseconds kIdleWait{250};
 constexpr std::chrono::milliseconds kSlack{15000};
@@ -77,9 +79,49 @@ void ReplicaFetcher::connect() {
                               self->backoff_ = std::chrono::milliseconds(100);
                               LOG_INFO("replica") << "fetching from broker " << self->source_id_
                                                   << " at " << self->host_ << ":" << self->port_;
-                              self->cycle();
+                              self->prove_membership();
                             });
       });
+}
+
+// With a cluster secret the leader serves replica fetches only to brokers
+// that prove they hold it (net/cluster_http.h): one SASL exchange of the
+// DMQ-CLUSTER mechanism per connection, before the first request.
+void ReplicaFetcher::prove_membership() {
+  std::string token = net::cluster_member_token(source_id_);
+  if (token.empty()) return cycle();
+  auto self = shared_from_this();
+  kafka::SaslHandshakeRequest handshake;
+  handshake.mechanism = net::kClusterSaslMechanism;
+  send(kafka::encode_request(kSaslVersion, ++correlation_id_, "dmq-replica", handshake), kSlack,
+       [self, token = std::move(token)](std::shared_ptr<std::string> frame) {
+         kafka::SaslHandshakeResponse resp;
+         int32_t correlation = 0;
+         if (kafka::decode_response(*frame, kSaslVersion, correlation, resp) !=
+                 kafka::CodecError::kOk ||
+             correlation != self->correlation_id_)
+           return self->fail("undecodable SaslHandshake response");
+         if (resp.error_code != kafka::ErrorCode::kNone)
+           return self->fail("broker " + std::to_string(self->source_id_) +
+                             " does not take cluster members; is --cluster.secret.file set there?");
+         kafka::SaslAuthenticateRequest authenticate;
+         authenticate.auth_bytes = token;
+         self->send(kafka::encode_request(kSaslVersion, ++self->correlation_id_, "dmq-replica",
+                                          authenticate),
+                    kSlack, [self](std::shared_ptr<std::string> frame2) {
+                      kafka::SaslAuthenticateResponse answer;
+                      int32_t correlation2 = 0;
+                      if (kafka::decode_response(*frame2, kSaslVersion, correlation2, answer) !=
+                              kafka::CodecError::kOk ||
+                          correlation2 != self->correlation_id_)
+                        return self->fail("undecodable SaslAuthenticate response");
+                      if (answer.error_code != kafka::ErrorCode::kNone)
+                        return self->fail("broker " + std::to_string(self->source_id_) +
+                                          " refused this node as a cluster member; do the cluster "
+                                          "secrets differ?");
+                      self->cycle();
+                    });
+       });
 }
 
 void ReplicaFetcher::cycle() {

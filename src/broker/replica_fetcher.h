@@ -64,6 +64,7 @@ class ReplicaFetcher : public std::enable_shared_from_this<ReplicaFetcher> {
 
  private:
   void connect();
+  void prove_membership();
   void cycle();
   void send(kafka::EncodedFrame frame, std::chrono::milliseconds timeout,
             std::function<void(std::shared_ptr<std::string>)> on_frame);

@@ -58,7 +58,7 @@ Result<RecordBatch> BrokerRegistry::handle_register(const MetadataState& state,
     batch = fence_brokers_batch(state, {r.broker_id}, options_.election);
   }
   batch.push_back(RegisterBrokerRecord{r.broker_id, r.incarnation_id, r.kafka_host, r.kafka_port,
-                                       r.http_host, r.http_port, r.rack});
+                                       r.http_host, r.http_port, r.rack, r.listeners});
   Session& s = sessions_[r.broker_id];
   s = Session{};
   s.last_contact_ms = now_ms;

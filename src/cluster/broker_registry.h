@@ -32,6 +32,7 @@ struct BrokerRegistrationRequest {
   std::string http_host;
   uint16_t http_port = 0;
   std::string rack;
+  std::vector<BrokerListener> listeners;  // may be empty (an older broker)
 };
 
 struct HeartbeatDecision {

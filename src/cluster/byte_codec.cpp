@@ -53,6 +53,30 @@ void put_config_map(ByteWriter& w, const std::map<std::string, std::string>& con
   }
 }
 
+void put_broker_listeners(ByteWriter& w, const std::vector<BrokerListener>& listeners) {
+  w.u32(static_cast<uint32_t>(listeners.size()));
+  for (const auto& l : listeners) {
+    w.str(l.name);
+    w.str(l.host);
+    w.u16(l.port);
+    w.str(l.security_protocol);
+  }
+}
+
+std::vector<BrokerListener> get_broker_listeners(ByteReader& r) {
+  uint32_t n = r.count(14);
+  std::vector<BrokerListener> listeners;
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    BrokerListener l;
+    l.name = r.str();
+    l.host = r.str();
+    l.port = r.u16();
+    l.security_protocol = r.str();
+    listeners.push_back(std::move(l));
+  }
+  return listeners;
+}
+
 std::map<std::string, std::string> get_config_map(ByteReader& r) {
   uint32_t n = r.count(8);
   std::map<std::string, std::string> configs;

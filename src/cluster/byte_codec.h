@@ -46,5 +46,8 @@ void put_broker_ids(ByteWriter& w, const std::vector<BrokerId>& ids);
 std::vector<BrokerId> get_broker_ids(ByteReader& r);
 void put_config_map(ByteWriter& w, const std::map<std::string, std::string>& configs);
 std::map<std::string, std::string> get_config_map(ByteReader& r);
+// Each listener: name, host, u16 port, security protocol.
+void put_broker_listeners(ByteWriter& w, const std::vector<BrokerListener>& listeners);
+std::vector<BrokerListener> get_broker_listeners(ByteReader& r);
 
 }  // namespace dmq::cluster

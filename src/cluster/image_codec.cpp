@@ -18,7 +18,7 @@ bool check_version(ByteReader& r) {
 
 std::string encode_broker(const BrokerRegistration& b) {
   ByteWriter w;
-  w.u8(format::kTableValueVersion);
+  w.u8(b.listeners.empty() ? format::kTableValueVersion : format::kBrokerValueListenersVersion);
   w.i32(b.id.value);
   w.str(b.incarnation_id);
   w.str(b.kafka_host);
@@ -28,12 +28,17 @@ std::string encode_broker(const BrokerRegistration& b) {
   w.str(b.rack);
   w.i64(b.epoch.value);
   w.boolean(b.fenced);
+  if (!b.listeners.empty()) put_broker_listeners(w, b.listeners);
   return w.take();
 }
 
 Result<BrokerRegistration> decode_broker(std::string_view bytes) {
   ByteReader r(bytes);
-  if (!check_version(r)) return corrupt("broker value: bad version");
+  const uint8_t version = r.u8();
+  if (!r.ok() ||
+      (version != format::kTableValueVersion && version != format::kBrokerValueListenersVersion)) {
+    return corrupt("broker value: bad version");
+  }
   BrokerRegistration b;
   b.id = BrokerId{r.i32()};
   b.incarnation_id = r.str();
@@ -44,6 +49,7 @@ Result<BrokerRegistration> decode_broker(std::string_view bytes) {
   b.rack = r.str();
   b.epoch = BrokerEpoch{r.i64()};
   b.fenced = r.boolean();
+  if (version == format::kBrokerValueListenersVersion) b.listeners = get_broker_listeners(r);
   if (!r.done()) return corrupt("broker value: truncated or trailing bytes");
   return b;
 }

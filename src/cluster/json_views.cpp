@@ -77,6 +77,21 @@ std::string brokers_json(const MetadataState& state) {
     w.Uint(b.kafka_port);
     key(w, "http_port");
     w.Uint(b.http_port);
+    key(w, "listeners");
+    w.StartArray();
+    for (const auto& l : b.listeners) {
+      w.StartObject();
+      key(w, "name");
+      string(w, l.name);
+      key(w, "host");
+      string(w, l.host);
+      key(w, "port");
+      w.Uint(l.port);
+      key(w, "security_protocol");
+      string(w, l.security_protocol);
+      w.EndObject();
+    }
+    w.EndArray();
     key(w, "rack");
     if (b.rack.empty()) {
       w.Null();

@@ -22,6 +22,7 @@ struct BrokerRegistration {
   std::string rack;
   BrokerEpoch epoch;
   bool fenced = true;
+  std::vector<BrokerListener> listeners;  // empty: only kafka_host/kafka_port known
   bool operator==(const BrokerRegistration&) const = default;
 };
 

@@ -120,6 +120,7 @@ Status MetadataState::handle(const RegisterBrokerRecord& r, LogIndex index) {
   b.http_host = r.http_host;
   b.http_port = r.http_port;
   b.rack = r.rack;
+  b.listeners = r.listeners;
   b.epoch = BrokerEpoch{static_cast<int64_t>(index.value)};
   b.fenced = true;  // KIP-631: a new registration is fenced until it heartbeats
   image_.brokers[b.id] = std::move(b);

@@ -23,8 +23,15 @@ namespace dmq::cluster::format {
 
 inline constexpr uint8_t kBatchVersion = 1;
 inline constexpr uint8_t kRecordVersion = 0;
+// RegisterBroker version 1 appends the advertised listeners (a list of
+// name, host, u16 port, security protocol); it is written only when the
+// broker sent them, and version 0 records decode with none.
+inline constexpr uint8_t kRegisterBrokerListenersVersion = 1;
 inline constexpr uint8_t kSnapshotVersion = 1;
 inline constexpr uint8_t kTableValueVersion = 1;
+// A broker's table value: version 2 appends its listeners (as in
+// RegisterBroker v1); version 1 values decode with none.
+inline constexpr uint8_t kBrokerValueListenersVersion = 2;
 // The globals value (image_codec.h): version 2 appends the SCRAM credentials,
 // version 3 the ACL bindings; older values (written before) decode with none.
 inline constexpr uint8_t kGlobalsValueVersion = 3;

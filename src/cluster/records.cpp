@@ -23,13 +23,14 @@ std::vector<PartitionAssignment> get_assignments(ByteReader& r) {
 
 struct Encoder {
   ByteWriter& w;
-  void head(RecordType t) {
+  void head(RecordType t, uint8_t version = format::kRecordVersion) {
     w.u8(static_cast<uint8_t>(t));
-    w.u8(format::kRecordVersion);
+    w.u8(version);
   }
   void operator()(const NoOpRecord&) { head(RecordType::kNoOp); }
   void operator()(const RegisterBrokerRecord& r) {
-    head(RecordType::kRegisterBroker);
+    head(RecordType::kRegisterBroker,
+         r.listeners.empty() ? format::kRecordVersion : format::kRegisterBrokerListenersVersion);
     w.i32(r.broker_id.value);
     w.str(r.incarnation_id);
     w.str(r.kafka_host);
@@ -37,6 +38,7 @@ struct Encoder {
     w.str(r.http_host);
     w.u16(r.http_port);
     w.str(r.rack);
+    if (!r.listeners.empty()) put_broker_listeners(w, r.listeners);
   }
   void broker_epoch(RecordType t, BrokerId id, BrokerEpoch epoch) {
     head(t);
@@ -111,7 +113,7 @@ struct Encoder {
   }
 };
 
-RegisterBrokerRecord decode_register(ByteReader& r) {
+RegisterBrokerRecord decode_register(ByteReader& r, uint8_t version) {
   RegisterBrokerRecord rec;
   rec.broker_id = BrokerId{r.i32()};
   rec.incarnation_id = r.str();
@@ -120,6 +122,7 @@ RegisterBrokerRecord decode_register(ByteReader& r) {
   rec.http_host = r.str();
   rec.http_port = r.u16();
   rec.rack = r.str();
+  if (version >= format::kRegisterBrokerListenersVersion) rec.listeners = get_broker_listeners(r);
   return rec;
 }
 
@@ -159,12 +162,12 @@ T decode_broker_epoch(ByteReader& r) {
 }
 
 // Returns nullopt for an unknown type; the reader's state reports short input.
-std::optional<Record> decode_body(RecordType type, ByteReader& r) {
+std::optional<Record> decode_body(RecordType type, ByteReader& r, uint8_t version) {
   switch (type) {
     case RecordType::kNoOp:
       return NoOpRecord{};
     case RecordType::kRegisterBroker:
-      return decode_register(r);
+      return decode_register(r, version);
     case RecordType::kFenceBroker:
       return decode_broker_epoch<FenceBrokerRecord>(r);
     case RecordType::kUnfenceBroker:
@@ -269,10 +272,12 @@ Result<RecordBatch> decode_batch(std::string_view bytes) {
     auto type = static_cast<RecordType>(r.u8());
     uint8_t record_version = r.u8();
     if (!r.ok()) return malformed("truncated record header");
-    if (record_version != format::kRecordVersion) {
+    const bool listeners_version = type == RecordType::kRegisterBroker &&
+                                   record_version == format::kRegisterBrokerListenersVersion;
+    if (record_version != format::kRecordVersion && !listeners_version) {
       return malformed("unsupported record version " + std::to_string(record_version));
     }
-    std::optional<Record> record = decode_body(type, r);
+    std::optional<Record> record = decode_body(type, r, record_version);
     if (!record) return malformed("unknown record type " + std::to_string(int(type)));
     if (!r.ok()) return malformed("truncated or invalid " + std::string(record_name(*record)));
     batch.push_back(std::move(*record));

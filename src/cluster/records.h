@@ -39,6 +39,9 @@ struct RegisterBrokerRecord {
   std::string http_host;
   uint16_t http_port = 0;
   std::string rack;  // empty: no rack
+  // Every advertised listener; empty in a record written before they were
+  // registered (then kafka_host/kafka_port, the first listener, is all).
+  std::vector<BrokerListener> listeners;
   bool operator==(const RegisterBrokerRecord&) const = default;
 };
 

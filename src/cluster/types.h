@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <ostream>
+#include <string>
 
 #include "common/strong_id.h"
 #include "raft/types.h"
@@ -30,5 +31,16 @@ using ProducerId = StrongId<struct ProducerIdTag, int64_t>;
 inline constexpr BrokerId kNoLeader{-1};
 // Size of the producer-id blocks handed to brokers (KIP-730 uses 1000).
 inline constexpr int64_t kProducerIdBlockSize = 1000;
+
+// One advertised Kafka listener of a broker (Kafka's BrokerRegistration
+// endpoints): Metadata answered on listener NAME names other brokers by
+// their listener NAME.
+struct BrokerListener {
+  std::string name;  // "PLAINTEXT", "SASL_SSL", "INTERNAL", ...
+  std::string host;
+  uint16_t port = 0;
+  std::string security_protocol;  // PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
+  bool operator==(const BrokerListener&) const = default;
+};
 
 }  // namespace dmq::cluster

@@ -124,6 +124,26 @@ std::optional<std::string> resolve_kafka_addresses(Options& o, const std::string
   return std::nullopt;
 }
 
+// --http.listeners ("HTTPS://h:p" or "HTTP://h:p", any case) or else
+// --http-listen -> o.http_listen and o.security.http_tls; an error message.
+std::optional<std::string> resolve_http_address(Options& o, std::string http_listen) {
+  const std::string& text = o.security.http_listeners;
+  if (!text.empty()) {
+    auto sep = text.find("://");
+    std::string scheme = text.substr(0, sep);
+    for (auto& c : scheme) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (sep == std::string::npos || (scheme != "HTTP" && scheme != "HTTPS")) {
+      return "--http.listeners '" + text + "' is not HTTP://host:port or HTTPS://host:port";
+    }
+    o.security.http_tls = scheme == "HTTPS";
+    http_listen = text.substr(sep + 3);
+  }
+  auto http = parse_host_port(http_listen);
+  if (!http) return "--http-listen '" + http_listen + "' is not host:port";
+  o.http_listen = *http;
+  return std::nullopt;
+}
+
 void add_security_options(CLI::App& app, SecurityOptions& s) {
   app.add_option("--listeners", s.listeners,
                  "Kafka listeners, e.g. PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093 "
@@ -168,6 +188,21 @@ void add_security_options(CLI::App& app, SecurityOptions& s) {
                  "Tolerated clock difference for exp and nbf")
       ->check(CLI::Range(int64_t{0}, int64_t{3600}))
       ->capture_default_str();
+  app.add_option("--http.listeners", s.http_listeners,
+                 "HTTP://host:port or HTTPS://host:port (replaces --http-listen)");
+  app.add_option("--http.ssl.keystore.location", s.http_ssl_keystore_location,
+                 "HTTPS: PEM certificate chain then key (default: --ssl.keystore.location)");
+  app.add_option("--http.ssl.key.password.file", s.http_ssl_key_password_file,
+                 "HTTPS: file holding the password of an encrypted key");
+  app.add_option("--http.ssl.truststore.location", s.http_ssl_truststore_location,
+                 "HTTPS: PEM CA bundle for peers' and clients' certificates "
+                 "(default: --ssl.truststore.location, else the system CAs)");
+  app.add_option("--http.ssl.client.auth", s.http_ssl_client_auth, "none, requested or required")
+      ->check(CLI::IsMember({"none", "requested", "required"}))
+      ->capture_default_str();
+  app.add_option("--cluster.secret.file", s.cluster_secret_file,
+                 "0600 file holding the secret every node shares; authenticates node-to-node "
+                 "requests (HMAC) and replica fetches");
   app.add_option("--connections.max.reauth.ms", s.connections_max_reauth_ms,
                  "Close SASL connections whose session is older than this unless they "
                  "re-authenticate (KIP-368); 0: never")
@@ -404,9 +439,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
   o.role = role == "controller" ? Role::kController
            : role == "broker"   ? Role::kBroker
                                 : Role::kCombined;
-  auto http = parse_host_port(http_listen);
-  if (!http) return usage_error("--http-listen '" + http_listen + "' is not host:port");
-  o.http_listen = *http;
+  if (auto error = resolve_http_address(o, http_listen)) return usage_error(*error);
   if (auto error = resolve_kafka_addresses(o, kafka_listen, advertised_kafka)) {
     return usage_error(*error);
   }

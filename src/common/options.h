@@ -59,6 +59,19 @@ struct SecurityOptions {
   std::string super_users;  // "User:a;User:b"
   bool allow_everyone_if_no_acl_found = false;
   bool metrics_require_auth = false;  // GET /metrics needs a token (DESCRIBE on the cluster)
+
+  // The HTTP listener (REST, metrics, node-to-node RPC). HTTPS serves it with
+  // TLS; the http.ssl.* files default to the ssl.* ones. Peers are reached
+  // with the same scheme (a cluster speaks one).
+  std::string http_listeners;              // "HTTPS://host:port"; empty: --http-listen, plain HTTP
+  bool http_tls = false;                   // set from http_listeners
+  std::string http_ssl_keystore_location;  // PEM chain then key; default --ssl.keystore.location
+  std::string http_ssl_key_password_file;
+  std::string http_ssl_truststore_location;  // CAs of peers and client certificates
+  std::string http_ssl_client_auth = "none";
+  // Shared secret authenticating node-to-node traffic (HMAC over each
+  // /internal request, and replica fetches on the Kafka port). Empty: none.
+  std::string cluster_secret_file;
 };
 const char* role_name(Role role);
 

@@ -70,6 +70,35 @@ std::optional<net::HttpResponse> read_string(const rapidjson::Value& body, const
   return std::nullopt;
 }
 
+// "listeners" of a broker registration: absent (an older broker) or an
+// array of {name, host, port, security_protocol}.
+std::optional<net::HttpResponse> read_listeners(const rapidjson::Value& body,
+                                                std::vector<cluster::BrokerListener>* out) {
+  auto it = body.FindMember("listeners");
+  if (it == body.MemberEnd()) return std::nullopt;
+  auto bad = [] {
+    return net::json_error(400, "invalid_request",
+                           "\"listeners\" must be an array of {name, host, port (1..65535), "
+                           "security_protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)}");
+  };
+  if (!it->value.IsArray() || it->value.Size() > 64) return bad();
+  for (const auto& item : it->value.GetArray()) {
+    if (!item.IsObject()) return bad();
+    cluster::BrokerListener l;
+    std::optional<int64_t> port;
+    if (read_string(item, "name", true, &l.name) || read_string(item, "host", true, &l.host) ||
+        read_string(item, "security_protocol", true, &l.security_protocol) ||
+        read_int(item, "port", 1, 65535, &port) || !port || l.name.empty()) {
+      return bad();
+    }
+    const std::string& p = l.security_protocol;
+    if (p != "PLAINTEXT" && p != "SSL" && p != "SASL_PLAINTEXT" && p != "SASL_SSL") return bad();
+    l.port = static_cast<uint16_t>(*port);
+    out->push_back(std::move(l));
+  }
+  return std::nullopt;
+}
+
 // A required integer member in [min, max], or kInvalidRequest naming it.
 cluster::Result<int64_t> required_int(const rapidjson::Value& body, const char* key, int64_t min,
                                       int64_t max) {
@@ -370,7 +399,8 @@ net::HttpResponse ControllerService::handle_register(const httplib::Request& req
       (error = read_string(doc, "incarnation_id", true, &request.incarnation_id)) ||
       (error = read_string(doc, "kafka_host", true, &request.kafka_host)) ||
       (error = read_string(doc, "http_host", true, &request.http_host)) ||
-      (error = read_string(doc, "rack", false, &request.rack))) {
+      (error = read_string(doc, "rack", false, &request.rack)) ||
+      (error = read_listeners(doc, &request.listeners))) {
     return *error;
   }
   if (!id || !kafka_port || !http_port) {

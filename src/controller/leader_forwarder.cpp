@@ -1,4 +1,5 @@
 #include "controller/leader_forwarder.h"
+#include "net/cluster_http.h"
 
 #include <httplib.h>
 
@@ -46,16 +47,18 @@ net::HttpResponse LeaderForwarder::relay(const httplib::Request& req, raft::Node
   }
   auto address = driver_.address_of(leader);
   if (!address) return net::json_error(503, "no_leader_address", "the leader's address is unknown");
-  httplib::Client client(address->host, address->port);
+  net::PeerClient peer(address->host, address->port);
+  httplib::Client& client = peer.http();
   client.set_connection_timeout(1, 0);
   client.set_read_timeout(40, 0);
-  httplib::Headers headers{{kForwardedHeader, "1"}};
+  std::string target = req.target.empty() ? req.path : req.target;
+  httplib::Headers headers = net::cluster_auth_headers(req.method, target, req.body);
+  headers.emplace(kForwardedHeader, "1");
   // The client's credentials (or the sending node's signature) go on: the
   // leader authenticates and authorizes the request again.
   for (const char* name : {"Authorization", "X-DMQ-Node-Auth"}) {
     if (req.has_header(name)) headers.emplace(name, req.get_header_value(name));
   }
-  std::string target = req.target.empty() ? req.path : req.target;
   auto result = req.method == "POST"
                     ? client.Post(target.c_str(), headers, req.body, "application/json")
                 : req.method == "DELETE" ? client.Delete(target.c_str(), headers)
@@ -82,12 +85,12 @@ bool probe_wiped_member(raft::NodeId self, const std::vector<Voter>& voters,
   for (const auto& voter : voters) {
     if (raft::NodeId(voter.node_id) == self) continue;
     answers.push_back(std::async(std::launch::async, [voter, self, timeout] {
-      httplib::Client client(voter.http.host, voter.http.port);
-      client.set_connection_timeout(0, 300000);
-      client.set_read_timeout(1, 0);
+      net::PeerClient client(voter.http.host, voter.http.port);
+      client.http().set_connection_timeout(0, 300000);
+      client.http().set_read_timeout(1, 0);
       auto deadline = std::chrono::steady_clock::now() + timeout;
       while (std::chrono::steady_clock::now() < deadline) {
-        auto result = client.Get(("/internal/raft/joined/" + std::to_string(self.value)).c_str());
+        auto result = client.get("/internal/raft/joined/" + std::to_string(self.value));
         if (result && result->status == 200) {
           return result->body.find("\"joined\":true") != std::string::npos;
         }

@@ -21,6 +21,7 @@
 #include "group/coordinator.h"
 #include "group/share_coordinator.h"
 #include "kafka/server/service.h"
+#include "modes/cluster_security.h"
 #include "modes/data_dir.h"
 #include "net/event_loop.h"
 #include "net/http_server.h"
@@ -49,9 +50,13 @@ constexpr int kHttpWorkerThreads = 512;
 // is declared after what it refers to.
 struct Node {
   explicit Node(const Options& options)
-      : options(options), http(options.http_listen, kMaxHttpBodyBytes, kHttpWorkerThreads) {}
+      : options(options),
+        http_security(build_http_security(options)),
+        http(options.http_listen, kMaxHttpBodyBytes, kHttpWorkerThreads,
+             http_tls_of(http_security)) {}
 
   const Options& options;
+  HttpSecurity http_security;
   DataDirLock lock;
   std::unique_ptr<store::Env> env;
   net::EventLoop loop;
@@ -203,11 +208,16 @@ void build_broker_link(Node& node) {
   });
 }
 
-// Test-only power loss (DMQ_TEST_FAULT_FS=1): partition logs live on a file
+// Test-only power loss, compiled only into dmq-test-hooks (DMQ_TEST_HOOKS)
+// and enabled there by DMQ_TEST_FAULT_FS=1: partition logs live on a file
 // layer that remembers what was fsynced, and POST /internal/test/power-off
 // throws the rest away and kills the process on the spot, as a power cut
-// would. Never set in production.
+// would. The installed dmq has no such endpoint; with a cluster secret the
+// endpoint, under /internal/, also needs a cluster signature.
 void maybe_enable_test_power_off(Node& node) {
+#ifndef DMQ_TEST_HOOKS
+  (void)node;
+#else
   const char* flag = std::getenv("DMQ_TEST_FAULT_FS");
   if (!flag || std::string(flag) != "1") return;
   node.fault_env = std::make_unique<store::FaultFileEnv>(store::posix_file_env());
@@ -217,15 +227,23 @@ void maybe_enable_test_power_off(Node& node) {
     std::_Exit(137);
     return net::HttpResponse{};
   });
+#endif
 }
 
-// SIGHUP re-reads the TLS keystore and truststore: new connections get the
-// new certificate, open ones keep theirs (nothing is dropped).
+// SIGHUP re-reads the TLS keystores and truststores (Kafka and HTTPS): new
+// connections get the new certificate, open ones keep theirs (nothing is
+// dropped).
 void arm_sighup(Node& node) {
   node.hup->async_wait([&node](const asio::error_code& ec, int) {
     if (ec) return;  // cancelled at shutdown
-    if (std::string e = node.kafka->reload_tls(); !e.empty()) {
-      LOG_ERROR("node") << "SIGHUP: keeping the old TLS certificates: " << e;
+    std::string error = node.kafka ? node.kafka->reload_tls() : "";
+    if (node.http_security.tls && error.empty()) {
+      if (auto status = node.http_security.tls->reload(); !status) {
+        error = "HTTPS: " + status.error().message;
+      }
+    }
+    if (!error.empty()) {
+      LOG_ERROR("node") << "SIGHUP: keeping the old TLS certificates: " << error;
     } else {
       LOG_INFO("node") << "SIGHUP: TLS certificates reloaded";
     }
@@ -241,7 +259,8 @@ void watch_sighup(Node& node) {
 
 // The Kafka data plane: the local partition replicas, the listener in front
 // of them, and the group coordinator serving the group APIs on it.
-bool build_data_plane(Node& node) {
+// 0, or the exit code: 2 for a bad listener/TLS/SASL configuration.
+int build_data_plane(Node& node) {
   auto partitions =
       node.fault_env
           ? std::make_unique<broker::PartitionManager>(node.loop.context(), node.options, node.view,
@@ -252,17 +271,16 @@ bool build_data_plane(Node& node) {
                                                 std::move(partitions), *node.controller_client);
   node.kafka->set_cluster_id(cluster::cluster_id_of(node.options.controllers));
   if (std::string e = node.kafka->start(); !e.empty()) {
-    LOG_ERROR("node") << "cannot serve Kafka on " << e;
-    return false;
+    LOG_ERROR("node") << "cannot serve Kafka: " << e;
+    return node.kafka->failed_on_configuration() ? 2 : 1;
   }
   node.loop.on_shutdown([&node] { node.kafka->stop(); });
-  watch_sighup(node);
   node.groups = std::make_unique<group::Coordinator>(
       node.loop.context(), node.options, node.kafka->backend(), node.view, *node.controller_client);
   node.groups->register_handlers(*node.kafka);
   node.groups->start();
   node.loop.on_shutdown([&node] { node.groups->stop(); });
-  return true;
+  return 0;
 }
 
 // Share groups (KIP-932 over REST): their coordinator, and its reads and
@@ -299,6 +317,16 @@ void register_rest_routes(Node& node) {
 
 int run_node(const Options& options) {
   Node node(options);
+  // Configuration errors exit 2, like usage errors: restarting cannot fix them.
+  if (!node.http_security.error.empty()) {
+    LOG_ERROR("node") << node.http_security.error;
+    return 2;
+  }
+  if (std::string e = configure_cluster_traffic(options, node.http); !e.empty()) {
+    LOG_ERROR("node") << e;
+    return 2;
+  }
+  warn_about_open_http(options);
   if (auto auth = rest::RestAuth::create(options, node.view); !auth) {
     LOG_ERROR("node") << auth.error().message;
     return 2;
@@ -318,7 +346,11 @@ int run_node(const Options& options) {
   if (options.has_controller() && !build_controller(node)) return 1;
   if (options.has_broker()) build_broker_link(node);
   maybe_enable_test_power_off(node);
-  if (options.has_broker() && !build_data_plane(node)) return 1;
+  if (options.has_broker()) {
+    if (int rc = build_data_plane(node); rc != 0) return rc;
+    node.agent->set_listeners(node.kafka->advertised_listeners());
+  }
+  watch_sighup(node);
   if (options.has_broker()) build_share_groups(node);
   register_rest_routes(node);
 

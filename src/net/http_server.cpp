@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <httplib.h>
+#include <openssl/ssl.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -46,6 +48,47 @@ std::string probe_bind(const HostPort& address) {
   return error;
 }
 
+// Runs first in every TLS handshake: the connection takes the context that
+// is current now (a SIGHUP may have replaced it since the last one).
+int use_current_context(SSL* ssl, int* alert, void* arg) {
+  auto* tls = static_cast<const HttpTls*>(arg);
+  std::shared_ptr<ssl_ctx_st> ctx = tls->current();
+  if (!ctx || SSL_set_SSL_CTX(ssl, ctx.get()) == nullptr) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+// httplib's SSLServer owns its SSL_CTX; it takes the option-given settings
+// of the first context (versions, options, verify mode, ciphers), which a
+// connection keeps when use_current_context swaps in the certificates.
+bool configure_base_context(SSL_CTX& base, const HttpTls* tls) {
+  std::shared_ptr<ssl_ctx_st> first = tls->current();
+  if (!first) return false;
+  SSL_CTX* ctx = first.get();
+  SSL_CTX_set_min_proto_version(&base, SSL_CTX_get_min_proto_version(ctx));
+  SSL_CTX_set_options(&base, SSL_CTX_get_options(ctx));
+  SSL_CTX_set_verify(&base, SSL_CTX_get_verify_mode(ctx), SSL_CTX_get_verify_callback(ctx));
+  std::string tls12;
+  std::string tls13;
+  STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(ctx);
+  for (int i = 0; ciphers && i < sk_SSL_CIPHER_num(ciphers); ++i) {
+    const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(ciphers, i);
+    const std::string name = SSL_CIPHER_get_name(cipher);
+    // TLS 1.3 suites are named TLS_*; OpenSSL sets them apart from the list.
+    std::string& list = name.rfind("TLS_", 0) == 0 ? tls13 : tls12;
+    if (!list.empty()) list += ':';
+    list += name;
+  }
+  if (!tls12.empty() && SSL_CTX_set_cipher_list(&base, tls12.c_str()) != 1) return false;
+  if (SSL_CTX_set_ciphersuites(&base, tls13.c_str()) != 1) return false;
+  static constexpr unsigned char kSessionContext[] = "dmq-http";
+  SSL_CTX_set_session_id_context(&base, kSessionContext, sizeof(kSessionContext) - 1);
+  SSL_CTX_set_client_hello_cb(&base, use_current_context, const_cast<HttpTls*>(tls));
+  return true;
+}
+
 }  // namespace
 
 std::optional<uint64_t> applied_index_of(const httplib::Response& response) {
@@ -66,8 +109,17 @@ HttpResponse json_error(int status, const std::string& code, const std::string& 
   return HttpResponse{status, std::move(body)};
 }
 
-HttpServer::HttpServer(HostPort listen, size_t max_body_bytes, int worker_threads)
-    : listen_(std::move(listen)), server_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(HostPort listen, size_t max_body_bytes, int worker_threads, HttpTls tls)
+    : listen_(std::move(listen)),
+      https_(static_cast<bool>(tls.current)),
+      tls_(std::make_unique<HttpTls>(std::move(tls))) {
+  if (https_) {
+    const HttpTls* t = tls_.get();
+    server_ = std::make_unique<httplib::SSLServer>(
+        [t](SSL_CTX& base) { return configure_base_context(base, t); });
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
   server_->set_payload_max_length(max_body_bytes);
   server_->new_task_queue = [worker_threads] { return new httplib::ThreadPool(worker_threads); };
   server_->set_keep_alive_max_count(1000);
@@ -125,32 +177,36 @@ void HttpServer::write(const HttpResponse& in, httplib::Response& out) {
   out.set_content(in.body, in.content_type.c_str());
 }
 
-HttpResponse HttpServer::gated(const Handler& handler, const httplib::Request& req) const {
-  if (gate_) {
-    if (auto refusal = gate_(req)) return *refusal;
-  }
-  return handler(req);
-}
-
 void HttpServer::get(const std::string& pattern, Handler handler) {
   server_->Get(pattern, [this, handler](const httplib::Request& req, httplib::Response& res) {
-    write(gated(handler, req), res);
+    write(dispatch(handler, req), res);
   });
 }
 
 void HttpServer::post(const std::string& pattern, Handler handler) {
   server_->Post(pattern, [this, handler](const httplib::Request& req, httplib::Response& res) {
-    write(gated(handler, req), res);
+    write(dispatch(handler, req), res);
   });
 }
 
 void HttpServer::del(const std::string& pattern, Handler handler) {
   server_->Delete(pattern, [this, handler](const httplib::Request& req, httplib::Response& res) {
-    write(gated(handler, req), res);
+    write(dispatch(handler, req), res);
   });
 }
 
+HttpResponse HttpServer::dispatch(const Handler& handler, const httplib::Request& req) const {
+  if (internal_guard_ && req.path.rfind("/internal/", 0) == 0) {
+    if (auto refused = internal_guard_(req)) return std::move(*refused);
+  }
+  if (gate_) {
+    if (auto refusal = gate_(req)) return std::move(*refusal);
+  }
+  return handler(req);
+}
+
 std::string HttpServer::start() {
+  if (!server_->is_valid()) return listen_.to_string() + ": the TLS context could not be set up";
   std::string probe = probe_bind(listen_);
   if (!probe.empty()) return listen_.to_string() + ": " + probe;
   if (!server_->bind_to_port(listen_.host.c_str(), listen_.port)) {

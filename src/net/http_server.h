@@ -15,6 +15,8 @@
 
 #include "common/options.h"
 
+struct ssl_ctx_st;  // SSL_CTX
+
 namespace httplib {
 class Server;
 struct Request;
@@ -42,6 +44,16 @@ std::optional<uint64_t> applied_index_of(const httplib::Response& response);
 
 HttpResponse json_error(int status, const std::string& code, const std::string& message);
 
+// HTTPS: `current` gives the server context (certificate chain, key, CA
+// for client certificates) a new connection's handshake uses, so a context
+// replaced on SIGHUP reaches new connections while open ones keep theirs.
+// Protocol versions, ciphers and the client-certificate mode are taken from
+// the first context and do not change on reload (they come from options,
+// not files). Handshakes run on the worker threads, never the event loop.
+struct HttpTls {
+  std::function<std::shared_ptr<ssl_ctx_st>()> current;
+};
+
 // Headers that authenticate a request this node sends to another node's
 // REST API (rest/rest_auth.h makes them); (method, target, body) -> headers.
 using RequestSigner = std::function<std::vector<std::pair<std::string, std::string>>(
@@ -50,8 +62,11 @@ using RequestSigner = std::function<std::vector<std::pair<std::string, std::stri
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const httplib::Request&)>;
+  // A response refuses the request before its handler runs; nullopt lets it through.
+  using Guard = std::function<std::optional<HttpResponse>(const httplib::Request&)>;
 
-  HttpServer(HostPort listen, size_t max_body_bytes, int worker_threads);
+  // `tls` without `current`: plain HTTP.
+  HttpServer(HostPort listen, size_t max_body_bytes, int worker_threads, HttpTls tls = {});
   ~HttpServer();
 
   // Runs before every handler registered here: an answer refuses the request
@@ -64,6 +79,10 @@ class HttpServer {
   void get(const std::string& pattern, Handler handler);
   void post(const std::string& pattern, Handler handler);
   void del(const std::string& pattern, Handler handler);
+  // Runs before the handler of every path under /internal/ (node-to-node
+  // traffic). Set before start().
+  void set_internal_guard(Guard guard) { internal_guard_ = std::move(guard); }
+  bool https() const { return https_; }
 
   // Binds and starts serving on a background thread. Returns an empty string,
   // or the reason it could not listen ("127.0.0.1:8080: Address already in use").
@@ -73,9 +92,13 @@ class HttpServer {
 
  private:
   static void write(const HttpResponse& in, httplib::Response& out);
-  HttpResponse gated(const Handler& handler, const httplib::Request& req) const;
+  // The /internal guard, then the gate, then the handler.
+  HttpResponse dispatch(const Handler& handler, const httplib::Request& req) const;
 
   HostPort listen_;
+  bool https_ = false;
+  std::unique_ptr<HttpTls> tls_;  // outlives server_: its handshakes read it
+  Guard internal_guard_;
   Gate gate_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

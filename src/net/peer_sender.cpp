@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "net/cluster_http.h"
 #include "net/raft_codec.h"
 
 namespace dmq::net {
@@ -50,7 +51,8 @@ void PeerSender::stop() {
 }
 
 void PeerSender::run() {
-  httplib::Client client(address_.host, address_.port);
+  PeerClient peer(address_.host, address_.port);
+  httplib::Client& client = peer.http();
   client.set_keep_alive(true);
   client.set_tcp_nodelay(true);
   client.set_connection_timeout(0, 300000);  // 300 ms: a dead peer fails fast
@@ -72,8 +74,7 @@ void PeerSender::run() {
         queue_.pop_front();
       }
     }
-    auto result =
-        client.Post("/internal/raft/messages", encode_raft_messages(batch), "application/json");
+    auto result = peer.post("/internal/raft/messages", encode_raft_messages(batch));
     if (result && result->status == 204) {
       backoff = std::chrono::milliseconds(0);
       continue;

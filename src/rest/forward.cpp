@@ -2,12 +2,15 @@
 
 #include <httplib.h>
 
+#include "net/cluster_http.h"
+
 namespace dmq::rest {
 
 net::HttpResponse forward_request(const httplib::Request& req, const std::string& host,
                                   uint16_t port, int64_t wait_ms, const char* marker_header,
                                   int32_t node_id) {
-  httplib::Client client(host, port);
+  net::PeerClient peer(host, port);  // https when the cluster serves HTTPS
+  httplib::Client& client = peer.http();
   client.set_connection_timeout(1, 0);
   client.set_read_timeout(static_cast<time_t>(wait_ms / 1000 + 20), 0);
   const std::string target = req.target.empty() ? req.path : req.target;

@@ -8,6 +8,7 @@
 
 #include "common/json_escape.h"
 #include "group/records.h"
+#include "net/cluster_http.h"
 #include "rest/forward.h"
 
 namespace dmq::rest {
@@ -52,7 +53,8 @@ net::RequestSigner& node_signer() {
 
 std::optional<httplib::Result> http_get(const std::string& host, uint16_t port,
                                         const std::string& path) {
-  httplib::Client client(host, port);
+  net::PeerClient peer(host, port);
+  httplib::Client& client = peer.http();
   client.set_connection_timeout(1, 0);
   client.set_read_timeout(3, 0);
   httplib::Headers headers{{kForwardedHeader, "1"}};

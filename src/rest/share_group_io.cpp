@@ -1,4 +1,5 @@
 #include "rest/share_group_io.h"
+#include "net/cluster_http.h"
 
 #include <httplib.h>
 #include <rapidjson/document.h>
@@ -13,15 +14,22 @@ using kafka::ErrorCode;
 
 // One keep-alive client per leader per thread: reads go to few leaders.
 httplib::Client& client_for(const std::string& host, uint16_t port) {
-  thread_local std::map<std::pair<std::string, uint16_t>, std::unique_ptr<httplib::Client>> clients;
+  thread_local std::map<std::pair<std::string, uint16_t>, std::unique_ptr<net::PeerClient>> clients;
   auto& c = clients[{host, port}];
   if (!c) {
-    c = std::make_unique<httplib::Client>(host, port);
-    c->set_connection_timeout(1, 0);
-    c->set_read_timeout(10, 0);
-    c->set_keep_alive(true);
+    c = std::make_unique<net::PeerClient>(host, port);
+    c->http().set_connection_timeout(1, 0);
+    c->http().set_read_timeout(10, 0);
+    c->http().set_keep_alive(true);
   }
-  return *c;
+  return c->http();
+}
+
+// Signed when a cluster secret is set: /internal/share/* serves cluster members only.
+httplib::Headers forwarded_headers(const std::string& path, const std::string& body) {
+  httplib::Headers headers = net::cluster_auth_headers("POST", path, body);
+  headers.emplace(kShareForwardedHeader, "1");
+  return headers;
 }
 
 int64_t header_int(const httplib::Result& r, const char* name, int64_t fallback) {
@@ -44,8 +52,7 @@ group::ShareRead remote_read(const std::string& host, uint16_t port,
   std::string path = "/internal/share/read?" + query(tp) + "&offset=" + std::to_string(offset) +
                      "&max_bytes=" + std::to_string(max_bytes);
   auto r = client_for(host, port)
-               .Post(path.c_str(), httplib::Headers{{kShareForwardedHeader, "1"}}, "",
-                     "application/octet-stream");
+               .Post(path.c_str(), forwarded_headers(path, ""), "", "application/octet-stream");
   if (!r || r->status != 200) {
     out.error = ErrorCode::kNotLeaderOrFollower;  // unreachable or not the leader: try again
     return out;
@@ -62,9 +69,9 @@ group::ShareAppend remote_append(const std::string& host, uint16_t port,
   group::ShareAppend out;
   out.error = ErrorCode::kNotLeaderOrFollower;
   std::string path = "/internal/share/append?" + query(tp);
-  auto r = client_for(host, port)
-               .Post(path.c_str(), httplib::Headers{{kShareForwardedHeader, "1"}}, batch,
-                     "application/octet-stream");
+  auto r =
+      client_for(host, port)
+          .Post(path.c_str(), forwarded_headers(path, batch), batch, "application/octet-stream");
   if (!r || r->status != 200) return out;
   rapidjson::Document doc;
   doc.Parse(r->body.c_str());

@@ -21,7 +21,7 @@ ALLOWED = {
     "cluster": ["common", "store", "raft"],
     "kafka/protocol": ["common"],
     "security": ["common"],
-    "net": ["common", "raft"],
+    "net": ["common", "raft", "security"],  # security: signing and checking node-to-node requests
     "controller": ["net", "cluster", "store", "raft", "security", "common"],  # security: SCRAM credential derivation
     "broker": ["net", "kafka/protocol", "cluster", "store", "raft", "common"],
     "kafka/server": ["broker", "kafka/protocol", "security", "net", "cluster", "common"],

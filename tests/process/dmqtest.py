@@ -15,6 +15,9 @@ import urllib.error
 import urllib.request
 
 BINARY = os.environ.get("DMQ_BINARY", os.path.join(os.path.dirname(__file__), "../../build/dmq"))
+# The same node with the test-only hooks (power-off endpoint) compiled in;
+# nodes started with DMQ_TEST_FAULT_FS=1 run it.
+TEST_HOOKS_BINARY = os.path.join(os.path.dirname(BINARY), "dmq-test-hooks")
 SOURCE_DIR = os.environ.get("DMQ_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 
 _reserved_ports = set()
@@ -77,10 +80,11 @@ def wait_until(predicate, timeout_s, interval_s=0.05, what="condition"):
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last error: {last_error})")
 
 
-def http(method, url, body=None, timeout_s=5):
-    """Returns (status, parsed JSON or text)."""
+def http(method, url, body=None, timeout_s=5, context=None, headers=None):
+    """Returns (status, parsed JSON or text). `context`: an ssl.SSLContext for
+    https; `headers`: extra request headers."""
     data = None
-    headers = {}
+    headers = dict(headers or {})
     if body is not None:
         data = body if isinstance(body, (bytes, str)) else json.dumps(body)
         if isinstance(data, str):
@@ -88,7 +92,7 @@ def http(method, url, body=None, timeout_s=5):
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        with urllib.request.urlopen(request, timeout=timeout_s, context=context) as response:
             status, raw, ctype = response.status, response.read(), response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as e:
         status, raw, ctype = e.code, e.read(), e.headers.get("Content-Type", "")
@@ -112,17 +116,20 @@ class Node:
         self.controllers = controllers
         self.extra = list(extra or [])
         self.proc = None
+        self.ssl_context = None  # set for a node serving HTTPS
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.http_port}"
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://127.0.0.1:{self.http_port}"
 
     @property
     def kafka(self):
         return f"127.0.0.1:{self.kafka_port}"
 
     def args(self):
-        a = [BINARY, f"--role={self.role}", f"--node-id={self.node_id}",
+        binary = TEST_HOOKS_BINARY if os.environ.get("DMQ_TEST_FAULT_FS") == "1" else BINARY
+        a = [binary, f"--role={self.role}", f"--node-id={self.node_id}",
              f"--data-dir={self.data_dir}", f"--http-listen=127.0.0.1:{self.http_port}",
              f"--kafka-listen=127.0.0.1:{self.kafka_port}"]
         if self.controllers:
@@ -134,7 +141,7 @@ class Node:
         self.proc = subprocess.Popen(self.args(), stdout=log, stderr=subprocess.STDOUT)
         log.close()
         if wait:
-            wait_until(lambda: self.alive() and http("GET", self.url + "/v1/health", timeout_s=1)[0] == 200,
+            wait_until(lambda: self.alive() and self.get("/v1/health", timeout_s=1)[0] == 200,
                        15, what=f"node {self.node_id} health")
         return self
 
@@ -170,13 +177,13 @@ class Node:
             return ""
 
     def get(self, path, **kw):
-        return http("GET", self.url + path, **kw)
+        return http("GET", self.url + path, context=self.ssl_context, **kw)
 
     def post(self, path, body=None, **kw):
-        return http("POST", self.url + path, body, **kw)
+        return http("POST", self.url + path, body, context=self.ssl_context, **kw)
 
     def delete(self, path, **kw):
-        return http("DELETE", self.url + path, **kw)
+        return http("DELETE", self.url + path, context=self.ssl_context, **kw)
 
 
 class Workdir:

@@ -20,8 +20,12 @@ RecordBatch every_record_type() {
   PartitionChangeRecord offline{"orders", PartitionId{0}, PartitionEpoch{2}, kNoLeader,
                                 std::nullopt};
   ConfigChangeRecord config{ConfigResource::kBroker, "3", {{"a", "1"}, {"b", std::nullopt}}};
+  RegisterBrokerRecord with_listeners = reg;
+  with_listeners.listeners = {{"INTERNAL", "10.0.0.3", 9092, "PLAINTEXT"},
+                              {"EXTERNAL", "kafka3.example.com", 9093, "SASL_SSL"}};
   return {NoOpRecord{},
           reg,
+          with_listeners,
           FenceBrokerRecord{BrokerId{3}, BrokerEpoch{42}},
           UnfenceBrokerRecord{BrokerId{3}, BrokerEpoch{42}},
           UnregisterBrokerRecord{BrokerId{3}, BrokerEpoch{42}},
@@ -126,4 +130,18 @@ TEST_CASE("random corruption never crashes the decoder") {
     }
   }
   CHECK(decoded_ok < 2000);
+}
+
+TEST_CASE("a registration without listeners keeps the version 0 layout; with them, version 1") {
+  RegisterBrokerRecord old{BrokerId{3}, "uuid", "10.0.0.3", 9092, "10.0.0.3", 8080, ""};
+  std::string bytes = encode_batch({old});
+  CHECK(static_cast<uint8_t>(bytes[6]) == format::kRecordVersion);  // batch v, count, type, version
+  RegisterBrokerRecord now = old;
+  now.listeners = {{"PLAINTEXT", "10.0.0.3", 9092, "PLAINTEXT"}};
+  std::string with = encode_batch({now});
+  CHECK(static_cast<uint8_t>(with[6]) == format::kRegisterBrokerListenersVersion);
+  // Version 1 is only a RegisterBroker version: another record type with it is refused.
+  std::string fence = encode_batch({FenceBrokerRecord{BrokerId{3}, BrokerEpoch{1}}});
+  fence[6] = static_cast<char>(format::kRegisterBrokerListenersVersion);
+  CHECK_FALSE(decode_batch(fence).ok());
 }

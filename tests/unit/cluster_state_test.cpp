@@ -261,6 +261,21 @@ TEST_CASE("corrupted snapshots are refused or decode to a valid image, never cra
   CHECK(bad.error().code == ErrorCode::kCorruptStore);
 }
 
+TEST_CASE("a broker's listeners reach the image and survive a snapshot") {
+  RegisterBrokerRecord with = reg(1);
+  with.listeners = {{"INTERNAL", "10.0.0.1", 9091, "PLAINTEXT"},
+                    {"EXTERNAL", "kafka1.example.com", 9093, "SASL_SSL"}};
+  Applier a;
+  REQUIRE(a.one(with));
+  REQUIRE(a.one(reg(2)));  // an older broker: no listeners
+  CHECK(a.state.find_broker(BrokerId{1})->listeners == with.listeners);
+  CHECK(a.state.find_broker(BrokerId{2})->listeners.empty());
+  Result<MetadataState> copy = MetadataState::from_snapshot(a.state.snapshot());
+  REQUIRE(copy.ok());
+  CHECK(copy.value().image() == a.state.image());
+  CHECK(copy.value().find_broker(BrokerId{1})->listeners == with.listeners);
+}
+
 TEST_CASE("ACL records add and remove bindings idempotently and survive a snapshot") {
   Applier a;
   REQUIRE(a.one(AclRecord{"b1", false}));

@@ -140,3 +140,28 @@ TEST_CASE("host:port parsing") {
   CHECK_FALSE(dmq::parse_host_port("host:").has_value());
   CHECK_FALSE(dmq::parse_host_port("host:12x").has_value());
 }
+
+TEST_CASE("--http.listeners picks the HTTP address and whether it serves HTTPS") {
+  dmq::Options o;
+  auto outcome = parse({"--http.listeners=HTTPS://0.0.0.0:8443", "--cluster.secret.file=/s"}, &o);
+  REQUIRE(outcome.action == dmq::ParseOutcome::Action::kRun);
+  CHECK(o.http_listen == dmq::HostPort{"0.0.0.0", 8443});
+  CHECK(o.security.http_tls);
+  CHECK(o.security.cluster_secret_file == "/s");
+  CHECK(o.controllers[0].http == o.http_listen);
+
+  dmq::Options plain;
+  REQUIRE(parse({"--http.listeners=http://127.0.0.1:9000"}, &plain).action ==
+          dmq::ParseOutcome::Action::kRun);
+  CHECK(plain.http_listen == dmq::HostPort{"127.0.0.1", 9000});
+  CHECK_FALSE(plain.security.http_tls);
+
+  for (const char* bad : {"--http.listeners=SPDY://127.0.0.1:1", "--http.listeners=127.0.0.1:1",
+                          "--http.listeners=HTTPS://nohost", "--http.ssl.client.auth=maybe"}) {
+    dmq::Options o2;
+    auto refused = parse({bad}, &o2);
+    CHECK(refused.action == dmq::ParseOutcome::Action::kExit);
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.output.find('\n') == std::string::npos);
+  }
+}

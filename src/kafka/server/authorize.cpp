@@ -1,5 +1,7 @@
 #include "kafka/server/authorize.h"
 
+#include "net/cluster_http.h"
+
 namespace dmq::kafka {
 
 void attach_authorizer(const HandlerContext& ctx, Exchange& ex) {
@@ -9,13 +11,18 @@ void attach_authorizer(const HandlerContext& ctx, Exchange& ex) {
 }
 
 AccessCheck::AccessCheck(const Exchange& ex)
-    : authorizer_(ex.authorizer), principal_(ex.principal), host_(ex.client_host) {
+    : authorizer_(ex.authorizer),
+      principal_(ex.principal),
+      host_(ex.client_host),
+      cluster_member_(ex.cluster_member) {
   static const auto anonymous = std::make_shared<const std::string>("User:ANONYMOUS");
   if (!principal_) principal_ = anonymous;
 }
 
 bool AccessCheck::allowed(AclOperation op, ResourceType type, std::string_view name) const {
-  if (!authorizer_) return true;
+  // A broker that proved it holds the cluster secret acts as a broker (Kafka
+  // runs inter-broker traffic as a super user).
+  if (!authorizer_ || cluster_member_) return true;
   return authorizer_->authorize(*principal_, host_, op, type, name);
 }
 
@@ -35,6 +42,11 @@ bool AccessCheck::may_write_some_topic() const {
 }
 
 bool AccessCheck::inter_broker() const {
+  if (cluster_member_) return true;
+  // With a cluster secret and no ACLs, only proven members fetch as
+  // replicas: a forged follower fetch could move the high watermark and
+  // the ISR. With ACLs, a principal granted CLUSTER_ACTION may too (Kafka's rule).
+  if (net::cluster_secret_configured() && !authorizer_) return false;
   return cluster(AclOperation::kClusterAction);
 }
 

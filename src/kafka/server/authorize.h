@@ -40,8 +40,9 @@ class AccessCheck {
   }
   // Broker-to-broker requests (replica fetches with a replica id): Kafka's
   // CLUSTER_ACTION on the cluster. The one place that decides who counts as
-  // a broker: today super users and principals granted CLUSTER_ACTION; node
-  // authentication (mTLS between nodes or the cluster secret) plugs in here.
+  // a broker: connections that proved they hold the cluster secret, then
+  // (with ACLs) super users and principals granted CLUSTER_ACTION; with a
+  // cluster secret and no ACLs, only the former.
   bool inter_broker() const;
   // Kafka's authorizeByResourceType(WRITE, TOPIC) for idempotent producers
   // (KIP-679): some ALLOW of WRITE (or ALL) on a topic names this principal
@@ -55,6 +56,7 @@ class AccessCheck {
   std::shared_ptr<const security::Authorizer> authorizer_;  // null: everything is allowed
   std::shared_ptr<const std::string> principal_;
   std::string host_;
+  bool cluster_member_ = false;  // proved it holds the cluster secret (DMQ-CLUSTER)
 };
 
 }  // namespace dmq::kafka

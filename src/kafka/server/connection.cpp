@@ -231,6 +231,7 @@ void Connection::handle_frame(std::shared_ptr<std::string> frame) {
   };
   ex->listener = &endpoint_;
   ex->principal = principal_;
+  ex->cluster_member = cluster_member_;
   ex->client_host = client_host_;
   switch (ex->request.api_key()) {
     case ApiKey::kSaslHandshake:

@@ -96,6 +96,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_raw_token(std::shared_ptr<std::string> frame);
   void run_sasl_step(std::string_view token, std::function<void(SaslSession::Outcome)> done);
   void become_authenticated(const SaslSession::Outcome& outcome);
+  // The DMQ-CLUSTER exchange of a follower broker (net/cluster_http.h).
+  void handle_cluster_member_proof(const std::shared_ptr<Exchange>& ex, uint64_t seq);
+  void refuse_authenticate(const std::shared_ptr<Exchange>& ex, uint64_t seq, ErrorCode code,
+                           std::string message);
 
   asio::ip::tcp::socket socket_;
   const uint64_t id_;
@@ -109,7 +113,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string tls_chunk_;  // record bytes on their way through TLS
   AuthState auth_state_ = AuthState::kAuthenticated;
   std::unique_ptr<SaslSession> sasl_;
-  bool auth_in_progress_ = false;  // a SASL step is running: reading waits for it
+  bool auth_in_progress_ = false;        // a SASL step is running: reading waits for it
+  bool cluster_proof_expected_ = false;  // DMQ-CLUSTER handshake done, token next
+  bool cluster_member_ = false;          // proved it holds the cluster secret
   std::shared_ptr<const std::string> principal_;
   std::string client_host_;        // the peer's IP address, for ACL host matching
   int64_t session_expiry_ms_ = 0;  // wall clock; 0: the session never expires

@@ -6,6 +6,7 @@
 #include "common/big_endian.h"
 #include "common/log.h"
 #include "kafka/server/connection.h"
+#include "net/cluster_http.h"
 
 namespace dmq::kafka {
 namespace {
@@ -46,6 +47,14 @@ bool Connection::admit(const Request& request) {
 void Connection::handle_sasl_handshake(const std::shared_ptr<Exchange>& ex, uint64_t seq) {
   const auto& req = std::get<SaslHandshakeRequest>(ex->request.body);
   SaslHandshakeResponse resp;
+  if (req.mechanism == net::kClusterSaslMechanism && net::cluster_secret_configured() &&
+      ex->request.header.api_version >= 1) {
+    // Brokers of this cluster, on any listener: the follower's replica fetcher.
+    resp.mechanisms = {net::kClusterSaslMechanism};
+    cluster_proof_expected_ = true;
+    complete(seq, make_response(*ex, resp));
+    return;
+  }
   if (!endpoint_.sasl() || !ctx_.sasl) {
     resp.error_code = ErrorCode::kIllegalSaslState;
     auto r = make_response(*ex, resp, resp.error_code);
@@ -70,15 +79,11 @@ void Connection::handle_sasl_handshake(const std::shared_ptr<Exchange>& ex, uint
 }
 
 void Connection::handle_sasl_authenticate(const std::shared_ptr<Exchange>& ex, uint64_t seq) {
+  if (cluster_proof_expected_) return handle_cluster_member_proof(ex, seq);
   const auto& req = std::get<SaslAuthenticateRequest>(ex->request.body);
   if (auth_state_ != AuthState::kAwaitAuthenticate || !sasl_) {
-    SaslAuthenticateResponse resp;
-    resp.error_code = ErrorCode::kIllegalSaslState;
-    resp.error_message = "SaslAuthenticate before SaslHandshake";
-    auto r = make_response(*ex, resp, resp.error_code);
-    r.close_after_sent = true;
-    complete(seq, std::move(r));
-    return;
+    return refuse_authenticate(ex, seq, ErrorCode::kIllegalSaslState,
+                               "SaslAuthenticate before SaslHandshake");
   }
   const int16_t version = ex->request.header.api_version;
   run_sasl_step(req.auth_bytes, [this, ex, seq, version](SaslSession::Outcome outcome) {
@@ -141,6 +146,36 @@ void Connection::run_sasl_step(std::string_view token,
                 }
                 done(std::move(outcome));
               });
+}
+
+// Answers a SaslAuthenticate with `code` and closes the connection after it.
+void Connection::refuse_authenticate(const std::shared_ptr<Exchange>& ex, uint64_t seq,
+                                     ErrorCode code, std::string message) {
+  SaslAuthenticateResponse resp;
+  resp.error_code = code;
+  resp.error_message = std::move(message);
+  auto r = make_response(*ex, resp, resp.error_code);
+  r.close_after_sent = true;
+  complete(seq, std::move(r));
+}
+
+void Connection::handle_cluster_member_proof(const std::shared_ptr<Exchange>& ex, uint64_t seq) {
+  const auto& req = std::get<SaslAuthenticateRequest>(ex->request.body);
+  cluster_proof_expected_ = false;
+  SaslAuthenticateResponse resp;
+  std::string error;
+  auto node = net::verify_cluster_member_token(req.auth_bytes, ctx_.options.node_id, &error);
+  if (!node) {
+    metrics_.sasl_authentication_failures.inc();
+    LOG_INFO("kafka") << "connection " << id_ << ": cluster member proof refused: " << error;
+    return refuse_authenticate(ex, seq, ErrorCode::kSaslAuthenticationFailed,
+                               "not a member of this cluster");
+  }
+  cluster_member_ = true;
+  principal_ = std::make_shared<const std::string>("User:__dmq_node_" + std::to_string(*node));
+  auth_state_ = AuthState::kAuthenticated;
+  LOG_DEBUG("kafka") << "connection " << id_ << " is cluster member node " << *node;
+  complete(seq, make_response(*ex, resp));
 }
 
 void Connection::become_authenticated(const SaslSession::Outcome& outcome) {

@@ -73,9 +73,14 @@ const HostPort& advertised_address(const Options& options, const Exchange& ex) {
   return ex.listener ? ex.listener->advertised : options.advertised_kafka;
 }
 
+std::string_view listener_name_of(const Exchange& ex) {
+  return ex.listener ? std::string_view(ex.listener->listener.name) : std::string_view();
+}
+
 std::vector<BrokerAddress> live_brokers(const HandlerContext& ctx,
                                         const cluster::MetadataImage& image,
-                                        const HostPort* self_address) {
+                                        const HostPort* self_address,
+                                        std::string_view listener_name) {
   std::vector<BrokerAddress> out;
   bool self_listed = false;
   const int32_t self = ctx.backend.node_id().value;
@@ -89,7 +94,14 @@ std::vector<BrokerAddress> live_brokers(const HandlerContext& ctx,
       self_listed = true;
       continue;
     }
-    out.push_back(BrokerAddress{id.value, b.kafka_host, b.kafka_port, b.rack});
+    auto same =
+        std::find_if(b.listeners.begin(), b.listeners.end(),
+                     [&](const cluster::BrokerListener& l) { return l.name == listener_name; });
+    if (same != b.listeners.end()) {
+      out.push_back(BrokerAddress{id.value, same->host, same->port, b.rack});
+    } else {
+      out.push_back(BrokerAddress{id.value, b.kafka_host, b.kafka_port, b.rack});
+    }
   }
   if (!self_listed) {
     // This broker is answering, so it is reachable even if its registration

@@ -17,7 +17,8 @@ void handle_describe_cluster(HandlerContext& ctx, const ExchangePtr& ex) {
   resp.cluster_id = ctx.cluster_id;
   // Admin requests work on every broker, so any broker can act as "controller".
   resp.controller_id = ctx.backend.node_id().value;
-  for (const auto& b : live_brokers(ctx, *image, &advertised_address(ctx.options, *ex))) {
+  for (const auto& b :
+       live_brokers(ctx, *image, &advertised_address(ctx.options, *ex), listener_name_of(*ex))) {
     DescribeClusterResponse::Broker out;
     out.broker_id = b.id;
     out.host = b.host;

@@ -57,7 +57,8 @@ void handle_metadata(HandlerContext& ctx, const ExchangePtr& ex) {
   const int16_t version = ex->request.header.api_version;
   auto image = ctx.backend.metadata();
   MetadataResponse resp;
-  for (const auto& b : live_brokers(ctx, *image, &advertised_address(ctx.options, *ex))) {
+  for (const auto& b :
+       live_brokers(ctx, *image, &advertised_address(ctx.options, *ex), listener_name_of(*ex))) {
     MetadataResponse::Broker out;
     out.node_id = b.id;
     out.host = b.host;

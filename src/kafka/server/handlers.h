@@ -74,6 +74,9 @@ struct Exchange {
   // The ACLs of the metadata image when the request was dispatched; null
   // when --authorizer.enabled is off (everything is allowed).
   std::shared_ptr<const security::Authorizer> authorizer;
+  // The connection proved it is a broker of this cluster (DMQ-CLUSTER, when
+  // a cluster secret is set): only then may it fetch as a replica.
+  bool cluster_member = false;
 };
 using ExchangePtr = std::shared_ptr<Exchange>;
 
@@ -189,10 +192,15 @@ struct BrokerAddress {
   std::string rack;
 };
 // `self` is how this broker is named: the advertised address of the listener
-// the request came in on (nullptr: the first listener's).
+// the request came in on (nullptr: the first listener's). Other brokers are
+// named by their listener called `listener_name` when they registered one
+// (Kafka's behaviour), else by their first listener.
 std::vector<BrokerAddress> live_brokers(const HandlerContext& ctx,
                                         const cluster::MetadataImage& image,
-                                        const HostPort* self = nullptr);
+                                        const HostPort* self = nullptr,
+                                        std::string_view listener_name = {});
+// The name of the listener `ex` arrived on; empty when unknown.
+std::string_view listener_name_of(const Exchange& ex);
 // The advertised address of the listener `ex` arrived on (defined in handle_common.cpp).
 const HostPort& advertised_address(const Options& options, const Exchange& ex);
 

@@ -15,8 +15,11 @@ Service::~Service() {
 }
 
 std::string Service::start() {
+  if (std::string e = build_server_security(io_, options_, security_); !e.empty()) {
+    failed_on_configuration_ = true;
+    return e;
+  }
   if (std::string e = backend_->start(); !e.empty()) return e;
-  if (std::string e = build_server_security(io_, options_, security_); !e.empty()) return e;
   ctx_.sasl = security_.sasl.get();
   ctx_.authorizer = security_.authorizer.get();
   for (auto& endpoint : security_.endpoints) {
@@ -34,6 +37,16 @@ std::string Service::start() {
     servers_.push_back(std::move(server));
   }
   return "";
+}
+
+std::vector<cluster::BrokerListener> Service::advertised_listeners() const {
+  std::vector<cluster::BrokerListener> out;
+  for (const auto& e : security_.endpoints) {
+    out.push_back(cluster::BrokerListener{
+        e->listener.name, e->advertised.host, e->advertised.port,
+        std::string(security::security_protocol_name(e->listener.protocol))});
+  }
+  return out;
 }
 
 std::string Service::reload_tls() {

@@ -44,6 +44,12 @@ class Service {
   // SIGHUP: new TLS connections use the re-read keystore and truststore;
   // open ones keep theirs. "" or the reason the old context stays.
   std::string reload_tls();
+  // Every listener as clients reach it (after start()), in --listeners order:
+  // what the broker registers so others' Metadata can name it per listener.
+  std::vector<cluster::BrokerListener> advertised_listeners() const;
+  // After start() failed: true when the cause is the listener, TLS or SASL
+  // configuration (an operator error: the node exits 2), not a bind error.
+  bool failed_on_configuration() const { return failed_on_configuration_; }
   Backend& backend() { return *backend_; }
   // The cluster id reported by Metadata v2+ and DescribeCluster.
   void set_cluster_id(std::string id) { ctx_.cluster_id = std::move(id); }
@@ -58,6 +64,7 @@ class Service {
   asio::io_context& io_;
   HandlerContext ctx_;
   ServerSecurity security_;
+  bool failed_on_configuration_ = false;
   std::vector<std::unique_ptr<Server>> servers_;
   bool stopped_ = false;
 };
