@@ -27,34 +27,18 @@ import multiprocessing as mp
 import os
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kafka_bench import build_rdkafka_load, free_port, wait_until  # noqa: E402  (shared bench helpers)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PARTITIONS = 3
 PER_REQUEST = 1000
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = pred()
-            if value:
-                return value
-        except Exception:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}")
 
 
 def request(port, method, path, body=None):
@@ -169,9 +153,6 @@ def run_kafka(bootstrap, topic, n, size):
 def run_kafka_c(bootstrap, topic, n, size, workdir):
     """The same produce through librdkafka's C API (bench/rdkafka_load.cpp):
     the Kafka protocol's rate without Python in the client."""
-    import sys
-    sys.path.insert(0, HERE)
-    from kafka_bench import build_rdkafka_load
     loader = build_rdkafka_load(workdir)
     if not loader:
         return None

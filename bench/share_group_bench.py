@@ -28,7 +28,6 @@ import multiprocessing as mp
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -36,31 +35,12 @@ import sys
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafka_bench import Nats, nats_publish  # noqa: E402  (the bench's minimal NATS client)
+from kafka_bench import Nats, free_port, nats_publish, wait_until  # noqa: E402  (shared bench helpers)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PARTITIONS = 3
 BATCH = 100
 VALUE = b"v" * 1024
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = pred()
-            if value:
-                return value
-        except Exception:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}")
 
 
 def request(method, port, path, body=None):
