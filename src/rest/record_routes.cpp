@@ -8,7 +8,6 @@
 #include <memory>
 #include <variant>
 
-#include "common/log.h"
 #include "kafka/protocol/partitioning.h"
 #include "kafka/protocol/record_batch.h"
 #include "kafka/protocol/record_walk.h"
