@@ -368,16 +368,10 @@ void Coordinator::read_step(int32_t partition, uint64_t load_id, std::shared_ptr
     return;
   }
   auto again = [this, partition, load_id, state] { read_step(partition, load_id, state); };
-  switch (load_chunk(backend_, kOffsetsTopic, partition, state->next,
-                     [&](const std::string& bytes) { apply_batches(bytes, *state); })) {
-    case LoadProgress::kAdvanced:
-      asio::post(io_, again);  // one chunk per turn: the loop keeps serving meanwhile
-      return;
-    case LoadProgress::kNotReady:
-      return retry_later(again, std::chrono::milliseconds(50));
-    case LoadProgress::kStalled:
-      return retry_later(again, std::chrono::milliseconds(500));
-  }
+  continue_load(io_,
+                load_chunk(backend_, kOffsetsTopic, partition, state->next,
+                           [&](const std::string& bytes) { apply_batches(bytes, *state); }),
+                alive_, std::move(again));
 }
 
 void Coordinator::finish_load(int32_t partition, LoadState& state) {

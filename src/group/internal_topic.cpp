@@ -84,4 +84,18 @@ LoadProgress load_chunk(broker::Backend& backend, std::string_view topic, int32_
   return LoadProgress::kAdvanced;
 }
 
+void continue_load(asio::io_context& io, LoadProgress progress, std::weak_ptr<bool> alive,
+                   std::function<void()> again) {
+  switch (progress) {
+    case LoadProgress::kAdvanced:
+      return asio::post(io, [alive = std::move(alive), again = std::move(again)] {
+        if (!alive.expired()) again();
+      });
+    case LoadProgress::kNotReady:
+      return run_after(io, std::chrono::milliseconds(50), std::move(alive), std::move(again));
+    case LoadProgress::kStalled:
+      return run_after(io, std::chrono::milliseconds(500), std::move(alive), std::move(again));
+  }
+}
+
 }  // namespace dmq::group

@@ -61,4 +61,10 @@ enum class LoadProgress {
 LoadProgress load_chunk(broker::Backend& backend, std::string_view topic, int32_t partition,
                         int64_t& next, const std::function<void(const std::string&)>& apply);
 
+// Schedules the load's next step after `progress`: `again` on the loop's next
+// turn (one chunk per turn, so the loop keeps serving meanwhile), or after a
+// short (not ready) or longer (stalled) wait; never once `alive` expired.
+void continue_load(asio::io_context& io, LoadProgress progress, std::weak_ptr<bool> alive,
+                   std::function<void()> again);
+
 }  // namespace dmq::group

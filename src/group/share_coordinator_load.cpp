@@ -98,16 +98,10 @@ void ShareCoordinator::load_step(int32_t partition, uint64_t load_id, std::share
   if (!slot_current(partition, load_id)) return;
   if (op->next >= op->end) return finish_load(partition, *op);
   auto again = [this, partition, load_id, op] { load_step(partition, load_id, op); };
-  switch (load_chunk(backend_, kShareStateTopic, partition, op->next,
-                     [&](const std::string& bytes) { apply_share_batches(bytes, *op); })) {
-    case LoadProgress::kAdvanced:
-      asio::post(io_, again);  // one chunk per turn: the loop keeps serving meanwhile
-      return;
-    case LoadProgress::kNotReady:
-      return retry_later(again, std::chrono::milliseconds(50));
-    case LoadProgress::kStalled:
-      return retry_later(again, std::chrono::milliseconds(500));
-  }
+  continue_load(io_,
+                load_chunk(backend_, kShareStateTopic, partition, op->next,
+                           [&](const std::string& bytes) { apply_share_batches(bytes, *op); }),
+                alive_, std::move(again));
 }
 
 void ShareCoordinator::finish_load(int32_t partition, LoadOp& op) {
