@@ -172,6 +172,14 @@ class Backend {
   // timestamp, otherwise the first record with a timestamp >= `timestamp`.
   virtual OffsetLookup list_offset(std::string_view topic, PartitionId partition,
                                    int64_t timestamp) = 0;
+  // DeleteRecords (KIP-107), on the leader: raises the log start offset to
+  // `offset` (-1: the high watermark); OFFSET_OUT_OF_RANGE past the high
+  // watermark. `offset` of the answer is the new low watermark. Followers
+  // follow from the log start offset in their fetch answers.
+  virtual OffsetLookup delete_records(std::string_view topic, PartitionId partition,
+                                      int64_t offset) {
+    return {ErrorCode::kUnsupportedVersion};
+  }
   // The log start offset and high watermark of a replica hosted here, leader
   // or follower (a follower's high watermark trails the leader's by at most
   // one fetch); nullopt when not hosted. For the REST API and monitoring.

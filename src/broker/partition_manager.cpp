@@ -788,6 +788,32 @@ std::optional<std::pair<int64_t, int64_t>> first_record_at(std::string_view batc
 
 }  // namespace
 
+OffsetLookup PartitionManager::delete_records(std::string_view topic, PartitionId partition,
+                                              int64_t offset) {
+  OffsetLookup out;
+  if (ErrorCode e = check_leader(topic, partition.value); e != ErrorCode::kNone) {
+    out.error = e;
+    return out;
+  }
+  Partition* p = find(topic, partition.value);
+  // Kafka: -1 means the high watermark; nothing past it may go (a consumer
+  // could not have read it, and a new leader may not hold it).
+  const store::Offset target = offset == -1 ? p->high_watermark : store::Offset(offset);
+  if (offset < -1 || target > p->high_watermark) {
+    out.error = ErrorCode::kOffsetOutOfRange;
+    return out;
+  }
+  auto moved = p->log->advance_log_start(target);
+  if (!moved.ok()) {
+    out.error = to_kafka(moved.error());
+    return out;
+  }
+  LOG_INFO("broker") << p->topic << "-" << p->index << ": records before " << moved.value().value
+                     << " deleted (DeleteRecords)";
+  out.offset = moved.value();
+  return out;
+}
+
 OffsetLookup PartitionManager::list_offset(std::string_view topic, PartitionId partition,
                                            int64_t timestamp) {
   OffsetLookup out;

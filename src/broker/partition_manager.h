@@ -93,6 +93,8 @@ class PartitionManager : public Backend {
                   BrokerId replica_id, LeaderEpoch current_leader_epoch) override;
   void park(const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout,
             BrokerId replica_id, std::function<void()> wake) override;
+  OffsetLookup delete_records(std::string_view topic, PartitionId partition,
+                              int64_t offset) override;
   OffsetLookup list_offset(std::string_view topic, PartitionId partition,
                            int64_t timestamp) override;
   std::optional<std::pair<Offset, Offset>> replica_offsets(std::string_view topic,
