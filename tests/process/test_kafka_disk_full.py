@@ -116,7 +116,10 @@ def high_watermark(bootstrap):
 
 
 def check_every_ack_readable(node, acked, what):
-    end = high_watermark(node.kafka)
+    # After a kill -9 the old broker session must expire before the new
+    # process leads the partition again.
+    end = dmqtest.wait_until(lambda: high_watermark(node.kafka) or None, 60, interval_s=0.5,
+                             what="the partition's high watermark")
     problems, counts = dmqtest.check_acknowledged(acked, read_all(node.kafka, end))
     print(f"   {what}: {counts}")
     assert not problems, problems
