@@ -299,6 +299,18 @@ void add_connection_limit_options(CLI::App& app, Options& o, std::string& overri
       ->capture_default_str();
 }
 
+std::optional<std::string> resolve_connection_limits(Options& o, const std::string& overrides) {
+  std::string error;
+  auto per_ip = parse_connection_overrides(overrides, &error);
+  if (!per_ip) return error;
+  o.max_connections_per_ip_overrides = std::move(*per_ip);
+  if (o.queued_max_request_bytes > 0 && o.queued_max_request_bytes < o.socket_request_max_bytes) {
+    // Kafka's rule too: a request that may never fit would stall its connection.
+    return "--queued.max.request.bytes must be -1 or at least --socket.request.max.bytes";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 ParseOutcome parse_options(int argc, const char* const* argv, Options* options) {
@@ -415,7 +427,6 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
 
   std::string overrides;
   add_connection_limit_options(app, o, overrides);
-
   app.add_option("--offsets.topic.num.partitions", o.offsets_topic_num_partitions,
                  "Partitions of __consumer_offsets (fixed once the topic exists)")
       ->check(CLI::Range(1, 1000))
@@ -505,15 +516,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
     }
   }
   if (o.data_dir.empty()) return usage_error("--data-dir is empty");
-  std::string overrides_error;
-  auto per_ip = parse_connection_overrides(overrides, &overrides_error);
-  if (!per_ip) return usage_error(overrides_error);
-  o.max_connections_per_ip_overrides = std::move(*per_ip);
-  if (o.queued_max_request_bytes > 0 && o.queued_max_request_bytes < o.socket_request_max_bytes) {
-    // Kafka's rule too: a request that may never fit would stall its connection.
-    return usage_error(
-        "--queued.max.request.bytes must be -1 or at least --socket.request.max.bytes");
-  }
+  if (auto error = resolve_connection_limits(o, overrides)) return usage_error(*error);
   return outcome;
 }
 

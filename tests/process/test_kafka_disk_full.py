@@ -24,17 +24,6 @@ MIB = 1 << 20
 TOPIC = "full"
 
 
-def create_topic(node, name, configs=None):
-    """Creates a 1-partition topic once the node's broker registered, and
-    waits for its leader."""
-    body = {"name": name, "partitions": 1, "replication_factor": 1, "configs": configs or {}}
-    dmqtest.wait_until(lambda: node.post("/v1/topics", body)[0] in (200, 201), 20,
-                       interval_s=0.2, what=f"topic {name} created")
-    dmqtest.wait_until(lambda: all(p["leader"] >= 0
-                                   for p in node.get(f"/v1/topics/{name}")[1]["partitions"]),
-                       20, what=f"leader of {name}")
-
-
 def reexec_in_namespace():
     """Runs this script again as root of a fresh user+mount namespace;
     returns its exit code, or None when namespaces are not available."""
@@ -132,7 +121,7 @@ def test_disk_full():
         node = w.node(extra=["--segment.bytes=1048576", "--log.flush.on.ack=true"])
         node.data_dir = os.path.join(data, "node-1")
         node.start()
-        create_topic(node, TOPIC)
+        dmqtest.create_one_partition_topic(node, TOPIC)
         acked = {}
         error, next_id = produce_until_refused(node.kafka, acked, 0, 50)
         assert error is None, f"refused before the disk was full: {error}"

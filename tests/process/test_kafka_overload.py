@@ -30,17 +30,6 @@ from kafka.record.default_records import DefaultRecordBatchBuilder  # noqa: E402
 MIB = 1 << 20
 
 
-def create_topic(node, name, configs=None):
-    """Creates a 1-partition topic once the node's broker registered, and
-    waits for its leader."""
-    body = {"name": name, "partitions": 1, "replication_factor": 1, "configs": configs or {}}
-    dmqtest.wait_until(lambda: node.post("/v1/topics", body)[0] in (200, 201), 20,
-                       interval_s=0.2, what=f"topic {name} created")
-    dmqtest.wait_until(lambda: all(p["leader"] >= 0
-                                   for p in node.get(f"/v1/topics/{name}")[1]["partitions"]),
-                       20, what=f"leader of {name}")
-
-
 def rss_bytes(node):
     with open(f"/proc/{node.proc.pid}/status") as f:
         for line in f:
@@ -117,7 +106,7 @@ def test_queued_request_bytes_bound():
     with dmqtest.Workdir() as w:
         node = w.node(extra=["--socket.request.max.bytes=1048576",
                              "--queued.max.request.bytes=2097152"]).start()
-        create_topic(node, "flood")
+        dmqtest.create_one_partition_topic(node, "flood")
         assert produce_ok(node.kafka, "flood") is None
         baseline = rss_bytes(node)
         payload = produce_request("flood", big_batch(256 * 1024), 7)
@@ -167,7 +156,7 @@ def test_unread_answers_stop_reading():
     broker hold 128 of them."""
     with dmqtest.Workdir() as w:
         node = w.node().start()
-        create_topic(node, "big")
+        dmqtest.create_one_partition_topic(node, "big")
         p = Producer({"bootstrap.servers": node.kafka, "acks": "all", "linger.ms": 5})
         for i in range(1200):
             p.produce("big", value=os.urandom(1000), key=b"%d" % i)
@@ -241,8 +230,8 @@ def test_connection_limits():
 def test_compression_bomb():
     with dmqtest.Workdir() as w:
         node = w.node().start()
-        create_topic(node, "compacted", {"cleanup.policy": "compact"})
-        create_topic(node, "plain")
+        dmqtest.create_one_partition_topic(node, "compacted", {"cleanup.policy": "compact"})
+        dmqtest.create_one_partition_topic(node, "plain")
         baseline = rss_bytes(node)
         bomb = bytes(96 * MIB)  # zeros: zstd makes a few KiB of them
         # librdkafka, magic 2: a compacted topic's keys are checked, which
