@@ -31,7 +31,8 @@ def reexec_in_namespace():
     if probe.returncode != 0:
         return None
     env = dict(os.environ, DMQ_DISK_FULL_IN_NAMESPACE="1")
-    return subprocess.run(["unshare", "-rm", sys.executable, os.path.abspath(__file__)],
+    return subprocess.run(["unshare", "-rm", sys.executable, os.path.abspath(__file__),
+                           *sys.argv[1:]],
                           env=env).returncode
 
 
@@ -170,9 +171,58 @@ def test_disk_full():
         assert error is None, error
 
 
+def topic_partition(node, name):
+    status, body = node.get(f"/v1/topics/{name}")
+    return body["partitions"][0] if status == 200 else None
+
+
+def test_follower_disk_full():
+    """RF 2, min.insync.replicas 1: the follower's disk fills up. The leader
+    keeps answering, the follower stops appending and leaves the ISR after
+    replica.lag.time.max.ms, acks=all writes go on; with space back the
+    follower catches up and rejoins the ISR."""
+    with dmqtest.Workdir() as w:
+        http1 = dmqtest.free_port()
+        voters = f"1@127.0.0.1:{http1}"
+        extra = ["--segment.bytes=1048576", "--replica.lag.time.max.ms=3000"]
+        nodes = [w.node(node_id=1, controllers=voters, http_port=http1, extra=extra),
+                 w.node(node_id=2, role="broker", controllers=voters, extra=extra)]
+        for n in nodes:
+            mount = os.path.join(w.path, f"data-{n.node_id}")
+            mount_tmpfs(mount, 40)
+            n.data_dir = os.path.join(mount, "node")
+            n.mount = mount
+        dmqtest.start_all(nodes)
+        body = {"name": TOPIC, "partitions": 1, "replication_factor": 2}
+        dmqtest.wait_until(lambda: nodes[0].post("/v1/topics", body)[0] in (200, 201), 30,
+                           interval_s=0.3, what="topic created with 2 replicas")
+        dmqtest.wait_until(lambda: len((topic_partition(nodes[0], TOPIC) or {}).get("isr", [])) == 2,
+                           30, what="both replicas in the ISR")
+        leader_id = topic_partition(nodes[0], TOPIC)["leader"]
+        leader = nodes[leader_id - 1]
+        follower = nodes[2 - leader_id]
+        acked = {}
+        error, next_id = produce_until_refused(leader.kafka, acked, 0, 20)
+        assert error is None, error
+        filler = fill(follower.mount, 256 * 1024)
+        # The follower cannot append; acks=all waits for the ISR to shrink, then goes on.
+        error, next_id = produce_until_refused(leader.kafka, acked, next_id, 200)
+        assert error is None, f"the leader refused while only the follower's disk was full: {error}"
+        isr = topic_partition(nodes[0], TOPIC)["isr"]
+        print(f"   {len(acked)} acknowledged with the follower's disk full; ISR {isr}")
+        assert isr == [leader_id], f"the follower stayed in the ISR: {isr}"
+        follower.alive()
+        leader.alive()
+        os.remove(filler)
+        dmqtest.wait_until(lambda: sorted(topic_partition(nodes[0], TOPIC)["isr"]) == [1, 2], 60,
+                           interval_s=0.5, what="the follower back in the ISR")
+        check_every_ack_readable(leader, acked, "after the follower rejoined")
+
+
 def main():
     if os.environ.get("DMQ_DISK_FULL_IN_NAMESPACE") == "1":
-        dmqtest.run([test_disk_full])
+        dmqtest.run([t for t in (test_disk_full, test_follower_disk_full)
+                     if len(sys.argv) < 2 or t.__name__ in sys.argv[1:]])
         return 0
     if shutil.which("unshare") is None:
         print("SKIPPED: no unshare(1), so no small filesystem can be mounted without root")
