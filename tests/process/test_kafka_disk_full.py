@@ -4,6 +4,8 @@ no root is needed), a filler file takes most of it, and confluent-kafka
 produces until the disk refuses. Then:
 - produce is answered KAFKA_STORAGE_ERROR and the node stays up;
 - every acknowledged record stays readable, metadata and health answer;
+- a follower whose disk is full leaves the ISR, the leader keeps
+  acknowledging acks=all writes, and the follower rejoins once space is back;
 - the controller (LMDB on the same full disk) neither crashes nor
   acknowledges what it could not store;
 - once the filler is deleted, writes resume by themselves;
@@ -47,14 +49,18 @@ def free_bytes(path):
 
 
 def fill(path, leave_bytes):
-    """A file taking all but `leave_bytes` of the filesystem."""
-    filler = os.path.join(path, "filler")
+    """A new file taking all but `leave_bytes` of the filesystem."""
+    filler = os.path.join(path, f"filler-{time.time_ns()}")
     with open(filler, "wb") as f:
         remaining = free_bytes(path) - leave_bytes
         chunk = bytes(MIB)
         while remaining > 0:
             n = min(remaining, MIB)
-            f.write(chunk[:n])
+            try:
+                f.write(chunk[:n])
+                f.flush()
+            except OSError:
+                break  # full already
             remaining -= n
     return filler
 
@@ -140,16 +146,25 @@ def test_disk_full():
         check_every_ack_readable(node, acked, "while full")
         # The controller's LMDB sits on the same full disk: a metadata write
         # must fail or wait, never crash the node.
-        try:
-            node.post("/v1/topics", {"name": "while-full", "partitions": 1,
-                                     "replication_factor": 1}, timeout_s=5)
-        except Exception:
-            pass  # a timeout is a fine answer too
-        node.alive()
+        # Not a byte left, then metadata writes until LMDB needs a new page.
+        last_bytes = fill(data, 0)
+        for i in range(20):
+            try:
+                node.post("/v1/topics", {"name": f"while-full-{i}", "partitions": 4,
+                                         "replication_factor": 1}, timeout_s=3)
+            except Exception:
+                pass  # a timeout is a fine answer too
+            node.alive()
+        status, text = node.get("/metrics")
+        refused = [l for l in text.splitlines() if l.startswith("dmq_raft_persist_failures_total")]
+        print(f"   Raft log writes refused by the disk so far: {refused}")
+        assert refused and float(refused[0].split()[-1]) > 0, \
+            "the metadata writes never reached a full LMDB: the controller path went untested"
         error, next_id = produce_until_refused(node.kafka, acked, next_id, 1)
         assert error == "KAFKA_STORAGE_ERROR", f"still full, but produce answered {error}"
         # Space comes back: writes resume without a restart.
         os.remove(filler)
+        os.remove(last_bytes)
 
         def resumed():
             nonlocal next_id
