@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "net/cluster_http.h"
+#include "store/lmdb.h"
 
 namespace dmq::broker {
 namespace {
@@ -275,7 +276,17 @@ void BrokerAgent::run_tail() {
                          application_data ? std::move(*data) : std::string()});
     }
     if (!entries.empty()) {
-      tail_store_->apply_committed(entries);
+      try {
+        tail_store_->apply_committed(entries);
+      } catch (const store::StoreError& e) {
+        // Disk full (ENOSPC, MAP_FULL the map cannot grow past) or EIO:
+        // nothing was applied; the broker keeps its last metadata and
+        // fetches the same entries again once the write may succeed.
+        LOG_ERROR("broker") << "cannot store committed metadata (" << e.what()
+                            << "); retrying in 1s";
+        if (!sleep_for(milliseconds(1000))) return;
+        continue;
+      }
       publish_from_store();
     }
     uint64_t controller_applied = doc["applied_index"].GetUint64();

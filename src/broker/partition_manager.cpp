@@ -26,6 +26,7 @@ ErrorCode to_kafka(store::LogError e) {
     case store::LogError::kBatchTooLarge:
       return ErrorCode::kRecordListTooLarge;
     case store::LogError::kStorageFailed:
+    case store::LogError::kWriteFailed:  // disk full or EIO, undone: retriable
       return ErrorCode::kKafkaStorageError;
     case store::LogError::kTruncated:  // lost leadership while waiting
     case store::LogError::kShuttingDown:

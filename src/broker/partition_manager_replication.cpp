@@ -30,6 +30,8 @@ constexpr int32_t kReplicaFetchMaxWaitMs = 500;
 constexpr int32_t kReplicaPartitionMaxBytes = 1 << 20;  // replica.fetch.max.bytes
 constexpr int32_t kReplicaResponseMaxBytes = 10 << 20;  // replica.fetch.response.max.bytes
 constexpr int64_t kRetryBackoffMs = 200;
+// A follower whose disk refused an append tries again this much later.
+constexpr int64_t kStorageRetryBackoffMs = 1000;
 
 }  // namespace
 
@@ -509,6 +511,13 @@ bool PartitionManager::follower_append(Partition& p, const kafka::FetchResponse:
     if (whole > 0) {
       auto appended = p.log->append_as_follower(bytes.substr(0, whole), wall_ms());
       if (!appended.ok()) {
+        if (appended.error() == store::LogError::kWriteFailed) {
+          // Disk full or EIO (the log said so once): fetch again in a while
+          // rather than spin; meanwhile the leader sees no progress and
+          // shrinks this replica out of the ISR after replica.lag.time.max.ms.
+          p.retry_after_ms = steady_ms() + kStorageRetryBackoffMs;
+          return false;
+        }
         LOG_WARN("replica") << "follower append to " << p.dir
                             << " refused: " << appended.status().message;
         if (appended.error() == store::LogError::kNonContiguous) p.follow = Follow::kTruncating;

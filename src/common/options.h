@@ -2,7 +2,9 @@
 // The command line and config-file contract of DESIGN.md §2. Parsing is pure
 // (no I/O besides reading --config), so tests call it directly.
 
+#include <climits>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +25,11 @@ struct Voter {
   int32_t node_id = 0;
   HostPort http;
 };
+
+// max.connections.per.ip.overrides: "127.0.0.1:200,::1:50" (the count after
+// the last ':'); IP addresses as text, counts >= 0.
+std::optional<std::map<std::string, int32_t>> parse_connection_overrides(const std::string& text,
+                                                                         std::string* error);
 
 // "1@127.0.0.1:8080,2@127.0.0.1:8081"; ids unique and positive.
 std::optional<std::vector<Voter>> parse_voters(const std::string& text, std::string* error);
@@ -120,6 +127,14 @@ struct Options {
   int64_t log_cleaner_dedupe_buffer_size = 134217728;  // log.cleaner.dedupe.buffer.size
   int64_t log_cleaner_backoff_ms = 15000;              // log.cleaner.backoff.ms
   int32_t socket_request_max_bytes = 104857600;
+  // Backpressure and connection limits of the Kafka listeners (Kafka's names).
+  // queued.max.request.bytes: bytes of requests read but not yet answered,
+  // over every connection; <= 0 is Kafka's -1 (no bound; Kafka's default).
+  int64_t queued_max_request_bytes = 104857600;
+  int32_t max_connections = INT32_MAX;         // max.connections (all listeners)
+  int32_t max_connections_per_ip = INT32_MAX;  // max.connections.per.ip
+  // max.connections.per.ip.overrides, "ip:count,ip:count", parsed.
+  std::map<std::string, int32_t> max_connections_per_ip_overrides;
 
   // Consumer groups (Kafka's names). Kafka's offsets.topic.num.partitions
   // default is 50; DMQ starts with 16, enough to spread coordinators over a

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 #include <sstream>
+#include <thread>
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -210,6 +211,7 @@ void RaftDriver::stop() {
   tick_timer_.cancel();
   for (auto& [id, sender] : senders_) sender->stop();
   // Jobs already on the disk thread finish; their completions are dropped.
+  disk_stopping_ = true;
   disk_.stop();
   for (auto& [index, waiter] : waiters_) {
     waiter.done(ProposeOutcome{ProposeStatus::kShuttingDown, raft::LogIndex(index)});
@@ -250,7 +252,7 @@ void RaftDriver::maybe_process_ready() {
     send_replication_early(*rd);
     disk_busy_ = true;
     disk_.post([this, rd] {
-      persist_on_disk_thread(*rd);
+      if (!persist_until_stored(*rd)) return;
       loop_.post([this, rd] { on_persisted(rd); });
     });
   });
@@ -277,6 +279,31 @@ void RaftDriver::send_replication_early(raft::Ready& rd) {
     }
   }
   rd.messages = std::move(later);
+}
+
+bool RaftDriver::persist_until_stored(const raft::Ready& rd) {
+  static auto& failures = metrics::registry().counter(
+      "dmq_raft_persist_failures_total",
+      "Raft Ready batches the disk refused (ENOSPC, EIO); retried, never acknowledged meanwhile");
+  for (int attempt = 0;; ++attempt) {
+    try {
+      persist_on_disk_thread(rd);
+      if (attempt > 0) LOG_INFO("raft") << "the Raft log is written again";
+      return true;
+    } catch (const store::StoreError& e) {
+      // The transaction was rolled back: nothing of it is on disk, and the
+      // state machine's staged changes are staged again on the next try.
+      failures.inc();
+      if (attempt == 0)
+        LOG_ERROR("raft")
+            << "cannot persist the Raft log (" << e.what()
+            << "); nothing is sent or acknowledged until it can, retrying every 500ms";
+    }
+    for (int i = 0; i < 10; ++i) {
+      if (disk_stopping_) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
 }
 
 void RaftDriver::persist_on_disk_thread(const raft::Ready& rd) {
@@ -573,9 +600,16 @@ void RaftDriver::maybe_snapshot() {
       addresses = encode_book(book_);
     }
     snapshot->data = wrap_snapshot(addresses, state_machine_.snapshot());
-    env_.write([&](store::WriteTxn& txn) {
-      log_store_->save_snapshot(txn, *snapshot, raft::LogIndex(compact_to));
-    });
+    try {
+      env_.write([&](store::WriteTxn& txn) {
+        log_store_->save_snapshot(txn, *snapshot, raft::LogIndex(compact_to));
+      });
+    } catch (const store::StoreError& e) {
+      // No room for the snapshot: the log stays uncompacted; a later round tries again.
+      LOG_ERROR("raft") << "cannot store a snapshot (" << e.what() << ")";
+      loop_.post([this] { snapshot_in_flight_ = false; });
+      return;
+    }
     loop_.post([this, snapshot, compact_to] {
       if (stopped_) return;
       snapshot_in_flight_ = false;

@@ -138,6 +138,12 @@ class RaftDriver {
   void maybe_process_ready();
   void send_replication_early(raft::Ready& rd);
   void persist_on_disk_thread(const raft::Ready& rd);
+  // Disk thread. persist_on_disk_thread until it succeeds: a commit refused
+  // by the disk (ENOSPC, EIO, a map that cannot grow) is retried every
+  // 500 ms, and meanwhile nothing of this Ready is sent, applied or
+  // acknowledged (a leader that cannot persist stops heartbeating and the
+  // others elect a new one). False when the driver stopped first.
+  bool persist_until_stored(const raft::Ready& rd);
   void on_persisted(std::shared_ptr<raft::Ready> rd);
   void complete_waiters(const raft::Entry& entry);
   void expire_waiters();
@@ -176,6 +182,7 @@ class RaftDriver {
 
   std::vector<std::function<void(raft::LogIndex)>> applied_listeners_;
   std::atomic<uint64_t> applied_{0};
+  std::atomic<bool> disk_stopping_{false};  // ends persist_until_stored's retries
   std::atomic<uint64_t> leader_{0};
   std::mutex applied_mutex_;
   std::condition_variable applied_cv_;

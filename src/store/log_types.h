@@ -32,6 +32,8 @@ enum class LogError {
   kBatchTooLarge,     // RECORD_LIST_TOO_LARGE: one append larger than segment.bytes
   kNonContiguous,     // follower batch does not start at log_end_offset (replica must truncate)
   kStorageFailed,     // KAFKA_STORAGE_ERROR: an I/O or fsync failure; the log is closed
+  kWriteFailed,       // KAFKA_STORAGE_ERROR: a write failed (disk full, EIO) and was undone; the
+                      // log stays open and takes the next append (writes resume with space)
   kCorruptState,      // a checkpoint file on disk cannot be parsed
   kTruncated,         // a durability wait lost its offset to a truncation
   kShuttingDown,      // the group committer stopped before the request was served

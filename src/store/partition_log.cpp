@@ -22,6 +22,8 @@ const char* log_error_name(LogError error) {
       return "non_contiguous";
     case LogError::kStorageFailed:
       return "storage_failed";
+    case LogError::kWriteFailed:
+      return "write_failed";
     case LogError::kCorruptState:
       return "corrupt_state";
     case LogError::kTruncated:
@@ -78,6 +80,17 @@ LogStatus PartitionLog::fail_locked(LogError code, const std::string& message) {
     failure_ = LogStatus{code, message};
   }
   return *failure_;
+}
+
+LogStatus PartitionLog::write_failed_locked(const std::string& message) {
+  // Once per streak of failures: a producer retrying against a full disk
+  // must not fill the node's log as well.
+  if (!write_failing_) {
+    LOG_ERROR("store") << "partition log " << dir_ << " refused a write (undone): " << message
+                       << "; appends are refused until one succeeds";
+    write_failing_ = true;
+  }
+  return LogStatus{LogError::kWriteFailed, message};
 }
 
 size_t PartitionLog::segment_index_for(Offset offset) const {
@@ -167,11 +180,22 @@ LogResult<AppendInfo> PartitionLog::append_locked(std::span<const char> bytes,
     return s;
   }
   if (!roll_anchor_ms_) roll_anchor_ms_ = now_ms;
+  bool undone = false;
   IoStatus io = active().append(std::string_view(bytes.data(), bytes.size()), batches,
-                                config_.index_interval_bytes);
-  // After a failed write the file holds an unknown prefix of the bytes; the
-  // in-memory state no longer matches it, so the log must stop here.
+                                config_.index_interval_bytes, &undone);
+  if (!io.ok() && undone) {
+    // Nothing of these batches is left in the files: refuse this append only.
+    // The disk may have room again for the next one (Kafka would take the
+    // whole log directory offline until a restart).
+    return write_failed_locked(io.message);
+  }
+  // The cut-back failed too: the file holds an unknown prefix of the bytes,
+  // the in-memory state no longer matches it, so the log must stop here.
   if (!io.ok()) return fail_locked(LogError::kStorageFailed, io.message);
+  if (write_failing_) {
+    LOG_INFO("store") << "partition log " << dir_ << " takes writes again";
+    write_failing_ = false;
+  }
   AppendInfo info;
   info.base_offset = batches.front().base_offset;
   info.last_offset = batches.back().last_offset;
@@ -201,11 +225,12 @@ LogStatus PartitionLog::maybe_roll_locked(uint64_t incoming_bytes, Offset last_o
 }
 
 LogStatus PartitionLog::roll_locked(int64_t now_ms) {
-  if (IoStatus s = active().seal(); !s.ok())
-    return fail_locked(LogError::kStorageFailed, s.message);
+  // Neither step changes what the log holds: a failure (no room for the new
+  // files) refuses this append and the next one tries to roll again.
+  if (IoStatus s = active().seal(); !s.ok()) return write_failed_locked(s.message);
   std::unique_ptr<Segment> seg;
   if (IoStatus s = Segment::open(env_, dir_, active().next_offset(), true, &seg); !s.ok()) {
-    return fail_locked(LogError::kStorageFailed, s.message);
+    return write_failed_locked(s.message);
   }
   LOG_DEBUG("store") << "rolled " << dir_ << " at offset " << seg->base_offset().value;
   segments_.push_back(std::move(seg));

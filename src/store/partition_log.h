@@ -253,6 +253,8 @@ class PartitionLog {
   // `truncations`, lowered first if a truncation has overtaken them.
   LogStatus write_checkpoint_locked(format::PartitionCheckpoint checkpoint, uint64_t truncations);
   LogStatus fail_locked(LogError code, const std::string& message);
+  // An append refused by the disk and undone (kWriteFailed); the log stays open.
+  LogStatus write_failed_locked(const std::string& message);
   Segment& active() const {
     DMQ_ASSERT(!segments_.empty());
     return *segments_.back();
@@ -281,6 +283,7 @@ class PartitionLog {
   LeaderEpochCache epochs_;
   bool epochs_dirty_ = false;
   std::optional<LogStatus> failure_;
+  bool write_failing_ = false;  // the last append was refused by the disk (logged once)
   std::mutex flush_mu_;  // one flush at a time: a second must not trust flags the first cleared
   std::mutex checkpoint_mu_;  // one partition.checkpoint writer at a time (shared temp file)
   // Cleaning.

@@ -220,7 +220,8 @@ LogStatus PartitionLog::write_cleaned(const RecordCodec& codec, const OffsetMap&
   std::vector<BatchInfo> infos;
   auto write = [&]() -> IoStatus {
     if (infos.empty()) return IoStatus::success();
-    IoStatus s = out.out->append(pending, infos, plan.config.index_interval_bytes);
+    bool undone = false;  // the cleaned copy is thrown away on any error anyway
+    IoStatus s = out.out->append(pending, infos, plan.config.index_interval_bytes, &undone);
     stats.bytes_written += pending.size();
     pending.clear();
     infos.clear();

@@ -44,8 +44,13 @@ LogResult<Offset> PartitionLog::flush() {
   if (epochs) {
     if (LogStatus s = write_file_atomically(std::string(format::kEpochCheckpointName), *epochs);
         !s.ok()) {
+      // No room for the small epoch file: the data is synced, but the
+      // durable end stays where it was (nothing new is acknowledged) and
+      // the next flush writes the file again. The old file is intact
+      // (temp + rename), so this is not fsyncgate's lost-pages case.
       std::lock_guard lock(mu_);
-      return fail_locked(LogError::kStorageFailed, s.message);
+      epochs_dirty_ = true;
+      return write_failed_locked(s.message);
     }
   }
   std::lock_guard lock(mu_);

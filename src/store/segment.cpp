@@ -84,16 +84,34 @@ IoStatus Segment::index_batch(const BatchInfo& batch, uint64_t position,
 }
 
 IoStatus Segment::append(std::string_view bytes, std::span<const BatchInfo> batches,
-                         uint32_t index_interval_bytes) {
+                         uint32_t index_interval_bytes, bool* undone) {
   DMQ_ASSERT(!batches.empty());
   // Offsets only grow; gaps are what the cleaner leaves (CLEANER.md).
   DMQ_ASSERT(batches.front().base_offset >= next_offset_);
   DMQ_ASSERT(size_bytes_ + bytes.size() <= kMaxSegmentPosition);
-  if (IoStatus s = log_->write_at(size_bytes_, bytes); !s.ok()) return s;
+  *undone = true;
+  // What index_batch() moves, to put back if a write fails halfway.
+  const Offset next_before = next_offset_;
+  const int64_t max_ts_before = max_timestamp_ms_;
+  const Offset max_ts_offset_before = max_timestamp_offset_;
+  const uint64_t since_entry_before = bytes_since_index_entry_;
+  auto undo = [&](IoStatus cause) {
+    // Cutting a file back needs no free space, so this works on a full disk.
+    IoStatus cut = log_->truncate(size_bytes_);
+    if (cut.ok()) cut = index_.truncate_from(batches.front().base_offset);
+    if (cut.ok()) cut = time_index_.truncate_from(batches.front().base_offset);
+    next_offset_ = next_before;
+    max_timestamp_ms_ = max_ts_before;
+    max_timestamp_offset_ = max_ts_offset_before;
+    bytes_since_index_entry_ = since_entry_before;
+    *undone = cut.ok();
+    return cause;
+  };
+  if (IoStatus s = log_->write_at(size_bytes_, bytes); !s.ok()) return undo(s);
   data_dirty = index_dirty = true;
   uint64_t position = size_bytes_;
   for (const BatchInfo& b : batches) {
-    if (IoStatus s = index_batch(b, position, index_interval_bytes); !s.ok()) return s;
+    if (IoStatus s = index_batch(b, position, index_interval_bytes); !s.ok()) return undo(s);
     // The header a reader would parse, built from what the appender already
     // knows (the produce path parses each header once, in the validator).
     const char* at = bytes.data() + (position - size_bytes_);

@@ -52,8 +52,14 @@ class Segment {
   // order, offsets final, the first at next_offset()), with one write, then
   // updates the indexes: an offset index entry whenever index_interval_bytes
   // have been written since the last one.
+  //
+  // A failed write (ENOSPC, EIO) is undone: the log file is cut back to its
+  // size before the call and the index entries of these batches are dropped,
+  // so no half batch stays visible and the segment can take the next append.
+  // *undone says whether that worked; when it did not, the file no longer
+  // matches the segment and the log must close.
   IoStatus append(std::string_view bytes, std::span<const BatchInfo> batches,
-                  uint32_t index_interval_bytes);
+                  uint32_t index_interval_bytes, bool* undone);
 
   // The batch holding `target`, or the first one after it when `target` fell
   // in a gap the cleaner left; requires base_offset() <= target < next_offset().

@@ -242,6 +242,17 @@ def run(tests):
         print(f"   ok ({time.monotonic() - start:.1f}s)", flush=True)
 
 
+def create_one_partition_topic(node, name, configs=None):
+    """Creates a 1-partition, 1-replica topic once the node's broker
+    registered (REST answers not_enough_brokers before), and waits for its
+    leader."""
+    body = {"name": name, "partitions": 1, "replication_factor": 1, "configs": configs or {}}
+    wait_until(lambda: node.post("/v1/topics", body)[0] in (200, 201), 20, interval_s=0.2,
+               what=f"topic {name} created")
+    wait_until(lambda: all(p["leader"] >= 0 for p in node.get(f"/v1/topics/{name}")[1]["partitions"]),
+               20, what=f"leader of {name}")
+
+
 def check_acknowledged(acked, found):
     """Checks delivery reports against what a consumer read.
 

@@ -165,3 +165,30 @@ TEST_CASE("--http.listeners picks the HTTP address and whether it serves HTTPS")
     CHECK(refused.output.find('\n') == std::string::npos);
   }
 }
+
+TEST_CASE("backpressure and connection limits take Kafka's names") {
+  dmq::Options o;
+  REQUIRE(parse({"--queued.max.request.bytes=209715200", "--max.connections=100",
+                 "--max.connections.per.ip=10",
+                 "--max.connections.per.ip.overrides=127.0.0.1:50,::1:0"},
+                &o)
+              .action == dmq::ParseOutcome::Action::kRun);
+  CHECK(o.queued_max_request_bytes == 209715200);
+  CHECK(o.max_connections == 100);
+  CHECK(o.max_connections_per_ip == 10);
+  CHECK(o.max_connections_per_ip_overrides.at("127.0.0.1") == 50);
+  CHECK(o.max_connections_per_ip_overrides.at("::1") == 0);
+
+  dmq::Options unbounded;
+  REQUIRE(parse({"--queued.max.request.bytes=-1"}, &unbounded).action ==
+          dmq::ParseOutcome::Action::kRun);
+
+  for (const char* bad :
+       {"--queued.max.request.bytes=1024", "--max.connections.per.ip.overrides=127.0.0.1",
+        "--max.connections.per.ip.overrides=127.0.0.1:x", "--max.connections=-1"}) {
+    dmq::Options o2;
+    auto refused = parse({bad}, &o2);
+    CHECK(refused.action == dmq::ParseOutcome::Action::kExit);
+    CHECK(refused.exit_code == 2);
+  }
+}

@@ -514,19 +514,32 @@ TEST_CASE("a failed fsync closes the log for good") {
   REQUIRE(log->failure().has_value());
 }
 
-TEST_CASE("a short write closes the log; recovery drops the partial batch") {
+TEST_CASE("a write the disk refuses is undone: no half batch, the log takes the next append") {
   MemFileEnv mem;
   FaultFileEnv env(mem);
   auto log = open_log(env, {});
   append_one(*log, {.records = 1, .total_bytes = 200});
+  // ENOSPC or EIO after 50 of 200 bytes.
   env.short_write_next(".log", 50);
   std::string b = make_batch({.records = 1, .total_bytes = 200});
-  CHECK(log->append(std::span<char>(b.data(), b.size()), 0).error() == LogError::kStorageFailed);
-  CHECK(log->append(std::span<char>(b.data(), b.size()), 0).error() == LogError::kStorageFailed);
-  log.reset();
-  log = open_log(env, {});
+  CHECK(log->append(std::span<char>(b.data(), b.size()), 0).error() == LogError::kWriteFailed);
+  CHECK(!log->failure());
   CHECK(log->log_end_offset() == Offset(1));
   CHECK(log->size_bytes() == 200);
+  std::unique_ptr<File> f;
+  REQUIRE(env.open(kDir + "/00000000000000000000.log", false, &f).ok());
+  uint64_t on_disk = 0;
+  REQUIRE(f->size(&on_disk).ok());
+  CHECK(on_disk == 200);  // the 50 bytes written are cut off again
+  // Space is back: the next append lands where the refused one would have.
+  auto info = log->append(std::span<char>(b.data(), b.size()), 0);
+  REQUIRE(info.ok());
+  CHECK(info.value().base_offset == Offset(1));
+  REQUIRE(log->flush().ok());
+  log.reset();
+  log = open_log(env, {});
+  CHECK(log->log_end_offset() == Offset(2));
+  CHECK(log->size_bytes() == 400);
 }
 
 TEST_CASE("checkpoint stores the high watermark and log start offset atomically") {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/log.h"
+#include "kafka/server/request_budget.h"
 
 namespace dmq::kafka {
 
@@ -91,6 +92,7 @@ void Connection::close() {
   asio::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
+  release_reservations();
   slots_.clear();
   if (on_closed_) {
     auto cb = std::move(on_closed_);
@@ -126,9 +128,68 @@ void Connection::fail(const char* why) {
   close();
 }
 
+namespace {
+
+// What an answer waiting to be written holds in memory: its encoded bytes and
+// record bytes it owns (down-converted); file ranges go out with sendfile.
+uint64_t response_memory(const Response& r) {
+  uint64_t bytes = r.frame.bytes.size();
+  for (const RecordChunk& c : r.chunks)
+    if (c.fd < 0) bytes += c.bytes.size();
+  return bytes;
+}
+
+}  // namespace
+
+uint64_t Connection::push_slot(int16_t api_key, std::chrono::steady_clock::time_point received) {
+  const uint64_t seq = front_seq_ + slots_.size();
+  Slot slot;
+  slot.api_key = api_key;
+  slot.received = received;
+  slot.reserved = std::exchange(frame_reserved_, 0);
+  slots_.push_back(std::move(slot));
+  return seq;
+}
+
+bool Connection::must_pause_reading() const {
+  return slots_.size() >= kMaxInFlight || auth_in_progress_ ||
+         unsent_bytes_ > kMaxUnsentResponseBytes;
+}
+
+bool Connection::reserve_frame(uint64_t bytes) {
+  RequestBudget* budget = ctx_.request_budget;
+  if (!budget) return true;
+  if (budget->try_reserve(bytes)) {
+    frame_reserved_ = bytes;
+    return true;
+  }
+  // Spent: the bytes stay in the kernel, TCP pushes back on the client.
+  reading_paused_ = true;
+  if (!budget_waiting_) {
+    budget_waiting_ = true;
+    std::weak_ptr<Connection> weak = shared_from_this();
+    budget->wait(bytes, [weak] {
+      auto self = weak.lock();
+      if (!self) return;
+      self->budget_waiting_ = false;
+      if (!self->closed_ && self->reading_paused_) self->read_frames();
+    });
+  }
+  return false;
+}
+
+void Connection::release_reservations() {
+  uint64_t bytes = std::exchange(frame_reserved_, 0);
+  for (Slot& slot : slots_) bytes += std::exchange(slot.reserved, 0);
+  if (bytes > 0 && ctx_.request_budget) ctx_.request_budget->release(bytes);
+  unsent_bytes_ = 0;
+}
+
 void Connection::read_frames() {
   while (!closed_) {
-    if (slots_.size() >= kMaxInFlight || auth_in_progress_) {
+    if (must_pause_reading()) {
+      if (unsent_bytes_ > kMaxUnsentResponseBytes && !reading_paused_)
+        metrics_.reading_paused_for_unsent_bytes.inc();
       reading_paused_ = true;  // resumed by maybe_write() once answers drain
       return;
     }
@@ -143,6 +204,8 @@ void Connection::read_frames() {
       fail("bad or oversized frame size");
       return;
     }
+    // queued.max.request.bytes, counted before the body is allocated.
+    if (!reserve_frame(static_cast<uint64_t>(size))) return;
     // A reused buffer: no zero fill or page faults per request (server_frame_pool.h).
     auto frame = frames_->take(static_cast<size_t>(size));
     const size_t have = std::min(buffered - 4, static_cast<size_t>(size));
@@ -157,9 +220,30 @@ void Connection::read_frames() {
   if (closed_) return;
   // Keep the partial size prefix (under 4 bytes) at the front, read after it.
   const size_t buffered = read_end_ - read_begin_;
-  std::memmove(read_ahead_.get(), read_ahead_.get() + read_begin_, buffered);
+  if (buffered > 0) std::memmove(read_ahead_.get(), read_ahead_.get() + read_begin_, buffered);
   read_begin_ = 0;
   read_end_ = buffered;
+  if (!tls_ && buffered == 0 && slots_.empty()) {
+    // Idle: wait for bytes without a read-ahead buffer (10,000 idle
+    // connections would otherwise pin 160 MiB). TLS may hold decrypted bytes
+    // of its own, so it always reads.
+    read_ahead_.reset();
+    socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                       [self = shared_from_this()](const asio::error_code& ec) {
+                         if (ec) {
+                           self->close();
+                           return;
+                         }
+                         self->read_more();
+                       });
+    return;
+  }
+  read_more();
+}
+
+void Connection::read_more() {
+  if (closed_) return;
+  if (!read_ahead_) read_ahead_.reset(new char[kReadAheadBytes]);
   read_some(asio::buffer(read_ahead_.get() + read_end_, kReadAheadBytes - read_end_),
             [self = shared_from_this()](const asio::error_code& ec, size_t n) {
               if (ec) {
@@ -201,11 +285,11 @@ void Connection::handle_frame(std::shared_ptr<std::string> frame) {
   ex->frame = std::move(frame);
   ex->received = std::chrono::steady_clock::now();
   CodecError e = decode_request(*ex->frame, ex->request);
-  const uint64_t seq = front_seq_ + slots_.size();
+  uint64_t seq = front_seq_ + slots_.size();
   if (e == CodecError::kUnsupportedVersion &&
       ex->request.header.api_key == static_cast<int16_t>(ApiKey::kApiVersions)) {
     // KIP-511: a v0 answer listing ApiVersions' own range; the client retries lower.
-    slots_.push_back(Slot{false, {}, ex->request.header.api_key, ex->received});
+    push_slot(ex->request.header.api_key, ex->received);
     Response r;
     r.frame = encode_api_versions_unsupported(ex->request.header.correlation_id);
     r.error = ErrorCode::kUnsupportedVersion;
@@ -224,7 +308,7 @@ void Connection::handle_frame(std::shared_ptr<std::string> frame) {
     return;
   }
   if (!admit(ex->request)) return;
-  slots_.push_back(Slot{false, {}, ex->request.header.api_key, ex->received});
+  seq = push_slot(ex->request.header.api_key, ex->received);
   std::weak_ptr<Connection> weak = shared_from_this();
   ex->respond = [weak, seq](Response response) {
     if (auto self = weak.lock()) self->complete(seq, std::move(response));
@@ -249,6 +333,12 @@ void Connection::complete(uint64_t seq, Response response) {
   if (slot.ready) return;  // answered twice: keep the first
   slot.ready = true;
   slot.response = std::move(response);
+  // Answered: the request's bytes leave the budget, the answer's enter this
+  // connection's unsent bytes until written.
+  if (slot.reserved > 0 && ctx_.request_budget)
+    ctx_.request_budget->release(std::exchange(slot.reserved, 0));
+  slot.unsent = response_memory(slot.response);
+  unsent_bytes_ += slot.unsent;
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.received);
   metrics_.record_request(slot.api_key, slot.response.error, seconds.count());
   maybe_write();
@@ -263,6 +353,7 @@ void Connection::maybe_write() {
       return;
     }
     if (!slot.response.send) {
+      unsent_bytes_ -= slot.unsent;
       slots_.pop_front();
       ++front_seq_;
       continue;
@@ -270,7 +361,7 @@ void Connection::maybe_write() {
     write_front(slot);
     return;
   }
-  if (!closed_ && reading_paused_ && slots_.size() < kMaxInFlight) read_frames();
+  if (!closed_ && reading_paused_ && !must_pause_reading()) read_frames();
 }
 
 void Connection::write_front(Slot& slot) {
@@ -391,6 +482,7 @@ void Connection::finish_write() {
   writing_response_ = Response{};  // releases the file references
   parts_.clear();
   last_activity_ = std::chrono::steady_clock::now();
+  unsent_bytes_ -= slots_.front().unsent;
   slots_.pop_front();
   ++front_seq_;
   if (close_now) {

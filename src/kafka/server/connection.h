@@ -57,6 +57,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Most requests in flight per connection before reading pauses (back-pressure).
   static constexpr size_t kMaxInFlight = 128;
+  // Answers ready but not yet written (encoded bytes and owned record bytes;
+  // file ranges sent with sendfile cost no memory): above this, reading
+  // pauses, so a client that sends without reading its answers holds at most
+  // this much (plus one answer) of the broker's memory.
+  static constexpr uint64_t kMaxUnsentResponseBytes = uint64_t{4} << 20;
 
  private:
   struct Slot {
@@ -64,11 +69,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Response response;
     int16_t api_key = 0;
     std::chrono::steady_clock::time_point received;
+    uint64_t reserved = 0;  // request bytes held in the RequestBudget until answered
+    uint64_t unsent = 0;    // memory of the ready answer, counted in unsent_bytes_
   };
+  // Appends the slot of the request just read (it takes over the frame's
+  // reservation); returns its sequence number.
+  uint64_t push_slot(int16_t api_key, std::chrono::steady_clock::time_point received);
+  // Why reading must wait, or nullptr: too many requests in flight, a SASL
+  // step running, too many unsent answer bytes.
+  bool must_pause_reading() const;
+  // Reserves the next frame's bytes; false when the budget is spent (a
+  // wake-up is registered and reading paused).
+  bool reserve_frame(uint64_t bytes);
+  void release_reservations();
   // Takes whole frames out of what was read ahead; reads more when none is
   // complete (one recv usually brings the size and the body, often several
   // pipelined requests).
   void read_frames();
+  // Reads what the socket has into the read-ahead buffer (allocated here
+  // when the connection was idle), then takes frames.
+  void read_more();
   void read_rest_of_body(std::shared_ptr<std::string> frame, size_t have);
   void handle_frame(std::shared_ptr<std::string> frame);
   void complete(uint64_t seq, Response response);
@@ -124,7 +144,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // A frame larger than this buffer gets its remainder read straight into
   // its own buffer (no second copy of a large produce request).
   static constexpr size_t kReadAheadBytes = 16 * 1024;
-  std::unique_ptr<char[]> read_ahead_ = std::make_unique<char[]>(kReadAheadBytes);
+  std::unique_ptr<char[]> read_ahead_;  // null while the connection is idle
   size_t read_begin_ = 0;
   size_t read_end_ = 0;
   std::shared_ptr<FramePool> frames_ = FramePool::create();
@@ -132,6 +152,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t front_seq_ = 0;  // sequence number of slots_.front()
   bool writing_ = false;
   bool reading_paused_ = false;
+  bool budget_waiting_ = false;  // registered with the RequestBudget for a wake-up
+  uint64_t frame_reserved_ = 0;  // the frame being read, until its slot takes it
+  uint64_t unsent_bytes_ = 0;    // sum of Slot::unsent
   bool closed_ = false;
   bool close_after_write_ = false;
   // The answer being written, as parts: encoded bytes, or record chunks sent

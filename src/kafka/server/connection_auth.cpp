@@ -108,9 +108,8 @@ void Connection::handle_sasl_authenticate(const std::shared_ptr<Exchange>& ex, u
 }
 
 void Connection::handle_raw_token(std::shared_ptr<std::string> frame) {
-  const uint64_t seq = front_seq_ + slots_.size();
-  const auto received = std::chrono::steady_clock::now();
-  slots_.push_back(Slot{false, {}, static_cast<int16_t>(ApiKey::kSaslAuthenticate), received});
+  const uint64_t seq =
+      push_slot(static_cast<int16_t>(ApiKey::kSaslAuthenticate), std::chrono::steady_clock::now());
   // The frame stays alive until the step has read it (PLAIN copies what it needs).
   run_sasl_step(*frame, [this, seq, frame](SaslSession::Outcome outcome) {
     if (outcome.state == SaslSession::Outcome::State::kFailed) {

@@ -71,6 +71,9 @@ void describe_broker(HandlerContext& ctx, const DescribeConfigsRequest::Resource
       {"num.partitions", std::to_string(o.num_partitions)},
       {"replica.lag.time.max.ms", std::to_string(o.replica_lag_time_max_ms)},
       {"socket.request.max.bytes", std::to_string(o.socket_request_max_bytes)},
+      {"queued.max.request.bytes", std::to_string(o.queued_max_request_bytes)},
+      {"max.connections", std::to_string(o.max_connections)},
+      {"max.connections.per.ip", std::to_string(o.max_connections_per_ip)},
   };
   for (auto& [k, v] : configs)
     if (wanted(r, k)) out.configs.push_back(config(k, v, kSourceStaticBroker, true));

@@ -81,6 +81,8 @@ struct Exchange {
 using ExchangePtr = std::shared_ptr<Exchange>;
 
 class SaslService;
+class RequestBudget;
+class ConnectionLimits;
 
 // Everything a handler may use; owned by the Service, outlives every handler.
 struct HandlerContext {
@@ -100,6 +102,10 @@ struct HandlerContext {
   SaslService* sasl = nullptr;
   // The ACLs of the metadata image; null when --authorizer.enabled is off.
   security::AuthorizerCache* authorizer = nullptr;
+  // queued.max.request.bytes and max.connections(.per.ip), shared by every
+  // listener; null in tests that build a bare context (no bound).
+  RequestBudget* request_budget = nullptr;
+  ConnectionLimits* connection_limits = nullptr;
 };
 
 // Routes a decoded request (body not monostate) to its handler.

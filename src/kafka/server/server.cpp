@@ -1,6 +1,7 @@
 #include "kafka/server/server.h"
 
 #include "common/log.h"
+#include "kafka/server/connection_limits.h"
 
 namespace dmq::kafka {
 
@@ -73,19 +74,47 @@ void Server::accept() {
           accept();
           return;
         }
+        std::string ip;
+        if (!admit_connection(socket, ip)) {
+          accept();
+          return;
+        }
         uint64_t id = next_id_++;
         auto& metrics = server_metrics();
         metrics.connections_accepted.inc();
         metrics.connections_open.inc();
-        auto conn = std::make_shared<Connection>(std::move(socket), id, ctx_, metrics, endpoint_,
-                                                 [this, alive](uint64_t closed_id) {
-                                                   server_metrics().connections_open.dec();
-                                                   if (*alive) connections_.erase(closed_id);
-                                                 });
+        auto conn = std::make_shared<Connection>(
+            std::move(socket), id, ctx_, metrics, endpoint_,
+            [this, alive, ip, limits = ctx_.connection_limits](uint64_t closed_id) {
+              server_metrics().connections_open.dec();
+              // The limits belong to the Service and outlive every Server.
+              if (limits) limits->release(ip);
+              if (*alive) connections_.erase(closed_id);
+            });
         connections_.emplace(id, conn);
         conn->start();
         accept();
       });
+}
+
+bool Server::admit_connection(asio::ip::tcp::socket& socket, std::string& ip) {
+  asio::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  if (ec) return false;  // already gone
+  ip = peer.address().to_string();
+  if (!ctx_.connection_limits) return true;
+  auto verdict = ctx_.connection_limits->admit(ip);
+  if (verdict == ConnectionLimits::Verdict::kAdmitted) return true;
+  // Kafka closes a connection over max.connections(.per.ip) right after
+  // accepting it; the client retries after its reconnect backoff.
+  const bool per_ip = verdict == ConnectionLimits::Verdict::kOverPerIp;
+  (per_ip ? server_metrics().connections_refused_per_ip
+          : server_metrics().connections_refused_total)
+      .inc();
+  LOG_DEBUG("kafka") << "closing a new connection from " << ip << ": "
+                     << (per_ip ? "max.connections.per.ip" : "max.connections") << " reached";
+  socket.close(ec);
+  return false;
 }
 
 void Server::schedule_reaper() {

@@ -34,6 +34,9 @@ class Server {
 
  private:
   void accept();
+  // Counts the new connection against max.connections(.per.ip); false when
+  // it is over a limit (the socket is closed) or already gone.
+  bool admit_connection(asio::ip::tcp::socket& socket, std::string& ip);
   void schedule_reaper();
 
   asio::io_context& io_;

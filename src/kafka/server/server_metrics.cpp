@@ -18,6 +18,24 @@ ServerMetrics::ServerMetrics()
       connections_closed_bad_input(metrics::registry().counter(
           "dmq_kafka_connections_closed_bad_input_total",
           "Kafka connections closed for malformed, oversized or unknown requests")),
+      connections_refused_total(metrics::registry().counter(
+          "dmq_kafka_connections_refused_total", "Kafka connections closed on accept over a limit",
+          {{"limit", "max.connections"}})),
+      connections_refused_per_ip(metrics::registry().counter(
+          "dmq_kafka_connections_refused_total", "Kafka connections closed on accept over a limit",
+          {{"limit", "max.connections.per.ip"}})),
+      queued_request_bytes(metrics::registry().gauge(
+          "dmq_kafka_queued_request_bytes",
+          "Bytes of Kafka requests read but not yet answered (queued.max.request.bytes)")),
+      queued_request_bytes_peak(
+          metrics::registry().gauge("dmq_kafka_queued_request_bytes_peak",
+                                    "The most Kafka request bytes read but not yet answered")),
+      reading_paused_for_queued_bytes(metrics::registry().counter(
+          "dmq_kafka_reading_paused_total", "Times a connection stopped reading",
+          {{"reason", "queued.max.request.bytes"}})),
+      reading_paused_for_unsent_bytes(metrics::registry().counter(
+          "dmq_kafka_reading_paused_total", "Times a connection stopped reading",
+          {{"reason", "unsent_response_bytes"}})),
       tls_handshake_failures(metrics::registry().counter(
           "dmq_kafka_tls_handshake_failures_total",
           "TLS handshakes that failed (plaintext clients, bad certificates)")),

@@ -21,6 +21,12 @@ class ServerMetrics {
   metrics::Gauge& connections_open;
   metrics::Counter& connections_accepted;
   metrics::Counter& connections_closed_bad_input;
+  metrics::Counter& connections_refused_total;   // over max.connections
+  metrics::Counter& connections_refused_per_ip;  // over max.connections.per.ip
+  metrics::Gauge& queued_request_bytes;          // queued.max.request.bytes in use
+  metrics::Gauge& queued_request_bytes_peak;
+  metrics::Counter& reading_paused_for_queued_bytes;
+  metrics::Counter& reading_paused_for_unsent_bytes;
   metrics::Counter& tls_handshake_failures;
   metrics::Counter& sasl_authentications;
   metrics::Counter& sasl_authentication_failures;

@@ -6,9 +6,16 @@ namespace dmq::kafka {
 
 Service::Service(asio::io_context& io, const Options& options, std::unique_ptr<Backend> backend,
                  broker::ControllerClient& controller)
-    : options_(options), backend_(std::move(backend)), io_(io), ctx_{io,         options, *backend_,
-                                                                     controller, "dmq",   {},
-                                                                     {}} {}
+    : options_(options),
+      backend_(std::move(backend)),
+      io_(io),
+      request_budget_(io, options.queued_max_request_bytes),
+      connection_limits_(options.max_connections, options.max_connections_per_ip,
+                         options.max_connections_per_ip_overrides),
+      ctx_{io, options, *backend_, controller, "dmq", {}, {}} {
+  ctx_.request_budget = &request_budget_;
+  ctx_.connection_limits = &connection_limits_;
+}
 
 Service::~Service() {
   stop();

@@ -19,7 +19,9 @@
 #include "broker/backend.h"
 #include "broker/controller_client.h"
 #include "common/options.h"
+#include "kafka/server/connection_limits.h"
 #include "kafka/server/handlers.h"
+#include "kafka/server/request_budget.h"
 #include "kafka/server/security_setup.h"
 #include "kafka/server/server.h"
 
@@ -62,6 +64,8 @@ class Service {
   const Options& options_;
   std::unique_ptr<Backend> backend_;
   asio::io_context& io_;
+  RequestBudget request_budget_;
+  ConnectionLimits connection_limits_;
   HandlerContext ctx_;
   ServerSecurity security_;
   bool failed_on_configuration_ = false;
