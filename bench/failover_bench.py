@@ -21,7 +21,7 @@ load average.
 
 Usage: bench/failover_bench.py [--dmq build/dmq] [--kills 10]
            [--victim leader|follower|both] [--layout split|combined]
-           [--interval-ms 20] [--json out.json]
+           [--interval-ms 20] [--fresh N] [--json out.json]
 """
 import argparse
 import json
@@ -185,6 +185,38 @@ def one_round(cluster, load, victim_kind, k):
     return stall, move_gap, also_controller
 
 
+def fresh_partitions(args):
+    """Point 2: the first acks=all write to a partition just created."""
+    with Workdir() as w:
+        cluster = Cluster(w, args.layout)
+        producer = Producer({"bootstrap.servers": cluster.bootstrap, "acks": "all",
+                             "enable.idempotence": True, "linger.ms": 0, "log_level": 0})
+        firsts = []
+        for k in range(args.fresh):
+            topic = f"fresh-{k}"
+            status, body = cluster.controllers[0].post("/v1/topics", {
+                "name": topic, "partitions": 1, "replication_factor": 3,
+                "configs": {"min.insync.replicas": "2"}})
+            assert status == 201, (status, body)
+            # Brokers serve it: the producer's first metadata answer names a leader.
+            wait_until(lambda: all(b.get(f"/v1/topics/{topic}", timeout_s=1)[0] == 200
+                                   for b in cluster.brokers), 10, what=f"{topic} on every broker")
+            # The producer learns the topic first (librdkafka's discovery of a
+            # new topic takes about a second by itself, which is not the broker's).
+            producer.list_topics(topic, timeout=10)
+            done = []
+            t0 = time.monotonic()
+            producer.produce(topic, value=b"first", partition=0,
+                             on_delivery=lambda err, msg: done.append((err, time.monotonic())))
+            producer.flush(30)
+            assert done and done[0][0] is None, done
+            firsts.append(done[0][1] - t0)
+            print(f"  {topic}: first acks=all write acknowledged {firsts[-1]:.3f}s after send",
+                  flush=True)
+        print(summary("first acks=all write to a fresh RF 3 partition", firsts))
+        return {"fresh_first_write_s": firsts}
+
+
 def summary(label, values):
     values = [v for v in values if v is not None]
     if not values:
@@ -218,18 +250,24 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dmq", default=os.path.join(HERE, "..", "build", "dmq"))
     ap.add_argument("--kills", type=int, default=10)
-    ap.add_argument("--victim", choices=["leader", "follower", "both"], default="both")
+    ap.add_argument("--victim", choices=["leader", "follower", "both", "none"], default="both")
     ap.add_argument("--layout", choices=["split", "combined"], default="split")
     ap.add_argument("--interval-ms", type=float, default=20)
+    ap.add_argument("--fresh", type=int, default=0,
+                    help="also time the first write to N freshly created RF 3 partitions")
     ap.add_argument("--json")
     args = ap.parse_args()
     dmqtest.BINARY = os.path.abspath(args.dmq)
     print(f"failover_bench: {args.layout} layout, {args.kills} kills, binary {dmqtest.BINARY}, "
           f"load average before {os.getloadavg()[0]:.2f}", flush=True)
     results = []
-    for kind in (["leader", "follower"] if args.victim == "both" else [args.victim]):
+    kinds = {"both": ["leader", "follower"], "none": []}.get(args.victim, [args.victim])
+    for kind in kinds:
         print(f"-- victim: partition {kind}", flush=True)
         results.append(run(args, kind))
+    if args.fresh:
+        print(f"-- {args.fresh} fresh partitions", flush=True)
+        results.append(fresh_partitions(args))
     print(f"load average after {os.getloadavg()[0]:.2f}")
     if args.json:
         with open(args.json, "w") as f:
