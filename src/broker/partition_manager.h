@@ -283,7 +283,7 @@ class PartitionManager : public Backend {
   std::chrono::milliseconds housekeeping_{std::chrono::seconds(30)};
   // topic -> partition -> replica; std::less<> so string_views look up.
   std::map<std::string, std::map<int32_t, std::unique_ptr<Partition>>, std::less<>> partitions_;
-  std::set<WaiterPtr> waiters_;           // parked fetches
+  std::set<WaiterPtr> waiters_;  // parked fetches
   // Followers of partitions this broker became leader of lately, with the
   // partitions they have not fetched yet (see replica_answer_by).
   struct NewFollower {

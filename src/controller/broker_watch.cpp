@@ -60,11 +60,11 @@ void BrokerWatch::Watch::connect() {
   asio::error_code ec;
   socket.close(ec);
   auto self = shared_from_this();
-  resolver.async_resolve(target.host, std::to_string(target.port),
-                         [self](const asio::error_code& ec,
-                                const asio::ip::tcp::resolver::results_type& endpoints) {
-                           self->on_resolved(ec, endpoints);
-                         });
+  resolver.async_resolve(
+      target.host, std::to_string(target.port),
+      [self](const asio::error_code& ec, const asio::ip::tcp::resolver::results_type& endpoints) {
+        self->on_resolved(ec, endpoints);
+      });
 }
 
 void BrokerWatch::Watch::on_resolved(const asio::error_code& ec,
@@ -92,8 +92,8 @@ void BrokerWatch::Watch::on_connected(const asio::error_code& ec) {
   timer.cancel();
   if (!ec) {
     if (gone) {
-      LOG_INFO("controller") << "broker " << target.broker.value << " (epoch "
-                             << target.epoch.value << ") accepts connections again";
+      LOG_INFO("controller") << "broker " << target.broker.value << " (epoch " << target.epoch.value
+                             << ") accepts connections again";
     }
     gone = false;
     established_once = true;
@@ -106,9 +106,9 @@ void BrokerWatch::Watch::on_connected(const asio::error_code& ec) {
     // that held it is gone (a live but frozen process would still hold it).
     if (!gone) {
       gone = true;
-      LOG_WARN("controller") << "broker " << target.broker.value << " (epoch "
-                             << target.epoch.value << ") is gone: its connection closed and "
-                             << target.host << ":" << target.port << " refuses connections";
+      LOG_WARN("controller") << "broker " << target.broker.value << " (epoch " << target.epoch.value
+                             << ") is gone: its connection closed and " << target.host << ":"
+                             << target.port << " refuses connections";
       on_gone();
     }
     return retry_after(kGoneProbe);
