@@ -29,6 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import test_replication as repl  # noqa: E402
+import dmqtest  # noqa: E402
 from dmqtest import Workdir, wait_until  # noqa: E402
 
 SESSION_MS = 30000
@@ -128,20 +129,7 @@ TESTS = [test_killed_broker_fenced_fast, test_frozen_broker_not_fenced,
 
 def main():
     names = sys.argv[1:]
-    chosen = [t for t in TESTS if not names or t.__name__.removeprefix("test_") in names]
-    failed = []
-    for test in chosen:
-        start = time.monotonic()
-        print(f"== {test.__name__}", flush=True)
-        try:
-            test()
-            print(f"   ok ({time.monotonic() - start:.1f}s)", flush=True)
-        except AssertionError as e:
-            print(f"   FAILED ({time.monotonic() - start:.1f}s): {e}", flush=True)
-            failed.append(test.__name__)
-    if failed:
-        print("failed: " + ", ".join(failed))
-        sys.exit(1)
+    dmqtest.run([t for t in TESTS if not names or t.__name__.removeprefix("test_") in names])
 
 
 if __name__ == "__main__":
