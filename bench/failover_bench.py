@@ -130,7 +130,10 @@ class Cluster:
         return set()
 
     def partition(self):
-        for c in self.up_controllers():
+        """The partition as the controller leader sees it (a node that just
+        restarted answers from its stale copy until it has caught up)."""
+        leader = self.controller_leader()
+        for c in sorted(self.up_controllers(), key=lambda c: c.node_id != leader):
             try:
                 status, body = c.get(f"/v1/topics/{TOPIC}", timeout_s=1)
                 if status == 200:
@@ -140,14 +143,16 @@ class Cluster:
         return None
 
     def controller_leader(self):
+        """The leader named by the highest term any live controller reports."""
+        best = (-1, None)
         for c in self.up_controllers():
             try:
                 status, body = c.get("/v1/cluster", timeout_s=1)
-                if status == 200 and body.get("leader_id", -1) > 0:
-                    return body["leader_id"]
+                if status == 200 and body.get("leader_id", -1) > 0 and body.get("term", 0) > best[0]:
+                    best = (body.get("term", 0), body["leader_id"])
             except OSError:
                 pass
-        return None
+        return best[1]
 
     def settled(self):
         p = self.partition()

@@ -16,9 +16,14 @@ constexpr auto kMaxBackoff = milliseconds(5000);
 // While gone: how often to look whether a listener is back at the address.
 constexpr auto kGoneProbe = milliseconds(1000);
 // A watch connection the broker closes sooner than this after it opened
-// (a connection limit, an idle reaper) is reopened only after a pause, so a
-// broker that keeps refusing idle connections is not hammered.
+// (a connection limit, an idle reaper) counts as short-lived; after a few in
+// a row the watch pauses before reconnecting, so a broker that keeps closing
+// idle connections is not hammered. The first ones reconnect at once: a
+// dying process may close its connections before its listener, so the
+// reconnect that follows the first close can still land in the listener's
+// backlog and only be reset a moment later.
 constexpr auto kShortLived = milliseconds(500);
+constexpr int kShortLivedBeforePause = 3;
 
 }  // namespace
 
@@ -44,6 +49,7 @@ struct BrokerWatch::Watch : std::enable_shared_from_this<Watch> {
   bool connecting = false;
   std::chrono::steady_clock::time_point opened_at;
   milliseconds backoff = kFirstBackoff;
+  int short_lived_in_a_row = 0;
   char byte = 0;
 
   void connect();
@@ -124,7 +130,8 @@ void BrokerWatch::Watch::watch_connection() {
     if (!ec) return self->watch_connection();  // the broker never writes unasked; ignore
     // Closed (or reset): decide at once whether the process is still there.
     bool short_lived = std::chrono::steady_clock::now() - self->opened_at < kShortLived;
-    if (short_lived) return self->retry_after(kShortLived);
+    self->short_lived_in_a_row = short_lived ? self->short_lived_in_a_row + 1 : 0;
+    if (self->short_lived_in_a_row >= kShortLivedBeforePause) return self->retry_after(kShortLived);
     self->connect();
   });
 }
