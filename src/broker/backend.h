@@ -75,6 +75,9 @@ struct ProduceTarget {
 struct ValidatedBatch {
   std::span<char> bytes;
   kafka::BatchHeader header;
+  // A traced request wants ProduceResult::durable_unix_ns (it costs an
+  // allocation, so untraced ones do not ask).
+  bool timed = false;
 };
 
 struct ProduceResult {
@@ -82,6 +85,9 @@ struct ProduceResult {
   Offset base_offset = kNoOffset;
   Offset log_start_offset = kNoOffset;
   int64_t log_append_time_ms = -1;  // set for topics with message.timestamp.type=LogAppendTime
+  // With ValidatedBatch::timed: when the leader's group commit made the batch
+  // durable (Unix ns); 0 when unknown or not synced (log.flush.on.ack=false).
+  int64_t durable_unix_ns = 0;
 };
 
 struct FetchRead {
@@ -177,6 +183,14 @@ class Backend {
   // timestamp, otherwise the first record with a timestamp >= `timestamp`.
   virtual OffsetLookup list_offset(std::string_view topic, PartitionId partition,
                                    int64_t timestamp) = 0;
+  // DeleteRecords (KIP-107), on the leader: raises the log start offset to
+  // `offset` (-1: the high watermark); OFFSET_OUT_OF_RANGE past the high
+  // watermark. `offset` of the answer is the new low watermark. Followers
+  // follow from the log start offset in their fetch answers.
+  virtual OffsetLookup delete_records(std::string_view topic, PartitionId partition,
+                                      int64_t offset) {
+    return {ErrorCode::kUnsupportedVersion};
+  }
   // The log start offset and high watermark of a replica hosted here, leader
   // or follower (a follower's high watermark trails the leader's by at most
   // one fetch); nullopt when not hosted. For the REST API and monitoring.

@@ -93,6 +93,8 @@ class PartitionManager : public Backend {
                   BrokerId replica_id, LeaderEpoch current_leader_epoch) override;
   void park(const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout,
             BrokerId replica_id, std::function<void()> wake) override;
+  OffsetLookup delete_records(std::string_view topic, PartitionId partition,
+                              int64_t offset) override;
   OffsetLookup list_offset(std::string_view topic, PartitionId partition,
                            int64_t timestamp) override;
   std::optional<std::pair<Offset, Offset>> replica_offsets(std::string_view topic,
@@ -214,7 +216,7 @@ class PartitionManager : public Backend {
   store::LogResult<store::AppendInfo> append_to_log(Partition& p, std::span<char> bytes,
                                                     const kafka::BatchHeader& header, int64_t now);
   void await_acknowledgement(Partition& p, const store::AppendInfo& info, int64_t append_time,
-                             Acks acks, std::function<void(const ProduceResult&)> done);
+                             Acks acks, bool timed, std::function<void(const ProduceResult&)> done);
   void handle_metadata_change(const Image& previous, const Image& next);
   void reconcile(const cluster::MetadataImage& image);
   void maybe_open(const cluster::MetadataImage& image, const cluster::TopicState& topic,

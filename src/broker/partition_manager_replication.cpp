@@ -564,6 +564,12 @@ bool PartitionManager::follower_append(Partition& p, const kafka::FetchResponse:
     store::Offset hw = std::min(store::Offset(data.high_watermark), p.log->log_end_offset());
     if (hw > p.high_watermark) set_high_watermark(p, hw);
   }
+  // The leader's log start offset moved (DeleteRecords, retention): follow it
+  // up to what this replica knows to be committed, as Kafka's followers do.
+  if (data.log_start_offset > p.log->log_start_offset().value) {
+    const store::Offset start = std::min(store::Offset(data.log_start_offset), p.high_watermark);
+    if (start > p.log->log_start_offset()) (void)p.log->advance_log_start(start);
+  }
   return p.log->log_end_offset() > end_before;
 }
 

@@ -154,6 +154,14 @@ class PartitionLog {
   // raises log_start_offset(). Returns how many segments went.
   LogResult<size_t> maybe_apply_retention(int64_t now_ms);
 
+  // DeleteRecords (KIP-107): raises log_start_offset() to `offset` (capped at
+  // the log end; never lowers it) and deletes the closed segments wholly below
+  // it. Reads below the new start get kOffsetOutOfRange; the next checkpoint
+  // persists it (as Kafka's log-start-offset checkpoint, a crash before then
+  // brings the deleted records back, never loses others). Returns the log
+  // start offset afterwards.
+  LogResult<Offset> advance_log_start(Offset offset);
+
   // Makes everything appended so far durable; returns the new
   // durable_end_offset(). Runs on the flusher thread.
   LogResult<Offset> flush();

@@ -239,6 +239,24 @@ LogResult<size_t> PartitionLog::maybe_apply_retention(int64_t now_ms) {
   return count;
 }
 
+LogResult<Offset> PartitionLog::advance_log_start(Offset offset) {
+  std::lock_guard lock(mu_);
+  if (failure_) return *failure_;
+  const Offset end = segments_.empty() ? log_start_offset_ : segments_.back()->next_offset();
+  const Offset target = std::min(offset, end);
+  if (target <= log_start_offset_) return log_start_offset_;
+  size_t deletable = segments_.size() - 1;  // never the active segment
+  if (swap_pending_) deletable = std::min(deletable, segment_index_for(*swap_pending_));
+  size_t count = 0;
+  while (count < deletable && segments_[count + 1]->base_offset() <= target) ++count;
+  if (count > 0) {
+    if (LogStatus s = delete_oldest_segments_locked(count); !s.ok()) return s;
+  }
+  log_start_offset_ = std::max(log_start_offset_, target);
+  if (epochs_.truncate_from_start(log_start_offset_)) epochs_dirty_ = true;
+  return log_start_offset_;
+}
+
 LogStatus PartitionLog::delete_oldest_segments_locked(size_t count) {
   DMQ_ASSERT(count < segments_.size());
   IoStatus first_error;

@@ -29,6 +29,7 @@ constexpr std::array kApis = {
     ApiInfo{ApiKey::kApiVersions, "ApiVersions", 0, 3, 3},
     ApiInfo{ApiKey::kCreateTopics, "CreateTopics", 0, 7, 5},
     ApiInfo{ApiKey::kDeleteTopics, "DeleteTopics", 0, 6, 4},
+    ApiInfo{ApiKey::kDeleteRecords, "DeleteRecords", 0, 2, 2},
     ApiInfo{ApiKey::kInitProducerId, "InitProducerId", 0, 4, 2},
     ApiInfo{ApiKey::kOffsetForLeaderEpoch, "OffsetForLeaderEpoch", 0, 4, 4},
     ApiInfo{ApiKey::kDescribeAcls, "DescribeAcls", 0, 3, 2},

@@ -28,6 +28,7 @@
   X(kApiVersions, ApiVersionsRequest, ApiVersionsResponse)                                     \
   X(kCreateTopics, CreateTopicsRequest, CreateTopicsResponse)                                  \
   X(kDeleteTopics, DeleteTopicsRequest, DeleteTopicsResponse)                                  \
+  X(kDeleteRecords, DeleteRecordsRequest, DeleteRecordsResponse)                               \
   X(kInitProducerId, InitProducerIdRequest, InitProducerIdResponse)                            \
   X(kOffsetForLeaderEpoch, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse)          \
   X(kDescribeAcls, DescribeAclsRequest, DescribeAclsResponse)                                  \

@@ -135,6 +135,39 @@ void serde(IO& io, M& m) {
   io.tags();
 }
 
+// ---- DeleteRecords --------------------------------------------------------------
+
+template <class IO, MessageOf<DeleteRecordsRequest> M>
+void serde(IO& io, M& m) {
+  io.array(m.topics, [&](auto& t) {
+    io.string(t.name);
+    io.array(t.partitions, [&](auto& p) {
+      io.i32(p.partition_index);
+      io.i64(p.offset);
+      io.tags();
+    });
+    io.tags();
+  });
+  io.i32(m.timeout_ms);
+  io.tags();
+}
+
+template <class IO, MessageOf<DeleteRecordsResponse> M>
+void serde(IO& io, M& m) {
+  io.i32(m.throttle_time_ms);
+  io.array(m.topics, [&](auto& t) {
+    io.string(t.name);
+    io.array(t.partitions, [&](auto& p) {
+      io.i32(p.partition_index);
+      io.i64(p.low_watermark);
+      io.error(p.error_code);
+      io.tags();
+    });
+    io.tags();
+  });
+  io.tags();
+}
+
 // ---- CreatePartitions -----------------------------------------------------------
 
 template <class IO, MessageOf<CreatePartitionsRequest> M>
@@ -357,6 +390,8 @@ DMQ_KAFKA_DEFINE_CODEC(DeleteTopicsRequest)
 DMQ_KAFKA_DEFINE_CODEC(DeleteTopicsResponse)
 DMQ_KAFKA_DEFINE_CODEC(CreatePartitionsRequest)
 DMQ_KAFKA_DEFINE_CODEC(CreatePartitionsResponse)
+DMQ_KAFKA_DEFINE_CODEC(DeleteRecordsRequest)
+DMQ_KAFKA_DEFINE_CODEC(DeleteRecordsResponse)
 DMQ_KAFKA_DEFINE_CODEC(DescribeConfigsRequest)
 DMQ_KAFKA_DEFINE_CODEC(DescribeConfigsResponse)
 DMQ_KAFKA_DEFINE_CODEC(DescribeClusterRequest)
@@ -417,6 +452,17 @@ CreatePartitionsResponse make_error_response(const CreatePartitionsRequest& req,
     auto& out = r.results.emplace_back();
     out.name = std::string(t.name);
     out.error_code = error;
+  }
+  return r;
+}
+
+DeleteRecordsResponse make_error_response(const DeleteRecordsRequest& req, int16_t,
+                                          ErrorCode error) {
+  DeleteRecordsResponse r;
+  for (const auto& t : req.topics) {
+    auto& out = r.topics.emplace_back();
+    out.name = std::string(t.name);
+    for (const auto& p : t.partitions) out.partitions.push_back({p.partition_index, -1, error});
   }
   return r;
 }

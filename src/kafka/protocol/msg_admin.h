@@ -1,5 +1,5 @@
 #pragma once
-// Offsets and admin APIs: ListOffsets, CreateTopics, DeleteTopics,
+// Offsets and admin APIs: ListOffsets, CreateTopics, DeleteTopics, DeleteRecords,
 // CreatePartitions, DescribeConfigs, DescribeCluster, InitProducerId,
 // OffsetForLeaderEpoch. Same conventions as msg_core.h: requests view the
 // frame, responses own their strings, absent fields keep their defaults.
@@ -133,6 +133,40 @@ struct DeleteTopicsResponse {
 
 DMQ_KAFKA_DECLARE_CODEC(DeleteTopicsRequest);
 DMQ_KAFKA_DECLARE_CODEC(DeleteTopicsResponse);
+
+// ---- DeleteRecords (key 21), v0-2 ------------------------------------------------
+
+struct DeleteRecordsRequest {
+  static constexpr ApiKey kApiKey = ApiKey::kDeleteRecords;
+  struct Partition {
+    int32_t partition_index = 0;
+    int64_t offset = 0;  // the new log start offset; -1: the high watermark
+  };
+  struct Topic {
+    std::string_view name;
+    std::vector<Partition> partitions;
+  };
+  std::vector<Topic> topics;
+  int32_t timeout_ms = 0;
+};
+
+struct DeleteRecordsResponse {
+  static constexpr ApiKey kApiKey = ApiKey::kDeleteRecords;
+  struct Partition {
+    int32_t partition_index = 0;
+    int64_t low_watermark = -1;
+    ErrorCode error_code = ErrorCode::kNone;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+  };
+  int32_t throttle_time_ms = 0;
+  std::vector<Topic> topics;
+};
+
+DMQ_KAFKA_DECLARE_CODEC(DeleteRecordsRequest);
+DMQ_KAFKA_DECLARE_CODEC(DeleteRecordsResponse);
 
 // ---- CreatePartitions (key 37), v0-3 --------------------------------------------
 
@@ -367,6 +401,8 @@ DeleteTopicsResponse make_error_response(const DeleteTopicsRequest& req, int16_t
                                          ErrorCode error);
 CreatePartitionsResponse make_error_response(const CreatePartitionsRequest& req, int16_t version,
                                              ErrorCode error);
+DeleteRecordsResponse make_error_response(const DeleteRecordsRequest& req, int16_t version,
+                                          ErrorCode error);
 DescribeConfigsResponse make_error_response(const DescribeConfigsRequest& req, int16_t version,
                                             ErrorCode error);
 DescribeClusterResponse make_error_response(const DescribeClusterRequest& req, int16_t version,

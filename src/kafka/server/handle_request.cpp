@@ -26,6 +26,8 @@ void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
       return handle_create_topics(ctx, ex);
     case ApiKey::kDeleteTopics:
       return handle_delete_topics(ctx, ex);
+    case ApiKey::kDeleteRecords:
+      return handle_delete_records(ctx, ex);
     case ApiKey::kCreatePartitions:
       return handle_create_partitions(ctx, ex);
     case ApiKey::kDescribeConfigs:

@@ -146,6 +146,7 @@ void handle_metadata(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_produce(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_fetch(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_list_offsets(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_delete_records(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_create_topics(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_delete_topics(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_create_partitions(HandlerContext& ctx, const ExchangePtr& ex);
