@@ -168,6 +168,17 @@ class Backend {
   virtual void park(const std::vector<TopicPartition>& partitions,
                     std::chrono::milliseconds timeout, BrokerId replica_id,
                     std::function<void()> wake) = 0;
+  // A follower's fetch (replica_id >= 0) received at `received` must be
+  // answered by the returned time, earlier than its max_wait_ms, when this
+  // broker has since become the leader of a partition `replica_id` follows
+  // (at once: the request cannot name it) or when `replica_id` has not
+  // fetched such a new partition yet (shortly: it may not know of it when it
+  // sent the request). A parked follower fetch is woken when that happens.
+  // Without such a partition: time_point::max().
+  virtual std::chrono::steady_clock::time_point replica_answer_by(
+      BrokerId /*replica_id*/, std::chrono::steady_clock::time_point /*received*/) {
+    return std::chrono::steady_clock::time_point::max();
+  }
   // ListOffsets: -1 latest (the high watermark), -2 earliest, -3 max
   // timestamp, otherwise the first record with a timestamp >= `timestamp`.
   virtual OffsetLookup list_offset(std::string_view topic, PartitionId partition,

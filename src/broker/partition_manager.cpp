@@ -691,6 +691,7 @@ void PartitionManager::park(const std::vector<TopicPartition>& partitions,
   if (stopped_) return;
   auto w = std::make_shared<Waiter>(io_);
   w->wake = std::move(wake);
+  w->replica = replica.value;
   for (const auto& tp : partitions) {
     Partition* p = find(tp.topic, tp.partition.value);
     if (!p) continue;
@@ -730,6 +731,13 @@ void PartitionManager::wake_replica_waiters(Partition& p) {
   p.replica_waiters.clear();
   for (auto& weak : waiters)
     if (auto w = weak.lock()) fire(w);
+}
+
+void PartitionManager::wake_fetches_of(int32_t replica) {
+  std::vector<WaiterPtr> matching;
+  for (const auto& w : waiters_)
+    if (w->replica == replica) matching.push_back(w);
+  for (const auto& w : matching) fire(w);
 }
 
 void PartitionManager::wait_for_metadata(std::function<bool(const cluster::MetadataImage&)> holds,

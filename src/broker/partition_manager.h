@@ -109,11 +109,14 @@ class PartitionManager : public Backend {
   EpochEndOffset end_offset_for_epoch(std::string_view topic, PartitionId partition,
                                       LeaderEpoch current_leader_epoch,
                                       LeaderEpoch leader_epoch) override;
+  std::chrono::steady_clock::time_point replica_answer_by(
+      BrokerId replica, std::chrono::steady_clock::time_point received) override;
 
  private:
   struct Waiter {
     explicit Waiter(asio::io_context& io) : timer(io) {}
     std::function<void()> wake;
+    int32_t replica = -1;  // a follower's parked fetch: its broker id
     std::function<bool(const cluster::MetadataImage&)> holds;  // metadata waiters only
     std::function<void(bool)> done;                            // metadata waiters only
     asio::steady_timer timer;
@@ -223,6 +226,8 @@ class PartitionManager : public Backend {
   void advance_high_watermark(Partition& p, store::Offset offset);
   void wake_waiters(Partition& p);
   void wake_replica_waiters(Partition& p);
+  // Every parked fetch of follower `replica`, whatever partitions it names.
+  void wake_fetches_of(int32_t replica);
   void fail_ack_waiters(Partition& p, kafka::ErrorCode error);
   void note_local_durable(Partition& p, store::Offset durable_end);
   void make_durable(Partition& p, store::Offset end, DurableDone done);
@@ -237,6 +242,8 @@ class PartitionManager : public Backend {
                                int32_t leader_id, bool leader_changed);
   bool serving_in(const cluster::MetadataImage& image) const;
   void become_leader(Partition& p);
+  // Records p's followers in new_followers_ and wakes their parked fetches.
+  void note_new_followers(const Partition& p);
   void become_follower(Partition& p);
   void record_follower_fetch(Partition& p, int32_t replica, int64_t offset);
   void maybe_advance_leader_high_watermark(Partition& p);
@@ -278,7 +285,14 @@ class PartitionManager : public Backend {
   std::chrono::milliseconds housekeeping_{std::chrono::seconds(30)};
   // topic -> partition -> replica; std::less<> so string_views look up.
   std::map<std::string, std::map<int32_t, std::unique_ptr<Partition>>, std::less<>> partitions_;
-  std::set<WaiterPtr> waiters_;           // parked fetches
+  std::set<WaiterPtr> waiters_;  // parked fetches
+  // Followers of partitions this broker became leader of lately, with the
+  // partitions they have not fetched yet (see replica_answer_by).
+  struct NewFollower {
+    std::chrono::steady_clock::time_point assigned_at;
+    std::set<std::pair<std::string, int32_t>> unfetched;
+  };
+  std::map<int32_t, NewFollower> new_followers_;
   std::set<WaiterPtr> metadata_waiters_;  // admin requests waiting for the image
   std::map<int32_t, std::shared_ptr<ReplicaFetcher>> fetchers_;  // by source broker
   asio::steady_timer isr_timer_;

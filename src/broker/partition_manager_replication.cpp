@@ -27,6 +27,11 @@ std::vector<int32_t> ids(const std::vector<cluster::BrokerId>& v) {
 }
 
 constexpr int32_t kReplicaFetchMaxWaitMs = 500;
+// How long after this broker became leader of a partition a follower that
+// has not fetched it yet gets its fetches answered after kNewFollowerMaxWait
+// instead of max_wait_ms.
+constexpr auto kNewFollowerWindow = std::chrono::milliseconds(2000);
+constexpr auto kNewFollowerMaxWait = std::chrono::milliseconds(20);
 constexpr int32_t kReplicaPartitionMaxBytes = 1 << 20;  // replica.fetch.max.bytes
 constexpr int32_t kReplicaResponseMaxBytes = 10 << 20;  // replica.fetch.response.max.bytes
 constexpr int64_t kRetryBackoffMs = 200;
@@ -78,6 +83,7 @@ void PartitionManager::become_leader(Partition& p) {
   // Kafka gives every follower a full lag period from the election on.
   for (int32_t r : p.replicas)
     if (r != options_.node_id) p.followers[r].last_caught_up_ms = now;
+  note_new_followers(p);
   if (p.log) {
     p.local_durable = std::max(p.local_durable, p.log->durable_end_offset());
     p.epoch_start_offset = p.log->log_end_offset().value;
@@ -113,6 +119,10 @@ void PartitionManager::record_follower_fetch(Partition& p, int32_t replica, int6
   // Past our log end the follower holds a divergent tail, not our data: the
   // read answers OFFSET_OUT_OF_RANGE and it truncates first.
   if (offset > leader_end) return;
+  if (auto it = new_followers_.find(replica); it != new_followers_.end()) {
+    it->second.unfetched.erase({p.topic, p.index});
+    if (it->second.unfetched.empty()) new_followers_.erase(it);
+  }
   FollowerProgress& f = p.followers[replica];
   // Kafka's Replica.updateFetchState: caught up if it asked for the log end,
   // or for at least what the log end was at its previous fetch.
@@ -125,6 +135,35 @@ void PartitionManager::record_follower_fetch(Partition& p, int32_t replica, int6
   f.leader_end_at_last_fetch = leader_end;
   f.last_fetch_ms = now;
   maybe_advance_leader_high_watermark(p);
+}
+
+void PartitionManager::note_new_followers(const Partition& p) {
+  const auto now = std::chrono::steady_clock::now();
+  for (int32_t r : p.replicas) {
+    if (r == options_.node_id) continue;
+    NewFollower& f = new_followers_[r];
+    f.assigned_at = now;
+    f.unfetched.insert({p.topic, p.index});
+    // Its parked fetch cannot name this partition: answer it so that the
+    // follower's next request does (the partition's high watermark waits for it).
+    wake_fetches_of(r);
+  }
+}
+
+std::chrono::steady_clock::time_point PartitionManager::replica_answer_by(
+    BrokerId replica, std::chrono::steady_clock::time_point received) {
+  auto it = new_followers_.find(replica.value);
+  if (it == new_followers_.end()) return std::chrono::steady_clock::time_point::max();
+  if (it->second.assigned_at >= received) return received;  // sent before the assignment
+  if (std::chrono::steady_clock::now() - it->second.assigned_at > kNewFollowerWindow) {
+    // It never fetched some of them (down, or its metadata is behind): stop
+    // cutting its waits short; its regular fetches pick them up later.
+    new_followers_.erase(it);
+    return std::chrono::steady_clock::time_point::max();
+  }
+  // It may have sent this before it learnt of the partition: a short wait
+  // only, so the request that names it follows soon.
+  return received + kNewFollowerMaxWait;
 }
 
 std::vector<int32_t> PartitionManager::maximal_isr(const Partition& p) const {

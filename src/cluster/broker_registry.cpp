@@ -85,17 +85,20 @@ Result<HeartbeatDecision> BrokerRegistry::handle_heartbeat(const MetadataState& 
   return decision;
 }
 
-RecordBatch BrokerRegistry::expired_brokers(const MetadataState& state, int64_t now_ms) {
+RecordBatch BrokerRegistry::expired_brokers(const MetadataState& state, int64_t now_ms,
+                                            const std::set<Registration>& gone) {
   std::set<BrokerId> expired;
   for (const auto& [id, b] : state.image().brokers) {
     if (b.fenced) continue;
     auto it = sessions_.find(id);
-    if (it == sessions_.end()) {
+    if (it != sessions_.end() && in_flight(it->second.fence_proposed_ms, now_ms)) continue;
+    if (gone.count({id, b.epoch})) {
+      expired.insert(id);
+    } else if (it == sessions_.end()) {
       sessions_[id].last_contact_ms = now_ms;  // first sight: a full session
-      continue;
+    } else if (!session_alive(id, now_ms)) {
+      expired.insert(id);
     }
-    if (session_alive(id, now_ms) || in_flight(it->second.fence_proposed_ms, now_ms)) continue;
-    expired.insert(id);
   }
   if (expired.empty()) return {};
   for (BrokerId id : expired) sessions_[id].fence_proposed_ms = now_ms;

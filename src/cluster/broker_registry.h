@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cluster/election.h"
@@ -76,9 +77,17 @@ class BrokerRegistry {
                                              BrokerEpoch epoch, LogIndex metadata_applied_index,
                                              int64_t now_ms);
 
+  // A registration (broker and the epoch it registered with).
+  using Registration = std::pair<BrokerId, BrokerEpoch>;
+
   // One batch fencing every unfenced broker whose session expired, with the
   // leadership moves. Empty if none (or their fence is already in flight).
-  RecordBatch expired_brokers(const MetadataState& state, int64_t now_ms);
+  // `gone` names registrations whose process is known to be gone (the
+  // controller's watch connection closed and the broker refused a new one:
+  // controller/broker_watch.h); those are fenced at once, live session or not,
+  // grace period or not, if the broker still holds that epoch.
+  RecordBatch expired_brokers(const MetadataState& state, int64_t now_ms,
+                              const std::set<Registration>& gone = {});
 
   // Controlled shutdown (Kafka's ControlledShutdown / KIP-631 wantShutDown):
   // the broker is fenced with its leaderships moved, and stays fenced while it

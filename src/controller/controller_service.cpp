@@ -175,7 +175,11 @@ ControllerService::ControllerService(net::EventLoop& loop, RaftDriver& driver,
       metadata_(metadata),
       forwarder_(forwarder),
       options_(options),
-      timer_(loop.context()) {
+      timer_(loop.context()),
+      broker_watch_(loop.context(), [this] {
+        // A broker process is gone: fence it now rather than on the next tick.
+        if (!stopped_ && maybe_follow_leadership(now_ms())) maybe_fence_or_rebalance(now_ms());
+      }) {
   registry_options_.session_timeout_ms = options.broker_session_timeout_ms;
 }
 
@@ -194,31 +198,47 @@ void ControllerService::start() {
 void ControllerService::stop() {
   stopped_ = true;
   timer_.cancel();
+  broker_watch_.stop();
 }
 
 void ControllerService::tick() {
   if (stopped_) return;
   int64_t now = now_ms();
   maybe_follow_leadership(now);
+  update_broker_watch();
   if (registry_ && driver_.applied_index().value >= background_in_flight_until_)
     maybe_bootstrap_scram();
-  if (registry_ && driver_.applied_index().value >= background_in_flight_until_) {
-    cluster::RecordBatch batch;
-    const char* what = "fence expired brokers";
-    metadata_.with_state([&](const cluster::MetadataState& state) {
-      batch = registry_->expired_brokers(state, now);
-      if (batch.empty() && now >= next_rebalance_ms_) {
-        next_rebalance_ms_ = now + kRebalanceIntervalMs;
-        batch = cluster::preferred_leader_moves(state);
-        what = "restore preferred leaders";
-      }
-    });
-    if (!batch.empty()) propose_background(std::move(batch), what);
-  }
+  maybe_fence_or_rebalance(now);
   timer_.expires_after(kTick);
   timer_.async_wait([this](const asio::error_code& ec) {
     if (!ec) tick();
   });
+}
+
+void ControllerService::maybe_fence_or_rebalance(int64_t now) {
+  if (!registry_ || driver_.applied_index().value < background_in_flight_until_) return;
+  cluster::RecordBatch batch;
+  const char* what = "fence expired or gone brokers";
+  auto gone = broker_watch_.gone();
+  metadata_.with_state([&](const cluster::MetadataState& state) {
+    batch = registry_->expired_brokers(state, now, gone);
+    if (batch.empty() && now >= next_rebalance_ms_) {
+      next_rebalance_ms_ = now + kRebalanceIntervalMs;
+      batch = cluster::preferred_leader_moves(state);
+      what = "restore preferred leaders";
+    }
+  });
+  if (!batch.empty()) propose_background(std::move(batch), what);
+}
+
+void ControllerService::update_broker_watch() {
+  std::vector<WatchTarget> targets;
+  metadata_.with_state([&](const cluster::MetadataState& state) {
+    for (const auto& [id, b] : state.image().brokers) {
+      targets.push_back(WatchTarget{id, b.epoch, b.kafka_host, b.kafka_port});
+    }
+  });
+  broker_watch_.update(targets);
 }
 
 bool ControllerService::maybe_follow_leadership(int64_t now) {

@@ -56,6 +56,7 @@
 #include "cluster/election.h"
 #include "cluster/metadata_raft_adapter.h"
 #include "common/options.h"
+#include "controller/broker_watch.h"
 #include "controller/leader_forwarder.h"
 #include "controller/raft_driver.h"
 #include "net/event_loop.h"
@@ -98,6 +99,11 @@ class ControllerService {
   // answers once the batch is applied here (or with the reason it was not).
   net::HttpResponse propose_and_wait(const Planner& plan, const Renderer& on_success);
   void tick();
+  // Leader: proposes the fencing of brokers whose session expired or whose
+  // process is gone, else (when due) the preferred-leader moves.
+  void maybe_fence_or_rebalance(int64_t now);
+  // Points the broker watch at the registrations in the current image.
+  void update_broker_watch();
   // Creates or drops the leader-only state as leadership comes and goes;
   // true while this node leads.
   bool maybe_follow_leadership(int64_t now);
@@ -130,6 +136,7 @@ class ControllerService {
   cluster::BrokerRegistry::Options registry_options_;
   std::optional<cluster::BrokerRegistry> registry_;  // present while this node leads
   asio::steady_timer timer_;
+  BrokerWatch broker_watch_;  // every controller watches; only the leader fences
   int64_t next_rebalance_ms_ = 0;
   uint64_t background_in_flight_until_ = 0;  // applied index a background proposal waits for
   bool stopped_ = false;

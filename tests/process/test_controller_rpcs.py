@@ -122,9 +122,9 @@ def leader_of(nodes):
     return None
 
 
-def start_controllers(w, count):
+def start_controllers(w, count, session_ms=SESSION_MS):
     nodes, _ = voter_nodes(w, count, role="controller",
-                           extra=[f"--broker.session.timeout.ms={SESSION_MS}"])
+                           extra=[f"--broker.session.timeout.ms={session_ms}"])
     start_all(nodes, timeout_s=15)
     wait_until(lambda: leader_of(nodes), 10, what="a controller leader")
     return nodes
@@ -332,7 +332,10 @@ def test_real_brokers_change_the_isr():
     fence), and joins again once it catches up. A broker-only node proxies the
     RPCs to the controllers."""
     with Workdir() as w:
-        ctrl = start_controllers(w, 1)[0]
+        # The controller fences, so the long session must be its own: with
+        # SESSION_MS (2 s, as long as the brokers' heartbeat interval) a
+        # heartbeat a few milliseconds late fenced a live broker now and then.
+        ctrl = start_controllers(w, 1, session_ms=60000)[0]
         voters = f"1@127.0.0.1:{ctrl.http_port}"
         extra = ["--broker.session.timeout.ms=60000", "--replica.lag.time.max.ms=1000"]
         brokers = [w.node(node_id=100 + i, role="broker", controllers=voters, extra=extra)

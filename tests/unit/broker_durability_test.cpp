@@ -471,3 +471,32 @@ TEST_CASE("config changes in the metadata reach the open log at once") {
   CHECK_FALSE(h.part().log->config().cleanup_compact);
   CHECK(h.part().log->config().segment_bytes == store::PartitionLogConfig{}.segment_bytes);
 }
+
+TEST_CASE("replication: a follower just given a partition is answered early, until it fetched") {
+  using std::chrono::steady_clock;
+  Harness h;
+  const broker::BrokerId f2(2), f3(3), stranger(4);
+  // Follower 2's fetch for its other partitions, parked before the assignment.
+  bool woken = false;
+  h.manager->park({{"other", broker::PartitionId(0)}}, std::chrono::seconds(10), f2,
+                  [&] { woken = true; });
+  const auto sent_before = steady_clock::now();
+  CHECK(h.manager->replica_answer_by(f2, sent_before) == steady_clock::time_point::max());
+
+  h.publish(led_by(1, 1));  // node 1 now leads d-0, followed by 2 and 3
+  h.io.poll();
+  CHECK(woken);  // the parked fetch is answered at once: it cannot name d-0
+  CHECK(h.manager->replica_answer_by(f2, sent_before) == sent_before);
+  // A fetch sent after the assignment may still predate the follower's
+  // metadata: a short wait only.
+  const auto sent_after = steady_clock::now() + std::chrono::milliseconds(1);
+  CHECK(h.manager->replica_answer_by(f2, sent_after) == sent_after + std::chrono::milliseconds(20));
+  CHECK(h.manager->replica_answer_by(stranger, sent_after) == steady_clock::time_point::max());
+
+  // Once follower 2 fetched d-0 its waits are its own again; 3 is still new.
+  auto read = h.manager->fetch(kTopic, broker::PartitionId(0), broker::Offset(0), 1024, f2,
+                               broker::LeaderEpoch(1));
+  CHECK(read.error == ErrorCode::kNone);
+  CHECK(h.manager->replica_answer_by(f2, sent_after) == steady_clock::time_point::max());
+  CHECK(h.manager->replica_answer_by(f3, sent_after) == sent_after + std::chrono::milliseconds(20));
+}

@@ -349,3 +349,30 @@ TEST_CASE("a registered broker is unfenced only once it has applied its own regi
   REQUIRE(caught_up.value().propose.size() == 1);
   CHECK(std::holds_alternative<UnfenceBrokerRecord>(caught_up.value().propose.front()));
 }
+
+TEST_CASE("a broker whose process is gone is fenced at once, within its session") {
+  Controller c;
+  c.start_brokers(3, 0);
+  c.create("t", 3, 3);
+  // A new leader in its grace period: no session has expired.
+  BrokerRegistry fresh(BrokerRegistry::Options{kSession, 2000, {}});
+  fresh.reset_grace_period(c.state, 1000);
+  CHECK(fresh.expired_brokers(c.state, 1001).empty());
+  // A gone registration of an older epoch is not this broker any more.
+  BrokerRegistry::Registration stale{BrokerId{2}, BrokerEpoch{c.epoch(2).value - 1}};
+  CHECK(fresh.expired_brokers(c.state, 1002, {stale}).empty());
+  RecordBatch fence = fresh.expired_brokers(c.state, 1003, {{BrokerId{2}, c.epoch(2)}});
+  REQUIRE_FALSE(fence.empty());
+  CHECK(std::get<FenceBrokerRecord>(fence.front()).broker_id == BrokerId{2});
+  // While that fence is in flight it is not proposed again.
+  CHECK(fresh.expired_brokers(c.state, 1004, {{BrokerId{2}, c.epoch(2)}}).empty());
+  c.commit(fence);
+  CHECK(c.state.find_broker(BrokerId{2})->fenced);
+  for (int k = 0; k < 3; ++k) {
+    CHECK_FALSE(contains(c.p("t", k).isr, 2));
+    CHECK(c.p("t", k).leader != BrokerId{2});
+  }
+  // Brokers 1 and 3 are untouched.
+  CHECK_FALSE(c.state.find_broker(BrokerId{1})->fenced);
+  CHECK_FALSE(c.state.find_broker(BrokerId{3})->fenced);
+}

@@ -134,7 +134,14 @@ void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
   Round round = read_all(ctx, req, *st);
   auto now = std::chrono::steady_clock::now();
   const bool enough = round.bytes >= static_cast<size_t>(std::max(req.min_bytes, 0));
-  if (enough || round.first_error != ErrorCode::kNone || now >= st->deadline) {
+  auto deadline = st->deadline;
+  if (req.replica_id >= 0) {
+    // A follower that was just given a partition here re-plans its fetch
+    // sooner than max_wait_ms (the partition's first acks=all write waits for it).
+    deadline = std::min(deadline,
+                        ctx.backend.replica_answer_by(BrokerId(req.replica_id), st->ex->received));
+  }
+  if (enough || round.first_error != ErrorCode::kNone || now >= deadline) {
     auto& metrics = server_metrics();
     metrics.fetch_bytes.inc(static_cast<double>(round.bytes));
     for (const auto& t : round.resp.responses)
@@ -159,7 +166,7 @@ void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
   // Park: woken by an append that moves a high watermark, or by the deadline.
   HandlerContext* c = &ctx;
   ctx.backend.park(st->partitions,
-                   std::chrono::duration_cast<std::chrono::milliseconds>(st->deadline - now) +
+                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
                        std::chrono::milliseconds(1),
                    BrokerId(req.replica_id), [c, st] { evaluate(*c, st); });
 }
