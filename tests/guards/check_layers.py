@@ -49,6 +49,7 @@ PURE = [
     "store/log_index.",
     "store/leader_epoch_cache.",
     "security/",
+    "net/http_request_head.",
 ]
 # Adapters that live beside a pure core and are allowed I/O.
 NOT_PURE = ["cluster/metadata_store.", "cluster/metadata_raft_adapter.", "security/tls_", "security/secret_file",
