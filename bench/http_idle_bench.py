@@ -9,12 +9,15 @@ One combined node (fsync on acknowledgement, the default).
    linger.ms=5, --messages records of --size bytes) unloaded, then while
    --connections HTTP clients poll GET /v1/topics (each on its own keep-alive
    connection, one request every --poll-interval seconds; 0 = as fast as the
-   answers come), then unloaded again. The loaded rate is given as a share
-   of the mean unloaded rate (target: >= 80%), with the polls answered per
-   second, their p99 latency and the node's threads and RSS under load.
+   answers come), alternating for --rounds rounds (the machine may be shared:
+   alternating spreads other load over both). The median loaded rate is given
+   as a share of the median unloaded rate (target: >= 80%), with the polls
+   answered per second, their p99 latency and the node's threads and RSS
+   under load.
 
 Usage: bench/http_idle_bench.py [--dmq build/dmq] [--connections 1000] [--messages 200000]
-                                [--size 1024] [--poll-interval 1.0] [--json out.json]
+                                [--size 1024] [--poll-interval 1.0] [--poll-seconds 20]
+                                [--rounds 3] [--json out.json]
 """
 import argparse
 import asyncio
@@ -25,6 +28,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -200,7 +204,8 @@ def main():
     ap.add_argument("--messages", type=int, default=200000)
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--poll-interval", type=float, default=1.0)
-    ap.add_argument("--poll-seconds", type=float, default=60.0)
+    ap.add_argument("--poll-seconds", type=float, default=20.0)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -212,32 +217,39 @@ def main():
     proc, port, bootstrap = start_node(args, workdir)
     try:
         idle = measure_idle(args, proc.pid, port)
-        for name in ("warmup", "unloaded1", "loaded", "unloaded2"):
-            create_topic(port, name)
+        create_topic(port, "warmup")
         produce_rate(loader, bootstrap, "warmup", args.messages // 4, args.size)
-        unloaded1, _ = produce_rate(loader, bootstrap, "unloaded1", args.messages, args.size)
-        loaded = produce_under_polling(args, port, proc.pid, loader, bootstrap, "loaded")
-        unloaded2, _ = produce_rate(loader, bootstrap, "unloaded2", args.messages, args.size)
+        unloaded, loaded = [], []
+        for round_ in range(args.rounds):
+            create_topic(port, f"unloaded{round_}")
+            create_topic(port, f"loaded{round_}")
+            rate, _ = produce_rate(loader, bootstrap, f"unloaded{round_}", args.messages, args.size)
+            unloaded.append(rate)
+            loaded.append(produce_under_polling(args, port, proc.pid, loader, bootstrap,
+                                                f"loaded{round_}"))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
     print("| node state | threads | RSS MB |\n|---|---:|---:|")
     for name, threads, rss in idle:
         print(f"| {name} | {threads} | {rss:.1f} |")
-    unloaded = (unloaded1 + unloaded2) / 2
-    share = loaded["rate"] / unloaded
-    print(f"\nproduce acks=all, {args.size} B (librdkafka C): unloaded {unloaded1:,.0f} and "
-          f"{unloaded2:,.0f} msg/s; with {args.connections} HTTP clients polling /v1/topics "
-          f"every {args.poll_interval}s: {loaded['rate']:,.0f} msg/s = {share:.0%} of unloaded "
-          f"(target >= 80%)")
-    p99 = loaded["poll_p99_ms"]
-    print(f"polls answered {loaded['polls_per_s']:,.0f}/s, p99 "
-          f"{'n/a' if p99 is None else f'{p99:.1f}'} ms, poll errors {loaded['poll_errors']}; "
-          f"node under load: {loaded['threads']} threads, {loaded['rss_mb']:.1f} MB RSS")
+    median_unloaded = statistics.median(unloaded)
+    median_loaded = statistics.median(r["rate"] for r in loaded)
+    share = median_loaded / median_unloaded
+    print(f"\nproduce acks=all, {args.size} B (librdkafka C), {args.rounds} rounds")
+    print("| round | unloaded msg/s | loaded msg/s | polls/s | poll p99 ms | poll errors "
+          "| threads | RSS MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for i, (u, r) in enumerate(zip(unloaded, loaded)):
+        p99 = "n/a" if r["poll_p99_ms"] is None else f"{r['poll_p99_ms']:.1f}"
+        print(f"| {i + 1} | {u:,.0f} | {r['rate']:,.0f} | {r['polls_per_s']:,.0f} | {p99} "
+              f"| {r['poll_errors']} | {r['threads']} | {r['rss_mb']:.1f} |")
+    print(f"\nmedian with {args.connections} HTTP clients polling /v1/topics every "
+          f"{args.poll_interval}s: {median_loaded:,.0f} msg/s = {share:.0%} of unloaded "
+          f"{median_unloaded:,.0f} msg/s (target >= 80%)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"idle": idle, "unloaded": [unloaded1, unloaded2], "loaded": loaded,
-                       "share": share}, f, indent=1)
+            json.dump({"idle": idle, "unloaded": unloaded, "loaded": loaded, "share": share}, f,
+                      indent=1)
     shutil.rmtree(workdir, ignore_errors=True)
 
 

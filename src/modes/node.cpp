@@ -1,6 +1,7 @@
 #include "modes/node.h"
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <memory>
 
@@ -319,6 +320,9 @@ void register_rest_routes(Node& node) {
 }  // namespace
 
 int run_node(const Options& options) {
+  // A write to a socket whose peer has gone (a Kafka sendfile, an HTTP client
+  // call) must come back as EPIPE, not end the process.
+  std::signal(SIGPIPE, SIG_IGN);
   Node node(options);
   // Configuration errors exit 2, like usage errors: restarting cannot fix them.
   if (!node.http_security.error.empty()) {

@@ -131,6 +131,17 @@ def test_thousands_of_idle_connections_cost_no_thread():
                 s.close()
 
 
+def test_a_node_ignores_sigpipe():
+    """Writes to sockets whose peer left (Kafka sendfile, HTTP clients) must
+    fail with EPIPE, not kill the node (cpp-httplib's server used to set this
+    as a side effect; a frozen-and-resumed cluster showed the cost)."""
+    with Workdir() as w:
+        node = w.node().start()
+        with open(f"/proc/{node.proc.pid}/status") as f:
+            ignored = next(int(l.split()[1], 16) for l in f if l.startswith("SigIgn:"))
+        assert ignored & (1 << (13 - 1)), f"SIGPIPE not ignored (SigIgn {ignored:x})"
+
+
 def test_idle_connections_time_out_but_long_polls_do_not():
     with Workdir() as w:
         node = w.node(extra=["--http.idle.timeout.ms=500"]).start()
@@ -259,7 +270,8 @@ def test_rest_storm_does_not_delay_raft():
 
 
 if __name__ == "__main__":
-    run([test_thousands_of_idle_connections_cost_no_thread,
+    run([test_a_node_ignores_sigpipe,
+         test_thousands_of_idle_connections_cost_no_thread,
          test_idle_connections_time_out_but_long_polls_do_not,
          test_connections_over_the_cap_get_503,
          test_malformed_requests_get_clear_errors,
