@@ -105,13 +105,16 @@ bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
-// The lanes of http_server.h: peer traffic whose handlers never wait for a
-// commit has its own pool, so neither a REST storm nor peers' long polls and
-// forwarded writes can delay a Raft message or a broker heartbeat.
+// The lanes of http_server.h. Raft's own messages have a pool of their own:
+// their handlers only hop onto the event loop, while every other internal
+// handler may wait, for a commit or for a leader it forwards to (a heartbeat
+// sent to a follower is relayed to a leader that may be frozen, for up to
+// the relay's read timeout); were they in one pool, a few such waits would
+// hold back the very votes and appends that end them. Neither lane shares
+// threads with REST clients.
 Lane lane_of(std::string_view path) {
   if (!starts_with(path, "/internal/")) return Lane::kRest;
-  if (path == "/internal/raft/messages" || path == "/internal/brokers/heartbeat" ||
-      starts_with(path, "/internal/raft/joined/")) {
+  if (path == "/internal/raft/messages" || starts_with(path, "/internal/raft/joined/")) {
     return Lane::kPeer;
   }
   return Lane::kCluster;

@@ -6,11 +6,11 @@
 // Request objects, so routes keep httplib's types. Handlers may block (a Raft
 // commit, a forwarded write, a long poll), so they run on bounded worker pools
 // (worker_pool.h), one per lane:
-//   peer    /internal/raft/messages, /internal/raft/joined/*,
-//           /internal/brokers/heartbeat: Raft and broker liveness, handlers
-//           that never wait for a commit;
-//   cluster every other /internal/* (forwarded proposals, registrations,
-//           metadata tail long polls, share-group RPC);
+//   peer    /internal/raft/messages, /internal/raft/joined/*: Raft's own
+//           traffic, whose handlers never wait for a commit or a leader;
+//   cluster every other /internal/*: broker heartbeats and registrations,
+//           forwarded proposals, metadata tail long polls, share-group RPC
+//           (handlers that may wait for a commit or a relay to the leader);
 //   rest    everything else.
 // A REST storm fills only the rest lane. Handlers that touch loop-owned state
 // must hand the work to the EventLoop (EventLoop::call). Every error is a JSON
@@ -77,8 +77,8 @@ struct HttpServerLimits {
   // Client connections beyond this get a 503 and are closed. Connections whose
   // first request is for /internal/ (cluster peers) are not counted.
   size_t max_connections = 5000;
-  size_t rest_threads = 32;     // the rest lane's bound
-  size_t cluster_threads = 64;  // long polls held by peers (metadata tails, watches)
+  size_t rest_threads = 32;      // the rest lane's bound
+  size_t cluster_threads = 128;  // heartbeats, long polls held by peers, relays
   size_t peer_threads = 4;
   size_t io_threads = 2;
 };
