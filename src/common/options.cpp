@@ -329,6 +329,19 @@ std::optional<std::string> resolve_connection_limits(Options& o, const std::stri
 
 }  // namespace
 
+void add_http_options(CLI::App& app, Options& o) {
+  app.add_option("--http.idle.timeout.ms", o.http_idle_timeout_ms,
+                 "Close an HTTP keep-alive connection idle this long (a request being "
+                 "handled is not idle)")
+      ->check(CLI::Range(int64_t{100}, int64_t{86400000}))
+      ->capture_default_str();
+  app.add_option("--http.max.connections", o.http_max_connections,
+                 "HTTP client connections served at once; beyond it a 503 "
+                 "(cluster peers are not counted)")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+}
+
 ParseOutcome parse_options(int argc, const char* const* argv, Options* options) {
   CLI::App app{"DMQ: a distributed message queue that speaks the Kafka protocol.", "dmq"};
   app.set_version_flag("--version", std::string("dmq ") + kVersion);
@@ -436,6 +449,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
                  "fsync a batch before acknowledging it (false: page cache, as Kafka)")
       ->capture_default_str();
   add_cleaner_options(app, o);
+  add_http_options(app, o);
   app.add_option("--socket.request.max.bytes", o.socket_request_max_bytes,
                  "Largest Kafka request accepted")
       ->check(CLI::Range(1024, INT32_MAX))

@@ -87,6 +87,10 @@ struct Options {
   int32_t node_id = 1;
   std::string data_dir = "./dmq-data";
   HostPort http_listen{"127.0.0.1", 8080};
+  // HTTP connections: an idle keep-alive one is closed after this; beyond the
+  // cap a client gets 503 (cluster peers' connections are not counted).
+  int64_t http_idle_timeout_ms = 60000;  // http.idle.timeout.ms
+  int32_t http_max_connections = 5000;   // http.max.connections
   HostPort kafka_listen{"127.0.0.1", 9092};
   HostPort advertised_kafka{"127.0.0.1", 9092};
   std::vector<Voter> controllers;  // defaults to this node alone

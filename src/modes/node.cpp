@@ -1,6 +1,7 @@
 #include "modes/node.h"
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <memory>
 
@@ -42,10 +43,14 @@ namespace dmq::modes {
 namespace {
 
 constexpr size_t kMaxHttpBodyBytes = size_t{1} << 20;
-// cpp-httplib pins a worker to each keep-alive connection, and a proposal holds
-// its worker until applied: size the pool for peers, brokers tailing the log
-// and concurrent writers, or Raft peer traffic starves behind client writes.
-constexpr int kHttpWorkerThreads = 512;
+
+net::HttpServerLimits http_limits(const Options& options) {
+  net::HttpServerLimits limits;
+  limits.max_body_bytes = kMaxHttpBodyBytes;
+  limits.idle_timeout_ms = options.http_idle_timeout_ms;
+  limits.max_connections = static_cast<size_t>(options.http_max_connections);
+  return limits;
+}
 
 // Everything a node owns. Members are destroyed in reverse order, so each one
 // is declared after what it refers to.
@@ -53,8 +58,7 @@ struct Node {
   explicit Node(const Options& options)
       : options(options),
         http_security(build_http_security(options)),
-        http(options.http_listen, kMaxHttpBodyBytes, kHttpWorkerThreads,
-             http_tls_of(http_security)) {}
+        http(options.http_listen, http_limits(options), http_tls_of(http_security)) {}
 
   const Options& options;
   HttpSecurity http_security;
@@ -328,6 +332,9 @@ void start_tracing(const Options& options) {
 }  // namespace
 
 int run_node(const Options& options) {
+  // A write to a socket whose peer has gone (a Kafka sendfile, an HTTP client
+  // call) must come back as EPIPE, not end the process.
+  std::signal(SIGPIPE, SIG_IGN);
   Node node(options);
   // Configuration errors exit 2, like usage errors: restarting cannot fix them.
   if (!node.http_security.error.empty()) {

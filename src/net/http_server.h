@@ -1,15 +1,26 @@
 #pragma once
-// The HTTP server of the REST API, metrics and internal RPC (cpp-httplib). It
-// runs its own thread pool; handlers that touch loop-owned state must hand the
-// work to the EventLoop (EventLoop::call). Every error is a JSON body:
-// {"error":{"code":"snake_case","message":"..."}}.
+// The HTTP server of the REST API, metrics and internal RPC. Connections are
+// driven by asio on a couple of I/O threads (an idle keep-alive connection
+// costs a socket and a small buffer, no thread); requests are parsed by a
+// strict HTTP/1.1 head parser (http_request_head.h) and handed to cpp-httplib
+// Request objects, so routes keep httplib's types. Handlers may block (a Raft
+// commit, a forwarded write, a long poll), so they run on bounded worker pools
+// (worker_pool.h), one per lane:
+//   peer    /internal/raft/messages, /internal/raft/joined/*: Raft's own
+//           traffic, whose handlers never wait for a commit or a leader;
+//   cluster every other /internal/*: broker heartbeats and registrations,
+//           forwarded proposals, metadata tail long polls, share-group RPC
+//           (handlers that may wait for a commit or a relay to the leader);
+//   rest    everything else.
+// A REST storm fills only the rest lane. Handlers that touch loop-owned state
+// must hand the work to the EventLoop (EventLoop::call). Every error is a JSON
+// body: {"error":{"code":"snake_case","message":"..."}}.
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -18,7 +29,6 @@
 struct ssl_ctx_st;  // SSL_CTX
 
 namespace httplib {
-class Server;
 struct Request;
 struct Response;
 }  // namespace httplib
@@ -49,7 +59,7 @@ HttpResponse json_error(int status, const std::string& code, const std::string& 
 // replaced on SIGHUP reaches new connections while open ones keep theirs.
 // Protocol versions, ciphers and the client-certificate mode are taken from
 // the first context and do not change on reload (they come from options,
-// not files). Handshakes run on the worker threads, never the event loop.
+// not files). Handshakes run on the server's I/O threads, never the event loop.
 struct HttpTls {
   std::function<std::shared_ptr<ssl_ctx_st>()> current;
 };
@@ -59,6 +69,20 @@ struct HttpTls {
 using RequestSigner = std::function<std::vector<std::pair<std::string, std::string>>(
     const std::string& method, const std::string& target, const std::string& body)>;
 
+struct HttpServerLimits {
+  size_t max_body_bytes = size_t{1} << 20;
+  // A keep-alive connection waiting for (or slowly sending) its next request
+  // is closed after this; a request being handled is never idle.
+  int64_t idle_timeout_ms = 60000;
+  // Client connections beyond this get a 503 and are closed. Connections whose
+  // first request is for /internal/ (cluster peers) are not counted.
+  size_t max_connections = 5000;
+  size_t rest_threads = 32;      // the rest lane's bound
+  size_t cluster_threads = 128;  // heartbeats, long polls held by peers, relays
+  size_t peer_threads = 4;
+  size_t io_threads = 2;
+};
+
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const httplib::Request&)>;
@@ -66,7 +90,7 @@ class HttpServer {
   using Guard = std::function<std::optional<HttpResponse>(const httplib::Request&)>;
 
   // `tls` without `current`: plain HTTP.
-  HttpServer(HostPort listen, size_t max_body_bytes, int worker_threads, HttpTls tls = {});
+  HttpServer(HostPort listen, HttpServerLimits limits, HttpTls tls = {});
   ~HttpServer();
 
   // Runs before every handler registered here: an answer refuses the request
@@ -84,27 +108,32 @@ class HttpServer {
   void set_internal_guard(Guard guard) { internal_guard_ = std::move(guard); }
   bool https() const { return https_; }
 
-  // Binds and starts serving on a background thread. Returns an empty string,
+  struct Stats {
+    size_t client_connections = 0;  // counted against max_connections
+    size_t peer_connections = 0;
+    size_t rest_threads = 0;  // worker threads alive now, per lane
+    size_t cluster_threads = 0;
+    size_t peer_threads = 0;
+  };
+  Stats stats() const;
+
+  // Binds and starts serving on the server's I/O threads. Returns an empty string,
   // or the reason it could not listen ("127.0.0.1:8080: Address already in use").
   std::string start();
-  // Stops accepting, lets in-flight requests finish, joins the thread.
+  // Stops accepting, lets running handlers finish, closes every connection
+  // and joins the threads.
   void stop();
 
+  struct Core;  // the asio side (http_server.cpp)
+
  private:
-  static void write(const HttpResponse& in, httplib::Response& out);
-  // A span for the call around guarded().
-  HttpResponse dispatch(const std::string& route, const Handler& handler,
-                        const httplib::Request& req) const;
-  // The /internal guard, then the gate, then the handler.
-  HttpResponse guarded(const Handler& handler, const httplib::Request& req) const;
+  void add_route(const char* method, const std::string& pattern, Handler handler);
 
   HostPort listen_;
   bool https_ = false;
-  std::unique_ptr<HttpTls> tls_;  // outlives server_: its handshakes read it
   Guard internal_guard_;
   Gate gate_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<Core> core_;
 };
 
 }  // namespace dmq::net

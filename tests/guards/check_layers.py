@@ -52,6 +52,7 @@ PURE = [
     "security/",
     "trace/span.",
     "trace/otlp_json.",
+    "net/http_request_head.",
 ]
 # Adapters that live beside a pure core and are allowed I/O.
 NOT_PURE = ["cluster/metadata_store.", "cluster/metadata_raft_adapter.", "security/tls_", "security/secret_file",

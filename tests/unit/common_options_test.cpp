@@ -54,6 +54,18 @@ TEST_CASE("flags set every documented option") {
   CHECK(o.min_insync_replicas == 2);
 }
 
+TEST_CASE("HTTP connection bounds: idle timeout and connection cap") {
+  dmq::Options defaults;
+  REQUIRE(parse({}, &defaults).action == dmq::ParseOutcome::Action::kRun);
+  CHECK(defaults.http_idle_timeout_ms == 60000);
+  CHECK(defaults.http_max_connections == 5000);
+  dmq::Options o;
+  REQUIRE(parse({"--http.idle.timeout.ms=500", "--http.max.connections=7"}, &o).action ==
+          dmq::ParseOutcome::Action::kRun);
+  CHECK(o.http_idle_timeout_ms == 500);
+  CHECK(o.http_max_connections == 7);
+}
+
 TEST_CASE("bad usage exits 2 with one line") {
   const std::vector<std::vector<std::string>> bad = {
       {"--role=leader"},
@@ -67,6 +79,8 @@ TEST_CASE("bad usage exits 2 with one line") {
       {"--role=broker"},
       {"--log-format=xml"},
       {"--num.partitions=0"},
+      {"--http.idle.timeout.ms=0"},
+      {"--http.max.connections=0"},
   };
   for (const auto& args : bad) {
     dmq::Options o;
