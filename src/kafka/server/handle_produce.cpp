@@ -152,17 +152,22 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
       per_topic.bytes_in->inc(static_cast<double>(p.records.bytes.size()));
       per_topic.messages_in->inc(static_cast<double>(in.info.record_count));
       ++st->pending;
-      ctx.backend.produce(t.name, partition,
-                          ValidatedBatch{std::span<char>(in.data, in.size), in.info.first}, acks,
-                          [st, ti, pi](const ProduceResult& r) {
-                            if (st->finished) return;  // answered by the timeout
-                            auto& o = st->resp.topics[ti].partitions[pi];
-                            if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);
-                            o.base_offset = r.base_offset.value;
-                            o.log_start_offset = r.log_start_offset.value;
-                            o.log_append_time_ms = r.log_append_time_ms;
-                            if (--st->pending == 0) finish(*st);
-                          });
+      auto answered = [st, ti, pi](const ProduceResult& r) {
+        if (st->finished) return;  // answered by the timeout
+        auto& o = st->resp.topics[ti].partitions[pi];
+        if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);
+        o.base_offset = r.base_offset.value;
+        o.log_start_offset = r.log_start_offset.value;
+        o.log_append_time_ms = r.log_append_time_ms;
+        if (--st->pending == 0) finish(*st);
+      };
+      const ValidatedBatch batch{std::span<char>(in.data, in.size), in.info.first};
+      if (req.transactional_id) {
+        ctx.backend.produce_transactional(t.name, partition, batch, acks, *req.transactional_id,
+                                          std::move(answered));
+      } else {
+        ctx.backend.produce(t.name, partition, batch, acks, std::move(answered));
+      }
     }
   }
   if (--st->pending == 0) {
