@@ -122,6 +122,13 @@ void register_txn_routes(net::HttpServer& http, net::EventLoop& loop, txn::Coord
              for (size_t i = 0; i < parts.size(); ++i) j += (i ? "," : "") + parts[i];
              return net::HttpResponse{200, j + "]}"};
            });
+  if (!coordinator) return;
+  http.post("/internal/txn/marker", [&loop, coordinator](const httplib::Request& req) {
+    return internal_marker(req, loop, coordinator);
+  });
+  http.post("/internal/txn/verify", [&loop, coordinator](const httplib::Request& req) {
+    return internal_verify(req, loop, coordinator);
+  });
 }
 
 }  // namespace dmq::rest
