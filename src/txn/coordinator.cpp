@@ -97,6 +97,7 @@ namespace {
 
 void reply_init(const kafka::ExchangePtr& ex, kafka::ErrorCode e, int64_t id = -1,
                 int16_t epoch = -1) {
+  e = fenced_for_version(e, ex->request.header.api_version, 4);
   kafka::InitProducerIdResponse resp;
   resp.error_code = e;
   resp.producer_id = id;
@@ -220,6 +221,7 @@ void Coordinator::handle_add_partitions(const kafka::ExchangePtr& ex) {
   if (refused != kafka::ErrorCode::kNone) return fail_all(refused);
   add_partitions(id, req.v3_producer_id, req.v3_producer_epoch, std::move(parts),
                  [ex, resp, &req, v](kafka::ErrorCode e) {
+                   e = fenced_for_version(e, v, 2);
                    *resp = kafka::make_error_response(req, v, e);
                    ex->respond(kafka::make_response(*ex, *resp, e));
                  });
@@ -233,6 +235,7 @@ template <class Request>
 std::function<void(kafka::ErrorCode)> error_reply(const kafka::ExchangePtr& ex) {
   return [ex](kafka::ErrorCode e) {
     const auto& req = std::get<Request>(ex->request.body);
+    e = fenced_for_version(e, ex->request.header.api_version, 2);
     auto resp = kafka::make_error_response(req, ex->request.header.api_version, e);
     ex->respond(kafka::make_response(*ex, resp, e));
   };
@@ -253,15 +256,17 @@ void Coordinator::handle_add_offsets(const kafka::ExchangePtr& ex) {
   if (!kafka::AccessCheck(*ex).group(kafka::AclOperation::kRead, req.group_id)) {
     return reply(kafka::ErrorCode::kGroupAuthorizationFailed);
   }
+  // The group's __consumer_offsets partition joins the transaction: its
+  // marker is what makes the TxnOffsetCommit offsets visible. Before the
+  // topic exists (the group coordinator creates it on the client's next
+  // FindCoordinator) it will have the configured partition count, as Kafka
+  // assumes too.
   auto image = backend_.metadata();
   auto offsets = image->topics.find(group::kOffsetsTopic);
-  if (offsets == image->topics.end() || offsets->second.partitions.empty()) {
-    return reply(kafka::ErrorCode::kCoordinatorNotAvailable);
-  }
-  // The group's __consumer_offsets partition joins the transaction: its
-  // marker is what makes the TxnOffsetCommit offsets visible.
-  const int32_t p =
-      group::partition_for(req.group_id, static_cast<int32_t>(offsets->second.partitions.size()));
+  const int32_t partitions = offsets != image->topics.end() && !offsets->second.partitions.empty()
+                                 ? static_cast<int32_t>(offsets->second.partitions.size())
+                                 : options_.offsets_topic_num_partitions;
+  const int32_t p = group::partition_for(req.group_id, partitions);
   add_partitions(id, req.producer_id, req.producer_epoch,
                  {TopicPartition(std::string(group::kOffsetsTopic), p)}, reply);
 }

@@ -268,4 +268,11 @@ bool timed_out(const TxnMetadata& m, int64_t now_ms) {
   return m.state == TxnState::kOngoing && m.start_ms >= 0 && now_ms - m.start_ms > m.timeout_ms;
 }
 
+ErrorCode fenced_for_version(ErrorCode e, int16_t version, int16_t first_version_with_fenced) {
+  if (e == ErrorCode::kProducerFenced && version < first_version_with_fenced) {
+    return ErrorCode::kInvalidProducerEpoch;
+  }
+  return e;
+}
+
 }  // namespace dmq::txn

@@ -106,5 +106,9 @@ TxnMetadata complete(const TxnMetadata& m, int64_t now_ms);
 ErrorCode verify_partition(const TxnMetadata& m, int64_t producer_id, int16_t epoch,
                            const TopicPartition& tp);
 bool timed_out(const TxnMetadata& m, int64_t now_ms);
+// PRODUCER_FENCED came with KIP-588 (InitProducerId v4, AddPartitionsToTxn,
+// AddOffsetsToTxn and EndTxn v2); older versions get INVALID_PRODUCER_EPOCH,
+// the fencing error those clients know (as Kafka's broker answers).
+ErrorCode fenced_for_version(ErrorCode e, int16_t version, int16_t first_version_with_fenced);
 
 }  // namespace dmq::txn

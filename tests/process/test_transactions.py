@@ -16,9 +16,14 @@
 5. DescribeTransactions/ListTransactions through the admin client and
    GET /v1/transactions; the coordinator reloads __transaction_state after
    a restart and a committed transaction stays committed.
+6. kafkajs 2.2.4 (from npm, as test_kafka_kafkajs.py installs it):
+   commit over two topics, abort, sendOffsets, fencing by a second instance.
 """
 
+import json
 import os
+import shutil
+import subprocess
 import sys
 import time
 
@@ -249,6 +254,31 @@ def test_describe_list_and_restart():
         assert raw == ["one", "two"], raw
 
 
+def test_kafkajs():
+    from test_kafka_kafkajs import CLIENTS, ensure_kafkajs
+    ensure_kafkajs()
+    node_bin = shutil.which("node") or "/usr/bin/node"
+    with dmqtest.Workdir() as w:
+        node = w.node()
+        node.start()
+        for t in ("kjs-a", "kjs-b"):
+            dmqtest.wait_until(lambda: node.post("/v1/topics", {"name": t, "partitions": 2,
+                                                                "replication_factor": 1})[0] == 201,
+                               15, what=f"topic {t}")
+        out = subprocess.run([node_bin, os.path.join(CLIENTS, "kafkajs_txn.js"), node.kafka,
+                              "kjs-a", "kjs-b", "kjs-group"], capture_output=True, timeout=120)
+        assert out.returncode == 0, out.stderr.decode(errors="replace")
+        result = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        assert result["fenced"], f"the first kafkajs producer was not fenced: {result}"
+        got = values(read_all(node.kafka, "read_committed", topics=["kjs-a", "kjs-b"], expect=5))
+        assert got == sorted(["kjs-commit-a0", "kjs-commit-a1", "kjs-commit-b0", "kjs-offsets-b1",
+                              "kjs-second"]), got
+        c = Consumer({"bootstrap.servers": node.kafka, "group.id": "kjs-group"})
+        committed = c.committed([TopicPartition("kjs-a", 0)], 10)[0].offset
+        c.close()
+        assert committed == 1, f"sendOffsets committed {committed}"
+
+
 if __name__ == "__main__":
     dmqtest.run([test_commit_and_abort, test_offsets_in_transaction, test_fencing_and_timeout,
-                 test_describe_list_and_restart])
+                 test_describe_list_and_restart, test_kafkajs])

@@ -137,3 +137,10 @@ TEST_CASE("state names are Kafka's") {
   CHECK(state_from_name("CompleteAbort") == TxnState::kCompleteAbort);
   CHECK_FALSE(state_from_name("Bogus"));
 }
+
+TEST_CASE("PRODUCER_FENCED reaches older clients as INVALID_PRODUCER_EPOCH (KIP-588)") {
+  CHECK(fenced_for_version(ErrorCode::kProducerFenced, 1, 2) == ErrorCode::kInvalidProducerEpoch);
+  CHECK(fenced_for_version(ErrorCode::kProducerFenced, 2, 2) == ErrorCode::kProducerFenced);
+  CHECK(fenced_for_version(ErrorCode::kProducerFenced, 3, 4) == ErrorCode::kInvalidProducerEpoch);
+  CHECK(fenced_for_version(ErrorCode::kNone, 0, 2) == ErrorCode::kNone);
+}
