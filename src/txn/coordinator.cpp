@@ -4,6 +4,7 @@
 #include "txn/coordinator.h"
 
 #include "common/log.h"
+#include "group/internal_topic.h"
 #include "group/records.h"
 #include "kafka/server/authorize.h"
 #include "kafka/server/service.h"
@@ -174,7 +175,26 @@ void Coordinator::add_partitions(const std::string& id, int64_t producer_id, int
   if (auto e = check_coordinator(id, &partition); e != kafka::ErrorCode::kNone) return done(e);
   Entry* entry = find(id);
   if (!entry) return done(kafka::ErrorCode::kInvalidProducerIdMapping);
-  if (entry->busy) return done(kafka::ErrorCode::kConcurrentTransactions);
+  if (entry->busy) {
+    // The previous transaction's markers (or a write) are in flight: wait
+    // for them here rather than answer CONCURRENT_TRANSACTIONS, which
+    // clients retry only after their backoff (librdkafka: 100 ms), the cost
+    // of every back-to-back transaction otherwise. Bounded: after
+    // kParkMs the client gets CONCURRENT_TRANSACTIONS and retries.
+    auto answered = std::make_shared<bool>(false);
+    auto retry = [this, id, producer_id, epoch, partitions, done, answered]() mutable {
+      if (*answered) return;
+      *answered = true;
+      add_partitions(id, producer_id, epoch, std::move(partitions), std::move(done));
+    };
+    entry->idle_waiters.push_back(retry);
+    group::run_after(io_, std::chrono::milliseconds(kParkMs), alive_, [done, answered] {
+      if (*answered) return;
+      *answered = true;
+      done(kafka::ErrorCode::kConcurrentTransactions);
+    });
+    return;
+  }
   Transition t = add_partitions_to(entry->meta, producer_id, epoch, partitions, now_ms());
   if (t.error != kafka::ErrorCode::kNone || !t.next) return done(t.error);
   persist(id, entry->partition, *t.next, std::move(done));

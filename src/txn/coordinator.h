@@ -87,6 +87,8 @@ class Coordinator {
     TxnMetadata meta;
     int32_t partition = -1;
     bool busy = false;  // a write to __transaction_state or markers in flight
+    // AddPartitions requests that arrived while busy: run when it is not.
+    std::vector<std::function<void()>> idle_waiters;
   };
   struct Slot {
     bool loaded = false;
@@ -94,6 +96,7 @@ class Coordinator {
     uint64_t load_id = 0;
   };
   using Done = std::function<void(kafka::ErrorCode)>;
+  static constexpr int kParkMs = 2000;
 
   // ---- handlers ----
   void handle_init_producer_id(const kafka::ExchangePtr& ex);

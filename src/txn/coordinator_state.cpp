@@ -42,7 +42,20 @@ void Coordinator::persist(const std::string& id, int32_t partition, TxnMetadata 
         }
         entry->busy = false;
         if (e == kafka::ErrorCode::kNone) entry->meta = next;
+        auto waiters = std::move(entry->idle_waiters);
+        entry->idle_waiters.clear();
         done(coordinator_error(e));
+        // Requests parked while this id was busy go on, unless the answer
+        // just made it busy again (they stay parked for the next idle).
+        Entry* again = find(id);
+        for (auto& w : waiters) {
+          if (again && again->busy) {
+            again->idle_waiters.push_back(std::move(w));
+          } else {
+            w();
+            again = find(id);
+          }
+        }
       });
 }
 
