@@ -90,13 +90,32 @@ struct ProduceResult {
   int64_t durable_unix_ns = 0;
 };
 
+struct AbortedTransaction {
+  int64_t producer_id = -1;
+  int64_t first_offset = -1;
+};
+
 struct FetchRead {
   ErrorCode error = ErrorCode::kNone;
   Offset high_watermark = kNoOffset;
   Offset log_start_offset = kNoOffset;
   Offset last_stable_offset = kNoOffset;
-  std::optional<RecordChunk> records;  // nullopt: nothing to return yet
+  std::optional<RecordChunk> records;       // nullopt: nothing to return yet
+  std::vector<AbortedTransaction> aborted;  // fetch_committed only
 };
+
+// What a partition leader asks the transaction coordinator before it takes
+// the first transactional batch of a producer's transaction (KIP-890 part 1).
+struct TxnVerification {
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  TopicPartition partition;
+};
+// kNone: the partition is in that producer's ongoing transaction; otherwise
+// the Produce error (INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE, ...).
+using TxnVerifier =
+    std::function<void(const TxnVerification&, std::function<void(ErrorCode)> done)>;
 
 struct EpochEndOffset {
   ErrorCode error = ErrorCode::kNone;
@@ -152,6 +171,28 @@ class Backend {
   // runs once the high watermark (the ISR minimum) has passed the batch.
   virtual void produce(std::string_view topic, PartitionId partition, const ValidatedBatch& batch,
                        Acks acks, std::function<void(const ProduceResult&)> done) = 0;
+  // A transactional batch (`transactional_id` from the Produce request):
+  // admitted only when the producer's transaction is open on this partition
+  // already or the transaction coordinator confirms the partition belongs to
+  // it (TxnVerifier); a batch of an epoch older than the partition's last
+  // marker of that producer is refused with INVALID_PRODUCER_EPOCH.
+  virtual void produce_transactional(std::string_view topic, PartitionId partition,
+                                     const ValidatedBatch& batch, Acks acks,
+                                     std::string_view transactional_id,
+                                     std::function<void(const ProduceResult&)> done) {
+    done({ErrorCode::kTransactionalIdAuthorizationFailed});
+  }
+  // Appends a COMMIT or ABORT marker of `producer_id` (WriteTxnMarkers, from
+  // the transaction coordinator) with acks=all; `done` once acknowledged.
+  // INVALID_PRODUCER_EPOCH for a marker older than the producer's epoch here.
+  virtual void write_txn_marker(std::string_view topic, PartitionId partition, int64_t producer_id,
+                                int16_t producer_epoch, bool commit, int32_t coordinator_epoch,
+                                std::function<void(ErrorCode)> done) {
+    done(ErrorCode::kUnsupportedVersion);
+  }
+  // Where the leader asks about transactional batches (set by the
+  // transaction coordinator at start; unset: such batches are refused).
+  virtual void set_txn_verifier(TxnVerifier verifier) {}
   // Whole batches from `offset`, at most `max_bytes` but at least one batch,
   // up to the high watermark (consumers, replica_id < 0) or the log end
   // (followers).
@@ -162,6 +203,12 @@ class Backend {
   virtual FetchRead fetch(std::string_view topic, PartitionId partition, Offset offset,
                           uint32_t max_bytes, BrokerId replica_id,
                           LeaderEpoch current_leader_epoch) = 0;
+  // A read_committed consumer's fetch: as fetch() for a consumer, up to the
+  // last stable offset, with the aborted transactions of the range read.
+  virtual FetchRead fetch_committed(std::string_view topic, PartitionId partition, Offset offset,
+                                    uint32_t max_bytes, LeaderEpoch current_leader_epoch) {
+    return fetch(topic, partition, offset, max_bytes, kConsumerReplicaId, current_leader_epoch);
+  }
   // Calls `wake` once, when one of `partitions` may have more to read (its
   // high watermark moved, or for a follower (replica_id >= 0) its log end
   // moved, or it went away) or after `timeout`.

@@ -217,6 +217,7 @@ store::PartitionLogConfig PartitionManager::log_config(const cluster::TopicState
 
 void PartitionManager::set_high_watermark(Partition& p, store::Offset offset) {
   p.high_watermark = offset;
+  p.txns.advance(offset.value);
   if (p.log) p.log->note_high_watermark(offset);  // the cleaner stays below it
 }
 
@@ -238,8 +239,8 @@ void PartitionManager::maybe_open(const cluster::MetadataImage& image,
     } else {
       fresh->log = opened.value();
       // Idempotent producers' sequences survive restarts: they are in the log.
-      auto rebuilt =
-          rebuild_producer_state(*fresh->log, store::Offset(0), wall_ms(), fresh->producers);
+      auto rebuilt = rebuild_producer_state(*fresh->log, store::Offset(0), wall_ms(),
+                                            fresh->producers, &fresh->txns);
       if (!rebuilt.ok()) {
         LOG_WARN("broker") << "producer state of " << fresh->dir
                            << " not rebuilt: " << rebuilt.status().message;
@@ -431,15 +432,24 @@ void PartitionManager::produce(std::string_view topic, PartitionId partition,
       return;
     }
   }
+  if (batch.header.is_transactional()) {
+    done({ErrorCode::kTransactionalIdAuthorizationFailed});  // only with a transactional id
+    return;
+  }
+  append_admitted(*p, batch, acks, std::move(done));
+}
+
+void PartitionManager::append_admitted(Partition& p, const ValidatedBatch& batch, Acks acks,
+                                       std::function<void(const ProduceResult&)> done) {
   const int64_t now = wall_ms();
   kafka::BatchHeader header = batch.header;
-  const int64_t append_time = stamp_batch(*p, batch.bytes, header, now);
+  const int64_t append_time = stamp_batch(p, batch.bytes, header, now);
   std::optional<BatchIdentity> identity;
   if (header.producer_id >= 0) {
     identity = batch_identity(header);
-    if (!admit_idempotent(*p, *identity, append_time, done)) return;
+    if (!admit_idempotent(p, *identity, append_time, done)) return;
   }
-  auto appended = append_to_log(*p, batch.bytes, header, now);
+  auto appended = append_to_log(p, batch.bytes, header, now);
   if (!appended.ok()) {
     done({to_kafka(appended.error())});
     return;
@@ -448,9 +458,12 @@ void PartitionManager::produce(std::string_view topic, PartitionId partition,
   if (identity) {
     identity->base_offset = info.base_offset.value;
     identity->last_offset = info.last_offset.value;
-    p->producers.record(*identity, now);
+    p.producers.record(*identity, now);
+    if (header.is_transactional()) {
+      p.txns.on_data(header.producer_id, header.producer_epoch, info.base_offset.value);
+    }
   }
-  await_acknowledgement(*p, info, append_time, acks, batch.timed, std::move(done));
+  await_acknowledgement(p, info, append_time, acks, batch.timed, std::move(done));
 }
 
 kafka::ErrorCode PartitionManager::check_keys(std::span<const char> bytes) {
@@ -626,6 +639,12 @@ void PartitionManager::fail_ack_waiters(Partition& p, ErrorCode error) {
 FetchRead PartitionManager::fetch(std::string_view topic, PartitionId partition,
                                   store::Offset offset, uint32_t max_bytes, BrokerId replica,
                                   store::LeaderEpoch current_leader_epoch) {
+  return read(topic, partition, offset, max_bytes, replica, current_leader_epoch, false);
+}
+
+FetchRead PartitionManager::read(std::string_view topic, PartitionId partition,
+                                 store::Offset offset, uint32_t max_bytes, BrokerId replica,
+                                 store::LeaderEpoch current_leader_epoch, bool read_committed) {
   FetchRead out;
   const int32_t replica_id = replica.value;
   Partition* p = find(topic, partition.value);
@@ -653,9 +672,12 @@ FetchRead PartitionManager::fetch(std::string_view topic, PartitionId partition,
     record_follower_fetch(*p, replica_id, offset.value);
   }
   out.high_watermark = p->high_watermark;
-  out.last_stable_offset = p->high_watermark;  // no transactions: LSO = HW
-  // Consumers see only what is acknowledged; followers read to the log end.
-  store::Offset limit = replica_id >= 0 ? store::Offset(INT64_MAX) : p->high_watermark;
+  out.last_stable_offset = store::Offset(p->txns.last_stable_offset(p->high_watermark.value));
+  // Consumers see only what is acknowledged (read_committed: only what is
+  // decided); followers read to the log end.
+  store::Offset limit = replica_id >= 0  ? store::Offset(INT64_MAX)
+                        : read_committed ? out.last_stable_offset
+                                         : p->high_watermark;
   auto read = p->log->read(offset, max_bytes, limit);
   out.log_start_offset = p->log->log_start_offset();
   if (!read.ok()) {

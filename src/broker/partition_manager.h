@@ -45,6 +45,7 @@
 #include "broker/producer_ids.h"
 #include "broker/producer_state.h"
 #include "broker/replica_fetcher.h"
+#include "broker/txn_index.h"
 #include "common/metrics.h"
 #include "common/options.h"
 #include "common/serial_worker.h"
@@ -91,6 +92,16 @@ class PartitionManager : public Backend {
                Acks acks, std::function<void(const ProduceResult&)> done) override;
   FetchRead fetch(std::string_view topic, PartitionId partition, Offset offset, uint32_t max_bytes,
                   BrokerId replica_id, LeaderEpoch current_leader_epoch) override;
+  FetchRead fetch_committed(std::string_view topic, PartitionId partition, Offset offset,
+                            uint32_t max_bytes, LeaderEpoch current_leader_epoch) override;
+  void produce_transactional(std::string_view topic, PartitionId partition,
+                             const ValidatedBatch& batch, Acks acks,
+                             std::string_view transactional_id,
+                             std::function<void(const ProduceResult&)> done) override;
+  void write_txn_marker(std::string_view topic, PartitionId partition, int64_t producer_id,
+                        int16_t producer_epoch, bool commit, int32_t coordinator_epoch,
+                        std::function<void(ErrorCode)> done) override;
+  void set_txn_verifier(TxnVerifier verifier) override { txn_verifier_ = std::move(verifier); }
   void park(const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout,
             BrokerId replica_id, std::function<void()> wake) override;
   OffsetLookup delete_records(std::string_view topic, PartitionId partition,
@@ -186,6 +197,7 @@ class PartitionManager : public Backend {
     bool alter_in_flight = false;
     std::vector<int32_t> proposed_isr;  // the ISR asked for while alter_in_flight
     ProducerStateTable producers;       // idempotent producers (leader and followers)
+    TxnIndex txns;                      // open and aborted transactions, the LSO
     // Follower side.
     Follow follow = Follow::kNone;
     int32_t fetch_source = -1;
@@ -211,6 +223,12 @@ class PartitionManager : public Backend {
   static kafka::ErrorCode check_keys(std::span<const char> bytes);
   static int64_t stamp_batch(const Partition& p, std::span<char> bytes, kafka::BatchHeader& header,
                              int64_t now);
+  void append_admitted(Partition& p, const ValidatedBatch& batch, Acks acks,
+                       std::function<void(const ProduceResult&)> done);
+  // Transactional batches (partition_manager_txn.cpp).
+  ErrorCode check_txn_batch(const Partition& p, const kafka::BatchHeader& header) const;
+  FetchRead read(std::string_view topic, PartitionId partition, Offset offset, uint32_t max_bytes,
+                 BrokerId replica_id, LeaderEpoch current_leader_epoch, bool read_committed);
   bool admit_idempotent(Partition& p, const BatchIdentity& identity, int64_t append_time,
                         std::function<void(const ProduceResult&)>& done);
   store::LogResult<store::AppendInfo> append_to_log(Partition& p, std::span<char> bytes,
@@ -297,6 +315,7 @@ class PartitionManager : public Backend {
   std::map<int32_t, std::shared_ptr<ReplicaFetcher>> fetchers_;  // by source broker
   asio::steady_timer isr_timer_;
   ProducerIdAllocator producer_ids_;
+  TxnVerifier txn_verifier_;
   uint64_t delete_counter_ = 0;
   uint64_t incarnations_ = 0;
   store::GroupCommitter::Executor completion_executor_;

@@ -453,6 +453,7 @@ void PartitionManager::after_truncation(Partition& p) {
   const store::Offset end = p.log->log_end_offset();
   if (p.high_watermark > end) set_high_watermark(p, end);
   p.producers.truncate_from(end.value);
+  p.txns.truncate_from(end.value);
   p.local_durable = std::min(p.local_durable, end);
   if (p.log_end_gauge) p.log_end_gauge->set(static_cast<double>(end.value));
 }
@@ -565,7 +566,7 @@ bool PartitionManager::follower_append(Partition& p, const kafka::FetchResponse:
       if (p.log_end_gauge)
         p.log_end_gauge->set(static_cast<double>(appended.value().log_end_offset.value));
       // Followers keep the producer state too, so a new leader knows the sequences.
-      record_batches(bytes.substr(0, whole), wall_ms(), p.producers);
+      record_batches(bytes.substr(0, whole), wall_ms(), p.producers, 0, &p.txns);
     }
   }
   // The follower's high watermark: the leader's, bounded by what it holds.

@@ -196,7 +196,7 @@ std::optional<ProducerStateTable> ProducerStateTable::parse(std::string_view byt
 // ---- rebuild from the log ---------------------------------------------------------
 
 bool record_batches(std::string_view batches, int64_t now_ms, ProducerStateTable& table,
-                    int64_t from_offset) {
+                    int64_t from_offset, TxnIndex* txns) {
   while (!batches.empty()) {
     kafka::BatchHeader h;
     if (kafka::read_batch_header(batches, h) != kafka::BatchError::kOk || h.batch_length < 0 ||
@@ -206,6 +206,13 @@ bool record_batches(std::string_view batches, int64_t now_ms, ProducerStateTable
     if (h.producer_id >= 0 && !h.is_control() && h.last_offset() >= from_offset) {
       table.record(batch_identity(h), now_ms);
     }
+    if (txns && h.producer_id >= 0 && h.is_transactional() && h.last_offset() >= from_offset) {
+      if (!h.is_control()) {
+        txns->on_data(h.producer_id, h.producer_epoch, h.base_offset);
+      } else if (auto type = control_type_of(batches.substr(0, h.total_size()))) {
+        txns->on_marker(h.producer_id, h.producer_epoch, *type, h.base_offset);
+      }
+    }
     batches.remove_prefix(h.total_size());
   }
   return true;
@@ -213,7 +220,7 @@ bool record_batches(std::string_view batches, int64_t now_ms, ProducerStateTable
 
 store::LogResult<store::Offset> rebuild_producer_state(const store::PartitionLog& log,
                                                        store::Offset from, int64_t now_ms,
-                                                       ProducerStateTable& table) {
+                                                       ProducerStateTable& table, TxnIndex* txns) {
   constexpr uint64_t kReadBytes = uint64_t{1} << 20;
   store::Offset next = std::max(from, log.log_start_offset());
   std::string bytes;
@@ -225,7 +232,7 @@ store::LogResult<store::Offset> rebuild_producer_state(const store::PartitionLog
     if (auto s = store::PartitionLog::read_into(read.slice, &bytes); !s.ok()) {
       return store::LogStatus{store::LogError::kStorageFailed, s.message};
     }
-    if (!record_batches(bytes, now_ms, table, from.value)) {
+    if (!record_batches(bytes, now_ms, table, from.value, txns)) {
       return store::LogStatus{store::LogError::kCorruptBatch,
                               "producer state: unreadable batch header in the log"};
     }

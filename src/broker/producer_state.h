@@ -49,6 +49,7 @@
 #include <string>
 #include <string_view>
 
+#include "broker/txn_index.h"
 #include "kafka/protocol/error_code.h"
 #include "kafka/protocol/record_batch.h"
 #include "store/log_types.h"
@@ -153,8 +154,10 @@ class ProducerStateTable {
 // its base offset) whose last offset is >= `from_offset`; batches without a
 // producer id and control batches are skipped. False when a header does not
 // parse or a batch overruns `batches` (the batches before it are recorded).
+// With `txns`, transactional batches and COMMIT/ABORT markers from
+// `from_offset` on feed it too.
 bool record_batches(std::string_view batches, int64_t now_ms, ProducerStateTable& table,
-                    int64_t from_offset = 0);
+                    int64_t from_offset = 0, TxnIndex* txns = nullptr);
 
 // Rebuilds producer state from the log on open: record()s, with `now_ms`,
 // every batch with a producer id from the one holding max(from,
@@ -166,8 +169,10 @@ bool record_batches(std::string_view batches, int64_t now_ms, ProducerStateTable
 // snapshot is newer than the log: drop it and rebuild from Offset(0) into an
 // empty table), kCorruptBatch if a stored batch header does not parse.
 // Reads the whole tail: call it on open, off the produce path.
+// With `txns`, the open and aborted transactions are rebuilt too.
 store::LogResult<store::Offset> rebuild_producer_state(const store::PartitionLog& log,
                                                        store::Offset from, int64_t now_ms,
-                                                       ProducerStateTable& table);
+                                                       ProducerStateTable& table,
+                                                       TxnIndex* txns = nullptr);
 
 }  // namespace dmq::broker

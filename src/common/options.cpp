@@ -256,6 +256,28 @@ void add_tracing_options(CLI::App& app, Options& o) {
       ->capture_default_str();
 }
 
+// Transactions: __transaction_state and the coordinator's timeouts (Kafka's names).
+void add_transaction_options(CLI::App& app, Options& o) {
+  app.add_option("--transaction.state.log.num.partitions", o.transaction_state_log_num_partitions,
+                 "Partitions of __transaction_state (fixed once the topic exists)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--transaction.state.log.replication.factor",
+                 o.transaction_state_log_replication_factor,
+                 "Replication factor of __transaction_state (capped at the live brokers)")
+      ->check(CLI::Range(1, 32))
+      ->capture_default_str();
+  app.add_option("--transaction.max.timeout.ms", o.transaction_max_timeout_ms,
+                 "Largest transaction.timeout.ms a producer may ask for")
+      ->check(CLI::Range(int64_t{1}, int64_t{INT32_MAX}))
+      ->capture_default_str();
+  app.add_option("--transaction.abort.timed.out.transaction.cleanup.interval.ms",
+                 o.transaction_abort_timed_out_transaction_cleanup_interval_ms,
+                 "How often transactions past their timeout are looked for and aborted")
+      ->check(CLI::Range(int64_t{10}, int64_t{INT32_MAX}))
+      ->capture_default_str();
+}
+
 // Log compaction: the topic defaults and the cleaner (Kafka's names).
 void add_cleaner_options(CLI::App& app, Options& o) {
   app.add_option("--log.cleanup.policy", o.log_cleanup_policy,
@@ -461,6 +483,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
                  "Partitions of __consumer_offsets (fixed once the topic exists)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  add_transaction_options(app, o);
   app.add_option("--offsets.topic.replication.factor", o.offsets_topic_replication_factor,
                  "Replication factor of __consumer_offsets (capped at the live brokers)")
       ->check(CLI::Range(1, 32))

@@ -144,6 +144,11 @@ struct Options {
   // default is 50; DMQ starts with 16, enough to spread coordinators over a
   // small cluster without 50 logs per broker.
   int32_t offsets_topic_num_partitions = 16;
+  // Transactions (Kafka's names; the partition count is DMQ's 16 as above).
+  int32_t transaction_state_log_num_partitions = 16;
+  int16_t transaction_state_log_replication_factor = 3;  // capped at the live brokers
+  int64_t transaction_max_timeout_ms = 900000;
+  int64_t transaction_abort_timed_out_transaction_cleanup_interval_ms = 10000;
   int16_t offsets_topic_replication_factor = 3;     // capped at the live brokers at creation
   int64_t offsets_topic_segment_bytes = 104857600;  // compaction cleans closed segments only
   int64_t offsets_retention_minutes = 10080;

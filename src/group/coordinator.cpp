@@ -99,10 +99,10 @@ Coordinator::~Coordinator() {
 
 void Coordinator::register_handlers(kafka::Service& service) {
   using kafka::ApiKey;
-  for (ApiKey key :
-       {ApiKey::kFindCoordinator, ApiKey::kJoinGroup, ApiKey::kSyncGroup, ApiKey::kHeartbeat,
-        ApiKey::kLeaveGroup, ApiKey::kOffsetCommit, ApiKey::kOffsetFetch, ApiKey::kListGroups,
-        ApiKey::kDescribeGroups, ApiKey::kDeleteGroups, ApiKey::kOffsetDelete}) {
+  for (ApiKey key : {ApiKey::kFindCoordinator, ApiKey::kJoinGroup, ApiKey::kSyncGroup,
+                     ApiKey::kHeartbeat, ApiKey::kLeaveGroup, ApiKey::kOffsetCommit,
+                     ApiKey::kOffsetFetch, ApiKey::kListGroups, ApiKey::kDescribeGroups,
+                     ApiKey::kDeleteGroups, ApiKey::kOffsetDelete, ApiKey::kTxnOffsetCommit}) {
     service.set_handler(key, [this](const kafka::ExchangePtr& ex) { handle(ex); });
   }
 }
@@ -132,6 +132,8 @@ void Coordinator::handle(const kafka::ExchangePtr& ex) {
       return handle_delete_groups(ex);
     case ApiKey::kOffsetDelete:
       return handle_offset_delete(ex);
+    case ApiKey::kTxnOffsetCommit:
+      return handle_txn_offset_commit(ex);
     default:
       DMQ_ASSERT(false && "not a group API");
   }
@@ -299,13 +301,7 @@ void Coordinator::persist_group(Entry& entry, Written done) {
 // ---- leadership and loading -----------------------------------------------------
 
 void Coordinator::handle_metadata_change(const cluster::MetadataImage& image) {
-  const int32_t self = backend_.node_id().value;
-  std::map<int32_t, int32_t> led;  // partition -> leader epoch
-  if (auto it = image.topics.find(kOffsetsTopic); it != image.topics.end()) {
-    for (const auto& p : it->second.partitions) {
-      if (p.leader.value == self) led[p.id.value] = p.leader_epoch.value;
-    }
-  }
+  const auto led = led_partitions(image, kOffsetsTopic, backend_.node_id().value);
   std::vector<int32_t> lost;
   for (const auto& [p, slot] : slots_) {
     auto it = led.find(p);
@@ -427,31 +423,36 @@ void Coordinator::unload(int32_t partition) {
 }
 
 void Coordinator::maybe_create_offsets_topic() {
-  if (creating_topic_) return;
-  creating_topic_ = true;
+  maybe_create_internal_topic(std::string(kOffsetsTopic), options_.offsets_topic_num_partitions,
+                              options_.offsets_topic_replication_factor);
+}
+
+void Coordinator::maybe_create_internal_topic(const std::string& name, int32_t partitions,
+                                              int16_t replication_factor) {
+  if (creating_topics_.count(name)) return;
+  creating_topics_.insert(name);
   auto image = backend_.metadata();
   int32_t live = 0;
   for (const auto& [id, b] : image->brokers) live += b.fenced ? 0 : 1;
   broker::TopicSpec spec;
-  spec.name = std::string(kOffsetsTopic);
-  spec.partitions = options_.offsets_topic_num_partitions;
+  spec.name = name;
+  spec.partitions = partitions;
   // Like Kafka's auto-creation on a small cluster: fewer replicas than asked
   // rather than no coordinator at all.
-  spec.replication_factor = static_cast<int16_t>(
-      std::max(1, std::min<int32_t>(options_.offsets_topic_replication_factor, live)));
-  // Compacted (Kafka's default): the latest commit per key stays, so a
+  spec.replication_factor =
+      static_cast<int16_t>(std::max(1, std::min<int32_t>(replication_factor, live)));
+  // Compacted (Kafka's default): the latest record per key stays, so a
   // coordinator's load time follows the live keys, not the history.
   spec.configs = {{"cleanup.policy", "compact"},
                   {"retention.ms", "-1"},
                   {"retention.bytes", "-1"},
                   {"segment.bytes", std::to_string(options_.offsets_topic_segment_bytes)}};
   std::weak_ptr<bool> alive = alive_;
-  controller_.create_topic(spec, false, [this, alive](const broker::AdminResult& r) {
+  controller_.create_topic(spec, false, [this, alive, name](const broker::AdminResult& r) {
     if (alive.expired()) return;
-    creating_topic_ = false;
+    creating_topics_.erase(name);
     if (!r.ok() && r.code != "topic_exists") {
-      LOG_WARN("group") << "creating " << kOffsetsTopic << " failed: " << r.code << " "
-                        << r.message;
+      LOG_WARN("group") << "creating " << name << " failed: " << r.code << " " << r.message;
     }
   });
 }

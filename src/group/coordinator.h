@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -107,10 +108,20 @@ class Coordinator {
   // Answers parked requests with NOT_COORDINATOR and stops the timers. Idempotent.
   void stop();
 
+  // A transaction's marker reached __consumer_offsets partition `partition`
+  // (led here): the offsets producer `producer_id` committed through
+  // TxnOffsetCommit for that partition's groups are written and applied
+  // (commit) or dropped (abort); `done` once written.
+  void complete_txn_offsets(int64_t producer_id, bool commit, int32_t partition,
+                            std::function<void(kafka::ErrorCode)> done);
+
   // ---- views for REST and tests (loop thread) ----
   // Where group `id` lives: the __consumer_offsets partition and its leader
   // (-1 when the topic or the leader is missing).
   std::pair<int32_t, int32_t> locate(const std::string& id) const;
+  // The same for the transactional id `id` in __transaction_state (the
+  // transaction coordinator's partition is found with the same hash).
+  std::pair<int32_t, int32_t> locate_in(std::string_view topic, const std::string& id) const;
   std::vector<GroupListing> list_groups() const;
   std::optional<GroupDetail> describe(const std::string& id) const;
   // "", "loading" or "not_coordinator" for group `id` on this broker.
@@ -145,6 +156,7 @@ class Coordinator {
   void handle_describe_groups(const kafka::ExchangePtr& ex);
   void handle_delete_groups(const kafka::ExchangePtr& ex);
   void handle_offset_delete(const kafka::ExchangePtr& ex);
+  void handle_txn_offset_commit(const kafka::ExchangePtr& ex);  // coordinator_txn.cpp
   // OffsetCommit's per-partition checks; the records and commits of the
   // partitions that passed (the others get their error in `resp`).
   void build_commits(const kafka::OffsetCommitRequest& req, int16_t version, TimeMs t,
@@ -197,6 +209,10 @@ class Coordinator {
   bool load_current(int32_t partition, uint64_t load_id) const;
   void retry_later(std::function<void()> fn, std::chrono::milliseconds delay);
   void maybe_create_offsets_topic();
+  // Creates a compacted internal topic (__consumer_offsets, __transaction_state)
+  // through the controllers, once at a time per name.
+  void maybe_create_internal_topic(const std::string& name, int32_t partitions,
+                                   int16_t replication_factor);
   // The high watermark of a partition with a replica on this broker.
   std::optional<int64_t> high_watermark(const TopicPartition& tp) const;
 
@@ -215,13 +231,21 @@ class Coordinator {
   asio::steady_timer tick_timer_;
   bool started_ = false;
   bool stopped_ = false;
-  bool creating_topic_ = false;
+  std::set<std::string> creating_topics_;
   int64_t last_expiry_check_ms_ = 0;
   mutable std::mt19937_64 rng_;  // member ids; not security-relevant
 
   std::map<int32_t, Slot> slots_;  // offsets partitions this broker leads
   std::map<std::string, Entry, std::less<>> groups_;
   std::map<Token, Parked> parked_;
+  // TxnOffsetCommit offsets awaiting their transaction's marker, by producer
+  // id. Memory only: a coordinator failover before the marker loses them
+  // (the transaction still commits; the group keeps its older offsets).
+  struct PendingTxnOffsets {
+    int32_t partition = -1;
+    std::map<std::string, std::map<TopicPartition, CommittedOffset>> offsets;
+  };
+  std::map<int64_t, PendingTxnOffsets> pending_txn_offsets_;
   Token next_token_ = 1;
   uint64_t next_load_id_ = 1;
   uint64_t ticks_ = 0;

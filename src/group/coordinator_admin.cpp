@@ -10,8 +10,13 @@
 namespace dmq::group {
 
 std::pair<int32_t, int32_t> Coordinator::locate(const std::string& id) const {
+  return locate_in(kOffsetsTopic, id);
+}
+
+std::pair<int32_t, int32_t> Coordinator::locate_in(std::string_view topic,
+                                                   const std::string& id) const {
   auto image = backend_.metadata();
-  auto it = image->topics.find(kOffsetsTopic);
+  auto it = image->topics.find(topic);
   if (it == image->topics.end() || it->second.partitions.empty()) return {-1, -1};
   int32_t p = partition_for(id, static_cast<int32_t>(it->second.partitions.size()));
   return {p, it->second.partitions[static_cast<size_t>(p)].leader.value};
@@ -21,26 +26,33 @@ void Coordinator::handle_find_coordinator(const kafka::ExchangePtr& ex) {
   const auto& req = std::get<kafka::FindCoordinatorRequest>(ex->request.body);
   const int16_t v = ex->request.header.api_version;
   auto image = backend_.metadata();
-  if (!image->topics.count(kOffsetsTopic)) maybe_create_offsets_topic();
+  if (req.key_type == 0 && !image->topics.count(kOffsetsTopic)) maybe_create_offsets_topic();
+  if (req.key_type == 1 && !image->topics.count(kTransactionStateTopic)) {
+    maybe_create_internal_topic(std::string(kTransactionStateTopic),
+                                options_.transaction_state_log_num_partitions,
+                                options_.transaction_state_log_replication_factor);
+  }
   const kafka::AccessCheck access(*ex);
 
   // One key's answer: the leader of the group's __consumer_offsets partition.
   auto answer = [&](std::string_view key) {
     kafka::FindCoordinatorResponse::Coordinator c;
     c.key = std::string(key);
-    if (req.key_type != 0) {
-      // Transactions are not coordinated by DMQ.
-      c.error_code =
-          access.allowed(kafka::AclOperation::kDescribe, kafka::ResourceType::kTransactionalId, key)
-              ? kafka::ErrorCode::kCoordinatorNotAvailable
-              : kafka::ErrorCode::kTransactionalIdAuthorizationFailed;
+    if (req.key_type == 1) {
+      if (!access.allowed(kafka::AclOperation::kDescribe, kafka::ResourceType::kTransactionalId,
+                          key)) {
+        c.error_code = kafka::ErrorCode::kTransactionalIdAuthorizationFailed;
+        return c;
+      }
+    } else if (req.key_type != 0) {
+      c.error_code = kafka::ErrorCode::kInvalidRequest;
       return c;
-    }
-    if (!access.group(kafka::AclOperation::kDescribe, key)) {
+    } else if (!access.group(kafka::AclOperation::kDescribe, key)) {
       c.error_code = kafka::ErrorCode::kGroupAuthorizationFailed;
       return c;
     }
-    auto [partition, leader] = locate(c.key);
+    auto [partition, leader] =
+        locate_in(req.key_type == 1 ? kTransactionStateTopic : kOffsetsTopic, c.key);
     auto broker = image->brokers.find(cluster::BrokerId(leader));
     if (leader == backend_.node_id().value) {
       c.node_id = leader;

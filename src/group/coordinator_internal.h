@@ -16,6 +16,8 @@
 namespace dmq::group {
 
 kafka::ErrorCode to_kafka(Error e);
+bool partition_exists(const cluster::MetadataImage& image, std::string_view topic,
+                      int32_t partition);
 // A failed append to __consumer_offsets as the group APIs report it.
 Error from_produce_error(kafka::ErrorCode e);
 

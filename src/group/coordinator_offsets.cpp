@@ -9,14 +9,14 @@
 #include "kafka/server/authorize.h"
 
 namespace dmq::group {
-namespace {
-
 bool partition_exists(const cluster::MetadataImage& image, std::string_view topic,
                       int32_t partition) {
   auto it = image.topics.find(topic);
   return it != image.topics.end() && partition >= 0 &&
          partition < static_cast<int32_t>(it->second.partitions.size());
 }
+
+namespace {
 
 kafka::OffsetCommitResponse commit_response(const kafka::OffsetCommitRequest& req,
                                             kafka::ErrorCode error) {

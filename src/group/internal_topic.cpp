@@ -61,6 +61,17 @@ void append_load_marker(broker::Backend& backend, std::string_view topic, int32_
       });
 }
 
+std::map<int32_t, int32_t> led_partitions(const cluster::MetadataImage& image,
+                                          std::string_view topic, int32_t self) {
+  std::map<int32_t, int32_t> led;
+  if (auto it = image.topics.find(topic); it != image.topics.end()) {
+    for (const auto& p : it->second.partitions) {
+      if (p.leader.value == self) led[p.id.value] = p.leader_epoch.value;
+    }
+  }
+  return led;
+}
+
 LoadProgress load_chunk(broker::Backend& backend, std::string_view topic, int32_t partition,
                         int64_t& next, const std::function<void(const std::string&)>& apply) {
   broker::FetchRead read =

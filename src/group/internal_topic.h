@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include <chrono>
 
 #include "broker/backend.h"
+#include "cluster/metadata_image.h"
 
 namespace dmq::group {
 
@@ -49,6 +51,12 @@ void append_load_marker(broker::Backend& backend, std::string_view topic, int32_
                         std::string marker_key, int64_t timestamp_ms, std::weak_ptr<bool> alive,
                         std::function<void(int64_t start, int64_t end)> ready,
                         std::function<void()> refused);
+
+// The partitions of `topic` that broker `self` leads in `image`, with their
+// leader epochs: what a coordinator owns (a changed epoch means a new
+// leadership, to load again).
+std::map<int32_t, int32_t> led_partitions(const cluster::MetadataImage& image,
+                                          std::string_view topic, int32_t self);
 
 // One step of a load: reads the batches at `next` (up to 1 MiB), hands them
 // to `apply`, which moves `next` past what it applied, and says what to do

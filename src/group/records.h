@@ -28,6 +28,9 @@
 namespace dmq::group {
 
 inline constexpr std::string_view kOffsetsTopic = "__consumer_offsets";
+// The transaction coordinators' topic (src/txn): its partition of a
+// transactional id is found with partition_for() below, as Kafka does.
+inline constexpr std::string_view kTransactionStateTopic = "__transaction_state";
 
 // Java's String.hashCode over the UTF-16 code units of `utf8` (invalid UTF-8
 // bytes count as U+FFFD, as Java's decoder would have produced).

@@ -45,12 +45,7 @@ void apply_share_batches(std::string_view bytes, ShareLoadState& op) {
 }
 
 void ShareCoordinator::handle_metadata_change(const cluster::MetadataImage& image) {
-  const int32_t self = backend_.node_id().value;
-  std::map<int32_t, int32_t> led;  // partition -> leader epoch
-  if (auto it = image.topics.find(kShareStateTopic); it != image.topics.end()) {
-    for (const auto& p : it->second.partitions)
-      if (p.leader.value == self) led[p.id.value] = p.leader_epoch.value;
-  }
+  const auto led = led_partitions(image, kShareStateTopic, backend_.node_id().value);
   std::vector<int32_t> lost;
   for (const auto& [p, slot] : slots_) {
     auto it = led.find(p);

@@ -35,9 +35,12 @@
 #include "rest/scram_routes.h"
 #include "rest/share_group_io.h"
 #include "rest/share_group_routes.h"
+#include "rest/txn_peers.h"
+#include "rest/txn_routes.h"
 #include "store/file_env.h"
 #include "store/lmdb.h"
 #include "trace/tracer.h"
+#include "txn/coordinator.h"
 
 namespace dmq::modes {
 namespace {
@@ -80,6 +83,8 @@ struct Node {
   std::unique_ptr<broker::BrokerAgent> agent;
   std::unique_ptr<broker::HttpControllerClient> controller_client;
   std::unique_ptr<group::Coordinator> groups;
+  std::unique_ptr<rest::TxnPeerIo> txn_peers;
+  std::unique_ptr<txn::Coordinator> txns;
   std::unique_ptr<rest::ShareGroupIo> share_io;
   std::unique_ptr<group::ShareCoordinator> shares;
 };
@@ -285,6 +290,13 @@ int build_data_plane(Node& node) {
   node.groups->register_handlers(*node.kafka);
   node.groups->start();
   node.loop.on_shutdown([&node] { node.groups->stop(); });
+  node.txns = std::make_unique<txn::Coordinator>(node.loop.context(), node.options,
+                                                 node.kafka->backend(), node.view, *node.groups);
+  node.txn_peers = std::make_unique<rest::TxnPeerIo>(node.loop.context(), node.view);
+  node.txns->set_peers(node.txn_peers.get());
+  node.txns->register_handlers(*node.kafka);
+  node.txns->start();
+  node.loop.on_shutdown([&node] { node.txns->stop(); });
   return 0;
 }
 
@@ -310,6 +322,7 @@ void register_rest_routes(Node& node) {
   rest::register_acl_routes(node.http, node.view, node.options);
   rest::register_group_routes(node.http, node.loop, node.groups.get(), node.view,
                               node.options.node_id, node_signer(node));
+  rest::register_txn_routes(node.http, node.loop, node.txns.get(), node.view, node.options.node_id);
   rest::register_share_group_routes(node.http, node.loop, node.shares.get(),
                                     node.kafka ? &node.kafka->backend() : nullptr, node.view,
                                     node.options.node_id);

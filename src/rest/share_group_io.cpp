@@ -12,17 +12,8 @@ namespace {
 
 using kafka::ErrorCode;
 
-// One keep-alive client per leader per thread: reads go to few leaders.
 httplib::Client& client_for(const std::string& host, uint16_t port) {
-  thread_local std::map<std::pair<std::string, uint16_t>, std::unique_ptr<net::PeerClient>> clients;
-  auto& c = clients[{host, port}];
-  if (!c) {
-    c = std::make_unique<net::PeerClient>(host, port);
-    c->http().set_connection_timeout(1, 0);
-    c->http().set_read_timeout(10, 0);
-    c->http().set_keep_alive(true);
-  }
-  return c->http();
+  return PeerWorkers::client_for(host, port);
 }
 
 // Signed when a cluster secret is set: /internal/share/* serves cluster members only.
@@ -87,47 +78,16 @@ group::ShareAppend remote_append(const std::string& host, uint16_t port,
 
 ShareGroupIo::ShareGroupIo(asio::io_context& io, broker::Backend& backend,
                            const broker::MetadataView& view)
-    : io_(io), backend_(backend), view_(view) {
-  for (int i = 0; i < kThreads; ++i) {
-    threads_.emplace_back([this] {
-      for (;;) {
-        std::function<void()> job;
-        {
-          std::unique_lock lock(mu_);
-          cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-          if (stopping_) return;
-          job = std::move(jobs_.front());
-          jobs_.pop_front();
-        }
-        job();
-      }
-    });
-  }
-}
+    : backend_(backend), view_(view), workers_(io, kThreads) {}
 
-ShareGroupIo::~ShareGroupIo() {
-  *alive_ = false;
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_) t.join();
-}
+ShareGroupIo::~ShareGroupIo() = default;
 
 void ShareGroupIo::submit(std::function<void()> job) {
-  {
-    std::lock_guard lock(mu_);
-    jobs_.push_back(std::move(job));
-  }
-  cv_.notify_one();
+  workers_.submit(std::move(job));
 }
 
 void ShareGroupIo::post_to_loop(std::function<void()> fn) {
-  std::weak_ptr<bool> alive = alive_;
-  asio::post(io_, [alive, fn = std::move(fn)] {
-    if (!alive.expired()) fn();
-  });
+  workers_.post_to_loop(std::move(fn));
 }
 
 bool ShareGroupIo::leader_address(const group::TopicPartition& tp, int32_t* leader_id,

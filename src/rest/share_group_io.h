@@ -9,17 +9,13 @@
 // thread. Ownership: `io`, `backend` and `view` must outlive it; destroying it
 // joins the client threads and drops answers still out.
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <memory>
-#include <mutex>
-#include <thread>
-#include <vector>
+#include <string>
 
 #include "broker/backend.h"
 #include "broker/metadata_view.h"
 #include "group/share_io.h"
+#include "rest/peer_workers.h"
 
 namespace asio {
 class io_context;
@@ -51,15 +47,9 @@ class ShareGroupIo : public group::ShareIo {
                       uint16_t* port) const;
   void post_to_loop(std::function<void()> fn);
 
-  asio::io_context& io_;
   broker::Backend& backend_;
   const broker::MetadataView& view_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  PeerWorkers workers_;  // last: joined first, while the rest is still alive
 };
 
 }  // namespace dmq::rest

@@ -32,6 +32,11 @@ constexpr std::array kApis = {
     ApiInfo{ApiKey::kDeleteRecords, "DeleteRecords", 0, 2, 2},
     ApiInfo{ApiKey::kInitProducerId, "InitProducerId", 0, 4, 2},
     ApiInfo{ApiKey::kOffsetForLeaderEpoch, "OffsetForLeaderEpoch", 0, 4, 4},
+    ApiInfo{ApiKey::kAddPartitionsToTxn, "AddPartitionsToTxn", 0, 4, 3},
+    ApiInfo{ApiKey::kAddOffsetsToTxn, "AddOffsetsToTxn", 0, 3, 3},
+    ApiInfo{ApiKey::kEndTxn, "EndTxn", 0, 3, 3},
+    ApiInfo{ApiKey::kWriteTxnMarkers, "WriteTxnMarkers", 0, 1, 1},
+    ApiInfo{ApiKey::kTxnOffsetCommit, "TxnOffsetCommit", 0, 3, 3},
     ApiInfo{ApiKey::kDescribeAcls, "DescribeAcls", 0, 3, 2},
     ApiInfo{ApiKey::kCreateAcls, "CreateAcls", 0, 3, 2},
     ApiInfo{ApiKey::kDeleteAcls, "DeleteAcls", 0, 3, 2},
@@ -45,6 +50,8 @@ constexpr std::array kApis = {
     ApiInfo{ApiKey::kDescribeUserScramCredentials, "DescribeUserScramCredentials", 0, 0, 0},
     ApiInfo{ApiKey::kAlterUserScramCredentials, "AlterUserScramCredentials", 0, 0, 0},
     ApiInfo{ApiKey::kDescribeCluster, "DescribeCluster", 0, 1, 0},
+    ApiInfo{ApiKey::kDescribeTransactions, "DescribeTransactions", 0, 0, 0},
+    ApiInfo{ApiKey::kListTransactions, "ListTransactions", 0, 0, 0},
 };
 
 }  // namespace

@@ -37,6 +37,11 @@ enum class ApiKey : int16_t {
   kDeleteRecords = 21,
   kInitProducerId = 22,
   kOffsetForLeaderEpoch = 23,
+  kAddPartitionsToTxn = 24,
+  kAddOffsetsToTxn = 25,
+  kEndTxn = 26,
+  kWriteTxnMarkers = 27,
+  kTxnOffsetCommit = 28,
   kDescribeAcls = 29,
   kCreateAcls = 30,
   kDeleteAcls = 31,
@@ -50,6 +55,8 @@ enum class ApiKey : int16_t {
   kDescribeUserScramCredentials = 50,
   kAlterUserScramCredentials = 51,
   kDescribeCluster = 60,
+  kDescribeTransactions = 65,
+  kListTransactions = 66,
 };
 
 struct ApiInfo {

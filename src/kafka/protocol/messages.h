@@ -9,6 +9,7 @@
 #include "kafka/protocol/msg_core.h"
 #include "kafka/protocol/msg_group.h"
 #include "kafka/protocol/msg_security.h"
+#include "kafka/protocol/msg_txn.h"
 
 #define DMQ_KAFKA_APIS(X)                                                                      \
   X(kProduce, ProduceRequest, ProduceResponse)                                                 \
@@ -31,6 +32,11 @@
   X(kDeleteRecords, DeleteRecordsRequest, DeleteRecordsResponse)                               \
   X(kInitProducerId, InitProducerIdRequest, InitProducerIdResponse)                            \
   X(kOffsetForLeaderEpoch, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse)          \
+  X(kAddPartitionsToTxn, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse)                \
+  X(kAddOffsetsToTxn, AddOffsetsToTxnRequest, AddOffsetsToTxnResponse)                         \
+  X(kEndTxn, EndTxnRequest, EndTxnResponse)                                                    \
+  X(kWriteTxnMarkers, WriteTxnMarkersRequest, WriteTxnMarkersResponse)                         \
+  X(kTxnOffsetCommit, TxnOffsetCommitRequest, TxnOffsetCommitResponse)                         \
   X(kDescribeAcls, DescribeAclsRequest, DescribeAclsResponse)                                  \
   X(kCreateAcls, CreateAclsRequest, CreateAclsResponse)                                        \
   X(kDeleteAcls, DeleteAclsRequest, DeleteAclsResponse)                                        \
@@ -45,4 +51,6 @@
     DescribeUserScramCredentialsResponse)                                                      \
   X(kAlterUserScramCredentials, AlterUserScramCredentialsRequest,                              \
     AlterUserScramCredentialsResponse)                                                         \
-  X(kDescribeCluster, DescribeClusterRequest, DescribeClusterResponse)
+  X(kDescribeCluster, DescribeClusterRequest, DescribeClusterResponse)                         \
+  X(kDescribeTransactions, DescribeTransactionsRequest, DescribeTransactionsResponse)          \
+  X(kListTransactions, ListTransactionsRequest, ListTransactionsResponse)

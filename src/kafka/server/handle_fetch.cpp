@@ -57,15 +57,24 @@ Round read_all(HandlerContext& ctx, const FetchRequest& req, const FetchState& s
                 : st.denied_topics.count(name)
                     ? ErrorCode::kTopicAuthorizationFailed
                     : check_leader_epoch(*image, name, p.partition, p.current_leader_epoch);
-      if (r.error == ErrorCode::kNone)
+      const bool read_committed = req.isolation_level == 1 && req.replica_id < 0;
+      if (r.error == ErrorCode::kNone && read_committed) {
+        r = ctx.backend.fetch_committed(name, PartitionId(p.partition), Offset(p.fetch_offset),
+                                        std::max<uint32_t>(max, 1),
+                                        LeaderEpoch(p.current_leader_epoch));
+      } else if (r.error == ErrorCode::kNone) {
         r = ctx.backend.fetch(name, PartitionId(p.partition), Offset(p.fetch_offset),
                               std::max<uint32_t>(max, 1), BrokerId(req.replica_id),
                               LeaderEpoch(p.current_leader_epoch));
+      }
       out.error_code = r.error;
       out.high_watermark = r.high_watermark.value;
       out.last_stable_offset = r.last_stable_offset.value;
       out.log_start_offset = r.log_start_offset.value;
-      if (req.isolation_level == 1) out.aborted_transactions.emplace();  // none: no transactions
+      if (req.isolation_level == 1) {
+        auto& aborted = out.aborted_transactions.emplace();
+        for (const auto& a : r.aborted) aborted.push_back({a.producer_id, a.first_offset});
+      }
       out.records = Records::view({});
       if (r.error != ErrorCode::kNone && round.first_error == ErrorCode::kNone)
         round.first_error = r.error;

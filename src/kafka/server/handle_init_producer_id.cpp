@@ -1,6 +1,6 @@
 // InitProducerId (API key 22) for idempotent producers (KIP-98), with the
-// KIP-360 epoch bump of an existing producer id (v3+). Transactions are not
-// supported.
+// KIP-360 epoch bump of an existing producer id (v3+). A transactional id
+// goes to the transaction coordinator (src/txn).
 #include <limits>
 
 #include "kafka/server/authorize.h"
@@ -29,6 +29,7 @@ void handle_init_producer_id(HandlerContext& ctx, const ExchangePtr& ex) {
   if (req.transactional_id) {
     // Kafka answers an empty transactional id with INVALID_REQUEST.
     if (req.transactional_id->empty()) return reply(ex, ErrorCode::kInvalidRequest);
+    if (ctx.transactional_init_producer_id) return ctx.transactional_init_producer_id(ex);
     // No transaction coordinator. TRANSACTIONAL_ID_AUTHORIZATION_FAILED is
     // the error both librdkafka (rd_kafka_idemp_check_error) and the Java
     // client treat as fatal for init_transactions(): the application fails

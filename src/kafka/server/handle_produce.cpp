@@ -145,18 +145,24 @@ void append_partition(HandlerContext& ctx, const std::shared_ptr<ProduceState>& 
   const size_t slot = st->append_ended.size();
   const int64_t append_started = traced ? trace::now_unix_ns() : 0;
   if (traced) st->append_ended.push_back(append_started);  // until the append returns
-  ctx.backend.produce(topic, partition,
-                      ValidatedBatch{std::span<char>(in.data, in.size), in.info.first, traced},
-                      acks, [st, ti, pi, slot](const ProduceResult& r) {
-                        if (st->finished) return;  // answered by the timeout
-                        auto& o = st->resp.topics[ti].partitions[pi];
-                        trace_partition(*st, slot, r, o.index);
-                        if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);
-                        o.base_offset = r.base_offset.value;
-                        o.log_start_offset = r.log_start_offset.value;
-                        o.log_append_time_ms = r.log_append_time_ms;
-                        if (--st->pending == 0) finish(*st);
-                      });
+  auto answered = [st, ti, pi, slot](const ProduceResult& r) {
+    if (st->finished) return;  // answered by the timeout
+    auto& o = st->resp.topics[ti].partitions[pi];
+    trace_partition(*st, slot, r, o.index);
+    if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);
+    o.base_offset = r.base_offset.value;
+    o.log_start_offset = r.log_start_offset.value;
+    o.log_append_time_ms = r.log_append_time_ms;
+    if (--st->pending == 0) finish(*st);
+  };
+  const ValidatedBatch batch{std::span<char>(in.data, in.size), in.info.first, traced};
+  const auto& req = std::get<ProduceRequest>(st->ex->request.body);
+  if (req.transactional_id) {
+    ctx.backend.produce_transactional(topic, partition, batch, acks, *req.transactional_id,
+                                      std::move(answered));
+  } else {
+    ctx.backend.produce(topic, partition, batch, acks, std::move(answered));
+  }
   if (traced) {
     st->append_ended[slot] = trace::now_unix_ns();
     record_child(st->span, "append", append_started, st->append_ended[slot],

@@ -95,6 +95,9 @@ struct HandlerContext {
   // key without an entry and without a handler here gets the request's own
   // error response (COORDINATOR_NOT_AVAILABLE or UNSUPPORTED_VERSION).
   std::map<int16_t, std::function<void(const ExchangePtr&)>> external;
+  // InitProducerId with a transactional id goes to the transaction
+  // coordinator (src/txn) when one is set; without, it is refused.
+  std::function<void(const ExchangePtr&)> transactional_init_producer_id;
   // Topics whose auto-creation (Metadata) is in flight, so repeated Metadata
   // requests do not send the controller one create per request.
   std::set<std::string> auto_creating;

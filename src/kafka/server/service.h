@@ -59,6 +59,10 @@ class Service {
   void set_handler(ApiKey key, std::function<void(const ExchangePtr&)> handler) {
     ctx_.external[static_cast<int16_t>(key)] = std::move(handler);
   }
+  // Lets the transaction coordinator serve InitProducerId with a transactional id.
+  void set_transactional_init_handler(std::function<void(const ExchangePtr&)> handler) {
+    ctx_.transactional_init_producer_id = std::move(handler);
+  }
 
  private:
   const Options& options_;
