@@ -14,9 +14,28 @@
 #include "common/metrics.h"
 #include "net/http_request_head.h"
 #include "net/worker_pool.h"
+#include "trace/tracer.h"
 
 namespace dmq::net {
 namespace {
+
+// A server span per REST call (OpenTelemetry's HTTP conventions), continuing
+// the caller's trace when it sends a W3C traceparent. Node-to-node traffic
+// (Raft heartbeats ten times a second, broker heartbeats) is traced only as
+// part of a trace a caller started.
+trace::Span start_request_span(const std::string& route, const httplib::Request& req) {
+  if (!trace::tracer().enabled()) return {};
+  std::optional<trace::SpanContext> parent;
+  if (req.has_header("traceparent"))
+    parent = trace::parse_traceparent(req.get_header_value("traceparent"));
+  if (!parent && req.path.rfind("/internal/", 0) == 0) return {};
+  trace::Span span =
+      trace::tracer().start(req.method + " " + route, trace::SpanKind::kServer, parent);
+  span.set("http.request.method", req.method);
+  span.set("http.route", route);
+  span.set("url.path", req.path);
+  return span;
+}
 
 // Runs first in every TLS handshake: the connection takes the context that
 // is current now (a SIGHUP may have replaced it since the last one).
@@ -211,6 +230,7 @@ tcp::socket& tcp_of(TlsStream& stream) {
 
 struct Route {
   std::string method;
+  std::string route;  // the pattern as registered: the span's http.route
   std::regex pattern;
   HttpServer::Handler handler;
 };
@@ -260,7 +280,10 @@ struct HttpServer::Core {
   }
   // The route, the /internal guard, the gate and the handler; on a worker.
   HttpResponse handle(httplib::Request& request) const;
+  // A span for the call around guarded().
   HttpResponse run_route(const Route& route, const httplib::Request& request) const;
+  // The /internal guard, then the gate, then the handler.
+  HttpResponse guarded(const Route& route, const httplib::Request& request) const;
   milliseconds idle_timeout() const { return milliseconds(limits.idle_timeout_ms); }
 
   HttpServer& owner;
@@ -644,6 +667,17 @@ void HttpServer::Core::launch(Stream stream, bool counted) {
 
 HttpResponse HttpServer::Core::run_route(const Route& route,
                                          const httplib::Request& request) const {
+  trace::Span span = start_request_span(route.route, request);
+  const trace::ContextScope scope(span);
+  HttpResponse response = guarded(route, request);
+  if (span.active()) {
+    span.set("http.response.status_code", int64_t{response.status});
+    if (response.status >= 500) span.fail("HTTP " + std::to_string(response.status));
+  }
+  return response;
+}
+
+HttpResponse HttpServer::Core::guarded(const Route& route, const httplib::Request& request) const {
   try {
     if (owner.internal_guard_ && starts_with(request.path, "/internal/")) {
       if (auto refused = owner.internal_guard_(request)) return std::move(*refused);
@@ -705,7 +739,7 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::add_route(const char* method, const std::string& pattern, Handler handler) {
-  core_->routes.push_back(Route{method, std::regex(pattern), std::move(handler)});
+  core_->routes.push_back(Route{method, pattern, std::regex(pattern), std::move(handler)});
 }
 
 void HttpServer::get(const std::string& pattern, Handler handler) {
