@@ -19,6 +19,24 @@
 namespace dmq::net {
 namespace {
 
+// A server span per REST call (OpenTelemetry's HTTP conventions), continuing
+// the caller's trace when it sends a W3C traceparent. Node-to-node traffic
+// (Raft heartbeats ten times a second, broker heartbeats) is traced only as
+// part of a trace a caller started.
+trace::Span start_request_span(const std::string& route, const httplib::Request& req) {
+  if (!trace::tracer().enabled()) return {};
+  std::optional<trace::SpanContext> parent;
+  if (req.has_header("traceparent"))
+    parent = trace::parse_traceparent(req.get_header_value("traceparent"));
+  if (!parent && req.path.rfind("/internal/", 0) == 0) return {};
+  trace::Span span =
+      trace::tracer().start(req.method + " " + route, trace::SpanKind::kServer, parent);
+  span.set("http.request.method", req.method);
+  span.set("http.route", route);
+  span.set("url.path", req.path);
+  return span;
+}
+
 // Runs first in every TLS handshake: the connection takes the context that
 // is current now (a SIGHUP may have replaced it since the last one).
 int use_current_context(SSL* ssl, int* alert, void* arg) {
@@ -212,28 +230,10 @@ tcp::socket& tcp_of(TlsStream& stream) {
 
 struct Route {
   std::string method;
+  std::string route;  // the pattern as registered: the span's http.route
   std::regex pattern;
   HttpServer::Handler handler;
-  std::string source;  // the pattern as registered: the span's route
 };
-
-// A server span per REST call (OpenTelemetry's HTTP conventions), continuing
-// the caller's trace when it sends a W3C traceparent. Node-to-node traffic
-// (Raft heartbeats ten times a second, broker heartbeats) is traced only as
-// part of a trace a caller started.
-trace::Span start_request_span(const Route& route, const httplib::Request& req) {
-  if (!trace::tracer().enabled()) return {};
-  std::optional<trace::SpanContext> parent;
-  if (req.has_header("traceparent"))
-    parent = trace::parse_traceparent(req.get_header_value("traceparent"));
-  if (!parent && req.path.rfind("/internal/", 0) == 0) return {};
-  trace::Span span =
-      trace::tracer().start(req.method + " " + route.source, trace::SpanKind::kServer, parent);
-  span.set("http.request.method", req.method);
-  span.set("http.route", route.source);
-  span.set("url.path", req.path);
-  return span;
-}
 
 struct HttpMetrics {
   metrics::Gauge& client_connections = metrics::registry().gauge(
@@ -280,8 +280,9 @@ struct HttpServer::Core {
   }
   // The route, the /internal guard, the gate and the handler; on a worker.
   HttpResponse handle(httplib::Request& request) const;
+  // A span for the call around guarded().
   HttpResponse run_route(const Route& route, const httplib::Request& request) const;
-  // The /internal guard, then the gate, then the handler (run_route adds the span).
+  // The /internal guard, then the gate, then the handler.
   HttpResponse guarded(const Route& route, const httplib::Request& request) const;
   milliseconds idle_timeout() const { return milliseconds(limits.idle_timeout_ms); }
 
@@ -666,7 +667,7 @@ void HttpServer::Core::launch(Stream stream, bool counted) {
 
 HttpResponse HttpServer::Core::run_route(const Route& route,
                                          const httplib::Request& request) const {
-  trace::Span span = start_request_span(route, request);
+  trace::Span span = start_request_span(route.route, request);
   const trace::ContextScope scope(span);
   HttpResponse response = guarded(route, request);
   if (span.active()) {
@@ -738,7 +739,7 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::add_route(const char* method, const std::string& pattern, Handler handler) {
-  core_->routes.push_back(Route{method, std::regex(pattern), std::move(handler), pattern});
+  core_->routes.push_back(Route{method, pattern, std::regex(pattern), std::move(handler)});
 }
 
 void HttpServer::get(const std::string& pattern, Handler handler) {

@@ -27,8 +27,7 @@ ALLOWED = {
     "broker": ["net", "kafka/protocol", "cluster", "store", "raft", "common"],
     "kafka/server": ["broker", "kafka/protocol", "security", "net", "trace", "cluster", "common"],
     "group": ["kafka/server", "broker", "kafka/protocol", "cluster", "common"],
-    "txn": ["group", "kafka/server", "broker", "kafka/protocol", "cluster", "common"],
-    "rest": ["txn", "group", "broker", "kafka/protocol", "controller", "security", "net", "cluster", "common"],  # kafka/protocol: HTTP produce/consume build and walk record batches
+    "rest": ["group", "broker", "kafka/protocol", "controller", "security", "net", "cluster", "common"],  # kafka/protocol: HTTP produce/consume build and walk record batches
     "console": ["net", "common"],
     "client": ["kafka/protocol", "net", "common"],
     "modes": None,  # the wiring: may include anything
@@ -47,14 +46,13 @@ PURE = [
     "group/types.",
     "group/share_partition.",
     "group/share_records.",
-    "txn/txn_state.",
     "store/log_format.",
     "store/log_index.",
     "store/leader_epoch_cache.",
     "security/",
+    "net/http_request_head.",
     "trace/span.",
     "trace/otlp_json.",
-    "net/http_request_head.",
 ]
 # Adapters that live beside a pure core and are allowed I/O.
 NOT_PURE = ["cluster/metadata_store.", "cluster/metadata_raft_adapter.", "security/tls_", "security/secret_file",
