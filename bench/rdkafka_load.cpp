@@ -4,26 +4,43 @@
 // builds it with g++ against Debian's librdkafka-dev and runs it next to the
 // confluent-kafka producer.
 //
-//   rdkafka_load BOOTSTRAP TOPIC MESSAGES SIZE ACKS [LINGER_MS]
+//   rdkafka_load BOOTSTRAP TOPIC MESSAGES SIZE ACKS [LINGER_MS [KEY=VALUE...]] [--rate=N]
 //
 // Prints one JSON line: {"n": acknowledged, "errors": failed, "secs": from
 // the first produce to the last acknowledgement, "cpu": CPU seconds of this
-// process over the same span}.
+// process over the same span}. With --rate=N it paces N messages per second
+// and adds each message's acknowledgement latency (produce -> delivery
+// report) as "p50_ms", "p99_ms" and "max_ms"; the send time travels as the
+// message's opaque, so no table of in-flight messages is needed.
 #include <librdkafka/rdkafka.h>
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 struct Counts {
   long delivered = 0;
   long failed = 0;
+  bool timed = false;
+  std::vector<double> latencies_ms;
 };
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
   auto* counts = static_cast<Counts*>(opaque);
@@ -33,7 +50,17 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
     }
   } else {
     counts->delivered++;
+    if (counts->timed) {
+      const auto sent = reinterpret_cast<intptr_t>(message->_private);
+      counts->latencies_ms.push_back(static_cast<double>(now_ns() - sent) / 1e6);
+    }
   }
+}
+
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const auto index = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(index, sorted.size() - 1)];
 }
 
 double cpu_seconds() {
@@ -75,8 +102,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Extra librdkafka settings, e.g. security.protocol=SASL_SSL (tls_bench.py).
+  long rate = 0;
   for (int i = 7; i < argc; ++i) {
     const std::string kv = argv[i];
+    if (kv.rfind("--rate=", 0) == 0) {
+      rate = std::atol(kv.c_str() + 7);
+      continue;
+    }
     const auto eq = kv.find('=');
     if (eq == std::string::npos || !set(conf, kv.substr(0, eq).c_str(), kv.substr(eq + 1)))
       return 2;
@@ -101,12 +133,25 @@ int main(int argc, char** argv) {
   rd_kafka_metadata_destroy(metadata);
 
   std::vector<char> payload(size, 'x');
+  counts.timed = rate > 0;
+  // Paced runs serve delivery reports on their own thread, so a report is
+  // timed when it arrives rather than at the next send.
+  std::atomic<bool> sending{true};
+  std::thread poller;
+  if (rate > 0) {
+    poller = std::thread([&] {
+      while (sending.load()) rd_kafka_poll(producer, 5);
+    });
+  }
   const double cpu0 = cpu_seconds();
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   for (long i = 0; i < messages;) {
+    if (rate > 0)
+      std::this_thread::sleep_until(t0 + std::chrono::nanoseconds(i * 1'000'000'000L / rate));
     // Flags 0: librdkafka references the payload (it outlives every message).
+    void* sent = reinterpret_cast<void*>(static_cast<intptr_t>(now_ns()));
     if (rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, 0, payload.data(), payload.size(), nullptr,
-                         0, nullptr) == 0) {
+                         0, sent) == 0) {
       ++i;
       continue;
     }
@@ -116,11 +161,20 @@ int main(int argc, char** argv) {
     }
     rd_kafka_poll(producer, 1);
   }
+  sending = false;
+  if (poller.joinable()) poller.join();
   rd_kafka_flush(producer, 60000);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   const double cpu = cpu_seconds() - cpu0;
-  std::printf("{\"n\": %ld, \"errors\": %ld, \"secs\": %.6f, \"cpu\": %.3f}\n", counts.delivered,
+  std::printf("{\"n\": %ld, \"errors\": %ld, \"secs\": %.6f, \"cpu\": %.3f", counts.delivered,
               counts.failed + (messages - counts.delivered - counts.failed), secs, cpu);
+  if (counts.timed) {
+    std::sort(counts.latencies_ms.begin(), counts.latencies_ms.end());
+    std::printf(", \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f",
+                percentile(counts.latencies_ms, 0.50), percentile(counts.latencies_ms, 0.99),
+                counts.latencies_ms.empty() ? 0.0 : counts.latencies_ms.back());
+  }
+  std::printf("}\n");
   rd_kafka_topic_destroy(topic);
   rd_kafka_destroy(producer);
   return counts.failed == 0 && counts.delivered == messages ? 0 : 1;

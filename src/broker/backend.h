@@ -75,6 +75,9 @@ struct ProduceTarget {
 struct ValidatedBatch {
   std::span<char> bytes;
   kafka::BatchHeader header;
+  // A traced request wants ProduceResult::durable_unix_ns (it costs an
+  // allocation, so untraced ones do not ask).
+  bool timed = false;
 };
 
 struct ProduceResult {
@@ -82,6 +85,9 @@ struct ProduceResult {
   Offset base_offset = kNoOffset;
   Offset log_start_offset = kNoOffset;
   int64_t log_append_time_ms = -1;  // set for topics with message.timestamp.type=LogAppendTime
+  // With ValidatedBatch::timed: when the leader's group commit made the batch
+  // durable (Unix ns); 0 when unknown or not synced (log.flush.on.ack=false).
+  int64_t durable_unix_ns = 0;
 };
 
 struct AbortedTransaction {

@@ -425,12 +425,6 @@ void PartitionManager::produce(std::string_view topic, PartitionId partition,
     done({ErrorCode::kNotLeaderOrFollower});
     return;
   }
-  if (p->produce_config.compacted) {
-    if (ErrorCode e = check_keys(batch.bytes); e != ErrorCode::kNone) {
-      done({e});
-      return;
-    }
-  }
   if (batch.header.is_transactional()) {
     done({ErrorCode::kTransactionalIdAuthorizationFailed});  // only with a transactional id
     return;
@@ -440,6 +434,12 @@ void PartitionManager::produce(std::string_view topic, PartitionId partition,
 
 void PartitionManager::append_admitted(Partition& p, const ValidatedBatch& batch, Acks acks,
                                        std::function<void(const ProduceResult&)> done) {
+  if (p.produce_config.compacted) {
+    if (ErrorCode e = check_keys(batch.bytes); e != ErrorCode::kNone) {
+      done({e});
+      return;
+    }
+  }
   const int64_t now = wall_ms();
   kafka::BatchHeader header = batch.header;
   const int64_t append_time = stamp_batch(p, batch.bytes, header, now);
@@ -462,7 +462,7 @@ void PartitionManager::append_admitted(Partition& p, const ValidatedBatch& batch
       p.txns.on_data(header.producer_id, header.producer_epoch, info.base_offset.value);
     }
   }
-  await_acknowledgement(p, info, append_time, acks, std::move(done));
+  await_acknowledgement(p, info, append_time, acks, batch.timed, std::move(done));
 }
 
 kafka::ErrorCode PartitionManager::check_keys(std::span<const char> bytes) {
@@ -536,18 +536,22 @@ store::LogResult<store::AppendInfo> PartitionManager::append_to_log(Partition& p
 }
 
 void PartitionManager::await_acknowledgement(Partition& p, const store::AppendInfo& info,
-                                             int64_t append_time, Acks acks,
+                                             int64_t append_time, Acks acks, bool timed,
                                              std::function<void(const ProduceResult&)> done) {
   // One answer, from whichever condition the acks ask for: acks=1 the local
   // group commit, acks=all the high watermark (which includes it).
   const store::Offset log_start = p.log->log_start_offset();
-  auto answer = [base = info.base_offset, log_start, append_time,
+  // Tracing: when the group commit covered the batch. The high watermark may
+  // move (and answer) in the same completion, before its callback below runs.
+  auto durable_at = timed && options_.log_flush_on_ack ? std::make_shared<int64_t>(0) : nullptr;
+  auto answer = [base = info.base_offset, log_start, append_time, durable_at,
                  done = std::move(done)](ErrorCode e) {
     if (e != ErrorCode::kNone) {
       done({e});
       return;
     }
-    done({ErrorCode::kNone, base, log_start, append_time});
+    const int64_t durable = !durable_at ? 0 : *durable_at > 0 ? *durable_at : unix_now_ns();
+    done({ErrorCode::kNone, base, log_start, append_time, durable});
   };
   std::function<void(ErrorCode)> on_durable;
   if (acks == Acks::kAll) {
@@ -564,8 +568,9 @@ void PartitionManager::await_acknowledgement(Partition& p, const store::AppendIn
   // only under the leadership that accepted the batch (its bytes may be gone
   // after a truncation, or no longer this leader's to vouch for).
   make_durable(p, info.log_end_offset,
-               [this, epoch = p.leader_epoch, on_durable = std::move(on_durable)](
+               [this, epoch = p.leader_epoch, on_durable = std::move(on_durable), durable_at](
                    Partition* q, const store::LogStatus& status) {
+                 if (durable_at && *durable_at == 0) *durable_at = unix_now_ns();
                  const bool same = q && q->is_leader && q->leader_epoch == epoch;
                  if (!status.ok()) {
                    if (q) fail_ack_waiters(*q, to_kafka(status.code));  // the log is closed

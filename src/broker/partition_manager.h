@@ -229,7 +229,7 @@ class PartitionManager : public Backend {
   store::LogResult<store::AppendInfo> append_to_log(Partition& p, std::span<char> bytes,
                                                     const kafka::BatchHeader& header, int64_t now);
   void await_acknowledgement(Partition& p, const store::AppendInfo& info, int64_t append_time,
-                             Acks acks, std::function<void(const ProduceResult&)> done);
+                             Acks acks, bool timed, std::function<void(const ProduceResult&)> done);
   void handle_metadata_change(const Image& previous, const Image& next);
   void reconcile(const cluster::MetadataImage& image);
   void maybe_open(const cluster::MetadataImage& image, const cluster::TopicState& topic,

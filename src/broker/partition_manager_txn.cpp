@@ -126,7 +126,7 @@ void PartitionManager::write_txn_marker(std::string_view topic, PartitionId part
   const store::AppendInfo info = appended.value();
   p->txns.on_marker(producer_id, producer_epoch,
                     commit ? ControlType::kCommit : ControlType::kAbort, info.base_offset.value);
-  await_acknowledgement(*p, info, -1, Acks::kAll,
+  await_acknowledgement(*p, info, -1, Acks::kAll, false,
                         [done = std::move(done)](const ProduceResult& r) { done(r.error); });
 }
 

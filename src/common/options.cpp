@@ -243,6 +243,22 @@ void add_transaction_options(CLI::App& app, Options& o) {
       ->capture_default_str();
 }
 
+// Tracing: spans exported over OTLP/HTTP (src/trace/README.md).
+void add_tracing_options(CLI::App& app, Options& o) {
+  app.add_option("--otel.exporter.otlp.endpoint", o.otel_exporter_otlp_endpoint,
+                 "OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (spans go to /v1/traces); "
+                 "empty: tracing off")
+      ->check([](const std::string& url) -> std::string {
+        if (url.empty() || url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) return "";
+        return "must start with http:// or https://";
+      });
+  app.add_option("--otel.traces.sampler.ratio", o.otel_traces_sampler_ratio,
+                 "Share of traces started here that are recorded; a traceparent's sampled flag "
+                 "decides for traces continued from a client")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+}
+
 // Log compaction: the topic defaults and the cleaner (Kafka's names).
 void add_cleaner_options(CLI::App& app, Options& o) {
   app.add_option("--log.cleanup.policy", o.log_cleanup_policy,
@@ -430,6 +446,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
       ->check(CLI::Range(0, INT32_MAX))
       ->capture_default_str();
   add_security_options(app, o.security);
+  add_tracing_options(app, o);
 
   ParseOutcome outcome;
   try {

@@ -141,6 +141,10 @@ struct Options {
 
   SecurityOptions security;
 
+  // Tracing (OpenTelemetry's names): off while the endpoint is empty.
+  std::string otel_exporter_otlp_endpoint;  // otel.exporter.otlp.endpoint, OTLP/HTTP JSON
+  double otel_traces_sampler_ratio = 1.0;   // otel.traces.sampler.ratio, for root spans
+
   bool has_controller() const { return role != Role::kBroker; }
   bool has_broker() const { return role != Role::kController; }
 };

@@ -12,6 +12,7 @@
 #include "cluster/validation.h"
 #include "common/log.h"
 #include "net/json_body.h"
+#include "trace/tracer.h"
 
 namespace dmq::controller {
 namespace {
@@ -253,7 +254,8 @@ net::HttpResponse ControllerService::propose_and_wait(const Planner& plan,
                                                       const Renderer& on_success) {
   auto promise = std::make_shared<std::promise<net::HttpResponse>>();
   auto future = promise->get_future();
-  loop_.post([this, plan, on_success, promise] {
+  // The REST call waiting here is the commit's parent in a trace.
+  loop_.post([this, plan, on_success, promise, parent = trace::current_context()] {
     if (!maybe_follow_leadership(now_ms())) {
       return promise->set_value(net::json_error(503, "not_leader", "leadership moved; retry"));
     }
@@ -262,21 +264,21 @@ net::HttpResponse ControllerService::propose_and_wait(const Planner& plan,
     if (!planned->ok()) return promise->set_value(cluster_error(planned->error()));
     cluster::RecordBatch batch = std::move(*planned).value();
     if (batch.empty()) return promise->set_value(on_success(driver_.applied_index()));
-    driver_.propose(cluster::encode_batch(batch),
-                    [this, promise, on_success](const ProposeOutcome& outcome) {
-                      if (outcome.status != ProposeStatus::kCommitted) {
-                        return promise->set_value(net::json_error(
-                            503, "not_committed",
-                            "the change was not committed: " +
-                                (outcome.reason.empty() ? std::string("retry") : outcome.reason)));
-                      }
-                      // Committed, but a record may still be refused at apply time (a
-                      // concurrent change won the race): report what the state machine did.
-                      auto applied = metadata_.outcome(outcome.index);
-                      if (applied && !applied->ok())
-                        return promise->set_value(cluster_error(applied->error()));
-                      promise->set_value(on_success(outcome.index));
-                    });
+    driver_.propose_traced(
+        cluster::encode_batch(batch), parent,
+        [this, promise, on_success](const ProposeOutcome& outcome) {
+          if (outcome.status != ProposeStatus::kCommitted) {
+            return promise->set_value(net::json_error(
+                503, "not_committed",
+                "the change was not committed: " +
+                    (outcome.reason.empty() ? std::string("retry") : outcome.reason)));
+          }
+          // Committed, but a record may still be refused at apply time (a
+          // concurrent change won the race): report what the state machine did.
+          auto applied = metadata_.outcome(outcome.index);
+          if (applied && !applied->ok()) return promise->set_value(cluster_error(applied->error()));
+          promise->set_value(on_success(outcome.index));
+        });
   });
   if (future.wait_for(kProposalWait) != std::future_status::ready) {
     return net::json_error(503, "timeout", "the change was not committed in time");

@@ -1,5 +1,6 @@
 #include "controller/leader_forwarder.h"
 #include "net/cluster_http.h"
+#include "trace/tracer.h"
 
 #include <httplib.h>
 
@@ -59,6 +60,9 @@ net::HttpResponse LeaderForwarder::relay(const httplib::Request& req, raft::Node
   for (const char* name : {"Authorization", "X-DMQ-Node-Auth"}) {
     if (req.has_header(name)) headers.emplace(name, req.get_header_value(name));
   }
+  // The leader's work joins the trace of this node's REST call.
+  if (auto context = trace::current_context())
+    headers.emplace("traceparent", trace::format_traceparent(*context));
   auto result = req.method == "POST"
                     ? client.Post(target.c_str(), headers, req.body, "application/json")
                 : req.method == "DELETE" ? client.Delete(target.c_str(), headers)

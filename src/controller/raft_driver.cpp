@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "trace/tracer.h"
 
 namespace dmq::controller {
 namespace {
@@ -469,7 +470,23 @@ void RaftDriver::register_proposal(const raft::ProposeResult& result, ProposeCal
 }
 
 void RaftDriver::propose(std::string data, ProposeCallback done) {
+  propose_traced(std::move(data), std::nullopt, std::move(done));
+}
+
+void RaftDriver::propose_traced(std::string data, const std::optional<trace::SpanContext>& parent,
+                                ProposeCallback done) {
   if (stopped_) return done(ProposeOutcome{ProposeStatus::kShuttingDown});
+  auto span = std::make_shared<trace::Span>(
+      trace::tracer().start("raft.commit", trace::SpanKind::kInternal, parent));
+  if (span->active()) {
+    span->set("raft.entry.bytes", static_cast<int64_t>(data.size()));
+    done = [span, done = std::move(done)](const ProposeOutcome& outcome) {
+      if (outcome.status != ProposeStatus::kCommitted) span->fail(outcome.reason);
+      span->set("raft.index", static_cast<int64_t>(outcome.index.value));
+      span->end();
+      done(outcome);
+    };
+  }
   register_proposal(node_->propose(std::move(data)), std::move(done));
 }
 
@@ -500,8 +517,10 @@ raft::ProposeError RaftDriver::transfer_leadership(raft::NodeId target) {
 ProposeOutcome RaftDriver::propose_and_wait(std::string data, std::chrono::milliseconds timeout) {
   auto promise = std::make_shared<std::promise<ProposeOutcome>>();
   auto future = promise->get_future();
-  loop_.post([this, data = std::move(data), promise]() mutable {
-    propose(std::move(data), [promise](const ProposeOutcome& o) { promise->set_value(o); });
+  // The REST call that waits here is the commit's parent in a trace.
+  loop_.post([this, data = std::move(data), promise, parent = trace::current_context()]() mutable {
+    propose_traced(std::move(data), parent,
+                   [promise](const ProposeOutcome& o) { promise->set_value(o); });
   });
   if (future.wait_for(timeout) != std::future_status::ready) {
     return ProposeOutcome{ProposeStatus::kTimeout, {}, leader_id(), "timed out"};

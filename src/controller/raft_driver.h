@@ -31,6 +31,7 @@
 #include "store/lmdb.h"
 #include "store/raft_log_store.h"
 #include "store/raft_state_machine.h"
+#include "trace/span.h"
 
 namespace dmq::controller {
 
@@ -93,6 +94,9 @@ class RaftDriver {
   // Loop thread. The callback runs on the loop thread once the entry is
   // applied here, or with the reason it cannot be.
   void propose(std::string data, ProposeCallback done);
+  // The same, recorded as a "raft.commit" span under `parent` when tracing is on.
+  void propose_traced(std::string data, const std::optional<trace::SpanContext>& parent,
+                      ProposeCallback done);
   void propose_add_voter(raft::NodeId id, HostPort address, ProposeCallback done);
   void propose_remove_voter(raft::NodeId id, ProposeCallback done);
   raft::ProposeError transfer_leadership(raft::NodeId target);  // loop thread

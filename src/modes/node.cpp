@@ -38,6 +38,7 @@
 #include "rest/txn_routes.h"
 #include "store/file_env.h"
 #include "store/lmdb.h"
+#include "trace/tracer.h"
 #include "txn/coordinator.h"
 
 namespace dmq::modes {
@@ -326,6 +327,17 @@ void register_rest_routes(Node& node) {
                                node.options.node_id);
 }
 
+void start_tracing(const Options& options) {
+  if (options.otel_exporter_otlp_endpoint.empty()) return;
+  trace::TracerConfig config;
+  config.endpoint = options.otel_exporter_otlp_endpoint;
+  config.sampler_ratio = options.otel_traces_sampler_ratio;
+  config.resource.service_instance_id = std::to_string(options.node_id);
+  trace::tracer().start_exporting(config);
+  LOG_INFO("node") << "exporting traces to " << config.endpoint << " (sampler ratio "
+                   << config.sampler_ratio << ")";
+}
+
 }  // namespace
 
 int run_node(const Options& options) {
@@ -352,6 +364,7 @@ int run_node(const Options& options) {
   }
   if (!open_storage(node)) return 1;
   metrics::register_process_metrics(metrics::registry());
+  start_tracing(options);
   // Stopping HTTP waits for its handlers, which may wait for the loop: it
   // runs off the loop, last, after the Raft driver failed pending proposals.
   node.loop.on_shutdown_blocking([&node] { node.http.stop(); });
@@ -376,6 +389,7 @@ int run_node(const Options& options) {
                    << ") serving HTTP on " << options.http_listen.to_string() << ", data in "
                    << options.data_dir;
   node.loop.run();
+  trace::tracer().stop();  // sends the spans still queued
   LOG_INFO("node") << "stopped cleanly";
   return 0;
 }

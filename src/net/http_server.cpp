@@ -14,9 +14,28 @@
 
 #include "common/json_escape.h"
 #include "common/log.h"
+#include "trace/tracer.h"
 
 namespace dmq::net {
 namespace {
+
+// A server span per REST call (OpenTelemetry's HTTP conventions), continuing
+// the caller's trace when it sends a W3C traceparent. Node-to-node traffic
+// (Raft heartbeats ten times a second, broker heartbeats) is traced only as
+// part of a trace a caller started.
+trace::Span start_request_span(const std::string& route, const httplib::Request& req) {
+  if (!trace::tracer().enabled()) return {};
+  std::optional<trace::SpanContext> parent;
+  if (req.has_header("traceparent"))
+    parent = trace::parse_traceparent(req.get_header_value("traceparent"));
+  if (!parent && req.path.rfind("/internal/", 0) == 0) return {};
+  trace::Span span =
+      trace::tracer().start(req.method + " " + route, trace::SpanKind::kServer, parent);
+  span.set("http.request.method", req.method);
+  span.set("http.route", route);
+  span.set("url.path", req.path);
+  return span;
+}
 
 // cpp-httplib only reports that bind failed; bind a probe socket the same way
 // to learn why, so the operator gets the cause.
@@ -178,24 +197,39 @@ void HttpServer::write(const HttpResponse& in, httplib::Response& out) {
 }
 
 void HttpServer::get(const std::string& pattern, Handler handler) {
-  server_->Get(pattern, [this, handler](const httplib::Request& req, httplib::Response& res) {
-    write(dispatch(handler, req), res);
-  });
+  server_->Get(pattern,
+               [this, pattern, handler](const httplib::Request& req, httplib::Response& res) {
+                 write(dispatch(pattern, handler, req), res);
+               });
 }
 
 void HttpServer::post(const std::string& pattern, Handler handler) {
-  server_->Post(pattern, [this, handler](const httplib::Request& req, httplib::Response& res) {
-    write(dispatch(handler, req), res);
-  });
+  server_->Post(pattern,
+                [this, pattern, handler](const httplib::Request& req, httplib::Response& res) {
+                  write(dispatch(pattern, handler, req), res);
+                });
 }
 
 void HttpServer::del(const std::string& pattern, Handler handler) {
-  server_->Delete(pattern, [this, handler](const httplib::Request& req, httplib::Response& res) {
-    write(dispatch(handler, req), res);
-  });
+  server_->Delete(pattern,
+                  [this, pattern, handler](const httplib::Request& req, httplib::Response& res) {
+                    write(dispatch(pattern, handler, req), res);
+                  });
 }
 
-HttpResponse HttpServer::dispatch(const Handler& handler, const httplib::Request& req) const {
+HttpResponse HttpServer::dispatch(const std::string& route, const Handler& handler,
+                                  const httplib::Request& req) const {
+  trace::Span span = start_request_span(route, req);
+  const trace::ContextScope scope(span);
+  HttpResponse response = guarded(handler, req);
+  if (span.active()) {
+    span.set("http.response.status_code", int64_t{response.status});
+    if (response.status >= 500) span.fail("HTTP " + std::to_string(response.status));
+  }
+  return response;
+}
+
+HttpResponse HttpServer::guarded(const Handler& handler, const httplib::Request& req) const {
   if (internal_guard_ && req.path.rfind("/internal/", 0) == 0) {
     if (auto refused = internal_guard_(req)) return std::move(*refused);
   }

@@ -92,8 +92,11 @@ class HttpServer {
 
  private:
   static void write(const HttpResponse& in, httplib::Response& out);
+  // A span for the call around guarded().
+  HttpResponse dispatch(const std::string& route, const Handler& handler,
+                        const httplib::Request& req) const;
   // The /internal guard, then the gate, then the handler.
-  HttpResponse dispatch(const Handler& handler, const httplib::Request& req) const;
+  HttpResponse guarded(const Handler& handler, const httplib::Request& req) const;
 
   HostPort listen_;
   bool https_ = false;

@@ -21,10 +21,11 @@ ALLOWED = {
     "cluster": ["common", "store", "raft"],
     "kafka/protocol": ["common"],
     "security": ["common"],
-    "net": ["common", "raft", "security"],  # security: signing and checking node-to-node requests
-    "controller": ["net", "cluster", "store", "raft", "security", "common"],  # security: SCRAM credential derivation
+    "trace": ["common"],
+    "net": ["common", "raft", "security", "trace"],  # security: signing and checking node-to-node requests
+    "controller": ["net", "trace", "cluster", "store", "raft", "security", "common"],  # security: SCRAM credential derivation
     "broker": ["net", "kafka/protocol", "cluster", "store", "raft", "common"],
-    "kafka/server": ["broker", "kafka/protocol", "security", "net", "cluster", "common"],
+    "kafka/server": ["broker", "kafka/protocol", "security", "net", "trace", "cluster", "common"],
     "group": ["kafka/server", "broker", "kafka/protocol", "cluster", "common"],
     "txn": ["group", "kafka/server", "broker", "kafka/protocol", "cluster", "common"],
     "rest": ["txn", "group", "broker", "kafka/protocol", "controller", "security", "net", "cluster", "common"],  # kafka/protocol: HTTP produce/consume build and walk record batches
@@ -51,6 +52,8 @@ PURE = [
     "store/log_index.",
     "store/leader_epoch_cache.",
     "security/",
+    "trace/span.",
+    "trace/otlp_json.",
 ]
 # Adapters that live beside a pure core and are allowed I/O.
 NOT_PURE = ["cluster/metadata_store.", "cluster/metadata_raft_adapter.", "security/tls_", "security/secret_file",

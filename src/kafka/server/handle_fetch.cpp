@@ -7,6 +7,7 @@
 #include "kafka/protocol/message_set.h"
 #include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
+#include "kafka/server/request_trace.h"
 #include "kafka/server/server_metrics.h"
 
 namespace dmq::kafka {
@@ -22,6 +23,8 @@ struct FetchState {
   // image does not know leaves the name empty and answers UNKNOWN_TOPIC_ID).
   std::vector<std::string> names;
   std::set<std::string, std::less<>> denied_topics;  // no READ: decided once, at arrival
+  trace::Span span;                                  // consumers' fetches only
+  bool parked = false;
 };
 
 struct Round {
@@ -152,8 +155,16 @@ void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
     Response r = make_response(*st->ex, round.resp, round.first_error);
     r.chunks = std::move(round.chunks);
     st->ex->respond(std::move(r));
+    if (st->span.active()) {
+      st->span.set("kafka.fetch.bytes", static_cast<int64_t>(round.bytes));
+      st->span.set("kafka.fetch.parked", int64_t{st->parked});
+      if (round.first_error != ErrorCode::kNone)
+        st->span.fail(std::string(error_name(round.first_error)));
+      st->span.end();
+    }
     return;
   }
+  st->parked = true;
   // Park: woken by an append that moves a high watermark, or by the deadline.
   HandlerContext* c = &ctx;
   ctx.backend.park(st->partitions,
@@ -174,6 +185,10 @@ void handle_fetch(HandlerContext& ctx, const ExchangePtr& ex) {
   auto st = std::make_shared<FetchState>();
   st->ex = ex;
   st->deadline = ex->received + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
+  if (req.replica_id < 0) {
+    st->span = start_request_span(*ex, "kafka.fetch", unix_ns_at(ex->received));
+    st->span.set("kafka.fetch.max_wait_ms", int64_t{req.max_wait_ms});
+  }
   const bool by_id = ex->request.header.api_version >= 13;
   auto image = by_id ? ctx.backend.metadata() : nullptr;
   for (const auto& t : req.topics) {

@@ -8,6 +8,7 @@
 #include "kafka/protocol/record_batch.h"
 #include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
+#include "kafka/server/request_trace.h"
 #include "kafka/server/server_metrics.h"
 
 namespace dmq::kafka {
@@ -30,11 +31,46 @@ struct ProduceState {
   // Magic-2 batches converted from old message sets; they live until the
   // appends that read them are done (a deque never moves its elements).
   std::deque<std::string> converted;
+  // Tracing: the request's span, and per partition (in request order) when
+  // its local append ended, the start of its acknowledgement wait.
+  trace::Span span;
+  std::vector<int64_t> append_ended;
 };
+
+trace::Span start_produce_span(const Exchange& ex, const ProduceRequest& req) {
+  if (!trace::tracer().enabled()) return {};
+  std::optional<trace::SpanContext> parent;
+  if (!req.topics.empty() && !req.topics[0].partitions.empty())
+    parent = traceparent_in_records(req.topics[0].partitions[0].records.bytes);
+  const int64_t received = unix_ns_at(ex.received);
+  trace::Span span = start_request_span(ex, "kafka.produce", received, parent);
+  if (!span.active()) return span;
+  span.set("kafka.acks", int64_t{req.acks});
+  if (!req.topics.empty()) span.set("messaging.destination.name", std::string(req.topics[0].name));
+  record_child(span, "receive", received, trace::now_unix_ns());
+  return span;
+}
+
+// The partition's stages as children of the request's span: its append (the
+// write into the log), the leader's group commit (fsync) and, for acks=all,
+// the wait for the ISR's replicas.
+void trace_partition(const ProduceState& st, size_t slot, const ProduceResult& r, int32_t index) {
+  if (!st.span.active() || slot >= st.append_ended.size()) return;
+  const std::string partition = std::to_string(index);
+  const int64_t now = trace::now_unix_ns();
+  const int64_t appended = st.append_ended[slot];
+  if (r.durable_unix_ns > 0) {
+    record_child(st.span, "group_commit", appended, r.durable_unix_ns, partition);
+    record_child(st.span, "replication_wait", r.durable_unix_ns, now, partition);
+  } else {
+    record_child(st.span, "acknowledgement_wait", appended, now, partition);
+  }
+}
 
 void finish(ProduceState& st) {
   st.finished = true;
   st.timeout.cancel();
+  if (st.first_error != ErrorCode::kNone) st.span.fail(std::string(error_name(st.first_error)));
   const auto& req = std::get<ProduceRequest>(st.ex->request.body);
   if (req.acks == 0) {
     // No answer at all for acks=0 (the clients expect none). On an error
@@ -47,6 +83,7 @@ void finish(ProduceState& st) {
     return;
   }
   st.ex->respond(make_response(*st.ex, st.resp, st.first_error));
+  st.span.end();
 }
 
 void note_error(ProduceState& st, ProduceResponse::Partition& out, ErrorCode e) {
@@ -99,6 +136,42 @@ void arm_timeout(const std::shared_ptr<ProduceState>& st, int32_t timeout_ms) {
   });
 }
 
+// Appends one partition's batch; its acknowledgement fills in the answer.
+// `transactional_id`: the request's; its batches go through the
+// transaction checks (Backend::produce_transactional).
+void append_partition(HandlerContext& ctx, const std::shared_ptr<ProduceState>& st,
+                      std::string_view topic, PartitionId partition, const PartitionInput& in,
+                      Acks acks, size_t ti, size_t pi,
+                      std::optional<std::string_view> transactional_id) {
+  ++st->pending;
+  const bool traced = st->span.active();
+  const size_t slot = st->append_ended.size();
+  const int64_t append_started = traced ? trace::now_unix_ns() : 0;
+  if (traced) st->append_ended.push_back(append_started);  // until the append returns
+  auto answered = [st, ti, pi, slot](const ProduceResult& r) {
+    if (st->finished) return;  // answered by the timeout
+    auto& o = st->resp.topics[ti].partitions[pi];
+    trace_partition(*st, slot, r, o.index);
+    if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);
+    o.base_offset = r.base_offset.value;
+    o.log_start_offset = r.log_start_offset.value;
+    o.log_append_time_ms = r.log_append_time_ms;
+    if (--st->pending == 0) finish(*st);
+  };
+  const ValidatedBatch batch{std::span<char>(in.data, in.size), in.info.first, traced};
+  if (transactional_id) {
+    ctx.backend.produce_transactional(topic, partition, batch, acks, *transactional_id,
+                                      std::move(answered));
+  } else {
+    ctx.backend.produce(topic, partition, batch, acks, std::move(answered));
+  }
+  if (traced) {
+    st->append_ended[slot] = trace::now_unix_ns();
+    record_child(st->span, "append", append_started, st->append_ended[slot],
+                 std::to_string(partition.value));
+  }
+}
+
 }  // namespace
 
 void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
@@ -116,6 +189,7 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
   }
   auto st = std::make_shared<ProduceState>(ctx.io);
   st->ex = ex;
+  st->span = start_produce_span(*ex, req);
   const Acks acks = req.acks == -1 ? Acks::kAll : Acks::kLeader;
   auto& metrics = server_metrics();
   st->resp.topics.resize(req.topics.size());
@@ -151,23 +225,7 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
       auto& per_topic = metrics.topic(t.name);
       per_topic.bytes_in->inc(static_cast<double>(p.records.bytes.size()));
       per_topic.messages_in->inc(static_cast<double>(in.info.record_count));
-      ++st->pending;
-      auto answered = [st, ti, pi](const ProduceResult& r) {
-        if (st->finished) return;  // answered by the timeout
-        auto& o = st->resp.topics[ti].partitions[pi];
-        if (r.error != ErrorCode::kNone) note_error(*st, o, r.error);
-        o.base_offset = r.base_offset.value;
-        o.log_start_offset = r.log_start_offset.value;
-        o.log_append_time_ms = r.log_append_time_ms;
-        if (--st->pending == 0) finish(*st);
-      };
-      const ValidatedBatch batch{std::span<char>(in.data, in.size), in.info.first};
-      if (req.transactional_id) {
-        ctx.backend.produce_transactional(t.name, partition, batch, acks, *req.transactional_id,
-                                          std::move(answered));
-      } else {
-        ctx.backend.produce(t.name, partition, batch, acks, std::move(answered));
-      }
+      append_partition(ctx, st, t.name, partition, in, acks, ti, pi, req.transactional_id);
     }
   }
   if (--st->pending == 0) {
