@@ -426,12 +426,6 @@ void PartitionManager::produce(std::string_view topic, PartitionId partition,
     done({ErrorCode::kNotLeaderOrFollower});
     return;
   }
-  if (p->produce_config.compacted) {
-    if (ErrorCode e = check_keys(batch.bytes); e != ErrorCode::kNone) {
-      done({e});
-      return;
-    }
-  }
   if (batch.header.is_transactional()) {
     done({ErrorCode::kTransactionalIdAuthorizationFailed});  // only with a transactional id
     return;
@@ -441,6 +435,12 @@ void PartitionManager::produce(std::string_view topic, PartitionId partition,
 
 void PartitionManager::append_admitted(Partition& p, const ValidatedBatch& batch, Acks acks,
                                        std::function<void(const ProduceResult&)> done) {
+  if (p.produce_config.compacted) {
+    if (ErrorCode e = check_keys(batch.bytes); e != ErrorCode::kNone) {
+      done({e});
+      return;
+    }
+  }
   const int64_t now = wall_ms();
   kafka::BatchHeader header = batch.header;
   const int64_t append_time = stamp_batch(p, batch.bytes, header, now);

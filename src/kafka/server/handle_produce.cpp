@@ -137,9 +137,12 @@ void arm_timeout(const std::shared_ptr<ProduceState>& st, int32_t timeout_ms) {
 }
 
 // Appends one partition's batch; its acknowledgement fills in the answer.
+// `transactional_id`: the request's; its batches go through the
+// transaction checks (Backend::produce_transactional).
 void append_partition(HandlerContext& ctx, const std::shared_ptr<ProduceState>& st,
                       std::string_view topic, PartitionId partition, const PartitionInput& in,
-                      Acks acks, size_t ti, size_t pi) {
+                      Acks acks, size_t ti, size_t pi,
+                      std::optional<std::string_view> transactional_id) {
   ++st->pending;
   const bool traced = st->span.active();
   const size_t slot = st->append_ended.size();
@@ -156,9 +159,8 @@ void append_partition(HandlerContext& ctx, const std::shared_ptr<ProduceState>& 
     if (--st->pending == 0) finish(*st);
   };
   const ValidatedBatch batch{std::span<char>(in.data, in.size), in.info.first, traced};
-  const auto& req = std::get<ProduceRequest>(st->ex->request.body);
-  if (req.transactional_id) {
-    ctx.backend.produce_transactional(topic, partition, batch, acks, *req.transactional_id,
+  if (transactional_id) {
+    ctx.backend.produce_transactional(topic, partition, batch, acks, *transactional_id,
                                       std::move(answered));
   } else {
     ctx.backend.produce(topic, partition, batch, acks, std::move(answered));
@@ -223,7 +225,7 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
       auto& per_topic = metrics.topic(t.name);
       per_topic.bytes_in->inc(static_cast<double>(p.records.bytes.size()));
       per_topic.messages_in->inc(static_cast<double>(in.info.record_count));
-      append_partition(ctx, st, t.name, partition, in, acks, ti, pi);
+      append_partition(ctx, st, t.name, partition, in, acks, ti, pi, req.transactional_id);
     }
   }
   if (--st->pending == 0) {
