@@ -80,6 +80,25 @@ std::optional<std::vector<Voter>> parse_voters(const std::string& text, std::str
   return voters;
 }
 
+std::optional<std::map<std::string, int32_t>> parse_connection_overrides(const std::string& text,
+                                                                         std::string* error) {
+  std::map<std::string, int32_t> out;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    if (item.empty()) continue;
+    auto colon = item.rfind(':');
+    int64_t count = 0;
+    if (colon == std::string::npos || colon == 0 ||
+        !parse_int(item.substr(colon + 1), 0, INT32_MAX, &count)) {
+      *error = "max.connections.per.ip.overrides entry '" + item + "' is not <ip>:<count>";
+      return std::nullopt;
+    }
+    out[item.substr(0, colon)] = static_cast<int32_t>(count);
+  }
+  return out;
+}
+
 namespace {
 
 // "NAME://host:port,..." -> the first entry's address; a wildcard host
@@ -221,6 +240,22 @@ void add_security_options(CLI::App& app, SecurityOptions& s) {
       ->capture_default_str();
 }
 
+// Tracing: spans exported over OTLP/HTTP (src/trace/README.md).
+void add_tracing_options(CLI::App& app, Options& o) {
+  app.add_option("--otel.exporter.otlp.endpoint", o.otel_exporter_otlp_endpoint,
+                 "OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (spans go to /v1/traces); "
+                 "empty: tracing off")
+      ->check([](const std::string& url) -> std::string {
+        if (url.empty() || url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) return "";
+        return "must start with http:// or https://";
+      });
+  app.add_option("--otel.traces.sampler.ratio", o.otel_traces_sampler_ratio,
+                 "Share of traces started here that are recorded; a traceparent's sampled flag "
+                 "decides for traces continued from a client")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+}
+
 // Transactions: __transaction_state and the coordinator's timeouts (Kafka's names).
 void add_transaction_options(CLI::App& app, Options& o) {
   app.add_option("--transaction.state.log.num.partitions", o.transaction_state_log_num_partitions,
@@ -240,22 +275,6 @@ void add_transaction_options(CLI::App& app, Options& o) {
                  o.transaction_abort_timed_out_transaction_cleanup_interval_ms,
                  "How often transactions past their timeout are looked for and aborted")
       ->check(CLI::Range(int64_t{10}, int64_t{INT32_MAX}))
-      ->capture_default_str();
-}
-
-// Tracing: spans exported over OTLP/HTTP (src/trace/README.md).
-void add_tracing_options(CLI::App& app, Options& o) {
-  app.add_option("--otel.exporter.otlp.endpoint", o.otel_exporter_otlp_endpoint,
-                 "OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (spans go to /v1/traces); "
-                 "empty: tracing off")
-      ->check([](const std::string& url) -> std::string {
-        if (url.empty() || url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) return "";
-        return "must start with http:// or https://";
-      });
-  app.add_option("--otel.traces.sampler.ratio", o.otel_traces_sampler_ratio,
-                 "Share of traces started here that are recorded; a traceparent's sampled flag "
-                 "decides for traces continued from a client")
-      ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
 }
 
@@ -298,7 +317,52 @@ void add_cleaner_options(CLI::App& app, Options& o) {
       ->capture_default_str();
 }
 
+// Backpressure and connection limits of the Kafka listeners (Kafka's names).
+void add_connection_limit_options(CLI::App& app, Options& o, std::string& overrides) {
+  app.add_option("--queued.max.request.bytes", o.queued_max_request_bytes,
+                 "Bytes of Kafka requests read but not yet answered before the broker stops "
+                 "reading sockets; -1: no bound")
+      ->check(CLI::Range(int64_t{-1}, INT64_MAX))
+      ->capture_default_str();
+  app.add_option("--max.connections", o.max_connections,
+                 "Kafka connections of the broker over every listener; more are closed")
+      ->check(CLI::Range(0, INT32_MAX))
+      ->capture_default_str();
+  app.add_option("--max.connections.per.ip", o.max_connections_per_ip,
+                 "Kafka connections from one IP address; more are closed")
+      ->check(CLI::Range(0, INT32_MAX))
+      ->capture_default_str();
+  app.add_option("--max.connections.per.ip.overrides", overrides,
+                 "Per-address limits: \"127.0.0.1:200,10.0.0.7:5\"")
+      ->capture_default_str();
+}
+
+std::optional<std::string> resolve_connection_limits(Options& o, const std::string& overrides) {
+  std::string error;
+  auto per_ip = parse_connection_overrides(overrides, &error);
+  if (!per_ip) return error;
+  o.max_connections_per_ip_overrides = std::move(*per_ip);
+  if (o.queued_max_request_bytes > 0 && o.queued_max_request_bytes < o.socket_request_max_bytes) {
+    // Kafka's rule too: a request that may never fit would stall its connection.
+    return "--queued.max.request.bytes must be -1 or at least --socket.request.max.bytes";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+void add_http_options(CLI::App& app, Options& o) {
+  app.add_option("--http.idle.timeout.ms", o.http_idle_timeout_ms,
+                 "Close an HTTP keep-alive connection idle this long (a request being "
+                 "handled is not idle)")
+      ->check(CLI::Range(int64_t{100}, int64_t{86400000}))
+      ->capture_default_str();
+  app.add_option("--http.max.connections", o.http_max_connections,
+                 "HTTP client connections served at once; beyond it a 503 "
+                 "(cluster peers are not counted)")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+}
 
 ParseOutcome parse_options(int argc, const char* const* argv, Options* options) {
   CLI::App app{"DMQ: a distributed message queue that speaks the Kafka protocol.", "dmq"};
@@ -407,11 +471,14 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
                  "fsync a batch before acknowledging it (false: page cache, as Kafka)")
       ->capture_default_str();
   add_cleaner_options(app, o);
+  add_http_options(app, o);
   app.add_option("--socket.request.max.bytes", o.socket_request_max_bytes,
                  "Largest Kafka request accepted")
       ->check(CLI::Range(1024, INT32_MAX))
       ->capture_default_str();
 
+  std::string overrides;
+  add_connection_limit_options(app, o, overrides);
   app.add_option("--offsets.topic.num.partitions", o.offsets_topic_num_partitions,
                  "Partitions of __consumer_offsets (fixed once the topic exists)")
       ->check(CLI::Range(1, 1000))
@@ -503,6 +570,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
     }
   }
   if (o.data_dir.empty()) return usage_error("--data-dir is empty");
+  if (auto error = resolve_connection_limits(o, overrides)) return usage_error(*error);
   return outcome;
 }
 

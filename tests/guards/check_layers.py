@@ -27,7 +27,8 @@ ALLOWED = {
     "broker": ["net", "kafka/protocol", "cluster", "store", "raft", "common"],
     "kafka/server": ["broker", "kafka/protocol", "security", "net", "trace", "cluster", "common"],
     "group": ["kafka/server", "broker", "kafka/protocol", "cluster", "common"],
-    "rest": ["group", "broker", "kafka/protocol", "controller", "security", "net", "cluster", "common"],  # kafka/protocol: HTTP produce/consume build and walk record batches
+    "txn": ["group", "kafka/server", "broker", "kafka/protocol", "cluster", "common"],
+    "rest": ["txn", "group", "broker", "kafka/protocol", "controller", "security", "net", "cluster", "common"],  # kafka/protocol: HTTP produce/consume build and walk record batches
     "console": ["net", "common"],
     "client": ["kafka/protocol", "net", "common"],
     "modes": None,  # the wiring: may include anything
@@ -51,6 +52,7 @@ PURE = [
     "store/leader_epoch_cache.",
     "security/",
     "net/http_request_head.",
+    "txn/txn_state.",
     "trace/span.",
     "trace/otlp_json.",
 ]
