@@ -26,27 +26,18 @@ import json
 import multiprocessing as mp
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafka_bench import build_rdkafka_load, free_port, wait_until  # noqa: E402  (shared bench helpers)
+from kafka_bench import build_rdkafka_load, combined_node, rest_request as request  # noqa: E402  (shared bench helpers)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PARTITIONS = 3
 PER_REQUEST = 1000
 
-
-def request(port, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
 
 
 def http_producer(port, topic, bodies, ready, go, out):
@@ -171,51 +162,42 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     workdir = tempfile.mkdtemp(prefix="dmq-http-bench-")
-    http_port, kafka_port = free_port(), free_port()
-    log = open(os.path.join(workdir, "node.log"), "wb")
-    node = subprocess.Popen([args.dmq, "--role=combined", f"--data-dir={workdir}/data",
-                             f"--http-listen=127.0.0.1:{http_port}",
-                             f"--kafka-listen=127.0.0.1:{kafka_port}"],
-                            stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: any(b["status"] == "alive"
-                               for b in request(http_port, "GET", "/v1/brokers")["brokers"]),
-                   20, "the broker")
-        for t in ("via-kafka", "via-http", "via-kafka-c"):
-            request(http_port, "POST", "/v1/topics",
-                    {"name": t, "partitions": PARTITIONS, "replication_factor": 1})
-        rows = {"kafka": run_kafka(f"127.0.0.1:{kafka_port}", "via-kafka", args.messages, args.size),
-                "http": run_http(http_port, "via-http", args.messages, args.size, args.clients)}
-        c_rps = run_kafka_c(f"127.0.0.1:{kafka_port}", "via-kafka-c", args.messages, args.size,
-                            workdir)
-        mb = args.size / 1e6
-        result = {}
-        for name, (sent, produce_s, read, consume_s) in rows.items():
-            result[name] = {"produce_rps": sent / produce_s, "produce_mbps": sent * mb / produce_s,
-                            "consume_rps": read / consume_s, "consume_mbps": read * mb / consume_s}
-        print(f"{args.messages} records of {args.size} B, 3 partitions, acks=all, "
-              f"HTTP: {args.clients} clients x {PER_REQUEST} records per request; "
-              f"load average {os.getloadavg()[0]:.1f}")
-        print(f"{'':8} {'produce rec/s':>14} {'MB/s':>8} {'consume rec/s':>14} {'MB/s':>8}")
-        for name, r in result.items():
-            print(f"{name:8} {r['produce_rps']:14,.0f} {r['produce_mbps']:8.1f} "
-                  f"{r['consume_rps']:14,.0f} {r['consume_mbps']:8.1f}")
-        print(f"HTTP / Kafka: produce {result['http']['produce_rps'] / result['kafka']['produce_rps']:.2f}, "
-              f"consume {result['http']['consume_rps'] / result['kafka']['consume_rps']:.2f}")
-        if c_rps:
-            result["kafka_c_produce_rps"] = c_rps
-            print(f"kafka (librdkafka C) produce {c_rps:,.0f} rec/s {c_rps * mb:.1f} MB/s; "
-                  f"HTTP / Kafka C: produce {result['http']['produce_rps'] / c_rps:.2f}")
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump(result, f, indent=2)
+        with combined_node(args.dmq, workdir) as (http_port, kafka_port):
+            return report(args, workdir, http_port, kafka_port)
     finally:
-        node.send_signal(signal.SIGTERM)
-        try:
-            node.wait(20)
-        except subprocess.TimeoutExpired:
-            node.kill()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def report(args, workdir, http_port, kafka_port):
+    for t in ("via-kafka", "via-http", "via-kafka-c"):
+        request(http_port, "POST", "/v1/topics",
+                {"name": t, "partitions": PARTITIONS, "replication_factor": 1})
+    rows = {"kafka": run_kafka(f"127.0.0.1:{kafka_port}", "via-kafka", args.messages, args.size),
+            "http": run_http(http_port, "via-http", args.messages, args.size, args.clients)}
+    c_rps = run_kafka_c(f"127.0.0.1:{kafka_port}", "via-kafka-c", args.messages, args.size,
+                        workdir)
+    mb = args.size / 1e6
+    result = {}
+    for name, (sent, produce_s, read, consume_s) in rows.items():
+        result[name] = {"produce_rps": sent / produce_s, "produce_mbps": sent * mb / produce_s,
+                        "consume_rps": read / consume_s, "consume_mbps": read * mb / consume_s}
+    print(f"{args.messages} records of {args.size} B, 3 partitions, acks=all, "
+          f"HTTP: {args.clients} clients x {PER_REQUEST} records per request; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'':8} {'produce rec/s':>14} {'MB/s':>8} {'consume rec/s':>14} {'MB/s':>8}")
+    for name, r in result.items():
+        print(f"{name:8} {r['produce_rps']:14,.0f} {r['produce_mbps']:8.1f} "
+              f"{r['consume_rps']:14,.0f} {r['consume_mbps']:8.1f}")
+    print(f"HTTP / Kafka: produce {result['http']['produce_rps'] / result['kafka']['produce_rps']:.2f}, "
+          f"consume {result['http']['consume_rps'] / result['kafka']['consume_rps']:.2f}")
+    if c_rps:
+        result["kafka_c_produce_rps"] = c_rps
+        print(f"kafka (librdkafka C) produce {c_rps:,.0f} rec/s {c_rps * mb:.1f} MB/s; "
+              f"HTTP / Kafka C: produce {result['http']['produce_rps'] / c_rps:.2f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,37 @@ def free_port():
         return s.getsockname()[1]
 
 
+def rest_request(port, method, path, body=None, timeout=30):
+    """A JSON call to a node's REST API on 127.0.0.1; the parsed answer."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return json.loads(r.read() or b"{}")
+
+
+@contextlib.contextmanager
+def combined_node(binary, workdir):
+    """One `--role=combined` node on free ports with its data in workdir,
+    yielded as (http_port, kafka_port) once its broker is registered; stopped
+    with SIGTERM on the way out."""
+    http_port, kafka_port = free_port(), free_port()
+    log = open(os.path.join(workdir, "node.log"), "wb")
+    node = subprocess.Popen([binary, "--role=combined", f"--data-dir={workdir}/data",
+                             f"--http-listen=127.0.0.1:{http_port}",
+                             f"--kafka-listen=127.0.0.1:{kafka_port}"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: any(b["status"] == "alive"
+                               for b in rest_request(http_port, "GET", "/v1/brokers")["brokers"]),
+                   20, "the broker")
+        yield http_port, kafka_port
+    finally:
+        node.send_signal(signal.SIGTERM)
+        node.wait(timeout=30)
+        log.close()
+
+
 def proc_cpu_s(pid):
     """utime+stime of a process in seconds (fields 14, 15 of /proc/pid/stat)."""
     with open(f"/proc/{pid}/stat") as f:

@@ -20,27 +20,16 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from kafka_bench import free_port, wait_until  # noqa: E402  (shared bench helpers)
+from kafka_bench import combined_node, rest_request as request  # noqa: E402  (shared bench helpers)
 from confluent_kafka import Consumer, Producer  # noqa: E402
 
 PARTITIONS = 3
-
-
-def request(port, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read() or b"{}")
 
 
 def produce(bootstrap, topic, n, size, per_txn):
@@ -106,39 +95,31 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     workdir = tempfile.mkdtemp(prefix="dmq-txn-bench-")
-    http_port, kafka_port = free_port(), free_port()
-    log = open(os.path.join(workdir, "node.log"), "wb")
-    node = subprocess.Popen([args.dmq, "--role=combined", f"--data-dir={workdir}/data",
-                             f"--http-listen=127.0.0.1:{http_port}",
-                             f"--kafka-listen=127.0.0.1:{kafka_port}"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    bootstrap = f"127.0.0.1:{kafka_port}"
     try:
-        wait_until(lambda: any(b["status"] == "alive"
-                               for b in request(http_port, "GET", "/v1/brokers")["brokers"]),
-                   20, "the broker")
-        for t in ("idempotent", "transactional"):
-            request(http_port, "POST", "/v1/topics",
-                    {"name": t, "partitions": PARTITIONS, "replication_factor": 1})
-        idem = produce(bootstrap, "idempotent", args.messages, args.size, 0)
-        txn = produce(bootstrap, "transactional", args.messages, args.size, args.per_txn)
-        seen = read_committed(bootstrap, "transactional", args.messages)
-        cost = 100.0 * (1 - txn / idem)
-        print(f"{args.messages} records of {args.size} B, {PARTITIONS} partitions, acks=all, "
-              f"{args.per_txn} records per transaction; load average {os.getloadavg()[0]:.1f}")
-        print(f"idempotent    {idem:12,.0f} rec/s")
-        print(f"transactional {txn:12,.0f} rec/s   (cost {cost:.1f}%)")
-        print(f"read_committed read back {seen} of {args.messages}")
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump({"idempotent_rps": idem, "transactional_rps": txn, "cost_pct": cost,
-                           "read_committed": seen}, f)
-        return 0 if seen == args.messages else 1
+        with combined_node(args.dmq, workdir) as (http_port, kafka_port):
+            return compare(args, http_port, f"127.0.0.1:{kafka_port}")
     finally:
-        node.send_signal(signal.SIGTERM)
-        node.wait(timeout=30)
-        log.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def compare(args, http_port, bootstrap):
+    for t in ("idempotent", "transactional"):
+        request(http_port, "POST", "/v1/topics",
+                {"name": t, "partitions": PARTITIONS, "replication_factor": 1})
+    idem = produce(bootstrap, "idempotent", args.messages, args.size, 0)
+    txn = produce(bootstrap, "transactional", args.messages, args.size, args.per_txn)
+    seen = read_committed(bootstrap, "transactional", args.messages)
+    cost = 100.0 * (1 - txn / idem)
+    print(f"{args.messages} records of {args.size} B, {PARTITIONS} partitions, acks=all, "
+          f"{args.per_txn} records per transaction; load average {os.getloadavg()[0]:.1f}")
+    print(f"idempotent    {idem:12,.0f} rec/s")
+    print(f"transactional {txn:12,.0f} rec/s   (cost {cost:.1f}%)")
+    print(f"read_committed read back {seen} of {args.messages}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"idempotent_rps": idem, "transactional_rps": txn, "cost_pct": cost,
+                       "read_committed": seen}, f)
+    return 0 if seen == args.messages else 1
 
 
 if __name__ == "__main__":
