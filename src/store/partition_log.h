@@ -245,7 +245,8 @@ class PartitionLog {
   LogStatus maybe_roll_locked(uint64_t incoming_bytes, Offset last_offset, int64_t now_ms);
   LogResult<AppendInfo> append_locked(std::span<const char> bytes,
                                       std::span<const BatchInfo> batches, int64_t now_ms);
-  LogStatus delete_oldest_segments_locked(size_t count);
+  // `why` names the cause in the log line (retention, DeleteRecords).
+  LogStatus delete_oldest_segments_locked(size_t count, const char* why);
   LogStatus write_file_atomically(const std::string& name, const std::string& contents);
   LogStatus write_file_atomically_in(const std::string& dir, const std::string& name,
                                      const std::string& contents);

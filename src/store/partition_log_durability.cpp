@@ -240,7 +240,7 @@ LogResult<size_t> PartitionLog::maybe_apply_retention(int64_t now_ms) {
     }
   }
   if (count == 0) return size_t{0};
-  if (LogStatus s = delete_oldest_segments_locked(count); !s.ok()) return s;
+  if (LogStatus s = delete_oldest_segments_locked(count, "retention"); !s.ok()) return s;
   return count;
 }
 
@@ -255,14 +255,14 @@ LogResult<Offset> PartitionLog::advance_log_start(Offset offset) {
   size_t count = 0;
   while (count < deletable && segments_[count + 1]->base_offset() <= target) ++count;
   if (count > 0) {
-    if (LogStatus s = delete_oldest_segments_locked(count); !s.ok()) return s;
+    if (LogStatus s = delete_oldest_segments_locked(count, "DeleteRecords"); !s.ok()) return s;
   }
   log_start_offset_ = std::max(log_start_offset_, target);
   if (epochs_.truncate_from_start(log_start_offset_)) epochs_dirty_ = true;
   return log_start_offset_;
 }
 
-LogStatus PartitionLog::delete_oldest_segments_locked(size_t count) {
+LogStatus PartitionLog::delete_oldest_segments_locked(size_t count, const char* why) {
   DMQ_ASSERT(count < segments_.size());
   IoStatus first_error;
   for (size_t i = 0; i < count; ++i) {
@@ -274,7 +274,7 @@ LogStatus PartitionLog::delete_oldest_segments_locked(size_t count) {
   dir_dirty_ = true;
   log_start_offset_ = std::max(log_start_offset_, segments_.front()->base_offset());
   if (epochs_.truncate_from_start(log_start_offset_)) epochs_dirty_ = true;
-  LOG_INFO("store") << "retention deleted " << count << " segments of " << dir_
+  LOG_INFO("store") << why << " deleted " << count << " segments of " << dir_
                     << ", log start offset " << log_start_offset_.value;
   if (!first_error.ok()) return {LogError::kStorageFailed, first_error.message};
   return {};
