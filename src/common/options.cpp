@@ -179,6 +179,11 @@ void add_security_options(CLI::App& app, SecurityOptions& s) {
   app.add_option("--ssl.client.auth", s.ssl_client_auth, "none, requested or required")
       ->check(CLI::IsMember({"none", "requested", "required"}))
       ->capture_default_str();
+  app.add_option("--ssl.principal.mapping.rules", s.ssl_principal_mapping_rules,
+                 "Client certificate subject to principal name, Kafka's syntax: "
+                 "DEFAULT or RULE:pattern/replacement/[LU], comma-separated (SSL listeners "
+                 "and HTTPS)")
+      ->capture_default_str();
   app.add_option("--ssl.cipher.suites", s.ssl_cipher_suites,
                  "TLS 1.2 cipher list (OpenSSL syntax; default: OpenSSL's)");
   app.add_option("--ssl.tls13.ciphersuites", s.ssl_tls13_ciphersuites,
