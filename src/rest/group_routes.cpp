@@ -270,11 +270,11 @@ void register_group_routes(net::HttpServer& http, net::EventLoop& loop,
                            int32_t self_id, net::RequestSigner signer,
                            ListFilterFn listing_filter) {
   node_signer() = std::move(signer);
-  http.get("/v1/groups", [&loop, coordinator, &view, self_id,
-                          listing_filter](const httplib::Request& req) {
-    ListFilter filter = listing_filter ? listing_filter(req) : nullptr;
-    return list_groups(req, loop, coordinator, view, self_id, filter);
-  });
+  http.get("/v1/groups",
+           [&loop, coordinator, &view, self_id, listing_filter](const httplib::Request& req) {
+             ListFilter filter = listing_filter ? listing_filter(req) : nullptr;
+             return list_groups(req, loop, coordinator, view, self_id, filter);
+           });
   http.get(R"(/v1/groups/([^/]+))",
            [&loop, coordinator, &view, self_id](const httplib::Request& req) {
              return describe_group(req, req.matches[1], loop, coordinator, view, self_id);

@@ -223,9 +223,10 @@ security::Result<std::shared_ptr<RestAuth>> RestAuth::create(const Options& opti
     auto keys = security::JwtKeySource::open(s.sasl_oauthbearer_hs256_secret_file,
                                              s.sasl_oauthbearer_jwks_endpoint_url);
     if (!keys) {
-      return security::make_error(keys.error().code, "--authorizer.enabled (REST bearer tokens, "
-                                                     "or HTTPS client certificates): " +
-                                                         keys.error().message);
+      return security::make_error(keys.error().code,
+                                  "--authorizer.enabled (REST bearer tokens, "
+                                  "or HTTPS client certificates): " +
+                                      keys.error().message);
     }
     auth->keys_ = std::move(keys).value();
   }
@@ -241,18 +242,18 @@ security::Result<std::shared_ptr<RestAuth>> RestAuth::create(const Options& opti
   auth->jwt_.clock_skew_ms = s.sasl_oauthbearer_clock_skew_seconds * 1000;
   auth->authorizer_ = std::make_unique<security::AuthorizerCache>(
       security::AuthorizerConfig{std::move(super_users).value(), s.allow_everyone_if_no_acl_found});
-  auth->node_auth_ =
-      std::make_unique<NodeRequestAuth>(node_key_base(options, &auth->node_key_shared_), options.node_id);
+  auth->node_auth_ = std::make_unique<NodeRequestAuth>(
+      node_key_base(options, &auth->node_key_shared_), options.node_id);
   return auth;
 }
 
 std::optional<std::string> RestAuth::certificate_principal(const httplib::Request& req,
                                                            net::HttpResponse* refusal) {
   if (!certificates_ || req.ssl == nullptr || !security::has_verified_peer_certificate(req.ssl)) {
-    *refusal = unauthorized("unauthorized", certificates_
-                                                ? "this endpoint needs a client certificate or "
-                                                  "Authorization: Bearer <token>"
-                                                : "this endpoint needs Authorization: Bearer <token>");
+    *refusal = unauthorized("unauthorized",
+                            certificates_ ? "this endpoint needs a client certificate or "
+                                            "Authorization: Bearer <token>"
+                                          : "this endpoint needs Authorization: Bearer <token>");
     return std::nullopt;
   }
   auto principal = security::peer_principal(req.ssl, certificates_->mapper);
@@ -364,12 +365,12 @@ ListFilter RestAuth::listing_filter(const httplib::Request& req) {
   const bool whole_cluster =
       authorizer->authorize(*principal, host, AclOperation::kDescribe, ResourceType::kCluster,
                             std::string(security::kClusterResourceName));
-  return [authorizer, principal = *principal, host, whole_cluster](ResourceType type,
-                                                                   const std::string& name) {
+  return [authorizer, name_of_principal = *principal, host, whole_cluster](
+             ResourceType type, const std::string& name) {
     // ListGroups shows every group to DESCRIBE on the cluster; Metadata
     // checks each topic.
     if (type == ResourceType::kGroup && whole_cluster) return true;
-    return authorizer->authorize(principal, host, AclOperation::kDescribe, type, name);
+    return authorizer->authorize(name_of_principal, host, AclOperation::kDescribe, type, name);
   };
 }
 

@@ -98,7 +98,7 @@ class NodeRequestAuth {
 // REST over HTTPS with client certificates (--http.ssl.client.auth).
 struct CertificateAuth {
   security::SslPrincipalMapper mapper;  // --ssl.principal.mapping.rules
-  bool guards_internal = false;         // no cluster secret: /internal/ needs a member's certificate
+  bool guards_internal = false;  // no cluster secret: /internal/ needs a member's certificate
 };
 
 class RestAuth {
@@ -130,7 +130,7 @@ class RestAuth {
 
   const Options& options_;
   const broker::MetadataView& view_;
-  std::shared_ptr<security::JwtKeySource> keys_;  // null: certificates only
+  std::shared_ptr<security::JwtKeySource> keys_;   // null: certificates only
   std::unique_ptr<CertificateAuth> certificates_;  // null: no HTTPS client certificates
   security::JwtValidatorConfig jwt_;
   std::unique_ptr<security::AuthorizerCache> authorizer_;

@@ -38,7 +38,8 @@ bool read_part(std::string_view& text, std::string* out) {
 bool replacement_ok(const std::string& replacement, size_t groups) {
   for (size_t i = 0; i < replacement.size(); ++i) {
     if (replacement[i] != '$') continue;
-    if (i + 1 >= replacement.size() || !std::isdigit(static_cast<unsigned char>(replacement[i + 1])))
+    if (i + 1 >= replacement.size() ||
+        !std::isdigit(static_cast<unsigned char>(replacement[i + 1])))
       return false;
     if (static_cast<size_t>(replacement[i + 1] - '0') > groups) return false;
   }
@@ -54,7 +55,8 @@ std::string expand(const std::string& replacement, const std::smatch& match) {
       continue;
     }
     size_t group = static_cast<size_t>(replacement[++i] - '0');
-    while (i + 1 < replacement.size() && std::isdigit(static_cast<unsigned char>(replacement[i + 1]))) {
+    while (i + 1 < replacement.size() &&
+           std::isdigit(static_cast<unsigned char>(replacement[i + 1]))) {
       const size_t longer = group * 10 + static_cast<size_t>(replacement[i + 1] - '0');
       if (longer >= match.size()) break;
       group = longer;
@@ -120,9 +122,9 @@ Result<std::string> SslPrincipalMapper::name_of(std::string_view subject) const 
   // std::regex matches recursively: a bound on the subject bounds the stack.
   // Real subjects are far shorter (X.520 caps a CN at 64 characters).
   if (subject.size() > kMaxSubjectBytes) {
-    return make_error(ErrorCode::kAuthenticationFailed,
-                      "the certificate's subject is longer than " +
-                          std::to_string(kMaxSubjectBytes) + " bytes");
+    return make_error(
+        ErrorCode::kAuthenticationFailed,
+        "the certificate's subject is longer than " + std::to_string(kMaxSubjectBytes) + " bytes");
   }
   const std::string dn(subject);
   for (const Rule& rule : rules_) {

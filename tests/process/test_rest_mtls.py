@@ -101,8 +101,9 @@ def test_rest_certificate_principals():
             "--ssl.client.auth=required"]).start()
         base = node.url
         # The admin certificate is a super user: it creates a topic and an ACL.
-        assert pki.status(pki.admin, "POST", base + "/v1/topics",
-                          '{"name":"orders","partitions":1,"replication_factor":1}') in ("200", "201")
+        wait_until(lambda: pki.status(pki.admin, "POST", base + "/v1/topics",
+                                      '{"name":"orders","partitions":1,"replication_factor":1}')
+                   in ("201", "409"), 20, interval_s=0.3, what="topic created (broker registered)")
         # No ACL yet: alice is authenticated (403, not 401) but not allowed.
         assert pki.status(pki.alice, "GET", base + "/v1/topics/orders") == "403"
         for op in ("DESCRIBE", "WRITE"):

@@ -277,8 +277,8 @@ TEST_CASE("authorize_by_resource_type: Kafka's KIP-679 rules, DENY wins") {
   CHECK(allowed(make({}, {"User:alice"})));
   // An ALLOW on one topic allows; a DENY on the same literal name cancels it.
   CHECK(allowed(make({acl("User:alice", kWrite, kAllow, "orders")})));
-  CHECK_FALSE(allowed(
-      make({acl("User:alice", kWrite, kAllow, "orders"), acl("User:alice", kWrite, kDeny, "orders")})));
+  CHECK_FALSE(allowed(make(
+      {acl("User:alice", kWrite, kAllow, "orders"), acl("User:alice", kWrite, kDeny, "orders")})));
   // A PREFIXED DENY dominates literal and longer prefixed ALLOWs under it.
   CHECK_FALSE(allowed(make({acl("User:alice", kWrite, kAllow, "orders"),
                             acl("User:alice", kWrite, kAllow, "ord", PatternType::kPrefixed),

@@ -51,9 +51,9 @@ TEST_CASE("principal mapping: escaped slash, groups beyond 9 and an empty result
 }
 
 TEST_CASE("principal mapping: malformed rules are configuration errors") {
-  for (const char* bad : {"RULE:^CN=(.*)$", "RULE:^CN=(.*)$/$1", "RULE:^CN=(.*$/$1/",
-                          "RULE:^CN=(.*)$/$2/", "RULE:^CN=(.*)$/$x/", "DEFAULTS", "KERBEROS",
-                          "RULE:a/b/X", "DEFAULT,"}) {
+  for (const char* bad :
+       {"RULE:^CN=(.*)$", "RULE:^CN=(.*)$/$1", "RULE:^CN=(.*$/$1/", "RULE:^CN=(.*)$/$2/",
+        "RULE:^CN=(.*)$/$x/", "DEFAULTS", "KERBEROS", "RULE:a/b/X", "DEFAULT,"}) {
     INFO(bad);
     auto mapper = SslPrincipalMapper::parse(bad);
     REQUIRE_FALSE(mapper);
