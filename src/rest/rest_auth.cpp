@@ -181,8 +181,8 @@ RestPermission rest_permission(std::string_view method, std::string_view path,
     }
     return need;
   }
-  // Listings and cluster-wide reads (brokers, cluster, topic and group lists,
-  // SCRAM users, ACLs) need DESCRIBE on the cluster, as Kafka's ListGroups and
+  // Other cluster-wide reads (brokers, cluster, SCRAM users, ACLs,
+  // transactions) need DESCRIBE on the cluster, as Kafka's DescribeCluster and
   // DescribeAcls do; every other write needs ALTER on it (CreateAcls,
   // AlterUserScramCredentials, voters, leadership, rebalancing).
   return cluster_needs(method == "GET" ? AclOperation::kDescribe : AclOperation::kAlter);

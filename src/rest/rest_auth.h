@@ -15,7 +15,9 @@
 //    Bearer tokens are then optional (no key options needed).
 //  - Each endpoint needs what the Kafka API doing the same thing needs
 //    (rest_permission below), checked against the ACLs of this node's
-//    metadata view.
+//    metadata view: GET /v1/topics and /v1/groups any principal, answered
+//    with the items it may DESCRIBE (listing_filter); share-group fetch and
+//    ack READ on the group and on every topic their body names.
 //  - Requests between nodes (a broker relaying an admin write it already
 //    authorized, on behalf of a Kafka client) carry X-DMQ-Node-Auth, an
 //    HMAC over the request (security/cluster_auth.h's scheme) keyed from the

@@ -7,7 +7,10 @@ file; admin is a super user): REST refuses requests without a valid token
 admin client are listed over REST and the other way round; alice, with READ
 on one topic, consumes it but is refused producing to it and does not see
 other topics in Metadata; a group she lacks READ on refuses her; DENY wins
-over ALLOW. Then three nodes: an ACL created over REST on one node takes
+over ALLOW; REST listings show each principal only what it may describe;
+share-group fetch and ack need READ on their topics; an idempotent
+producer whose only WRITE ALLOW a DENY cancels gets
+CLUSTER_AUTHORIZATION_FAILED from InitProducerId. Then three nodes: an ACL created over REST on one node takes
 effect on every broker within a second, and replication (replica fetches,
 CLUSTER_ACTION) keeps working with the authorizer on."""
 
