@@ -9,11 +9,19 @@ ratios (the cost of TLS is 1 - ratio).
 Over TLS, fetch cannot use sendfile(2) (the kernel would send the file's
 bytes unencrypted): the broker reads the range and writes it through TLS.
 
+The clients run on the same machine and encrypt too, so throughput mixes
+their cost with the broker's. Each phase therefore also reports the CPU
+time it took the broker (utime+stime of the dmq process, from /proc) per MB
+of payload, which is the part DMQ controls, and the clients' CPU seconds
+(the produce loader as a child process, the consumer in this process), and
+the 1-minute load average when the run ended.
+
 Usage: bench/tls_bench.py [--dmq build/dmq] [--n 300000] [--size 1024] [--json out.json]
 """
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -27,6 +35,23 @@ from kafka_bench import build_rdkafka_load  # noqa: E402
 
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def self_cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def produce(loader, bootstrap, topic, n, size, extra):
@@ -67,12 +92,26 @@ def run(args, w):
     for name, bootstrap, config, extra, topic in (
             ("plaintext", c.plain_bootstrap, plain, [], "bench-plain"),
             ("sasl_ssl", c.tls_bootstrap, secure, secure_extra, "bench-tls")):
+        broker0, client0 = cpu_seconds(c.node.proc.pid), children_cpu()
         p = produce(loader, bootstrap, topic, args.n, args.size, extra)
+        broker1, client1 = cpu_seconds(c.node.proc.pid), self_cpu()
+        produce_client = children_cpu() - client0
         s = consume(config, topic, args.n)
+        broker2, consume_client = cpu_seconds(c.node.proc.pid), self_cpu() - client1
         result[name] = {"produce_msgs_per_s": round(args.n / p), "produce_mb_per_s": round(mb / p, 1),
-                        "consume_msgs_per_s": round(args.n / s), "consume_mb_per_s": round(mb / s, 1)}
+                        "consume_msgs_per_s": round(args.n / s), "consume_mb_per_s": round(mb / s, 1),
+                        "produce_broker_cpu_ms_per_mb": round((broker1 - broker0) * 1000 / mb, 2),
+                        "consume_broker_cpu_ms_per_mb": round((broker2 - broker1) * 1000 / mb, 2),
+                        "produce_client_cpu_s": round(produce_client, 2),
+                        "consume_client_cpu_s": round(consume_client, 2),
+                        "produce_wall_s": round(p, 2), "consume_wall_s": round(s, 2)}
     for k in ("produce_msgs_per_s", "consume_msgs_per_s"):
         result[k.replace("msgs_per_s", "ratio")] = round(result["sasl_ssl"][k] / result["plaintext"][k], 3)
+    for k in ("produce_broker_cpu_ms_per_mb", "consume_broker_cpu_ms_per_mb"):
+        plain_cpu = result["plaintext"][k]
+        result[k.replace("_ms_per_mb", "_tls_over_plain")] = (
+            round(result["sasl_ssl"][k] / plain_cpu, 2) if plain_cpu else None)
+    result["load_1m"] = os.getloadavg()[0]
     return result
 
 

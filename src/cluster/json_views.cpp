@@ -109,13 +109,15 @@ std::string brokers_json(const MetadataState& state) {
   return buf.GetString();
 }
 
-std::string topics_json(const MetadataState& state) {
+std::string topics_json(const MetadataState& state,
+                        const std::function<bool(const std::string&)>& shown) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
   key(w, "topics");
   w.StartArray();
   for (const auto& [name, t] : state.image().topics) {
+    if (shown && !shown(name)) continue;
     w.StartObject();
     key(w, "name");
     string(w, name);

@@ -30,8 +30,10 @@ using PartitionOffsetsFn =
 // "host" is the advertised Kafka host; "rack" is null when unset.
 std::string brokers_json(const MetadataState& state);
 
-// {"topics":[{"name","id","partitions","replication_factor"}]}, by name.
-std::string topics_json(const MetadataState& state);
+// {"topics":[{"name","id","partitions","replication_factor"}]}, by name;
+// only the topics `shown` accepts when it is set.
+std::string topics_json(const MetadataState& state,
+                        const std::function<bool(const std::string&)>& shown = {});
 
 // {"name","id","partitions":[{"partition","leader","leader_epoch",
 // "partition_epoch","replicas","isr","log_start_offset","high_watermark"}],

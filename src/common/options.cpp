@@ -163,6 +163,8 @@ std::optional<std::string> resolve_http_address(Options& o, std::string http_lis
   return std::nullopt;
 }
 
+void add_http_security_options(CLI::App& app, SecurityOptions& s);
+
 void add_security_options(CLI::App& app, SecurityOptions& s) {
   app.add_option("--listeners", s.listeners,
                  "Kafka listeners, e.g. PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093 "
@@ -178,6 +180,11 @@ void add_security_options(CLI::App& app, SecurityOptions& s) {
   app.add_option("--ssl.truststore.location", s.ssl_truststore_location, "PEM CA bundle");
   app.add_option("--ssl.client.auth", s.ssl_client_auth, "none, requested or required")
       ->check(CLI::IsMember({"none", "requested", "required"}))
+      ->capture_default_str();
+  app.add_option("--ssl.principal.mapping.rules", s.ssl_principal_mapping_rules,
+                 "Client certificate subject to principal name, Kafka's syntax: "
+                 "DEFAULT or RULE:pattern/replacement/[LU], comma-separated (SSL listeners "
+                 "and HTTPS)")
       ->capture_default_str();
   app.add_option("--ssl.cipher.suites", s.ssl_cipher_suites,
                  "TLS 1.2 cipher list (OpenSSL syntax; default: OpenSSL's)");
@@ -207,6 +214,11 @@ void add_security_options(CLI::App& app, SecurityOptions& s) {
                  "Tolerated clock difference for exp and nbf")
       ->check(CLI::Range(int64_t{0}, int64_t{3600}))
       ->capture_default_str();
+  add_http_security_options(app, s);
+}
+
+// The HTTP listener's TLS and node-to-node authentication.
+void add_http_security_options(CLI::App& app, SecurityOptions& s) {
   app.add_option("--http.listeners", s.http_listeners,
                  "HTTP://host:port or HTTPS://host:port (replaces --http-listen)");
   app.add_option("--http.ssl.keystore.location", s.http_ssl_keystore_location,
@@ -227,8 +239,10 @@ void add_security_options(CLI::App& app, SecurityOptions& s) {
                  "re-authenticate (KIP-368); 0: never")
       ->check(CLI::Range(int64_t{0}, INT64_MAX))
       ->capture_default_str();
-  app.add_option("--authorizer.enabled", s.authorizer_enabled,
-                 "Enforce ACLs on every Kafka API and bearer tokens on the REST API")
+  app.add_option(
+         "--authorizer.enabled", s.authorizer_enabled,
+         "Enforce ACLs on every Kafka API and bearer tokens (or HTTPS client certificates) on "
+         "the REST API")
       ->capture_default_str();
   app.add_option("--super.users", s.super_users,
                  "Principals allowed everything, e.g. User:admin;User:broker");

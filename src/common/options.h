@@ -48,6 +48,9 @@ struct SecurityOptions {
   std::string ssl_key_password_file;    // for an encrypted key; empty: none
   std::string ssl_truststore_location;  // PEM CA bundle
   std::string ssl_client_auth = "none";
+  // A client certificate's subject to its principal's name (Kafka's syntax;
+  // SSL listeners and REST over HTTPS).
+  std::string ssl_principal_mapping_rules = "DEFAULT";
   std::string ssl_cipher_suites;       // TLS 1.2 cipher list (OpenSSL syntax)
   std::string ssl_tls13_ciphersuites;  // TLS 1.3 suites
   std::string ssl_enabled_protocols = "TLSv1.2,TLSv1.3";

@@ -316,12 +316,19 @@ void build_share_groups(Node& node) {
 void register_rest_routes(Node& node) {
   rest::register_node_routes(node.http, node.options);
   console::register_console_routes(node.http);
-  rest::register_metadata_routes(node.http, node.view, hosted_partition_offsets(node));
+  rest::ListFilterFn listing_filter;
+  if (node.rest_auth) {
+    listing_filter = [auth = node.rest_auth](const httplib::Request& req) {
+      return auth->listing_filter(req);
+    };
+  }
+  rest::register_metadata_routes(node.http, node.view, hosted_partition_offsets(node),
+                                 listing_filter);
   rest::register_metadata_metrics(node.view);
   rest::register_scram_user_routes(node.http, node.view);
   rest::register_acl_routes(node.http, node.view, node.options);
   rest::register_group_routes(node.http, node.loop, node.groups.get(), node.view,
-                              node.options.node_id, node_signer(node));
+                              node.options.node_id, node_signer(node), listing_filter);
   rest::register_txn_routes(node.http, node.loop, node.txns.get(), node.view, node.options.node_id);
   rest::register_share_group_routes(node.http, node.loop, node.shares.get(),
                                     node.kafka ? &node.kafka->backend() : nullptr, node.view,

@@ -425,6 +425,9 @@ std::shared_ptr<httplib::Request> Connection<Stream>::to_request(HttpRequestHead
   request->remote_port = remote.port();
   request->local_addr = local.address().to_string();
   request->local_port = local.port();
+  // The client certificate, for REST authentication (rest/rest_auth.h). Valid
+  // while the handler runs: the connection, which owns it, waits for the answer.
+  if constexpr (std::is_same_v<Stream, TlsStream>) request->ssl = stream_.native_handle();
   return request;
 }
 

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <map>
@@ -164,17 +166,46 @@ std::string listing_json(const std::vector<group::GroupListing>& groups, int32_t
 
 // This node's own groups, as the inside of a JSON array.
 std::optional<std::string> local_listing(net::EventLoop& loop, group::Coordinator* coordinator,
-                                         int32_t self_id) {
+                                         int32_t self_id, const ListFilter& filter) {
   if (!coordinator) return std::string();
   auto groups = loop.call([coordinator] { return coordinator->list_groups(); }, kLoopTimeout);
   if (!groups) return std::nullopt;
+  if (filter) {
+    std::erase_if(*groups, [&filter](const group::GroupListing& g) {
+      return !filter(security::ResourceType::kGroup, g.group_id);
+    });
+  }
   return listing_json(*groups, self_id);
+}
+
+// The inside of a remote node's {"groups":[...]} array, each item as that
+// node wrote it; only the groups `filter` shows when it is set.
+std::string remote_items(const std::string& body, const rapidjson::Document& doc,
+                         const ListFilter& filter) {
+  if (!filter) {
+    auto open = body.find('[');
+    auto close = body.rfind(']');
+    if (open == std::string::npos || close == std::string::npos || close <= open + 1) return "";
+    return body.substr(open + 1, close - open - 1);
+  }
+  std::string out;
+  const auto& groups = doc["groups"];
+  if (!groups.IsArray()) return out;
+  for (const auto& g : groups.GetArray()) {
+    if (!g.IsObject() || !g.HasMember("group_id") || !g["group_id"].IsString()) continue;
+    if (!filter(security::ResourceType::kGroup, g["group_id"].GetString())) continue;
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    g.Accept(writer);
+    out += (out.empty() ? "" : ",") + std::string(buffer.GetString(), buffer.GetSize());
+  }
+  return out;
 }
 
 net::HttpResponse list_groups(const httplib::Request& req, net::EventLoop& loop,
                               group::Coordinator* coordinator, const broker::MetadataView& view,
-                              int32_t self_id) {
-  auto own = local_listing(loop, coordinator, self_id);
+                              int32_t self_id, const ListFilter& filter) {
+  auto own = local_listing(loop, coordinator, self_id, filter);
   if (!own) return net::json_error(503, "busy", "the event loop did not answer in time");
   std::vector<std::string> parts;
   if (!own->empty()) parts.push_back(*own);
@@ -186,12 +217,8 @@ net::HttpResponse list_groups(const httplib::Request& req, net::EventLoop& loop,
       rapidjson::Document doc;
       doc.Parse((*result)->body.c_str());
       if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("groups")) continue;
-      // Re-serialize each listed object as the remote node wrote it.
-      const std::string& body = (*result)->body;
-      auto open = body.find('[');
-      auto close = body.rfind(']');
-      if (open != std::string::npos && close != std::string::npos && close > open + 1)
-        parts.push_back(body.substr(open + 1, close - open - 1));
+      std::string items = remote_items((*result)->body, doc, filter);
+      if (!items.empty()) parts.push_back(std::move(items));
     }
   }
   std::string j = "{\"groups\":[";
@@ -240,11 +267,14 @@ net::HttpResponse describe_group(const httplib::Request& req, const std::string&
 
 void register_group_routes(net::HttpServer& http, net::EventLoop& loop,
                            group::Coordinator* coordinator, const broker::MetadataView& view,
-                           int32_t self_id, net::RequestSigner signer) {
+                           int32_t self_id, net::RequestSigner signer,
+                           ListFilterFn listing_filter) {
   node_signer() = std::move(signer);
-  http.get("/v1/groups", [&loop, coordinator, &view, self_id](const httplib::Request& req) {
-    return list_groups(req, loop, coordinator, view, self_id);
-  });
+  http.get("/v1/groups",
+           [&loop, coordinator, &view, self_id, listing_filter](const httplib::Request& req) {
+             ListFilter filter = listing_filter ? listing_filter(req) : nullptr;
+             return list_groups(req, loop, coordinator, view, self_id, filter);
+           });
   http.get(R"(/v1/groups/([^/]+))",
            [&loop, coordinator, &view, self_id](const httplib::Request& req) {
              return describe_group(req, req.matches[1], loop, coordinator, view, self_id);

@@ -23,13 +23,16 @@
 #include "group/coordinator.h"
 #include "net/event_loop.h"
 #include "net/http_server.h"
+#include "rest/rest_auth.h"
 
 namespace dmq::rest {
 
 // `signer` authenticates the requests to other nodes (their group listings
-// and partition offsets) when REST authentication is on.
+// and partition offsets) when REST authentication is on; `listing_filter`
+// (rest_auth.h) limits GET /v1/groups to the groups the caller may describe.
 void register_group_routes(net::HttpServer& http, net::EventLoop& loop,
                            group::Coordinator* coordinator, const broker::MetadataView& view,
-                           int32_t self_id, net::RequestSigner signer = {});
+                           int32_t self_id, net::RequestSigner signer = {},
+                           ListFilterFn listing_filter = {});
 
 }  // namespace dmq::rest

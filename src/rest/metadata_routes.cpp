@@ -7,12 +7,19 @@
 namespace dmq::rest {
 
 void register_metadata_routes(net::HttpServer& http, const broker::MetadataView& view,
-                              cluster::PartitionOffsetsFn offsets) {
+                              cluster::PartitionOffsetsFn offsets, ListFilterFn listing_filter) {
   http.get("/v1/brokers", [&view](const httplib::Request&) {
     return net::HttpResponse{200, cluster::brokers_json(*view.state())};
   });
-  http.get("/v1/topics", [&view](const httplib::Request&) {
-    return net::HttpResponse{200, cluster::topics_json(*view.state())};
+  http.get("/v1/topics", [&view, listing_filter](const httplib::Request& req) {
+    ListFilter filter = listing_filter ? listing_filter(req) : nullptr;
+    std::function<bool(const std::string&)> shown;
+    if (filter) {
+      shown = [&filter](const std::string& topic) {
+        return filter(security::ResourceType::kTopic, topic);
+      };
+    }
+    return net::HttpResponse{200, cluster::topics_json(*view.state(), shown)};
   });
   http.get(R"(/v1/topics/([^/]+))", [&view, offsets](const httplib::Request& req) {
     std::string name = req.matches[1];

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 
@@ -9,6 +10,7 @@
 #include "net/json_body.h"
 #include "security/cluster_secret.h"
 #include "security/crypto.h"
+#include "security/tls.h"
 
 namespace dmq::rest {
 namespace {
@@ -65,6 +67,13 @@ net::HttpResponse unauthorized(std::string code, const std::string& message) {
   return r;
 }
 
+net::HttpResponse forbidden(const RestPermission::Need& need) {
+  return net::json_error(
+      403, "forbidden",
+      std::string("not authorized: ") + std::string(security::acl_operation_name(need.operation)) +
+          " on " + std::string(security::resource_type_name(need.resource_type)) + " is needed");
+}
+
 std::string body_topic_name(const httplib::Request& req) {
   if (req.method != "POST" || req.path != "/v1/topics") return "";
   rapidjson::Document doc;
@@ -72,6 +81,68 @@ std::string body_topic_name(const httplib::Request& req) {
   auto it = doc.FindMember("name");
   if (it == doc.MemberEnd() || !it->value.IsString()) return "";
   return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+// The secret node-to-node REST requests are signed with: the cluster secret
+// (made for node traffic), else the HS256 secret, both shared by every node.
+// Without either only this process knows the key: it recognises its own
+// relayed writes, and a remote controller takes a relaying node's client
+// certificate instead (HTTPS with client auth; the nodes' principal a
+// super user), as Kafka takes its inter-broker principal.
+std::string node_key_base(const Options& options, bool* shared) {
+  const SecurityOptions& s = options.security;
+  *shared = true;
+  for (const std::string* file : {&s.cluster_secret_file, &s.sasl_oauthbearer_hs256_secret_file}) {
+    if (file->empty()) continue;
+    auto secret = security::load_cluster_secret(*file);
+    if (secret) return std::move(secret).value();
+  }
+  *shared = false;
+  const bool certificates = s.http_tls && s.http_ssl_client_auth != "none";
+  if (options.controllers.size() > 1 && !certificates) {
+    LOG_WARN("rest") << "--authorizer.enabled without --cluster.secret.file, "
+                        "--sasl.oauthbearer.hs256.secret.file or HTTPS client certificates: "
+                        "admin writes a broker relays for Kafka clients (CreateTopics, "
+                        "CreateAcls, ...) reach only a controller in the same process";
+  }
+  return security::OsRandomSource().bytes(32);
+}
+
+// REST over HTTPS with client certificates: the principal mapping, and
+// whether /internal/ relies on the certificates (no cluster secret).
+security::Result<std::unique_ptr<CertificateAuth>> certificate_auth(const Options& options) {
+  const SecurityOptions& s = options.security;
+  if (!s.http_tls || s.http_ssl_client_auth == "none") return std::unique_ptr<CertificateAuth>();
+  auto mapper = security::SslPrincipalMapper::parse(s.ssl_principal_mapping_rules);
+  if (!mapper) return security::make_error(mapper.error().code, "--" + mapper.error().message);
+  return std::make_unique<CertificateAuth>(
+      CertificateAuth{std::move(mapper).value(), s.cluster_secret_file.empty()});
+}
+
+// The topics of a share-group fetch ({"topics":[t]}) or ack
+// ({"acks":[{"topic"}]}) body: Kafka's ShareFetch and ShareAcknowledge need
+// READ on each topic as well as on the group. A body that does not parse
+// names none; its handler answers 400.
+std::vector<std::string> share_body_topics(const httplib::Request& req) {
+  static const std::regex kShareRoute(R"(/v1/share-groups/[^/]+/(fetch|ack))");
+  std::vector<std::string> topics;
+  if (req.method != "POST" || !std::regex_match(req.path, kShareRoute)) return topics;
+  rapidjson::Document doc;
+  if (net::parse_json_object(req.body, &doc)) return topics;
+  auto add = [&topics](const rapidjson::Value& v) {
+    if (v.IsString()) topics.emplace_back(v.GetString(), v.GetStringLength());
+  };
+  if (auto it = doc.FindMember("topics"); it != doc.MemberEnd() && it->value.IsArray()) {
+    for (const auto& t : it->value.GetArray()) add(t);
+  }
+  if (auto it = doc.FindMember("acks"); it != doc.MemberEnd() && it->value.IsArray()) {
+    for (const auto& a : it->value.GetArray()) {
+      if (a.IsObject() && a.HasMember("topic")) add(a["topic"]);
+    }
+  }
+  std::sort(topics.begin(), topics.end());
+  topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+  return topics;
 }
 
 }  // namespace
@@ -98,6 +169,10 @@ RestPermission rest_permission(std::string_view method, std::string_view path,
     need.any_of.push_back({route.operation, route.resource_type, m[1].str()});
     return need;
   }
+  if (method == "GET" && (path == "/v1/topics" || path == "/v1/groups")) {
+    // Any authenticated principal; the answer lists what it may describe.
+    return RestPermission{};
+  }
   if (method == "POST" && path == "/v1/topics") {
     // CreateTopics: CREATE on the cluster or on the topic.
     RestPermission need = cluster_needs(AclOperation::kCreate);
@@ -106,8 +181,8 @@ RestPermission rest_permission(std::string_view method, std::string_view path,
     }
     return need;
   }
-  // Listings and cluster-wide reads (brokers, cluster, topic and group lists,
-  // SCRAM users, ACLs) need DESCRIBE on the cluster, as Kafka's ListGroups and
+  // Other cluster-wide reads (brokers, cluster, SCRAM users, ACLs,
+  // transactions) need DESCRIBE on the cluster, as Kafka's DescribeCluster and
   // DescribeAcls do; every other write needs ALTER on it (CreateAcls,
   // AlterUserScramCredentials, voters, leadership, rebalancing).
   return cluster_needs(method == "GET" ? AclOperation::kDescribe : AclOperation::kAlter);
@@ -139,13 +214,22 @@ security::Result<std::shared_ptr<RestAuth>> RestAuth::create(const Options& opti
                                 "--super.users: " + super_users.error().message);
   }
   std::shared_ptr<RestAuth> auth(new RestAuth(options, view));
-  auto keys = security::JwtKeySource::open(s.sasl_oauthbearer_hs256_secret_file,
-                                           s.sasl_oauthbearer_jwks_endpoint_url);
-  if (!keys) {
-    return security::make_error(
-        keys.error().code, "--authorizer.enabled (REST bearer tokens): " + keys.error().message);
+  auto certificates = certificate_auth(options);
+  if (!certificates) return certificates.error();
+  auth->certificates_ = std::move(certificates).value();
+  const bool no_token_keys =
+      s.sasl_oauthbearer_hs256_secret_file.empty() && s.sasl_oauthbearer_jwks_endpoint_url.empty();
+  if (!(no_token_keys && auth->certificates_)) {
+    auto keys = security::JwtKeySource::open(s.sasl_oauthbearer_hs256_secret_file,
+                                             s.sasl_oauthbearer_jwks_endpoint_url);
+    if (!keys) {
+      return security::make_error(keys.error().code,
+                                  "--authorizer.enabled (REST bearer tokens, "
+                                  "or HTTPS client certificates): " +
+                                      keys.error().message);
+    }
+    auth->keys_ = std::move(keys).value();
   }
-  auth->keys_ = std::move(keys).value();
   auth->jwt_.expected_issuer = s.sasl_oauthbearer_expected_issuer;
   std::string audiences = s.sasl_oauthbearer_expected_audience;
   for (size_t at = 0; at <= audiences.size();) {
@@ -158,29 +242,37 @@ security::Result<std::shared_ptr<RestAuth>> RestAuth::create(const Options& opti
   auth->jwt_.clock_skew_ms = s.sasl_oauthbearer_clock_skew_seconds * 1000;
   auth->authorizer_ = std::make_unique<security::AuthorizerCache>(
       security::AuthorizerConfig{std::move(super_users).value(), s.allow_everyone_if_no_acl_found});
-  std::string base;
-  if (!s.sasl_oauthbearer_hs256_secret_file.empty()) {
-    auto secret = security::load_cluster_secret(s.sasl_oauthbearer_hs256_secret_file);
-    if (secret) base = std::move(secret).value();
-  }
-  if (base.empty()) {
-    // Only this process knows the key: it recognises its own relayed writes.
-    base = security::OsRandomSource().bytes(32);
-    if (options.controllers.size() > 1) {
-      LOG_WARN("rest") << "--authorizer.enabled without --sasl.oauthbearer.hs256.secret.file: "
-                          "admin writes a broker relays for Kafka clients (CreateTopics, "
-                          "CreateAcls, ...) reach only a controller in the same process";
-    }
-  }
-  auth->node_auth_ = std::make_unique<NodeRequestAuth>(base, options.node_id);
+  auth->node_auth_ = std::make_unique<NodeRequestAuth>(
+      node_key_base(options, &auth->node_key_shared_), options.node_id);
   return auth;
+}
+
+std::optional<std::string> RestAuth::certificate_principal(const httplib::Request& req,
+                                                           net::HttpResponse* refusal) {
+  if (!certificates_ || req.ssl == nullptr || !security::has_verified_peer_certificate(req.ssl)) {
+    *refusal = unauthorized("unauthorized",
+                            certificates_ ? "this endpoint needs a client certificate or "
+                                            "Authorization: Bearer <token>"
+                                          : "this endpoint needs Authorization: Bearer <token>");
+    return std::nullopt;
+  }
+  auto principal = security::peer_principal(req.ssl, certificates_->mapper);
+  if (!principal) {
+    *refusal = unauthorized("unauthorized", principal.error().message);
+    return std::nullopt;
+  }
+  return std::move(principal).value();
 }
 
 std::optional<std::string> RestAuth::principal_of(const httplib::Request& req,
                                                   net::HttpResponse* refusal) {
   const std::string header = req.get_header_value("Authorization");
-  if (header.empty()) {
-    *refusal = unauthorized("unauthorized", "this endpoint needs Authorization: Bearer <token>");
+  if (header.empty()) return certificate_principal(req, refusal);
+  if (!keys_) {
+    *refusal = unauthorized("unauthorized",
+                            "bearer tokens are not accepted here (no "
+                            "--sasl.oauthbearer.hs256.secret.file or jwks endpoint); use a "
+                            "client certificate");
     return std::nullopt;
   }
   constexpr std::string_view kBearer = "Bearer ";
@@ -203,31 +295,83 @@ std::optional<net::HttpResponse> RestAuth::check(const httplib::Request& req) {
   const std::string body_topic = body_topic_name(req);
   RestPermission need =
       rest_permission(req.method, req.path, options_.security.metrics_require_auth, body_topic);
-  if (need.open) return std::nullopt;
+  if (need.open && !internal_needs_certificate(req.path)) return std::nullopt;
+  if (need.open) need = cluster_needs(AclOperation::kClusterAction);
+  for (std::string& topic : share_body_topics(req)) {
+    need.all_of.push_back({AclOperation::kRead, ResourceType::kTopic, std::move(topic)});
+  }
   const std::string node_header = req.get_header_value(std::string(kNodeAuthHeader).c_str());
   if (!node_header.empty()) {
     const std::string target = req.target.empty() ? req.path : req.target;
     if (node_auth_->verify(req.method, target, req.body, node_header, wall_ms()))
       return std::nullopt;
-    LOG_WARN("rest") << "refused a node request with a bad " << kNodeAuthHeader << " from "
-                     << req.remote_addr;
-    return unauthorized("unauthorized", "node request signature refused");
+    // A node without a shared secret signs with a key of its own; over
+    // HTTPS its certificate speaks for it instead.
+    if (!certificate_speaks_for_node(req)) {
+      LOG_WARN("rest") << "refused a node request with a bad " << kNodeAuthHeader << " from "
+                       << req.remote_addr;
+      return unauthorized("unauthorized", "node request signature refused");
+    }
   }
   net::HttpResponse refusal;
   auto principal = principal_of(req, &refusal);
   if (!principal) return refusal;
+  return authorize(req, *principal, need);
+}
+
+bool RestAuth::certificate_speaks_for_node(const httplib::Request& req) const {
+  return !node_key_shared_ && certificates_ && req.ssl != nullptr;
+}
+
+// /internal/ without a cluster secret but with client certificates: only a
+// cluster member's certificate may call it (Kafka's CLUSTER_ACTION, which
+// its inter-broker principal has as a super user).
+bool RestAuth::internal_needs_certificate(std::string_view path) const {
+  return certificates_ && certificates_->guards_internal && path.rfind("/internal/", 0) == 0;
+}
+
+std::optional<net::HttpResponse> RestAuth::authorize(const httplib::Request& req,
+                                                     const std::string& principal,
+                                                     const RestPermission& need) {
   auto image = view_.current();
   auto authorizer = authorizer_->get(image, image->acls);
-  for (const auto& n : need.any_of) {
-    if (authorizer->authorize(*principal, req.remote_addr, n.operation, n.resource_type,
-                              n.resource_name))
-      return std::nullopt;
+  auto allowed = [&](const RestPermission::Need& n) {
+    return authorizer->authorize(principal, req.remote_addr, n.operation, n.resource_type,
+                                 n.resource_name);
+  };
+  for (const auto& n : need.all_of) {
+    if (!allowed(n)) return forbidden(n);
   }
-  const auto& first = need.any_of.front();
-  return net::json_error(
-      403, "forbidden",
-      std::string("not authorized: ") + std::string(security::acl_operation_name(first.operation)) +
-          " on " + std::string(security::resource_type_name(first.resource_type)) + " is needed");
+  if (need.any_of.empty()) return std::nullopt;  // authenticated is enough
+  for (const auto& n : need.any_of) {
+    if (allowed(n)) return std::nullopt;
+  }
+  return forbidden(need.any_of.front());
+}
+
+ListFilter RestAuth::listing_filter(const httplib::Request& req) {
+  // check() let the request through: a node header there was verified (it
+  // cannot be checked twice: its nonce is spent) or a certificate spoke for
+  // its node; either way a cluster member, shown everything.
+  if (req.has_header(std::string(kNodeAuthHeader).c_str()) && !certificate_speaks_for_node(req)) {
+    return nullptr;
+  }
+  net::HttpResponse ignored;
+  auto principal = principal_of(req, &ignored);
+  if (!principal) return [](security::ResourceType, const std::string&) { return false; };
+  auto image = view_.current();
+  std::shared_ptr<const security::Authorizer> authorizer = authorizer_->get(image, image->acls);
+  const std::string host = req.remote_addr;
+  const bool whole_cluster =
+      authorizer->authorize(*principal, host, AclOperation::kDescribe, ResourceType::kCluster,
+                            std::string(security::kClusterResourceName));
+  return [authorizer, name_of_principal = *principal, host, whole_cluster](
+             ResourceType type, const std::string& name) {
+    // ListGroups shows every group to DESCRIBE on the cluster; Metadata
+    // checks each topic.
+    if (type == ResourceType::kGroup && whole_cluster) return true;
+    return authorizer->authorize(name_of_principal, host, AclOperation::kDescribe, type, name);
+  };
 }
 
 }  // namespace dmq::rest

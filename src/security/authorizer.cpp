@@ -129,4 +129,40 @@ bool Authorizer::authorize(std::string_view principal, std::string_view host,
   return false;
 }
 
+bool Authorizer::authorize_by_resource_type(std::string_view principal, std::string_view host,
+                                            AclOperation operation,
+                                            ResourceType resource_type) const {
+  // Kafka asks authorize() about a made-up name first: super users pass
+  // whatever DENY says, and so does allow.everyone.if.no.acl.found.
+  if (authorize(principal, host, operation, resource_type, "hardcode")) return true;
+  std::set<std::string_view> deny_literal, deny_prefixed, allow_literal, allow_prefixed;
+  for (const AclBinding& acl : bindings_) {
+    if (acl.resource_type != resource_type || !entry_matches(acl, principal, host, operation)) {
+      continue;
+    }
+    const bool literal = acl.pattern_type == PatternType::kLiteral;
+    if (acl.permission == AclPermissionType::kDeny) {
+      if (literal && acl.resource_name == kWildcardResource) return false;
+      (literal ? deny_literal : deny_prefixed).insert(acl.resource_name);
+    } else if (acl.permission == AclPermissionType::kAllow) {
+      (literal ? allow_literal : allow_prefixed).insert(acl.resource_name);
+    }
+  }
+  if (allow_literal.count(kWildcardResource) > 0) return true;
+  // A PREFIXED DENY on any prefix of an allowed name dominates it.
+  auto dominated = [&deny_prefixed](std::string_view name) {
+    for (size_t n = 1; n <= name.size(); ++n) {
+      if (deny_prefixed.count(name.substr(0, n)) > 0) return true;
+    }
+    return false;
+  };
+  for (std::string_view name : allow_literal) {
+    if (deny_literal.count(name) == 0 && !dominated(name)) return true;
+  }
+  for (std::string_view name : allow_prefixed) {
+    if (!dominated(name)) return true;
+  }
+  return false;
+}
+
 }  // namespace dmq::security

@@ -55,6 +55,15 @@ class Authorizer {
   // address text. `operation` must be a concrete operation (not ANY/UNKNOWN).
   bool authorize(std::string_view principal, std::string_view host, AclOperation operation,
                  ResourceType resource_type, std::string_view resource_name) const;
+  // KIP-679's "may `operation` some resource of this type" (Kafka's
+  // Authorizer.authorizeByResourceType, used for InitProducerId's WRITE on
+  // any topic): a super user (or what authorize() allows on a name no ACL
+  // names) is allowed; a LITERAL "*" DENY denies; a LITERAL "*" ALLOW
+  // allows; else some ALLOW (LITERAL or PREFIXED) that no DENY dominates
+  // (the same LITERAL name, or a PREFIXED DENY that is a prefix of it)
+  // allows. Only `operation` and ALL count (no implication).
+  bool authorize_by_resource_type(std::string_view principal, std::string_view host,
+                                  AclOperation operation, ResourceType resource_type) const;
 
  private:
   // (resource type, pattern type) -> resource name -> bindings.

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "security/error.h"
+#include "security/principal_mapping.h"
 
 struct ssl_ctx_st;  // SSL_CTX
 struct ssl_st;      // SSL
@@ -79,8 +80,14 @@ class TlsContextSlot {
 
 // "User:<RFC 2253 subject>"; kMalformed for a certificate without a subject.
 Result<std::string> principal_from_certificate(x509_st* certificate);
-// The principal of a connection after its handshake: from the peer's
-// certificate when one was presented and verified, else "User:ANONYMOUS".
-std::string peer_principal(ssl_st* ssl);
+// The principal of a connection after its handshake: "User:" + the mapped
+// subject of the peer's certificate when one was presented and verified,
+// else "User:ANONYMOUS". kAuthenticationFailed when no mapping rule applies
+// to the subject (the connection must then be refused, as Kafka does).
+Result<std::string> peer_principal(const ssl_st* ssl, const SslPrincipalMapper& mapper);
+// The same with the DEFAULT rule (never fails).
+std::string peer_principal(const ssl_st* ssl);
+// Whether the peer presented a certificate that verified.
+bool has_verified_peer_certificate(const ssl_st* ssl);
 
 }  // namespace dmq::security

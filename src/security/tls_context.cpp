@@ -182,15 +182,24 @@ Result<std::string> principal_from_certificate(X509* certificate) {
   return "User:" + dn;
 }
 
-std::string peer_principal(SSL* ssl) {
-  X509* cert = SSL_get1_peer_certificate(ssl);
-  std::string principal = "User:ANONYMOUS";
-  if (cert && SSL_get_verify_result(ssl) == X509_V_OK) {
-    auto p = principal_from_certificate(cert);
-    if (p) principal = std::move(p).value();
-  }
-  X509_free(cert);
-  return principal;
+bool has_verified_peer_certificate(const SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  return cert != nullptr && SSL_get_verify_result(ssl) == X509_V_OK;
+}
+
+Result<std::string> peer_principal(const SSL* ssl, const SslPrincipalMapper& mapper) {
+  if (!has_verified_peer_certificate(ssl)) return std::string("User:ANONYMOUS");
+  auto principal = principal_from_certificate(SSL_get0_peer_certificate(ssl));
+  if (!principal) return std::string("User:ANONYMOUS");
+  constexpr std::string_view kUser = "User:";
+  auto name = mapper.name_of(std::string_view(principal.value()).substr(kUser.size()));
+  if (!name) return name.error();
+  return std::string(kUser) + name.value();
+}
+
+std::string peer_principal(const SSL* ssl) {
+  static const SslPrincipalMapper kDefault = SslPrincipalMapper::parse("DEFAULT").value();
+  return peer_principal(ssl, kDefault).value();
 }
 
 }  // namespace dmq::security

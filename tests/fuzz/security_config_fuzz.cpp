@@ -1,6 +1,7 @@
 // libFuzzer target: the ACL parsers (REST JSON fields, binary records, which
-// must re-encode to the same bytes), super.users, listener options and the
-// cluster-auth header.
+// must re-encode to the same bytes), super.users, listener options, the
+// cluster-auth header, and ssl.principal.mapping.rules with the certificate
+// subjects they map (a subject comes from a client certificate).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,6 +11,7 @@
 #include "security/authorizer.h"
 #include "security/cluster_auth.h"
 #include "security/listeners.h"
+#include "security/principal_mapping.h"
 
 using namespace dmq::security;
 
@@ -44,7 +46,7 @@ void listeners(std::string_view data) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   if (size == 0) return 0;
   std::string_view data(reinterpret_cast<const char*>(bytes) + 1, size - 1);
-  switch (bytes[0] % 6) {
+  switch (bytes[0] % 7) {
     case 0:
       acl_json(data);
       break;
@@ -68,6 +70,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
       if (list && acl_bindings_from_json(acl_bindings_to_json("deleted", list.value()), "deleted")
                           .value() != list.value())
         __builtin_trap();
+      break;
+    }
+    case 6: {
+      // Rules before the first '|', a subject after it; and Kafka's CN rule
+      // over the whole input as a subject.
+      static const SslPrincipalMapper cn_rule =
+          SslPrincipalMapper::parse("RULE:^CN=(.*?),.*$/$1/L,DEFAULT").value();
+      (void)cn_rule.name_of(data);
+      size_t cut = data.find('|');
+      if (cut == std::string_view::npos) break;
+      auto mapper = SslPrincipalMapper::parse(data.substr(0, cut));
+      if (mapper) (void)mapper.value().name_of(data.substr(cut + 1));
       break;
     }
   }

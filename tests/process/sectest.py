@@ -42,6 +42,17 @@ def make_server_cert(d, name, cn="localhost"):
     return keystore
 
 
+def make_client_cert(d, name, subject):
+    """A client certificate with `subject` (openssl -subj form, e.g.
+    "/O=Acme/CN=alice": its RFC 2253 name is "CN=alice,O=Acme") signed by
+    the CA in `d`; returns (certificate path, key path) for curl --cert/--key."""
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+            "-subj", subject, cwd=d)
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", cwd=d)
+    return os.path.join(d, f"{name}.crt"), os.path.join(d, f"{name}.key")
+
+
 def secret_file(d, name, data):
     path = os.path.join(d, name)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

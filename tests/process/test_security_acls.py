@@ -7,7 +7,10 @@ file; admin is a super user): REST refuses requests without a valid token
 admin client are listed over REST and the other way round; alice, with READ
 on one topic, consumes it but is refused producing to it and does not see
 other topics in Metadata; a group she lacks READ on refuses her; DENY wins
-over ALLOW. Then three nodes: an ACL created over REST on one node takes
+over ALLOW; REST listings show each principal only what it may describe;
+share-group fetch and ack need READ on their topics; an idempotent
+producer whose only WRITE ALLOW a DENY cancels gets
+CLUSTER_AUTHORIZATION_FAILED from InitProducerId. Then three nodes: an ACL created over REST on one node takes
 effect on every broker within a second, and replication (replica fetches,
 CLUSTER_ACTION) keeps working with the authorizer on."""
 
@@ -24,7 +27,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import dmqtest  # noqa: E402
 import sectest  # noqa: E402
 
-from confluent_kafka import Consumer, KafkaError, Producer  # noqa: E402
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer  # noqa: E402
 
 STATE = {}
 ISSUER = "https://issuer.test"
@@ -149,7 +152,7 @@ def test_rest_requires_a_valid_token():
     status, body = rest(n, "GET", "/v1/topics", token=c.token("admin", aud="elsewhere"))
     assert status == 401, body
     # A valid token without the permission: 403; the super user: 200.
-    status, body = rest(n, "GET", "/v1/topics", token=c.token("carol"))
+    status, body = rest(n, "GET", "/v1/brokers", token=c.token("carol"))
     assert status == 403 and body["error"]["code"] == "forbidden", body
     status, body = rest(n, "POST", "/v1/topics", c.token("carol"), {"name": "carols"})
     assert status == 403, body
@@ -322,6 +325,88 @@ def test_deny_wins_over_allow():
     assert got == ["deny-x"], (got, errors)
 
 
+def test_lists_filter_item_by_item():
+    """GET /v1/topics and /v1/groups show a principal what it may DESCRIBE
+    (Kafka's Metadata and ListGroups), not all or nothing on the cluster."""
+    c = STATE["c"]
+    admin, gina = c.token("admin"), c.token("gina")
+    status, body = rest(c.node, "GET", "/v1/topics", gina)
+    assert status == 200 and body["topics"] == [], (status, body)
+    status, body = rest(c.node, "POST", "/v1/acls", admin, acl("User:gina", "TOPIC", "t-read",
+                                                                "DESCRIBE"))
+    assert status == 201, body
+    dmqtest.wait_until(lambda: [t["name"] for t in rest(c.node, "GET", "/v1/topics", gina)[1]
+                                ["topics"]] == ["t-read"], 10, what="gina sees t-read only")
+    everything = [t["name"] for t in rest(c.node, "GET", "/v1/topics", admin)[1]["topics"]]
+    assert "t-read" in everything and len(everything) > 1, everything
+    # Groups: alice's group g-alice exists (she consumed with it); gina sees none of them.
+    all_groups = [g["group_id"] for g in rest(c.node, "GET", "/v1/groups", admin)[1]["groups"]]
+    assert all_groups, all_groups
+    status, body = rest(c.node, "GET", "/v1/groups", gina)
+    assert status == 200 and body["groups"] == [], (status, body)
+    shown = all_groups[0]
+    assert rest(c.node, "POST", "/v1/acls", admin, acl("User:gina", "GROUP", shown,
+                                                       "DESCRIBE"))[0] == 201
+    dmqtest.wait_until(lambda: [g["group_id"] for g in rest(c.node, "GET", "/v1/groups", gina)[1]
+                                ["groups"]] == [shown], 10, what="gina sees one group")
+    # Without a token: still 401.
+    assert rest(c.node, "GET", "/v1/topics")[0] == 401
+
+
+def test_share_fetch_needs_read_on_the_topic():
+    c = STATE["c"]
+    admin, frank = c.token("admin"), c.token("frank")
+    assert rest(c.node, "POST", "/v1/acls", admin, acl("User:frank", "GROUP", "sg-frank",
+                                                       "READ"))[0] == 201
+    fetch = {"topics": ["t-read"], "max_records": 1, "wait_ms": 0}
+    status, body = rest(c.node, "POST", "/v1/share-groups/sg-frank/fetch", frank, fetch)
+    assert status == 403 and body["error"]["code"] == "forbidden", (status, body)
+    ack = {"acks": [{"topic": "t-read", "partition": 0, "offset": 0, "type": "accept"}]}
+    status, body = rest(c.node, "POST", "/v1/share-groups/sg-frank/ack", frank, ack)
+    assert status == 403, (status, body)
+    assert rest(c.node, "POST", "/v1/acls", admin, acl("User:frank", "TOPIC", "t-read",
+                                                       "READ"))[0] == 201
+    dmqtest.wait_until(lambda: rest(c.node, "POST", "/v1/share-groups/sg-frank/fetch", frank,
+                                    fetch)[0] == 200, 10, what="frank may share-fetch t-read")
+    # READ on the topic alone is not enough either: the group is checked too.
+    status, body = rest(c.node, "POST", "/v1/share-groups/sg-other/fetch", frank, fetch)
+    assert status == 403, (status, body)
+
+
+def test_idempotent_producer_deny_wins():
+    """InitProducerId's "WRITE on some topic" weighs DENY (KIP-679): bob's
+    only WRITE ALLOW is cancelled by a DENY on the same name, so an
+    idempotent producer of his gets CLUSTER_AUTHORIZATION_FAILED."""
+    c = STATE["c"]
+    admin = c.token("admin")
+    for binding in (acl("User:bob", "TOPIC", "idem-t", "WRITE"),
+                    acl("User:bob", "TOPIC", "idem-t", "DESCRIBE")):
+        assert rest(c.node, "POST", "/v1/acls", admin, binding)[0] == 201
+    assert produce(c.rdkafka("admin"), "idem-t", ["first"]) == []
+    # The node's own metadata view has the ACLs before a client asks.
+    dmqtest.wait_until(lambda: len(rest_acls(c, "?principal=User:bob&resource_name=idem-t")) == 2,
+                       10, what="bob's ALLOW applied")
+    assert produce(c.rdkafka("bob", **{"enable.idempotence": True}), "idem-t", ["b1"]) == []
+    deny = acl("User:bob", "TOPIC", "idem-t", "WRITE", permission="DENY")
+    assert rest(c.node, "POST", "/v1/acls", admin, deny)[0] == 201
+    dmqtest.wait_until(lambda: deny in rest_acls(c, "?principal=User:bob&resource_name=idem-t"),
+                       10, what="bob's DENY applied")
+    fatal = []
+    p = Producer({**c.rdkafka("bob"), "enable.idempotence": True, "acks": "all",
+                  "message.timeout.ms": 10000, "error_cb": fatal.append})
+    errors = []
+    p.produce("idem-t", b"b2", on_delivery=lambda e, m: errors.append(e))
+    try:
+        p.flush(15)
+    except KafkaException as e:  # librdkafka raises the fatal idempotence error
+        errors.append(e.args[0])
+    # librdkafka reports it as a FATAL error whose code is the broker's.
+    seen = [str(e) for e in fatal + errors if e is not None]
+    assert any(e.code() == KafkaError.CLUSTER_AUTHORIZATION_FAILED or
+               "code=CLUSTER_AUTHORIZATION_FAILED" in str(e)
+               for e in fatal + errors if e is not None), seen
+
+
 def alter_scram_raw(address, user, password, iterations=4096):
     """AlterUserScramCredentials v0 (flexible) upserting one SCRAM-SHA-512
     credential, by hand (none of the Python clients here has the API). The
@@ -442,7 +527,9 @@ def main():
         dmqtest.run([test_rest_requires_a_valid_token, test_acls_between_kafka_python_and_rest,
                      test_acls_between_kafkajs_and_rest, test_read_only_principal, test_alter_configs_needs_alter_configs,
                      test_group_without_read_is_refused,
-                     test_deny_wins_over_allow, test_alter_user_scram_credentials_over_kafka])
+                     test_deny_wins_over_allow, test_lists_filter_item_by_item,
+                     test_share_fetch_needs_read_on_the_topic, test_idempotent_producer_deny_wins,
+                     test_alter_user_scram_credentials_over_kafka])
     dmqtest.run([test_acl_reaches_every_broker_within_a_second])
 
 

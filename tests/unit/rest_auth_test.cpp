@@ -103,7 +103,12 @@ TEST_CASE("each REST endpoint needs what the Kafka API doing the same needs") {
   n = need("GET", "/v1/groups/g1");
   CHECK((n[0].resource_type == ResourceType::kGroup && n[0].operation == AclOperation::kDescribe));
   CHECK(need("POST", "/v1/share-groups/g1/fetch")[0].operation == AclOperation::kRead);
-  CHECK(need("GET", "/v1/topics")[0].resource_type == ResourceType::kCluster);
+  // Listings: any authenticated principal; the handler shows what it may describe.
+  for (const char* listing : {"/v1/topics", "/v1/groups"}) {
+    auto p = rest::rest_permission("GET", listing, false);
+    CHECK((!p.open && p.any_of.empty() && p.all_of.empty()));
+  }
+  CHECK(need("GET", "/v1/brokers")[0].resource_type == ResourceType::kCluster);
   CHECK(need("GET", "/v1/acls")[0].operation == AclOperation::kDescribe);
   CHECK(need("POST", "/v1/acls")[0].operation == AclOperation::kAlter);
   CHECK(need("DELETE", "/v1/acls")[0].operation == AclOperation::kAlter);
@@ -160,4 +165,46 @@ TEST_CASE("no gate without the authorizer; a bad super.users is refused") {
   CHECK_FALSE(rest::RestAuth::create(options, view).ok());
   options.security.super_users = "";
   CHECK_FALSE(rest::RestAuth::create(options, view).ok());  // no token keys configured
+}
+
+TEST_CASE("listings show what the principal may describe; share fetch needs READ on its topics") {
+  Fixture f;
+  using security::AclPermissionType;
+  using security::PatternType;
+  auto allow = [](ResourceType type, std::string name, AclOperation op) {
+    return security::AclBinding{
+        type, std::move(name),          PatternType::kLiteral, "User:carol", "*",
+        op,   AclPermissionType::kAllow};
+  };
+  publish_acls(f.view, {allow(ResourceType::kTopic, "t", AclOperation::kDescribe),
+                        allow(ResourceType::kGroup, "g", AclOperation::kRead)});
+  auto carol = request("GET", "/v1/topics", "Bearer " + token("carol"));
+  CHECK(f.status(carol) == 200);
+  auto shown = f.auth->listing_filter(carol);
+  REQUIRE(shown);
+  CHECK(shown(ResourceType::kTopic, "t"));
+  CHECK_FALSE(shown(ResourceType::kTopic, "other"));
+  CHECK(shown(ResourceType::kGroup, "g"));  // READ implies DESCRIBE
+  CHECK_FALSE(shown(ResourceType::kGroup, "h"));
+  auto root = f.auth->listing_filter(request("GET", "/v1/groups", "Bearer " + token("root")));
+  REQUIRE(root);
+  CHECK(root(ResourceType::kGroup, "h"));
+  // A bogus node header does not make a token-less request a node's.
+  auto forged = request("GET", "/v1/topics");
+  forged.headers.emplace(std::string(rest::kNodeAuthHeader), "v1 node=2,ts=1,nonce=x,sig=y");
+  CHECK(f.status(forged) == 401);
+
+  // ShareFetch and ShareAcknowledge: READ on the group and on every topic named.
+  auto fetch = request("POST", "/v1/share-groups/g/fetch", "Bearer " + token("carol"));
+  fetch.body = R"({"topics":["t"],"max_records":1})";
+  CHECK(f.status(fetch) == 403);
+  auto ack = request("POST", "/v1/share-groups/g/ack", "Bearer " + token("carol"));
+  ack.body = R"({"acks":[{"topic":"t","partition":0,"offset":0,"type":"accept"}]})";
+  CHECK(f.status(ack) == 403);
+  publish_acls(f.view, {allow(ResourceType::kTopic, "t", AclOperation::kRead),
+                        allow(ResourceType::kGroup, "g", AclOperation::kRead)});
+  CHECK(f.status(fetch) == 200);
+  CHECK(f.status(ack) == 200);
+  fetch.body = R"({"topics":["t","u"]})";
+  CHECK(f.status(fetch) == 403);
 }

@@ -260,3 +260,40 @@ TEST_CASE("authorizer cache: rebuilt only when the encoded set changes") {
   CHECK(can(*a3, "User:root", AclOperation::kRead));
   CHECK(can(*a1, "User:alice", AclOperation::kRead));  // an old snapshot stays usable
 }
+
+TEST_CASE("authorize_by_resource_type: Kafka's KIP-679 rules, DENY wins") {
+  auto make = [](std::vector<AclBinding> acls, std::set<std::string, std::less<>> supers = {}) {
+    Authorizer a(AuthorizerConfig{std::move(supers), false});
+    for (const auto& b : acls) REQUIRE(a.add(b));
+    return a;
+  };
+  const auto kWrite = AclOperation::kWrite;
+  const auto kTopic = ResourceType::kTopic;
+  auto allowed = [&](const Authorizer& a, std::string principal = "User:alice") {
+    return a.authorize_by_resource_type(principal, "10.0.0.1", kWrite, kTopic);
+  };
+  // No ACL at all: denied (allow.everyone.if.no.acl.found is false).
+  CHECK_FALSE(allowed(make({})));
+  CHECK(allowed(make({}, {"User:alice"})));
+  // An ALLOW on one topic allows; a DENY on the same literal name cancels it.
+  CHECK(allowed(make({acl("User:alice", kWrite, kAllow, "orders")})));
+  CHECK_FALSE(allowed(make(
+      {acl("User:alice", kWrite, kAllow, "orders"), acl("User:alice", kWrite, kDeny, "orders")})));
+  // A PREFIXED DENY dominates literal and longer prefixed ALLOWs under it.
+  CHECK_FALSE(allowed(make({acl("User:alice", kWrite, kAllow, "orders"),
+                            acl("User:alice", kWrite, kAllow, "ord", PatternType::kPrefixed),
+                            acl("User:alice", kWrite, kDeny, "or", PatternType::kPrefixed)})));
+  // ... but not an ALLOW elsewhere.
+  CHECK(allowed(make({acl("User:alice", kWrite, kAllow, "orders"),
+                      acl("User:alice", kWrite, kAllow, "payments"),
+                      acl("User:alice", kWrite, kDeny, "or", PatternType::kPrefixed)})));
+  // A DENY on "*" denies everything, an ALLOW on "*" allows; User:* and ALL count.
+  CHECK_FALSE(allowed(make({acl("User:alice", kWrite, kAllow, "orders"),
+                            acl("User:*", AclOperation::kAll, kDeny, "*")})));
+  CHECK(allowed(make({acl("User:*", kWrite, kAllow, "*")})));
+  // Another principal's ALLOW and another operation's ALLOW do not count;
+  // super users pass over any DENY.
+  CHECK_FALSE(allowed(make({acl("User:bob", kWrite, kAllow, "orders"),
+                            acl("User:alice", AclOperation::kRead, kAllow, "orders")})));
+  CHECK(allowed(make({acl("User:alice", kWrite, kDeny, "*")}, {"User:alice"})));
+}

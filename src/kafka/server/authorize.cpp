@@ -27,18 +27,9 @@ bool AccessCheck::allowed(AclOperation op, ResourceType type, std::string_view n
 }
 
 bool AccessCheck::may_write_some_topic() const {
-  if (!authorizer_) return true;
-  for (auto principal : {std::string_view(*principal_), security::kWildcardPrincipal}) {
-    for (auto op : {AclOperation::kWrite, AclOperation::kAll}) {
-      security::AclBindingFilter filter;
-      filter.resource_type = ResourceType::kTopic;
-      filter.principal = std::string(principal);
-      filter.operation = op;
-      filter.permission = security::AclPermissionType::kAllow;
-      if (!authorizer_->find(filter).empty()) return true;
-    }
-  }
-  return false;
+  if (!authorizer_ || cluster_member_) return true;
+  return authorizer_->authorize_by_resource_type(*principal_, host_, AclOperation::kWrite,
+                                                 ResourceType::kTopic);
 }
 
 bool AccessCheck::inter_broker() const {

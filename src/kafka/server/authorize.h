@@ -44,10 +44,9 @@ class AccessCheck {
   // (with ACLs) super users and principals granted CLUSTER_ACTION; with a
   // cluster secret and no ACLs, only the former.
   bool inter_broker() const;
-  // Kafka's authorizeByResourceType(WRITE, TOPIC) for idempotent producers
-  // (KIP-679): some ALLOW of WRITE (or ALL) on a topic names this principal
-  // or User:*. Simpler than Kafka's: DENY entries are not weighed here (they
-  // still refuse the Produce itself).
+  // Idempotent producers without IDEMPOTENT_WRITE (KIP-679): Kafka's
+  // authorizeByResourceType(WRITE, TOPIC), DENY wins
+  // (security::Authorizer::authorize_by_resource_type).
   bool may_write_some_topic() const;
 
   const std::string& principal() const { return *principal_; }

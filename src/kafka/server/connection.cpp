@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "common/assert.h"
 #include "common/log.h"
 #include "kafka/server/request_budget.h"
 
@@ -59,13 +60,27 @@ void Connection::start_tls() {
                             return;
                           }
                           self->last_activity_ = std::chrono::steady_clock::now();
-                          if (!self->endpoint_.sasl()) {
-                            // SSL listener: the mTLS subject, or User:ANONYMOUS.
-                            self->principal_ = std::make_shared<const std::string>(
-                                security::peer_principal(self->tls_->native_handle()));
+                          if (!self->endpoint_.sasl() && !self->take_certificate_principal()) {
+                            return;
                           }
                           self->read_frames();
                         });
+}
+
+// SSL listener: the mTLS subject as ssl.principal.mapping.rules maps it, or
+// User:ANONYMOUS. A subject no rule applies to is refused, as Kafka refuses it.
+bool Connection::take_certificate_principal() {
+  DMQ_ASSERT(endpoint_.principal_mapper != nullptr);
+  auto principal = security::peer_principal(tls_->native_handle(), *endpoint_.principal_mapper);
+  if (!principal) {
+    metrics_.tls_handshake_failures.inc();
+    LOG_WARN("kafka") << "refused connection " << id_ << " from " << client_host_
+                      << ": its client certificate: " << principal.error().message;
+    fail("TLS client certificate refused");
+    return false;
+  }
+  principal_ = std::make_shared<const std::string>(std::move(principal).value());
+  return true;
 }
 
 template <class Handler>

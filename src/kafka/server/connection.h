@@ -99,6 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void fail(const char* why);
   void log_refusal_once(const RequestHeader& h, const char* why);
   void start_tls();
+  bool take_certificate_principal();
   template <class Handler>
   void read_some(asio::mutable_buffer buffer, Handler&& handler);
   template <class Handler>

@@ -16,6 +16,9 @@ struct ListenerEndpoint {
   HostPort advertised;
   security::TlsContextSlot* tls = nullptr;  // set for SSL and SASL_SSL; owned by the Service
   security::ClientAuth client_auth = security::ClientAuth::kNone;
+  // ssl.principal.mapping.rules, for SSL listeners' certificate principals;
+  // set with `tls`, owned by the Service.
+  const security::SslPrincipalMapper* principal_mapper = nullptr;
 
   bool sasl() const { return security::uses_sasl(listener.protocol); }
 };

@@ -79,6 +79,9 @@ std::string build_tls(const Options& options, ServerSecurity& out) {
     if (!password) return "--ssl.key.password.file: " + password.error().message;
     config.key_password = std::move(password).value();
   }
+  auto mapper = security::SslPrincipalMapper::parse(s.ssl_principal_mapping_rules);
+  if (!mapper) return "--" + mapper.error().message;
+  out.principal_mapper = std::make_unique<security::SslPrincipalMapper>(std::move(mapper).value());
   auto slot = security::TlsContextSlot::create(std::move(config));
   if (!slot) return "--ssl.keystore.location: " + slot.error().message;
   out.tls = std::move(slot).value();
@@ -88,6 +91,7 @@ std::string build_tls(const Options& options, ServerSecurity& out) {
     if (!security::uses_tls(e->listener.protocol)) continue;
     e->tls = out.tls.get();
     e->client_auth = *client_auth;
+    e->principal_mapper = out.principal_mapper.get();
   }
   return "";
 }

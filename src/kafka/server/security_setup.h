@@ -18,11 +18,12 @@
 namespace dmq::kafka {
 
 struct ServerSecurity {
-  std::vector<std::unique_ptr<ListenerEndpoint>> endpoints;  // in --listeners order
-  std::unique_ptr<security::TlsContextSlot> tls;             // null without a TLS listener
-  std::unique_ptr<SaslService> sasl;                         // null without a SASL listener
-  bool tls13_only = false;                                   // ssl.enabled.protocols=TLSv1.3
-  std::unique_ptr<security::AuthorizerCache> authorizer;     // null unless --authorizer.enabled
+  std::vector<std::unique_ptr<ListenerEndpoint>> endpoints;        // in --listeners order
+  std::unique_ptr<security::TlsContextSlot> tls;                   // null without a TLS listener
+  std::unique_ptr<security::SslPrincipalMapper> principal_mapper;  // with tls
+  std::unique_ptr<SaslService> sasl;                               // null without a SASL listener
+  bool tls13_only = false;                                         // ssl.enabled.protocols=TLSv1.3
+  std::unique_ptr<security::AuthorizerCache> authorizer;  // null unless --authorizer.enabled
 };
 
 // "" on success, else a one-line reason naming the option ("--listeners: ...").
