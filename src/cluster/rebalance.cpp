@@ -58,19 +58,37 @@ bool move_one_replica(std::vector<PartitionReplicas>& parts, Counts& counts) {
   return false;
 }
 
+// One preferred leadership less for the broker that has the most: along a
+// chain most -> b1 -> ... -> bk where each step is a partition the first
+// leads and the second holds, each partition on the chain is reordered, so
+// only the two ends change counts (an augmenting path, found breadth-first).
+// False when no chain reaches a broker that leads two fewer.
 bool move_one_leader(std::vector<PartitionReplicas>& parts, Counts& leaders) {
-  const std::vector<BrokerId> order = by_count(leaders);
-  const BrokerId most = order.back();
-  for (BrokerId least : order) {
-    if (leaders[most] - leaders[least] <= 1) return false;
-    for (PartitionReplicas& p : parts) {
-      if (p.replicas.front() != most) continue;
-      auto it = std::find(p.replicas.begin(), p.replicas.end(), least);
-      if (it == p.replicas.end()) continue;
-      std::iter_swap(p.replicas.begin(), it);
-      --leaders[most];
-      ++leaders[least];
-      return true;
+  const BrokerId most = by_count(leaders).back();
+  std::map<BrokerId, size_t> via;  // broker reached -> index of the partition that reached it
+  std::map<BrokerId, BrokerId> from;
+  std::vector<BrokerId> queue{most};
+  via[most] = parts.size();
+  for (size_t head = 0; head < queue.size(); ++head) {
+    const BrokerId at = queue[head];
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (parts[i].replicas.front() != at) continue;
+      for (BrokerId next : parts[i].replicas) {
+        if (via.count(next) || !leaders.count(next)) continue;
+        via[next] = i;
+        from[next] = at;
+        if (leaders[most] - leaders[next] > 1) {
+          // Walk back, making each step's receiver the partition's first replica.
+          for (BrokerId b = next; b != most; b = from[b]) {
+            auto& r = parts[via[b]].replicas;
+            std::iter_swap(r.begin(), std::find(r.begin(), r.end(), b));
+          }
+          --leaders[most];
+          ++leaders[next];
+          return true;
+        }
+        queue.push_back(next);
+      }
     }
   }
   return false;

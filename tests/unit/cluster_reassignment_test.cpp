@@ -31,7 +31,7 @@ struct Cluster {
     for (int id = 1; id <= n; ++id) add_broker(id);
   }
   void add_broker(int id) {
-    commit({RegisterBrokerRecord{BrokerId{id}, "inc", "h", 1, "h", 2, ""}});
+    commit({RegisterBrokerRecord{BrokerId{id}, "inc", "h", 1, "h", 2, "", {}}});
     commit({UnfenceBrokerRecord{BrokerId{id}, state.find_broker(BrokerId{id})->epoch}});
   }
   void topic(const std::vector<std::vector<BrokerId>>& partitions) {
@@ -77,8 +77,9 @@ TEST_CASE("a reassignment adds the target, waits for its ISR, then drops the old
   CHECK(c.p(0).replicas == ids({3, 2}));
   CHECK(c.p(0).isr == ids({2, 3}));
   CHECK_FALSE(c.p(0).reassigning());
-  // The removed leader hands over to a target replica in the ISR, epoch bumped.
-  CHECK(c.p(0).leader == BrokerId{2});
+  // The removed leader hands over to the first target replica in the ISR
+  // (the new preferred leader), with a new leader epoch.
+  CHECK(c.p(0).leader == BrokerId{3});
   CHECK(c.p(0).leader_epoch.value == 1);
   CHECK(c.state.check_invariants().ok());
 }
@@ -161,12 +162,13 @@ TEST_CASE("a completion waits while no target replica can lead") {
 TEST_CASE("preferred and unclean leader elections report per partition") {
   Cluster c;
   c.brokers(3);
-  c.topic({ids({1, 2}), ids({2, 3}), ids({3})});
-  // Partition 0's leadership moves to 2; partition 2 goes offline.
+  c.topic({ids({1, 2}), ids({3, 2}), ids({3})});
+  // Partition 0's leadership moves to 2; broker 3 is fenced: partition 1
+  // moves to 2, partition 2 goes offline.
   c.propose(PartitionChangeRecord{"t", PartitionId{0}, c.p(0).partition_epoch, BrokerId{2}, {}});
   c.commit(
       {FenceBrokerRecord{BrokerId{3}, c.state.find_broker(BrokerId{3})->epoch},
-       PartitionChangeRecord{"t", PartitionId{1}, c.p(1).partition_epoch, std::nullopt, ids({2})},
+       PartitionChangeRecord{"t", PartitionId{1}, c.p(1).partition_epoch, BrokerId{2}, ids({2})},
        PartitionChangeRecord{"t", PartitionId{2}, c.p(2).partition_epoch, kNoLeader, {}}});
   ElectionPlan preferred =
       plan_elect_leaders(c.state, ElectionType::kPreferred,
