@@ -36,6 +36,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+import dmqtest  # noqa: E402
 from dmqtest import Workdir, check_acknowledged, start_all, voter_nodes, wait_until  # noqa: E402
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition  # noqa: E402
@@ -280,6 +281,17 @@ def test_refusals():
         wait_until(lambda: topic_view(nodes[0], "rf")["partitions"][0]["replicas"] == target, 30,
                    interval_s=0.3, what="the move to complete")
         assert all(n.alive() for n in nodes)
+        # `dmq cluster rebalance`: the planned moves as JSON, a table, usage errors exit 2.
+        cli = [dmqtest.BINARY, "cluster", "rebalance", "--http", f"127.0.0.1:{nodes[0].http_port}"]
+        out = subprocess.run(cli + ["--json"], capture_output=True, timeout=90)
+        assert out.returncode == 0, out.stderr.decode(errors="replace")
+        moves = json.loads(out.stdout)["moves"]
+        assert all(set(m) == {"topic", "partition", "from", "to"} for m in moves), moves
+        out = subprocess.run(cli, capture_output=True, timeout=90)
+        assert out.returncode == 0, out
+        assert b"nothing to move" in out.stdout or b"partitions move" in out.stdout, out
+        out = subprocess.run(cli[:3] + ["--http", "no-port"], capture_output=True, timeout=30)
+        assert out.returncode == 2 and b"host:port" in out.stderr, out
 
 
 def kafkajs(bootstrap, *args):
@@ -364,7 +376,6 @@ def test_kafka_apis():
 
 
 if __name__ == "__main__":
-    import dmqtest
     tests = {t.__name__[5:]: t for t in (test_scale_out, test_elect_preferred, test_refusals,
                                                    test_kafka_apis)}
     names = sys.argv[1:] or list(tests)
