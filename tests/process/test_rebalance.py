@@ -53,6 +53,14 @@ def brokers_alive(node, ids):
     return all(view.get(i) == "alive" for i in ids)
 
 
+def three_brokers(w, extra):
+    """Three combined nodes, started, with their brokers alive: (nodes, voters)."""
+    nodes, voters = voter_nodes(w, 3, extra=extra)
+    start_all(nodes)
+    wait_until(lambda: brokers_alive(nodes[0], [1, 2, 3]), 20, what="three brokers")
+    return nodes, voters
+
+
 def topic_view(node, name):
     status, body = node.get(f"/v1/topics/{name}", timeout_s=3)
     assert status == 200, (status, body)
@@ -161,9 +169,7 @@ def share_counts(node):
 
 def test_scale_out():
     with Workdir() as w:
-        nodes, voters = voter_nodes(w, 3, extra=EXTRA)
-        start_all(nodes)
-        wait_until(lambda: brokers_alive(nodes[0], [1, 2, 3]), 20, what="three brokers")
+        nodes, voters = three_brokers(w, EXTRA)
         create_topics(nodes[0], TOPICS)
         bootstrap = ",".join(n.kafka for n in nodes)
         load = Load(bootstrap).start()
@@ -212,9 +218,7 @@ def test_scale_out():
 def test_elect_preferred():
     with Workdir() as w:
         extra = EXTRA + ["--auto.leader.rebalance.enable=false"]
-        nodes, _ = voter_nodes(w, 3, extra=extra)
-        start_all(nodes)
-        wait_until(lambda: brokers_alive(nodes[0], [1, 2, 3]), 20, what="three brokers")
+        nodes, _ = three_brokers(w, extra)
         create_topics(nodes[0], {"pe": (1, 3)})
         preferred = topic_view(nodes[0], "pe")["partitions"][0]["replicas"][0]
         node = next(n for n in nodes if n.node_id == preferred)
@@ -249,9 +253,7 @@ def expect_error(node, path, body, status, code):
 
 def test_refusals():
     with Workdir() as w:
-        nodes, voters = voter_nodes(w, 3, extra=EXTRA)
-        start_all(nodes)
-        wait_until(lambda: brokers_alive(nodes[0], [1, 2, 3]), 20, what="three brokers")
+        nodes, _ = three_brokers(w, EXTRA)
         create_topics(nodes[0], {"rf": (2, 2)})
         for n in (nodes[0], nodes[2]):  # a controller follower relays to the leader
             expect_error(n, "/v1/topics/nope/partitions/0/reassign", {"replicas": [1]}, 404,
@@ -341,9 +343,7 @@ def test_kafka_apis():
     ensure_kafkajs()
     with Workdir() as w:
         extra = EXTRA + ["--auto.leader.rebalance.enable=false"]
-        nodes, _ = voter_nodes(w, 3, extra=extra)
-        start_all(nodes)
-        wait_until(lambda: brokers_alive(nodes[0], [1, 2, 3]), 20, what="three brokers")
+        nodes, _ = three_brokers(w, extra)
         create_topics(nodes[0], {"ka": (2, 2)})
         bootstrap = ",".join(n.kafka for n in nodes)
         current = topic_view(nodes[0], "ka")["partitions"][0]["replicas"]
