@@ -43,9 +43,19 @@ struct AlterPartitionSpec {
   std::vector<int32_t> isr;
 };
 
+// One partition's outcome of POST /v1/elect-leaders: result is "elected",
+// "election_not_needed", "preferred_leader_not_available",
+// "eligible_leaders_not_available" or "unknown_topic_or_partition".
+struct ElectionRow {
+  std::string topic;
+  int32_t partition = 0;
+  std::string result;
+};
+
 class ControllerClient {
  public:
   using Done = std::function<void(const AdminResult&)>;
+  using ElectDone = std::function<void(const AdminResult&, const std::vector<ElectionRow>&)>;
   virtual ~ControllerClient() = default;
   virtual void create_topic(const TopicSpec& spec, bool validate_only, Done done) = 0;
   virtual void delete_topic(const std::string& name, Done done) = 0;
@@ -71,6 +81,19 @@ class ControllerClient {
   // {"first_producer_id":1000,"count":1000}.
   virtual void allocate_producer_ids(int32_t broker_id, int64_t broker_epoch, Done done) {
     done({0, "unsupported", "allocate_producer_ids is not implemented by this client", ""});
+  }
+  // Starts, replaces or cancels (the original replicas) a reassignment
+  // (KIP-455). Errors: "unknown_topic", "unknown_partition",
+  // "invalid_replica_assignment".
+  virtual void reassign_partition(const std::string& topic, int32_t partition,
+                                  const std::vector<int32_t>& replicas, Done done) {
+    done({0, "unsupported", "reassign_partition is not implemented by this client", ""});
+  }
+  // ElectLeaders (KIP-460); `partitions` nullopt: every partition.
+  virtual void elect_leaders(
+      bool unclean, const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions,
+      ElectDone done) {
+    done({0, "unsupported", "elect_leaders is not implemented by this client", ""}, {});
   }
   // CreateAcls / DeleteAcls (KIP-11): POST /v1/acls with one binding's JSON
   // (security::acl_binding_to_json); DELETE /v1/acls?<query> with the filter

@@ -115,6 +115,10 @@ void HttpControllerClient::register_forwarding_routes(net::HttpServer& http,
   http.del(R"(/v1/topics/([^/]+))", proxy);
   http.post(R"(/v1/topics/([^/]+)/partitions)", proxy);
   http.post(R"(/v1/topics/([^/]+)/configs)", proxy);
+  http.post(R"(/v1/topics/([^/]+)/partitions/([0-9]{1,9})/reassign)", proxy);
+  http.get("/v1/reassignments", proxy);
+  http.post("/v1/rebalance", proxy);
+  http.post("/v1/elect-leaders", proxy);
   http.post("/v1/acls", proxy);
   http.del("/v1/acls", proxy);
   http.post("/v1/scram-users", proxy);
@@ -180,6 +184,70 @@ void HttpControllerClient::alter_topic_configs(
        "/v1/topics/" + encode_path_segment(topic) + "/configs" +
            (validate_only ? "?validate_only=true" : ""),
        buffer.GetString(), std::move(done));
+}
+
+void HttpControllerClient::reassign_partition(const std::string& topic, int32_t partition,
+                                              const std::vector<int32_t>& replicas, Done done) {
+  std::string body = "{\"replicas\":[";
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    body += (i ? "," : "") + std::to_string(replicas[i]);
+  }
+  body += "]}";
+  send(worker_, "POST",
+       "/v1/topics/" + path_segment(topic) + "/partitions/" + std::to_string(partition) +
+           "/reassign",
+       body, std::move(done));
+}
+
+namespace {
+
+std::vector<ElectionRow> election_rows(const std::string& body) {
+  std::vector<ElectionRow> rows;
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("results") ||
+      !doc["results"].IsArray()) {
+    return rows;
+  }
+  for (const auto& r : doc["results"].GetArray()) {
+    if (!r.IsObject() || !r.HasMember("topic") || !r["topic"].IsString() ||
+        !r.HasMember("partition") || !r["partition"].IsInt() || !r.HasMember("result") ||
+        !r["result"].IsString()) {
+      continue;
+    }
+    rows.push_back({r["topic"].GetString(), r["partition"].GetInt(), r["result"].GetString()});
+  }
+  return rows;
+}
+
+}  // namespace
+
+void HttpControllerClient::elect_leaders(
+    bool unclean, const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions,
+    ElectDone done) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("type");
+  w.String(unclean ? "unclean" : "preferred");
+  if (partitions) {
+    w.Key("partitions");
+    w.StartArray();
+    for (const auto& [topic, partition] : *partitions) {
+      w.StartObject();
+      w.Key("topic");
+      w.String(topic.c_str(), static_cast<rapidjson::SizeType>(topic.size()));
+      w.Key("partition");
+      w.Int(partition);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  send(worker_, "POST", "/v1/elect-leaders", buffer.GetString(),
+       [done = std::move(done)](const AdminResult& r) {
+         done(r, r.ok() ? election_rows(r.body) : std::vector<ElectionRow>{});
+       });
 }
 
 void HttpControllerClient::create_acl(const std::string& binding_json, Done done) {

@@ -34,6 +34,11 @@ class HttpControllerClient : public broker::ControllerClient {
                            bool validate_only, Done done) override;
   void allocate_producer_ids(int32_t broker_id, int64_t broker_epoch, Done done) override;
   void create_acl(const std::string& binding_json, Done done) override;
+  void reassign_partition(const std::string& topic, int32_t partition,
+                          const std::vector<int32_t>& replicas, Done done) override;
+  void elect_leaders(bool unclean,
+                     const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions,
+                     ElectDone done) override;
   void delete_acls(const std::string& filter_query, Done done) override;
   void upsert_scram_credential(const std::string& body, Done done) override;
   void delete_scram_credential(const std::string& user, const std::string& mechanism,

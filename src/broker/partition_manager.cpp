@@ -83,8 +83,13 @@ PartitionManager::PartitionManager(asio::io_context& io, const Options& options,
                                                          "Partitions led by this broker")),
       isr_shrinks_(metrics::registry().counter("dmq_broker_isr_shrinks_total",
                                                "ISR shrinks committed for partitions led here")),
-      isr_expands_(metrics::registry().counter(
-          "dmq_broker_isr_expands_total", "ISR expansions committed for partitions led here")) {}
+      isr_expands_(metrics::registry().counter("dmq_broker_isr_expands_total",
+                                               "ISR expansions committed for partitions led here")),
+      follower_throttle_(options.follower_replication_throttled_rate),
+      throttled_bytes_(metrics::registry().counter(
+          "dmq_broker_reassignment_fetch_bytes_total",
+          "Bytes fetched for replicas a reassignment adds to this broker (the throttled "
+          "traffic)")) {}
 
 PartitionManager::~PartitionManager() {
   stop();
@@ -182,6 +187,7 @@ void PartitionManager::handle_metadata_change(const Image& previous, const Image
 }
 
 void PartitionManager::reconcile(const cluster::MetadataImage& image) {
+  remove_moved_replicas(image);
   for (const auto& [name, topic] : image.topics) {
     for (const auto& state : topic.partitions) {
       if (hosts(state, options_.node_id)) maybe_open(image, topic, state);
@@ -362,28 +368,50 @@ void PartitionManager::remove_topic(const std::string& topic) {
   if (it == partitions_.end()) return;
   auto parts = std::move(it->second);
   partitions_.erase(it);
-  for (auto& [index, p] : parts) {
-    wake_waiters(*p);
-    wake_replica_waiters(*p);
-    fail_ack_waiters(*p, ErrorCode::kUnknownTopicOrPartition);
-    p->changes->fetch_add(1);
-    p->log.reset();
-    // Rename now so a topic re-created under the same name gets a fresh
-    // directory; delete the files off the loop (Kafka's "-delete" suffix).
-    std::string doomed = p->dir + "." + std::to_string(++delete_counter_) + "-delete";
-    std::error_code ec;
-    std::filesystem::rename(p->dir, doomed, ec);
-    if (ec) {
-      LOG_WARN("broker") << "cannot rename " << p->dir << " for deletion: " << ec.message();
-      continue;
-    }
-    background_.post([doomed] {
-      std::error_code e;
-      std::filesystem::remove_all(doomed, e);
-    });
-    LOG_INFO("broker") << "deleted " << p->topic << "-" << p->index;
-  }
+  for (auto& [index, p] : parts) remove_replica(std::move(p), ErrorCode::kUnknownTopicOrPartition);
   partitions_gauge_.set(static_cast<double>(partition_count()));
+}
+
+void PartitionManager::remove_moved_replicas(const cluster::MetadataImage& image) {
+  for (auto& [name, parts] : partitions_) {
+    auto topic = image.topics.find(name);
+    if (topic == image.topics.end()) continue;  // a deleted topic: remove_topic's
+    for (auto it = parts.begin(); it != parts.end();) {
+      const auto index = static_cast<size_t>(it->first);
+      if (index < topic->second.partitions.size() &&
+          !hosts(topic->second.partitions[index], options_.node_id)) {
+        // Reassigned away (KIP-455): the new replicas were all in the ISR
+        // when the controller committed the move, so this copy can go.
+        LOG_INFO("broker") << name << "-" << index << " was reassigned away from this broker";
+        remove_replica(std::move(it->second), ErrorCode::kNotLeaderOrFollower);
+        it = parts.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+void PartitionManager::remove_replica(std::unique_ptr<Partition> p, ErrorCode waiters_error) {
+  wake_waiters(*p);
+  wake_replica_waiters(*p);
+  fail_ack_waiters(*p, waiters_error);
+  p->changes->fetch_add(1);
+  p->log.reset();
+  // Rename now so a topic re-created under the same name gets a fresh
+  // directory; delete the files off the loop (Kafka's "-delete" suffix).
+  std::string doomed = p->dir + "." + std::to_string(++delete_counter_) + "-delete";
+  std::error_code ec;
+  std::filesystem::rename(p->dir, doomed, ec);
+  if (ec) {
+    LOG_WARN("broker") << "cannot rename " << p->dir << " for deletion: " << ec.message();
+    return;
+  }
+  background_.post([doomed] {
+    std::error_code e;
+    std::filesystem::remove_all(doomed, e);
+  });
+  LOG_INFO("broker") << "deleted " << p->topic << "-" << p->index;
 }
 
 // ---- produce and fetch ---------------------------------------------------------

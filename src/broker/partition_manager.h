@@ -40,6 +40,7 @@
 #include <string>
 
 #include "broker/backend.h"
+#include "broker/byte_rate_limiter.h"
 #include "broker/controller_client.h"
 #include "broker/metadata_view.h"
 #include "broker/producer_ids.h"
@@ -189,6 +190,8 @@ class PartitionManager : public Backend {
     int32_t partition_epoch = -1;
     std::vector<int32_t> replicas;
     std::vector<int32_t> isr;
+    // This broker is a replica a reassignment adds (its catch-up is throttled).
+    bool adding = false;
     // Leader side.
     store::Offset local_durable;     // this replica's durable log end
     ProduceConfig produce_config;    // the topic's configs the produce path reads
@@ -250,6 +253,10 @@ class PartitionManager : public Backend {
                   const cluster::PartitionState& state);
   static kafka::ErrorCode leader_epoch_error(const Partition& p, int32_t current_leader_epoch);
   void remove_topic(const std::string& topic);
+  // Drops the local replicas the image no longer places on this broker.
+  void remove_moved_replicas(const cluster::MetadataImage& image);
+  // Closes a replica, answers its waiters with `waiters_error`, deletes its files.
+  void remove_replica(std::unique_ptr<Partition> p, ErrorCode waiters_error);
   void advance_high_watermark(Partition& p, store::Offset offset);
   void wake_waiters(Partition& p);
   void wake_replica_waiters(Partition& p);
@@ -337,6 +344,9 @@ class PartitionManager : public Backend {
   metrics::Gauge& leader_partitions_gauge_;
   metrics::Counter& isr_shrinks_;
   metrics::Counter& isr_expands_;
+  // follower.replication.throttled.rate over the replicas being added here.
+  ByteRateLimiter follower_throttle_;
+  metrics::Counter& throttled_bytes_;
 };
 
 }  // namespace dmq::broker

@@ -54,6 +54,8 @@ void PartitionManager::update_replication_role(Partition& p, const cluster::Part
     p.proposed_isr.clear();
   }
   p.replicas = ids(state.replicas);
+  p.adding = std::find(state.adding_replicas.begin(), state.adding_replicas.end(),
+                       cluster::BrokerId(options_.node_id)) != state.adding_replicas.end();
   p.leader_id = leader_id;
   if (!leader_changed) {
     if (p.is_leader) maybe_advance_leader_high_watermark(p);
@@ -472,13 +474,19 @@ kafka::FetchRequest PartitionManager::build_replica_fetch(int32_t source) {
       if (p.follow != Follow::kFetching || p.fetch_source != source || !p.log || p.log->failure() ||
           p.retry_after_ms > now)
         continue;
+      if (p.adding && !follower_throttle_.may_fetch(now)) {
+        p.retry_after_ms = now + follower_throttle_.wait_ms(now);
+        continue;
+      }
       p.fetch = InFlight{source, p.stamp()};
       kafka::FetchRequest::Partition fp;
       fp.partition = p.index;
       fp.current_leader_epoch = p.leader_epoch;
       fp.fetch_offset = p.log->log_end_offset().value;
       fp.log_start_offset = p.log->log_start_offset().value;
-      fp.partition_max_bytes = kReplicaPartitionMaxBytes;
+      fp.partition_max_bytes = p.adding
+                                   ? follower_throttle_.fetch_max_bytes(kReplicaPartitionMaxBytes)
+                                   : kReplicaPartitionMaxBytes;
       t.partitions.push_back(fp);
     }
     if (!t.partitions.empty()) req.topics.push_back(std::move(t));
@@ -516,6 +524,10 @@ void PartitionManager::handle_replica_fetch(int32_t source, kafka::FetchResponse
           p->retry_after_ms = steady_ms() + kRetryBackoffMs;
         }
         continue;
+      }
+      if (p->adding && r.records.kind == kafka::Records::Kind::kBytes) {
+        follower_throttle_.charge(static_cast<int64_t>(r.records.bytes.size()), steady_ms());
+        throttled_bytes_.inc(static_cast<double>(r.records.bytes.size()));
       }
       if (!follower_append(*p, r)) continue;
       if (options_.log_flush_on_ack) {

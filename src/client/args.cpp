@@ -173,6 +173,8 @@ void add_cluster_and_bench(CLI::App& app, Invocation& inv, Raw& raw) {
   auto* cluster = app.add_subcommand("cluster", "Cluster state");
   cluster->require_subcommand(1);
   cluster->add_subcommand("status", "Controllers, brokers, under-replicated partitions");
+  cluster->add_subcommand(
+      "rebalance", "Spread replicas and leaders evenly over the live brokers (REST, --http)");
   auto* bench = app.add_subcommand("bench", "Measure throughput and latency");
   bench->require_subcommand(1);
   auto& b = inv.bench;
@@ -220,7 +222,7 @@ std::optional<std::string> finish(Invocation& inv, Raw& raw,
   inv.common.brokers = *brokers;
   inv.command = words.at(0);
   std::string action = words.size() > 1 ? words[1] : "";
-  inv.topic.action = inv.group.action = inv.bench.action = action;
+  inv.topic.action = inv.group.action = inv.bench.action = inv.cluster_action = action;
   for (const auto& text : raw.configs) {
     auto kv = parse_header(text);
     if (!kv) return "--config '" + text + "' is not k=v";
@@ -240,7 +242,9 @@ std::optional<std::string> finish(Invocation& inv, Raw& raw,
   for (const auto* codec : {&inv.produce.compression, &inv.bench.compression}) {
     if (*codec == "snappy") return std::string("snappy compression is not available in this build");
   }
-  if (inv.command == "consume" && !inv.consume.share_group.empty()) {
+  const bool needs_http = (inv.command == "consume" && !inv.consume.share_group.empty()) ||
+                          (inv.command == "cluster" && action == "rebalance");
+  if (needs_http) {
     if (inv.common.http.empty()) {
       const char* http = std::getenv("DMQ_HTTP");
       inv.common.http = http != nullptr && *http != '\0' ? http : "localhost:8080";

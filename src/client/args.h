@@ -17,7 +17,8 @@ namespace dmq::client {
 struct CommonArgs {
   std::vector<HostPort> brokers;
   bool json = false;
-  std::string http;  // REST address: `cluster status` (optional), `consume --share`
+  std::string
+      http;  // REST address: `cluster status` (optional), `cluster rebalance`, `consume --share`
   int timeout_ms = 15000;
 };
 
@@ -83,7 +84,8 @@ struct BenchArgs {
 };
 
 struct Invocation {
-  std::string command;  // topic, produce, consume, group, cluster, bench
+  std::string command;         // topic, produce, consume, group, cluster, bench
+  std::string cluster_action;  // status, rebalance
   CommonArgs common;
   TopicArgs topic;
   ProduceArgs produce;

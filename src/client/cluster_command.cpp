@@ -1,9 +1,12 @@
 // `dmq cluster status`: brokers, the controller and unhealthy partitions from
 // Kafka Metadata; with --http, the controllers' Raft view from GET /v1/cluster
 // (the Kafka protocol has no view of the metadata quorum).
+// `dmq cluster rebalance`: POST /v1/rebalance on --http, prints the moves.
 
 #include <httplib.h>
 #include <rapidjson/document.h>
+
+#include <algorithm>
 
 #include "client/commands.h"
 #include "client/json_out.h"
@@ -32,20 +35,75 @@ std::vector<Unhealthy> unhealthy_partitions(const ClusterMap& map) {
   return out;
 }
 
-// The body of GET /v1/cluster, or throws.
-std::string fetch_raft_view(const std::string& address, int timeout_ms) {
+// The JSON error's message of a REST answer, or the status alone.
+std::string rest_error_text(int status, const std::string& body) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("error") && doc["error"].IsObject() &&
+      doc["error"].HasMember("message") && doc["error"]["message"].IsString()) {
+    return std::to_string(status) + ": " + doc["error"]["message"].GetString();
+  }
+  return std::to_string(status);
+}
+
+// The body of a 200 answer to `method path` on the REST address, or throws.
+std::string rest_call(const std::string& address, int timeout_ms, const std::string& method,
+                      const std::string& path) {
   auto hp = parse_host_port(address);
   if (!hp) throw usage_error("--http '" + address + "' is not host:port");
   httplib::Client http(hp->host, hp->port);
   http.set_connection_timeout(0, timeout_ms * 1000);
   http.set_read_timeout(timeout_ms / 1000, (timeout_ms % 1000) * 1000);
-  auto result = http.Get("/v1/cluster");
-  if (!result) throw ClientError("GET http://" + address + "/v1/cluster failed");
+  auto result = method == "POST" ? http.Post(path, "{}", "application/json") : http.Get(path);
+  const std::string what = method + " http://" + address + path;
+  if (!result) throw ClientError(what + " failed");
   if (result->status != 200) {
-    throw ClientError("GET http://" + address + "/v1/cluster answered " +
-                      std::to_string(result->status));
+    throw ClientError(what + " answered " + rest_error_text(result->status, result->body));
   }
   return result->body;
+}
+
+std::string broker_list_text(const rapidjson::Value& ids) {
+  std::string out;
+  if (!ids.IsArray()) return out;
+  for (const auto& id : ids.GetArray()) {
+    if (!out.empty()) out += ",";
+    out += id.IsInt() ? std::to_string(id.GetInt()) : "?";
+  }
+  return out;
+}
+
+int run_rebalance(const Invocation& inv) {
+  // Planning and starting the moves is one controller proposal: allow it time.
+  const std::string body =
+      rest_call(inv.common.http, std::max(inv.common.timeout_ms, 40000), "POST", "/v1/rebalance");
+  if (inv.common.json) {
+    print(body + "\n");
+    return 0;
+  }
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("moves") ||
+      !doc["moves"].IsArray()) {
+    throw ClientError("POST /v1/rebalance: unreadable answer");
+  }
+  if (doc["moves"].Empty()) {
+    print("already balanced: nothing to move\n");
+    return 0;
+  }
+  Table table({"TOPIC", "PARTITION", "FROM", "TO"});
+  for (const auto& m : doc["moves"].GetArray()) {
+    if (!m.IsObject() || !m.HasMember("topic") || !m["topic"].IsString() ||
+        !m.HasMember("partition") || !m["partition"].IsInt() || !m.HasMember("from") ||
+        !m.HasMember("to")) {
+      continue;
+    }
+    table.add({m["topic"].GetString(), std::to_string(m["partition"].GetInt()),
+               broker_list_text(m["from"]), broker_list_text(m["to"])});
+  }
+  print(std::to_string(doc["moves"].Size()) +
+        " partitions move (GET /v1/reassignments shows progress):\n" + table.render());
+  return 0;
 }
 
 void print_json(const ClusterMap& map, const std::vector<Unhealthy>& bad, const std::string& raft) {
@@ -117,11 +175,14 @@ std::string raft_summary(const std::string& body) {
 }  // namespace
 
 int run_cluster(const Invocation& inv) {
+  if (inv.cluster_action == "rebalance") return run_rebalance(inv);
   KafkaClient client(client_config(inv.common));
   const ClusterMap& map = client.refresh_metadata({});
   auto bad = unhealthy_partitions(map);
   std::string raft;
-  if (!inv.common.http.empty()) raft = fetch_raft_view(inv.common.http, inv.common.timeout_ms);
+  if (!inv.common.http.empty()) {
+    raft = rest_call(inv.common.http, inv.common.timeout_ms, "GET", "/v1/cluster");
+  }
   if (inv.common.json) {
     print_json(map, bad, raft);
     return 0;

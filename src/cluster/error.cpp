@@ -36,6 +36,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "not_leader";
     case ErrorCode::kInvalidIsr:
       return "invalid_isr";
+    case ErrorCode::kInvalidReplicaAssignment:
+      return "invalid_replica_assignment";
     case ErrorCode::kMalformedRecord:
       return "malformed_record";
     case ErrorCode::kCorruptStore:
@@ -52,6 +54,7 @@ int error_http_status(ErrorCode code) {
     case ErrorCode::kInvalidConfig:
     case ErrorCode::kInvalidRequest:
     case ErrorCode::kInvalidIsr:
+    case ErrorCode::kInvalidReplicaAssignment:
     case ErrorCode::kMalformedRecord:
       return 400;
     case ErrorCode::kUnknownTopic:

@@ -28,6 +28,7 @@ enum class ErrorCode {
   kStalePartitionEpoch,       // 409: AlterPartition built on an old partition state
   kNotLeader,                 // 409: AlterPartition from a broker that does not lead
   kInvalidIsr,                // 400: ISR not a subset of replicas, fenced member, ...
+  kInvalidReplicaAssignment,  // 400: empty, duplicate or unknown broker in a replica list
   kMalformedRecord,           // bytes that do not decode (disk or network input)
   kCorruptStore,              // LMDB tables that do not decode
 };

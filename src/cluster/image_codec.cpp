@@ -10,8 +10,11 @@ Error corrupt(std::string what) {
   return Error{ErrorCode::kCorruptStore, std::move(what)};
 }
 
-bool check_version(ByteReader& r) {
-  return r.u8() == format::kTableValueVersion && r.ok();
+bool any_reassignment(const TopicState& t) {
+  for (const PartitionState& p : t.partitions) {
+    if (p.reassigning()) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -56,7 +59,8 @@ Result<BrokerRegistration> decode_broker(std::string_view bytes) {
 
 std::string encode_topic(const TopicState& t) {
   ByteWriter w;
-  w.u8(format::kTableValueVersion);
+  const bool reassignments = any_reassignment(t);
+  w.u8(reassignments ? format::kTopicValueReassignmentVersion : format::kTableValueVersion);
   w.str(t.name);
   w.str(t.topic_id);
   put_config_map(w, t.configs);
@@ -68,13 +72,21 @@ std::string encode_topic(const TopicState& t) {
     w.i32(p.leader.value);
     w.i32(p.leader_epoch.value);
     w.i32(p.partition_epoch.value);
+    if (reassignments) {
+      put_broker_ids(w, p.adding_replicas);
+      put_broker_ids(w, p.removing_replicas);
+    }
   }
   return w.take();
 }
 
 Result<TopicState> decode_topic(std::string_view bytes) {
   ByteReader r(bytes);
-  if (!check_version(r)) return corrupt("topic value: bad version");
+  const uint8_t version = r.u8();
+  if (!r.ok() || (version != format::kTableValueVersion &&
+                  version != format::kTopicValueReassignmentVersion)) {
+    return corrupt("topic value: bad version");
+  }
   TopicState t;
   t.name = r.str();
   t.topic_id = r.str();
@@ -88,6 +100,10 @@ Result<TopicState> decode_topic(std::string_view bytes) {
     p.leader = BrokerId{r.i32()};
     p.leader_epoch = LeaderEpoch{r.i32()};
     p.partition_epoch = PartitionEpoch{r.i32()};
+    if (version == format::kTopicValueReassignmentVersion) {
+      p.adding_replicas = get_broker_ids(r);
+      p.removing_replicas = get_broker_ids(r);
+    }
     if (p.id.value != static_cast<int32_t>(i)) r.fail();
     t.partitions.push_back(std::move(p));
   }

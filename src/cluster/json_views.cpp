@@ -48,6 +48,12 @@ void partition(JsonWriter& w, const std::string& topic, const PartitionState& p,
   broker_list(w, p.replicas);
   key(w, "isr");
   broker_list(w, p.isr);
+  if (p.reassigning()) {
+    key(w, "adding_replicas");
+    broker_list(w, p.adding_replicas);
+    key(w, "removing_replicas");
+    broker_list(w, p.removing_replicas);
+  }
   key(w, "log_start_offset");
   o ? w.Int64(o->log_start_offset) : w.Null();
   key(w, "high_watermark");
@@ -57,6 +63,34 @@ void partition(JsonWriter& w, const std::string& topic, const PartitionState& p,
 
 Error bad_field(const char* what) {
   return Error{ErrorCode::kInvalidRequest, what};
+}
+
+void topic_partition(JsonWriter& w, std::string_view topic, PartitionId partition) {
+  key(w, "topic");
+  string(w, topic);
+  key(w, "partition");
+  w.Int(partition.value);
+}
+
+void reassignment(JsonWriter& w, const std::string& topic, const PartitionState& p) {
+  w.StartObject();
+  topic_partition(w, topic, p.id);
+  key(w, "replicas");
+  broker_list(w, p.replicas);
+  key(w, "adding_replicas");
+  broker_list(w, p.adding_replicas);
+  key(w, "removing_replicas");
+  broker_list(w, p.removing_replicas);
+  key(w, "isr");
+  broker_list(w, p.isr);
+  key(w, "leader");
+  w.Int(p.leader.value);
+  w.EndObject();
+}
+
+std::optional<PartitionId> partition_id(const rapidjson::Value& v) {
+  if (!v.IsInt64() || v.GetInt64() < 0 || v.GetInt64() > INT32_MAX) return std::nullopt;
+  return PartitionId{static_cast<int32_t>(v.GetInt64())};
 }
 
 }  // namespace
@@ -170,6 +204,117 @@ std::string error_json(const Error& error) {
   w.EndObject();
   w.EndObject();
   return buf.GetString();
+}
+
+std::string reassignments_json(const MetadataState& state) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  key(w, "reassignments");
+  w.StartArray();
+  for (const auto& [name, t] : state.image().topics) {
+    for (const PartitionState& p : t.partitions) {
+      if (p.reassigning()) reassignment(w, name, p);
+    }
+  }
+  w.EndArray();
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::optional<std::string> partition_reassignment_json(const MetadataState& state,
+                                                       std::string_view topic,
+                                                       PartitionId partition) {
+  const PartitionState* p = state.find_partition(topic, partition);
+  if (!p) return std::nullopt;
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  reassignment(w, std::string(topic), *p);
+  return std::string(buf.GetString());
+}
+
+std::string moves_json(const std::vector<PartitionMove>& moves) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  key(w, "moves");
+  w.StartArray();
+  for (const PartitionMove& m : moves) {
+    w.StartObject();
+    topic_partition(w, m.topic, m.partition);
+    key(w, "from");
+    broker_list(w, m.from);
+    key(w, "to");
+    broker_list(w, m.to);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::string election_results_json(const std::vector<ElectionResult>& results) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  key(w, "results");
+  w.StartArray();
+  for (const ElectionResult& r : results) {
+    w.StartObject();
+    topic_partition(w, r.topic, r.partition);
+    key(w, "result");
+    string(w, election_outcome_name(r.outcome));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buf.GetString();
+}
+
+Result<std::vector<BrokerId>> parse_replicas_body(const rapidjson::Value& body) {
+  const Error bad{ErrorCode::kInvalidReplicaAssignment,
+                  "\"replicas\" must be an array of at most 64 broker ids"};
+  if (!body.IsObject()) return bad;
+  auto it = body.FindMember("replicas");
+  if (it == body.MemberEnd() || !it->value.IsArray() || it->value.Size() > 64) return bad;
+  std::vector<BrokerId> out;
+  for (const auto& v : it->value.GetArray()) {
+    if (!v.IsInt64() || v.GetInt64() < 0 || v.GetInt64() > INT32_MAX) return bad;
+    out.push_back(BrokerId{static_cast<int32_t>(v.GetInt64())});
+  }
+  return out;
+}
+
+Result<ElectLeadersRequest> parse_elect_leaders_body(const rapidjson::Value& body) {
+  if (!body.IsObject()) return bad_field("body must be a JSON object");
+  ElectLeadersRequest r;
+  auto type = body.FindMember("type");
+  if (type == body.MemberEnd() || !type->value.IsString()) {
+    return bad_field("\"type\" (\"preferred\" or \"unclean\") is required");
+  }
+  const std::string_view t(type->value.GetString(), type->value.GetStringLength());
+  if (t == "unclean") {
+    r.type = ElectionType::kUnclean;
+  } else if (t != "preferred") {
+    return bad_field("\"type\" must be \"preferred\" or \"unclean\"");
+  }
+  auto parts = body.FindMember("partitions");
+  if (parts == body.MemberEnd() || parts->value.IsNull()) return r;
+  const char* shape = "\"partitions\" must be an array of {\"topic\": string, \"partition\": int}";
+  if (!parts->value.IsArray()) return bad_field(shape);
+  r.partitions.emplace();
+  for (const auto& item : parts->value.GetArray()) {
+    if (!item.IsObject()) return bad_field(shape);
+    auto topic = item.FindMember("topic");
+    auto partition = item.FindMember("partition");
+    if (topic == item.MemberEnd() || !topic->value.IsString() || partition == item.MemberEnd())
+      return bad_field(shape);
+    auto id = partition_id(partition->value);
+    if (!id) return bad_field(shape);
+    r.partitions->push_back(
+        {std::string(topic->value.GetString(), topic->value.GetStringLength()), *id});
+  }
+  return r;
 }
 
 Result<CreateTopicRequest> parse_create_topic_request(const rapidjson::Value& body,

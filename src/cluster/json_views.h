@@ -14,6 +14,8 @@
 #include "cluster/error.h"
 #include "cluster/metadata_state.h"
 #include "cluster/placement.h"
+#include "cluster/reassignment.h"
+#include "cluster/rebalance.h"
 
 namespace dmq::cluster {
 
@@ -53,5 +55,33 @@ std::string error_json(const Error& error);
 Result<CreateTopicRequest> parse_create_topic_request(const rapidjson::Value& body,
                                                       int64_t default_partitions,
                                                       int64_t default_replication_factor);
+
+// GET /v1/reassignments: {"reassignments":[{"topic","partition","replicas",
+// "adding_replicas","removing_replicas","isr","leader"}]}, by topic and partition.
+std::string reassignments_json(const MetadataState& state);
+
+// One partition in that shape (the answer of POST .../reassign), or nullopt.
+std::optional<std::string> partition_reassignment_json(const MetadataState& state,
+                                                       std::string_view topic,
+                                                       PartitionId partition);
+
+// POST /v1/rebalance: {"moves":[{"topic","partition","from":[ids],"to":[ids]}]}.
+std::string moves_json(const std::vector<PartitionMove>& moves);
+
+// POST /v1/elect-leaders: {"results":[{"topic","partition","result"}]},
+// result = election_outcome_name ("elected", "election_not_needed", ...).
+std::string election_results_json(const std::vector<ElectionResult>& results);
+
+// {"replicas":[ids]}: kInvalidReplicaAssignment if missing, not an array of
+// broker ids (0..2^31-1) or longer than 64; emptiness and duplicates are
+// plan_reassignment's checks.
+Result<std::vector<BrokerId>> parse_replicas_body(const rapidjson::Value& body);
+
+struct ElectLeadersRequest {
+  ElectionType type = ElectionType::kPreferred;
+  std::optional<std::vector<TopicPartitionRef>> partitions;  // absent: all
+};
+// {"type":"preferred|unclean","partitions"?:[{"topic","partition"}]}.
+Result<ElectLeadersRequest> parse_elect_leaders_body(const rapidjson::Value& body);
 
 }  // namespace dmq::cluster

@@ -33,6 +33,12 @@ struct PartitionState {
   BrokerId leader = kNoLeader;     // kNoLeader or a member of isr
   LeaderEpoch leader_epoch{0};
   PartitionEpoch partition_epoch{0};
+  // An ongoing reassignment (KIP-455): replicas = target + the old ones not in
+  // it; adding = target minus old, removing = old minus target. Both empty
+  // when none is in progress.
+  std::vector<BrokerId> adding_replicas;
+  std::vector<BrokerId> removing_replicas;
+  bool reassigning() const { return !adding_replicas.empty() || !removing_replicas.empty(); }
   bool operator==(const PartitionState&) const = default;
 };
 

@@ -248,13 +248,17 @@ Status MetadataState::handle(const PartitionChangeRecord& r, LogIndex) {
                  "partition epoch is " + std::to_string(p.partition_epoch.value) + ", expected " +
                      std::to_string(r.expected_partition_epoch.value)};
   }
+  if (r.replicas) {
+    if (Status s = check_reassignment(r, p); !s) return s;
+  }
+  const std::vector<BrokerId>& replicas = r.replicas ? *r.replicas : p.replicas;
   BrokerId leader = r.leader.value_or(p.leader);
   const std::vector<BrokerId>& isr = r.isr ? *r.isr : p.isr;
-  if (r.isr) {
+  if (r.isr || r.replicas) {
     if (Status s = validate_replica_list(isr); !s)
       return Error{ErrorCode::kInvalidIsr, "isr: " + s.error().message};
     for (BrokerId b : isr) {
-      if (!contains(p.replicas, b))
+      if (!contains(replicas, b))
         return Error{ErrorCode::kInvalidIsr, describe(b) + " is not a replica"};
       // KIP-841: only an unfenced broker joins the ISR. Checked again here
       // because the broker may have been fenced after the change was planned.
@@ -271,8 +275,38 @@ Status MetadataState::handle(const PartitionChangeRecord& r, LogIndex) {
   if (leader != p.leader) p.leader_epoch = LeaderEpoch{p.leader_epoch.value + 1};
   p.leader = leader;
   p.isr = isr;
+  if (r.replicas) {
+    p.replicas = *r.replicas;
+    p.adding_replicas = r.adding_replicas;
+    p.removing_replicas = r.removing_replicas;
+  }
   p.partition_epoch = PartitionEpoch{p.partition_epoch.value + 1};
   changes_.topics.insert(r.topic);
+  return {};
+}
+
+Status MetadataState::check_reassignment(const PartitionChangeRecord& r,
+                                         const PartitionState& p) const {
+  const std::vector<BrokerId>& replicas = *r.replicas;
+  if (Status s = validate_replica_list(replicas); !s) return s;
+  for (BrokerId b : replicas) {
+    // A replica already on the list may belong to a broker that has since
+    // unregistered; a new one must be registered.
+    if (!contains(p.replicas, b) && !find_broker(b)) {
+      return Error{ErrorCode::kUnknownBroker, "replica " + describe(b) + " is not registered"};
+    }
+  }
+  for (BrokerId b : r.adding_replicas) {
+    if (!contains(replicas, b) || contains(r.removing_replicas, b)) {
+      return invalid("adding replica " + describe(b) + " is not a kept replica");
+    }
+  }
+  for (BrokerId b : r.removing_replicas) {
+    if (!contains(replicas, b)) return invalid("removing replica " + describe(b) + " not listed");
+  }
+  if (r.removing_replicas.size() >= replicas.size()) {
+    return invalid("a reassignment must keep at least one replica");
+  }
   return {};
 }
 
@@ -379,6 +413,14 @@ Status MetadataState::check_invariants() const {
         return invalid(where + "leader not in isr");
       }
       if (p.leader != kNoLeader && !is_unfenced(p.leader)) return invalid(where + "fenced leader");
+      for (BrokerId b : p.adding_replicas) {
+        if (!contains(p.replicas, b) || contains(p.removing_replicas, b)) {
+          return invalid(where + "adding replica not a kept replica");
+        }
+      }
+      for (BrokerId b : p.removing_replicas) {
+        if (!contains(p.replicas, b)) return invalid(where + "removing replica not a replica");
+      }
     }
   }
   for (const auto& [id, b] : image_.brokers) {

@@ -92,6 +92,8 @@ class MetadataState {
   PartitionState initial_partition(PartitionId id, const std::vector<BrokerId>& replicas) const;
   // The invariant a fencing batch must leave behind: no fenced broker leads.
   Status check_no_fenced_leader() const;
+  // A PartitionChange's new replica list (KIP-455) against the partition.
+  Status check_reassignment(const PartitionChangeRecord& r, const PartitionState& p) const;
   void rebuild_index();
 
   MetadataImage image_;

@@ -27,8 +27,14 @@ inline constexpr uint8_t kRecordVersion = 0;
 // name, host, u16 port, security protocol); it is written only when the
 // broker sent them, and version 0 records decode with none.
 inline constexpr uint8_t kRegisterBrokerListenersVersion = 1;
+// PartitionChange version 1 appends the reassignment: replicas, adding and
+// removing replicas (KIP-455); written only for a change that carries them.
+inline constexpr uint8_t kPartitionChangeReplicasVersion = 1;
 inline constexpr uint8_t kSnapshotVersion = 1;
 inline constexpr uint8_t kTableValueVersion = 1;
+// A topic's table value: version 2 appends each partition's adding and
+// removing replicas; written only while a partition is being reassigned.
+inline constexpr uint8_t kTopicValueReassignmentVersion = 2;
 // A broker's table value: version 2 appends its listeners (as in
 // RegisterBroker v1); version 1 values decode with none.
 inline constexpr uint8_t kBrokerValueListenersVersion = 2;

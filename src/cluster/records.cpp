@@ -73,7 +73,8 @@ struct Encoder {
     put_assignments(w, r.partitions);
   }
   void operator()(const PartitionChangeRecord& r) {
-    head(RecordType::kPartitionChange);
+    head(RecordType::kPartitionChange,
+         r.replicas ? format::kPartitionChangeReplicasVersion : format::kRecordVersion);
     w.str(r.topic);
     w.i32(r.partition.value);
     w.i32(r.expected_partition_epoch.value);
@@ -81,6 +82,11 @@ struct Encoder {
     if (r.leader) w.i32(r.leader->value);
     w.boolean(r.isr.has_value());
     if (r.isr) put_broker_ids(w, *r.isr);
+    if (r.replicas) {
+      put_broker_ids(w, *r.replicas);
+      put_broker_ids(w, r.adding_replicas);
+      put_broker_ids(w, r.removing_replicas);
+    }
   }
   void operator()(const AllocateProducerIdsRecord& r) {
     head(RecordType::kAllocateProducerIds);
@@ -126,13 +132,18 @@ RegisterBrokerRecord decode_register(ByteReader& r, uint8_t version) {
   return rec;
 }
 
-PartitionChangeRecord decode_partition_change(ByteReader& r) {
+PartitionChangeRecord decode_partition_change(ByteReader& r, uint8_t version) {
   PartitionChangeRecord rec;
   rec.topic = r.str();
   rec.partition = PartitionId{r.i32()};
   rec.expected_partition_epoch = PartitionEpoch{r.i32()};
   if (r.boolean()) rec.leader = BrokerId{r.i32()};
   if (r.boolean()) rec.isr = get_broker_ids(r);
+  if (version >= format::kPartitionChangeReplicasVersion) {
+    rec.replicas = get_broker_ids(r);
+    rec.adding_replicas = get_broker_ids(r);
+    rec.removing_replicas = get_broker_ids(r);
+  }
   return rec;
 }
 
@@ -196,7 +207,7 @@ std::optional<Record> decode_body(RecordType type, ByteReader& r, uint8_t versio
       return rec;
     }
     case RecordType::kPartitionChange:
-      return decode_partition_change(r);
+      return decode_partition_change(r, version);
     case RecordType::kAllocateProducerIds: {
       AllocateProducerIdsRecord rec;
       rec.broker_id = BrokerId{r.i32()};
@@ -274,7 +285,9 @@ Result<RecordBatch> decode_batch(std::string_view bytes) {
     if (!r.ok()) return malformed("truncated record header");
     const bool listeners_version = type == RecordType::kRegisterBroker &&
                                    record_version == format::kRegisterBrokerListenersVersion;
-    if (record_version != format::kRecordVersion && !listeners_version) {
+    const bool replicas_version = type == RecordType::kPartitionChange &&
+                                  record_version == format::kPartitionChangeReplicasVersion;
+    if (record_version != format::kRecordVersion && !listeners_version && !replicas_version) {
       return malformed("unsupported record version " + std::to_string(record_version));
     }
     std::optional<Record> record = decode_body(type, r, record_version);

@@ -109,6 +109,14 @@ struct PartitionChangeRecord {
   PartitionEpoch expected_partition_epoch;
   std::optional<BrokerId> leader;  // kNoLeader takes the partition offline
   std::optional<std::vector<BrokerId>> isr;
+  // Reassignment (KIP-455): a new replica list with the replicas being added
+  // and removed (both empty when the list is final). Absent: unchanged. The
+  // ISR after the change must be a subset of the new replicas.
+  // (Initialized here so the many {topic, partition, epoch, leader, isr}
+  // initializations of plain changes stay as they are.)
+  std::optional<std::vector<BrokerId>> replicas = std::nullopt;
+  std::vector<BrokerId> adding_replicas = {};
+  std::vector<BrokerId> removing_replicas = {};
   bool operator==(const PartitionChangeRecord&) const = default;
 };
 

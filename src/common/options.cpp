@@ -365,6 +365,21 @@ std::optional<std::string> resolve_connection_limits(Options& o, const std::stri
 
 }  // namespace
 
+// Leadership balance and the replication throttle of reassignments.
+void add_reassignment_options(CLI::App& app, Options& o) {
+  app.add_option("--auto.leader.rebalance.enable", o.auto_leader_rebalance_enable,
+                 "Move leadership back to preferred replicas automatically")
+      ->capture_default_str();
+  app.add_option("--follower.replication.throttled.rate", o.follower_replication_throttled_rate,
+                 "Bytes/s fetched for replicas a reassignment adds here (0: unlimited)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--leader.replication.throttled.rate", o.leader_replication_throttled_rate,
+                 "Bytes/s served to replicas a reassignment adds (0: unlimited)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
 void add_http_options(CLI::App& app, Options& o) {
   app.add_option("--http.idle.timeout.ms", o.http_idle_timeout_ms,
                  "Close an HTTP keep-alive connection idle this long (a request being "
@@ -481,6 +496,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
                  "How often a broker heartbeats to the controller")
       ->check(positive)
       ->capture_default_str();
+  add_reassignment_options(app, o);
   app.add_option("--log.flush.on.ack", o.log_flush_on_ack,
                  "fsync a batch before acknowledging it (false: page cache, as Kafka)")
       ->capture_default_str();

@@ -122,6 +122,14 @@ struct Options {
   int64_t producer_id_expiration_ms = 86400000;
   int64_t broker_session_timeout_ms = 9000;
   int64_t broker_heartbeat_interval_ms = 2000;
+  // The controller leader moves leadership back to preferred replicas (Kafka's name).
+  bool auto_leader_rebalance_enable = true;
+  // Bytes/s a broker fetches for the replicas a reassignment adds to it
+  // (Kafka's follower.replication.throttled.rate); 0 = unlimited.
+  int64_t follower_replication_throttled_rate = 0;
+  // Bytes/s a leader serves to replicas being added by a reassignment
+  // (Kafka's leader.replication.throttled.rate); 0 = unlimited.
+  int64_t leader_replication_throttled_rate = 0;
   // true: acknowledge only after fsync (group commit). false: Kafka's page-cache behaviour.
   bool log_flush_on_ack = true;
   // Compaction (Kafka's names): the topic default policy and the cleaner.

@@ -11,6 +11,7 @@
 #include "cluster/records.h"
 #include "cluster/validation.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "net/json_body.h"
 #include "trace/tracer.h"
 
@@ -37,10 +38,6 @@ std::string random_uuid() {
 uint32_t random_u32() {
   static thread_local std::mt19937 rng{std::random_device{}()};
   return rng();
-}
-
-net::HttpResponse cluster_error(const cluster::Error& error) {
-  return net::HttpResponse{cluster::error_http_status(error.code), cluster::error_json(error)};
 }
 
 // Reads an integer member; nullopt if absent, an error response if mistyped.
@@ -119,6 +116,10 @@ cluster::Result<int64_t> required_int(const rapidjson::Value& body, const char* 
 constexpr int kProducerIdAttempts = 3;
 
 }  // namespace
+
+net::HttpResponse cluster_error(const cluster::Error& error) {
+  return net::HttpResponse{cluster::error_http_status(error.code), cluster::error_json(error)};
+}
 
 cluster::Result<cluster::AlterPartitionRequest> parse_alter_partition_request(
     const rapidjson::Value& body) {
@@ -209,6 +210,7 @@ void ControllerService::tick() {
   if (registry_ && driver_.applied_index().value >= background_in_flight_until_)
     maybe_bootstrap_scram();
   maybe_fence_or_rebalance(now);
+  update_reassignment_gauge();
   timer_.expires_after(kTick);
   timer_.async_wait([this](const asio::error_code& ec) {
     if (!ec) tick();
@@ -222,13 +224,30 @@ void ControllerService::maybe_fence_or_rebalance(int64_t now) {
   auto gone = broker_watch_.gone();
   metadata_.with_state([&](const cluster::MetadataState& state) {
     batch = registry_->expired_brokers(state, now, gone);
-    if (batch.empty() && now >= next_rebalance_ms_) {
+    if (batch.empty()) {
+      for (auto& change : cluster::reassignment_completions(state)) batch.push_back(change);
+      what = "complete reassignments";
+    }
+    if (batch.empty() && options_.auto_leader_rebalance_enable && now >= next_rebalance_ms_) {
       next_rebalance_ms_ = now + kRebalanceIntervalMs;
       batch = cluster::preferred_leader_moves(state);
       what = "restore preferred leaders";
     }
   });
   if (!batch.empty()) propose_background(std::move(batch), what);
+}
+
+void ControllerService::update_reassignment_gauge() {
+  static auto& in_progress = metrics::registry().gauge(
+      "dmq_controller_reassignments_in_progress",
+      "Partitions whose reassignment has started and not completed (this node's image)");
+  int64_t n = 0;
+  metadata_.with_state([&](const cluster::MetadataState& state) {
+    for (const auto& [name, topic] : state.image().topics) {
+      for (const auto& p : topic.partitions) n += p.reassigning() ? 1 : 0;
+    }
+  });
+  in_progress.set(static_cast<double>(n));
 }
 
 void ControllerService::update_broker_watch() {
@@ -575,6 +594,12 @@ void ControllerService::register_routes(net::HttpServer& http) {
             forwarded(&ControllerService::handle_alter_topic_configs));
   http.post("/v1/scram-users", forwarded(&ControllerService::handle_upsert_scram_user));
   http.del(R"(/v1/scram-users/([^/]+))", forwarded(&ControllerService::handle_delete_scram_user));
+  http.post(R"(/v1/topics/([^/]+)/partitions/([0-9]{1,9})/reassign)",
+            forwarded(&ControllerService::handle_reassign_partition));
+  http.get("/v1/reassignments",
+           [this](const httplib::Request& req) { return handle_list_reassignments(req); });
+  http.post("/v1/rebalance", forwarded(&ControllerService::handle_rebalance));
+  http.post("/v1/elect-leaders", forwarded(&ControllerService::handle_elect_leaders));
   http.post("/v1/acls", forwarded(&ControllerService::handle_create_acl));
   http.del("/v1/acls", forwarded(&ControllerService::handle_delete_acls));
   http.post("/internal/brokers/register", forwarded(&ControllerService::handle_register));

@@ -15,6 +15,12 @@
 //   DELETE /v1/scram-users/{name}?mechanism=  200, 404 unknown_user
 //   POST   /v1/acls                           one ACL binding (DESIGN §5 fields): 201
 //   DELETE /v1/acls?<filter fields>           200 {"deleted":[bindings]}; absent = any
+//   POST   /v1/topics/{t}/partitions/{p}/reassign {"replicas":[ids]}: starts (or
+//                                             replaces, or cancels) a KIP-455 move
+//   GET    /v1/reassignments                  the moves in progress
+//   POST   /v1/rebalance                      plans and starts the moves that even out
+//                                             replicas and preferred leaders
+//   POST   /v1/elect-leaders                  {"type":"preferred|unclean","partitions"?}
 //   POST   /internal/brokers/register         broker registration -> broker epoch
 //   POST   /internal/brokers/heartbeat        {"broker_id","broker_epoch","want_shutdown"}
 //   POST   /internal/partitions/alter         AlterPartition (KIP-497), see below
@@ -74,6 +80,9 @@ cluster::Result<cluster::AlterPartitionRequest> parse_alter_partition_request(
 // partition epoch (the record applies only at request.partition_epoch).
 std::string altered_partition_json(const cluster::AlterPartitionRequest& request);
 
+// A cluster error as its JSON body and HTTP status.
+net::HttpResponse cluster_error(const cluster::Error& error);
+
 // ACL REST helpers shared with GET /v1/acls (src/rest): the filter in the
 // query string (absent fields match anything) and a security error as JSON.
 security::Result<security::AclBindingFilter> acl_filter_of(const httplib::Request& req);
@@ -102,6 +111,7 @@ class ControllerService {
   // Leader: proposes the fencing of brokers whose session expired or whose
   // process is gone, else (when due) the preferred-leader moves.
   void maybe_fence_or_rebalance(int64_t now);
+  void update_reassignment_gauge();
   // Points the broker watch at the registrations in the current image.
   void update_broker_watch();
   // Creates or drops the leader-only state as leadership comes and goes;
@@ -124,6 +134,11 @@ class ControllerService {
   net::HttpResponse handle_delete_scram_user(const httplib::Request& req);
   void load_scram_bootstrap();
   void maybe_bootstrap_scram();
+  // reassignments.cpp
+  net::HttpResponse handle_reassign_partition(const httplib::Request& req);
+  net::HttpResponse handle_list_reassignments(const httplib::Request& req);
+  net::HttpResponse handle_rebalance(const httplib::Request& req);
+  net::HttpResponse handle_elect_leaders(const httplib::Request& req);
   // acls.cpp
   net::HttpResponse handle_create_acl(const httplib::Request& req);
   net::HttpResponse handle_delete_acls(const httplib::Request& req);

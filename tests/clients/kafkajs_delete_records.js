@@ -1,6 +1,7 @@
 // kafkajs admin.deleteTopicRecords against DMQ: argv BROKER TOPIC PARTITION
 // OFFSET. Prints one JSON line: {"ok": true} or {"error": "<kafkajs type>"}.
 const { Kafka, logLevel } = require("kafkajs");
+const { errorType } = require("./kafkajs_error");
 
 async function main() {
   const [broker, topic, partition, offset] = process.argv.slice(2);
@@ -16,10 +17,7 @@ async function main() {
   } catch (e) {
     // The broker's error code sits in the per-partition errors, possibly
     // under the retrier's wrapper.
-    let cause = e;
-    while (cause.cause || cause.originalError) cause = cause.cause || cause.originalError;
-    if (cause.partitions && cause.partitions[0] && cause.partitions[0].error) cause = cause.partitions[0].error;
-    console.log(JSON.stringify({ error: cause.type || cause.name || String(cause.message) }));
+    console.log(JSON.stringify({ error: errorType(e) }));
   } finally {
     await admin.disconnect();
   }

@@ -19,6 +19,11 @@ RecordBatch every_record_type() {
                                std::vector<BrokerId>{BrokerId{3}}};
   PartitionChangeRecord offline{"orders", PartitionId{0}, PartitionEpoch{2}, kNoLeader,
                                 std::nullopt};
+  PartitionChangeRecord reassign{"orders", PartitionId{1}, PartitionEpoch{8}, std::nullopt,
+                                 std::nullopt};
+  reassign.replicas = std::vector<BrokerId>{BrokerId{4}, BrokerId{1}, BrokerId{2}};
+  reassign.adding_replicas = {BrokerId{4}};
+  reassign.removing_replicas = {BrokerId{2}};
   ConfigChangeRecord config{ConfigResource::kBroker, "3", {{"a", "1"}, {"b", std::nullopt}}};
   RegisterBrokerRecord with_listeners = reg;
   with_listeners.listeners = {{"INTERNAL", "10.0.0.3", 9092, "PLAINTEXT"},
@@ -34,6 +39,7 @@ RecordBatch every_record_type() {
           CreatePartitionsRecord{"orders", "topic-uuid-1", {{{BrokerId{1}}}}},
           change,
           offline,
+          reassign,
           AllocateProducerIdsRecord{BrokerId{3}, BrokerEpoch{42}, ProducerId{2000}},
           config,
           UserScramCredentialRecord{"alice", "SCRAM-SHA-512", "salt=..,iterations=4096"},

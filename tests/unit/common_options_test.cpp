@@ -144,6 +144,21 @@ TEST_CASE("the shipped etc/dmq.toml parses and matches the built-in defaults") {
   CHECK(from_file.message_max_bytes == defaults.message_max_bytes);
   CHECK(from_file.broker_session_timeout_ms == defaults.broker_session_timeout_ms);
   CHECK(from_file.log_flush_on_ack == defaults.log_flush_on_ack);
+  CHECK(from_file.auto_leader_rebalance_enable == defaults.auto_leader_rebalance_enable);
+  CHECK(from_file.follower_replication_throttled_rate ==
+        defaults.follower_replication_throttled_rate);
+}
+
+TEST_CASE("reassignment options: leader rebalance switch and the replication throttle") {
+  dmq::Options o;
+  REQUIRE(parse({"--auto.leader.rebalance.enable=false",
+                 "--follower.replication.throttled.rate=1048576"},
+                &o)
+              .action == dmq::ParseOutcome::Action::kRun);
+  CHECK_FALSE(o.auto_leader_rebalance_enable);
+  CHECK(o.follower_replication_throttled_rate == 1048576);
+  dmq::Options bad;
+  CHECK(parse({"--follower.replication.throttled.rate=-5"}, &bad).exit_code == 2);
 }
 
 TEST_CASE("host:port parsing") {

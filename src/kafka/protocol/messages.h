@@ -8,6 +8,7 @@
 #include "kafka/protocol/msg_admin.h"
 #include "kafka/protocol/msg_core.h"
 #include "kafka/protocol/msg_group.h"
+#include "kafka/protocol/msg_reassign.h"
 #include "kafka/protocol/msg_security.h"
 #include "kafka/protocol/msg_txn.h"
 
@@ -45,7 +46,12 @@
   X(kSaslAuthenticate, SaslAuthenticateRequest, SaslAuthenticateResponse)                      \
   X(kCreatePartitions, CreatePartitionsRequest, CreatePartitionsResponse)                      \
   X(kDeleteGroups, DeleteGroupsRequest, DeleteGroupsResponse)                                  \
+  X(kElectLeaders, ElectLeadersRequest, ElectLeadersResponse)                                  \
   X(kIncrementalAlterConfigs, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse) \
+  X(kAlterPartitionReassignments, AlterPartitionReassignmentsRequest,                          \
+    AlterPartitionReassignmentsResponse)                                                       \
+  X(kListPartitionReassignments, ListPartitionReassignmentsRequest,                            \
+    ListPartitionReassignmentsResponse)                                                        \
   X(kOffsetDelete, OffsetDeleteRequest, OffsetDeleteResponse)                                  \
   X(kDescribeUserScramCredentials, DescribeUserScramCredentialsRequest,                        \
     DescribeUserScramCredentialsResponse)                                                      \

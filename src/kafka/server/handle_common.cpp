@@ -34,7 +34,9 @@ ErrorCode admin_error(const broker::AdminResult& result) {
   if (c == "invalid_partitions") return ErrorCode::kInvalidPartitions;
   if (c == "invalid_replication_factor" || c == "not_enough_brokers")
     return ErrorCode::kInvalidReplicationFactor;
-  if (c == "unknown_topic" || c == "not_found") return ErrorCode::kUnknownTopicOrPartition;
+  if (c == "unknown_topic" || c == "unknown_partition" || c == "not_found")
+    return ErrorCode::kUnknownTopicOrPartition;
+  if (c == "invalid_replica_assignment") return ErrorCode::kInvalidReplicaAssignment;
   if (c == "invalid_config") return ErrorCode::kInvalidConfig;
   if (c == "invalid_request") return ErrorCode::kInvalidRequest;
   if (c == "invalid_acl" || c == "malformed") return ErrorCode::kInvalidRequest;

@@ -52,6 +52,12 @@ void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
       return handle_create_acls(ctx, ex);
     case ApiKey::kDeleteAcls:
       return handle_delete_acls(ctx, ex);
+    case ApiKey::kAlterPartitionReassignments:
+      return handle_alter_partition_reassignments(ctx, ex);
+    case ApiKey::kListPartitionReassignments:
+      return handle_list_partition_reassignments(ctx, ex);
+    case ApiKey::kElectLeaders:
+      return handle_elect_leaders(ctx, ex);
     default:
       // Group APIs belong to the group coordinator, which
       // registers itself in ctx.external. Until then clients get a retriable

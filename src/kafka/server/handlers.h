@@ -170,6 +170,10 @@ void handle_alter_user_scram_credentials(HandlerContext& ctx, const ExchangePtr&
 void handle_describe_acls(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_create_acls(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_delete_acls(HandlerContext& ctx, const ExchangePtr& ex);
+// handle_reassignments.cpp
+void handle_alter_partition_reassignments(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_list_partition_reassignments(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_elect_leaders(HandlerContext& ctx, const ExchangePtr& ex);
 
 // ---- shared helpers (handle_common.cpp) ----------------------------------------
 
