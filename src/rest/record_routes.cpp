@@ -358,17 +358,8 @@ std::string records_json(const std::string& topic, int32_t partition, const Read
                   ",\"partition\":" + std::to_string(partition) + ",\"records\":[";
   size_t n = 0;
   auto walk = kafka::walk_records(r.read.batches, r.offset, [&](const kafka::RecordInLog& rec) {
-    j += (n ? ",{\"offset\":" : "{\"offset\":") + std::to_string(rec.offset) +
-         ",\"timestamp\":" + std::to_string(rec.timestamp_ms) + ",";
-    append_bytes_field(j, "key", rec.record.key);
-    j += ",";
-    append_bytes_field(j, "value", rec.record.value);
-    j += ",\"headers\":[";
-    for (size_t h = 0; h < rec.record.headers.size(); ++h) {
-      if (h) j += ",";
-      append_header(j, rec.record.headers[h].key, rec.record.headers[h].value);
-    }
-    j += "]}";
+    if (n) j += ",";
+    append_log_record(j, "", rec.offset, rec.timestamp_ms, rec.record);
     return ++n < max_records;
   });
   const int64_t next = walk.next_offset >= 0 ? walk.next_offset : r.offset;
