@@ -139,7 +139,7 @@ void ConsumerInstances::remove(const std::string& group, const std::string& id,
     leave(*in);
     in->topics.clear();
     if (!only_subscription) instances_.erase(ref.key);
-    done(HttpResponse{204, ""});
+    done(HttpResponse{204, "", "text/plain"});
   });
 }
 

@@ -183,7 +183,7 @@ HttpResponse handle_subscribe(const Context& ctx, const httplib::Request& req, c
   }
   return on_loop(ctx, key, [key, topics](ConsumerInstances& c, auto done) {
     auto err = c.subscribe(key.first, key.second, topics);
-    done(err ? *err : HttpResponse{204, ""});
+    done(err ? *err : HttpResponse{204, "", "text/plain"});
   });
 }
 
