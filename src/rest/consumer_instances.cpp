@@ -1,5 +1,7 @@
 #include "rest/consumer_instances.h"
 
+#include "common/metrics.h"
+
 #include <chrono>
 #include <random>
 #include <set>
@@ -29,7 +31,15 @@ ConsumerInstances::ConsumerInstances(asio::io_context& io, group::Coordinator& c
       share_io_(share_io),
       view_(view),
       instance_timeout_ms_(instance_timeout_ms),
-      tick_timer_(io) {}
+      tick_timer_(io) {
+  auto& r = metrics::registry();
+  instances_gauge_ = &r.gauge("dmq_rest_consumer_instances",
+                              "HTTP consumer instances (POST /v1/consumers/{g}) on this node.");
+  expired_total_ = &r.counter("dmq_rest_consumer_instances_expired_total",
+                              "HTTP consumer instances deleted for being idle.");
+  records_total_ =
+      &r.counter("dmq_rest_consumer_records_total", "Records HTTP consumer instances returned.");
+}
 
 ConsumerInstances::~ConsumerInstances() {
   stop();
@@ -101,6 +111,7 @@ std::variant<std::string, HttpResponse> ConsumerInstances::create(const std::str
   in->settings = settings;
   in->last_used_ms = now_ms();
   instances_.emplace(key, std::move(in));
+  instances_gauge_->set(static_cast<double>(instances_.size()));
   return id;
 }
 
@@ -114,7 +125,9 @@ std::optional<HttpResponse> ConsumerInstances::subscribe(const std::string& grou
   topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
   if (topics == in->topics) return std::nullopt;
   in->topics = std::move(topics);
-  // A new subscription is new member metadata: the group rebalances.
+  // A new subscription is new member metadata: the group rebalances. A join
+  // under way carries the old one: join again once it completes.
+  if (in->phase == Instance::Phase::kJoining) in->resubscribed = true;
   rejoin(*in);
   return std::nullopt;
 }
@@ -139,6 +152,7 @@ void ConsumerInstances::remove(const std::string& group, const std::string& id,
     leave(*in);
     in->topics.clear();
     if (!only_subscription) instances_.erase(ref.key);
+    instances_gauge_->set(static_cast<double>(instances_.size()));
     done(HttpResponse{204, "", "text/plain"});
   });
 }
@@ -173,6 +187,8 @@ void ConsumerInstances::on_tick() {
     // commit and the LeaveGroup finish with the object kept alive here.
     std::shared_ptr<Instance> gone(instances_.at(key).release());
     instances_.erase(key);
+    instances_gauge_->set(static_cast<double>(instances_.size()));
+    expired_total_->inc();
     if (gone->settings.auto_commit && gone->phase == Instance::Phase::kStable) {
       std::map<TopicPartition, int64_t> next;
       for (const auto& [tp, pos] : gone->positions)

@@ -20,6 +20,9 @@
 // commits what earlier polls returned, and so do a rebalance, a delete and the
 // expiry.
 //
+// Metrics: dmq_rest_consumer_instances, dmq_rest_consumer_instances_expired_total,
+// dmq_rest_consumer_records_total.
+//
 // Errors are answered as HTTP responses (JSON): 404 consumer_instance_not_found,
 // 409 consumer_instance_exists / not_subscribed / rebalance_in_progress,
 // 503 coordinator_not_available (retry).
@@ -42,6 +45,11 @@
 #include "group/coordinator.h"
 #include "group/share_io.h"
 #include "net/http_server.h"
+
+namespace dmq::metrics {
+class Counter;
+class Gauge;
+}  // namespace dmq::metrics
 
 namespace dmq::rest {
 
@@ -121,6 +129,7 @@ class ConsumerInstances {
   void sync(Instance& in, const kafka::JoinGroupResponse& joined);
   void on_synced(const Ref& ref, const kafka::SyncGroupResponse& resp);
   void fetch_start_positions(Instance& in);
+  void become_stable(Instance& in);
   void heartbeat(Instance& in);
   void on_heartbeat(const Ref& ref, kafka::ErrorCode error);
   void rejoin(Instance& in);
@@ -149,6 +158,10 @@ class ConsumerInstances {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   uint64_t next_incarnation_ = 1;
   std::map<Key, std::unique_ptr<Instance>> instances_;
+
+  metrics::Gauge* instances_gauge_;
+  metrics::Counter* expired_total_;
+  metrics::Counter* records_total_;
 };
 
 }  // namespace dmq::rest

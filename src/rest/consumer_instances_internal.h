@@ -52,6 +52,7 @@ struct ConsumerInstances::Instance {
   int64_t last_used_ms = 0;
   int64_t last_heartbeat_ms = 0;
   bool heartbeat_in_flight = false;
+  bool resubscribed = false;  // the subscription changed during a join
 };
 
 struct ConsumerInstances::PartitionRead {

@@ -106,10 +106,7 @@ void ConsumerInstances::fetch_start_positions(Instance& in) {
   std::map<std::string, std::vector<int32_t>> wanted;
   for (const auto& tp : in.assigned)
     if (!in.positions.count(tp)) wanted[tp.topic].push_back(tp.partition);
-  if (wanted.empty()) {
-    in.phase = Instance::Phase::kStable;
-    return;
-  }
+  if (wanted.empty()) return become_stable(in);
   kafka::OffsetFetchRequest req;
   req.group_id = in.key.first;
   req.topics.emplace();
@@ -130,8 +127,15 @@ void ConsumerInstances::fetch_start_positions(Instance& in) {
               in->positions[{t.name, p.partition_index}] = p.committed_offset;
               in->committed[{t.name, p.partition_index}] = p.committed_offset;
             }
-        in->phase = Instance::Phase::kStable;
+        become_stable(*in);
       });
+}
+
+void ConsumerInstances::become_stable(Instance& in) {
+  in.phase = Instance::Phase::kStable;
+  if (!in.resubscribed) return;
+  in.resubscribed = false;
+  rejoin(in);
 }
 
 void ConsumerInstances::heartbeat(Instance& in) {

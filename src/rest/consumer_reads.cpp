@@ -2,6 +2,8 @@
 // and offsets (OffsetCommit/OffsetFetch against the local coordinator).
 #include <memory>
 
+#include "common/metrics.h"
+
 #include "kafka/protocol/record_walk.h"
 #include "rest/consumer_instances.h"
 #include "rest/consumer_instances_internal.h"
@@ -86,6 +88,7 @@ void ConsumerInstances::finish_poll(const Ref& ref, std::vector<PartitionRead> r
     if (walk.next_offset > next) next = walk.next_offset;
     in->positions[r.tp] = next;
   }
+  records_total_->inc(static_cast<double>(answer.count));
   done(std::move(answer));
 }
 

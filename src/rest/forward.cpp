@@ -21,10 +21,10 @@ net::HttpResponse forward_request(const httplib::Request& req, const std::string
   // The serving node's span joins the trace of this node's span for the call.
   if (auto context = trace::current_context())
     headers.emplace("traceparent", trace::format_traceparent(*context));
-  auto result = req.method == "GET"      ? client.Get(target.c_str(), headers)
-                : req.method == "DELETE" ? client.Delete(target.c_str(), headers)
-                                         : client.Post(target.c_str(), headers, req.body,
-                                                       "application/json");
+  auto result = req.method == "GET" ? client.Get(target.c_str(), headers)
+                : req.method == "DELETE"
+                    ? client.Delete(target.c_str(), headers)
+                    : client.Post(target.c_str(), headers, req.body, "application/json");
   if (!result)
     return net::json_error(503, "node_unreachable",
                            "node " + std::to_string(node_id) + " is unreachable; retry");

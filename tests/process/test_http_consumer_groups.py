@@ -200,6 +200,10 @@ def test_an_idle_instance_expires_and_leaves_its_group():
                    interval_s=0.2, what="the expired instance left")
         status, body = http("GET", base + "/records")
         assert status == 404 and body["error"]["code"] == "consumer_instance_not_found", (status, body)
+        metrics = dict(line.rsplit(" ", 1) for line in node.get("/metrics")[1].splitlines()
+                       if line.startswith("dmq_rest_consumer_"))
+        assert float(metrics["dmq_rest_consumer_instances_expired_total"]) == 1, metrics
+        assert float(metrics["dmq_rest_consumer_instances"]) == 0, metrics
 
 
 def test_a_recreated_instance_resumes_at_the_committed_offset():
