@@ -12,6 +12,7 @@
 #include "net/json_body.h"
 #include "rest/consumer_instances.h"
 #include "rest/forward.h"
+#include "rest/query_params.h"
 #include "rest/record_json.h"
 
 namespace dmq::rest {
@@ -198,23 +199,10 @@ HttpResponse handle_subscription(const Context& ctx, const Key& key) {
   });
 }
 
-std::optional<int64_t> int_param(const httplib::Request& req, const char* name, int64_t lo,
-                                 int64_t hi, int64_t fallback) {
-  if (!req.has_param(name)) return fallback;
-  const std::string text = req.get_param_value(name);
-  try {
-    size_t used = 0;
-    const int64_t v = std::stoll(text, &used);
-    if (used == text.size() && v >= lo && v <= hi) return v;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
-
 // Long poll: polls the instance until records come or `timeout` passes.
 HttpResponse handle_records(const Context& ctx, const httplib::Request& req, const Key& key) {
-  auto timeout = int_param(req, "timeout", 0, kMaxPollTimeoutMs, kDefaultPollTimeoutMs);
-  auto max_bytes = int_param(req, "max_bytes", 1, kMaxMaxBytes, kDefaultMaxBytes);
+  auto timeout = int_query_param(req, "timeout", 0, kMaxPollTimeoutMs, kDefaultPollTimeoutMs);
+  auto max_bytes = int_query_param(req, "max_bytes", 1, kMaxMaxBytes, kDefaultMaxBytes);
   if (!timeout || !max_bytes)
     return json_error(400, "invalid_request", "timeout must be 0-30000 and max_bytes 1-8388608");
   if (!ctx.instances) return no_instance(key);

@@ -12,6 +12,7 @@
 #include "kafka/protocol/record_batch.h"
 #include "kafka/protocol/record_walk.h"
 #include "rest/forward.h"
+#include "rest/query_params.h"
 #include "rest/record_json.h"
 
 namespace dmq::rest {
@@ -291,16 +292,9 @@ struct ConsumeParams {
 
 std::optional<int64_t> int_param(const httplib::Request& req, const char* name, int64_t lo,
                                  int64_t hi, int64_t fallback, bool* bad) {
-  if (!req.has_param(name)) return fallback;
-  const std::string text = req.get_param_value(name);
-  try {
-    size_t used = 0;
-    const int64_t v = std::stoll(text, &used);
-    if (used == text.size() && v >= lo && v <= hi) return v;
-  } catch (const std::exception&) {
-  }
-  *bad = true;
-  return std::nullopt;
+  auto v = int_query_param(req, name, lo, hi, fallback);
+  if (!v) *bad = true;
+  return v;
 }
 
 std::variant<ConsumeParams, HttpResponse> parse_consume(const httplib::Request& req) {
