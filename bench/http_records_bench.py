@@ -151,7 +151,10 @@ def run_http_group(port, topic, expected, members):
     # Every member holds partitions before the clock starts.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        g = request(port, "GET", "/v1/groups/bench-group")
+        try:
+            g = request(port, "GET", "/v1/groups/bench-group")
+        except OSError:  # 404 until the first member joined
+            g = {}
         if g.get("state") == "Stable" and len(g.get("members", [])) == members:
             break
         time.sleep(0.2)
