@@ -11,6 +11,10 @@ partitions
    the clock starts: the client's JSON encoding is not DMQ's cost); then one
    reader per partition pages GET /v1/topics/{t}/partitions/{p}/records with
    max_bytes=4 MiB.
+   Then the same records again through a consumer group over HTTP: --clients
+   instances of one group (POST /v1/consumers/{g}, subscribe, long-poll
+   GET .../records?max_bytes=4 MiB, commit after each poll), timed from the
+   first poll to the last record.
 3. over the Kafka protocol again with librdkafka's C API (bench/rdkafka_load.cpp,
    acks=all, linger.ms=5), the client that costs the least per record.
 Each phase is timed from its first request to its last acknowledged record
@@ -107,6 +111,66 @@ def run_http(port, topic, n, size, clients):
     return total, produce_s, sum(c for c, _, _ in got), consume_s
 
 
+def http_group_member(port, group, topic, ready, go, finished, out):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def call(method, path, body=None):
+        conn.request(method, path, json.dumps(body) if body is not None else None,
+                     {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        raw = r.read()
+        if r.status >= 300:
+            raise RuntimeError(f"{method} {path} answered {r.status}: {raw[:200]}")
+        return json.loads(raw) if raw else None
+
+    created = call("POST", f"/v1/consumers/{group}",
+                   {"auto.offset.reset": "earliest", "auto.commit.enable": "false"})
+    base = created["base_uri"].split(f":{port}", 1)[1]
+    call("POST", base + "/subscription", {"topics": [topic]})
+    ready.set()
+    go.wait()
+    while not finished.is_set():
+        records = call("GET", base + "/records?timeout=500&max_bytes=4194304")["records"]
+        if records:
+            call("POST", base + "/offsets")
+            out.put((len(records), time.monotonic()))
+    call("DELETE", base)
+
+
+def run_http_group(port, topic, expected, members):
+    """Reads `expected` records of `topic` with `members` HTTP instances of one group."""
+    ready = [mp.Event() for _ in range(members)]
+    go, finished, out = mp.Event(), mp.Event(), mp.Queue()
+    procs = [mp.Process(target=http_group_member,
+                        args=(port, "bench-group", topic, ready[i], go, finished, out))
+             for i in range(members)]
+    for p in procs:
+        p.start()
+    for r in ready:
+        r.wait(60)
+    # Every member holds partitions before the clock starts.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            g = request(port, "GET", "/v1/groups/bench-group")
+        except OSError:  # 404 until the first member joined
+            g = {}
+        if g.get("state") == "Stable" and len(g.get("members", [])) == members:
+            break
+        time.sleep(0.2)
+    start = time.monotonic()
+    go.set()
+    read, last = 0, start
+    while read < expected:
+        n, t = out.get(timeout=120)
+        read += n
+        last = max(last, t)
+    finished.set()
+    for p in procs:
+        p.join(30)
+    return read, last - start
+
+
 def run_kafka(bootstrap, topic, n, size):
     from confluent_kafka import Consumer, Producer, TopicPartition
     value = b"v" * size
@@ -175,6 +239,7 @@ def report(args, workdir, http_port, kafka_port):
                 {"name": t, "partitions": PARTITIONS, "replication_factor": 1})
     rows = {"kafka": run_kafka(f"127.0.0.1:{kafka_port}", "via-kafka", args.messages, args.size),
             "http": run_http(http_port, "via-http", args.messages, args.size, args.clients)}
+    group_read, group_s = run_http_group(http_port, "via-http", rows["http"][0], args.clients)
     c_rps = run_kafka_c(f"127.0.0.1:{kafka_port}", "via-kafka-c", args.messages, args.size,
                         workdir)
     mb = args.size / 1e6
@@ -191,6 +256,10 @@ def report(args, workdir, http_port, kafka_port):
               f"{r['consume_rps']:14,.0f} {r['consume_mbps']:8.1f}")
     print(f"HTTP / Kafka: produce {result['http']['produce_rps'] / result['kafka']['produce_rps']:.2f}, "
           f"consume {result['http']['consume_rps'] / result['kafka']['consume_rps']:.2f}")
+    result["http_group_consume_rps"] = group_read / group_s
+    print(f"HTTP consumer group ({args.clients} instances, commit per poll): consume "
+          f"{group_read / group_s:,.0f} rec/s {group_read * mb / group_s:.1f} MB/s; "
+          f"HTTP group / Kafka consume {result['http_group_consume_rps'] / result['kafka']['consume_rps']:.2f}")
     if c_rps:
         result["kafka_c_produce_rps"] = c_rps
         print(f"kafka (librdkafka C) produce {c_rps:,.0f} rec/s {c_rps * mb:.1f} MB/s; "

@@ -391,6 +391,10 @@ void add_http_options(CLI::App& app, Options& o) {
                  "(cluster peers are not counted)")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  app.add_option("--rest.consumer.instance.timeout.ms", o.rest_consumer_instance_timeout_ms,
+                 "An HTTP consumer instance idle this long leaves its group and is deleted")
+      ->check(CLI::Range(int64_t{1000}, int64_t{INT32_MAX}))
+      ->capture_default_str();
 }
 
 ParseOutcome parse_options(int argc, const char* const* argv, Options* options) {

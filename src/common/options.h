@@ -166,6 +166,9 @@ struct Options {
   int64_t offsets_retention_check_interval_ms = 600000;
   int32_t offset_metadata_max_bytes = 4096;
   int32_t group_min_session_timeout_ms = 6000;
+  // An HTTP consumer instance (POST /v1/consumers/{g}) unused this long
+  // leaves its group and is deleted.
+  int64_t rest_consumer_instance_timeout_ms = 300000;
   int32_t group_max_session_timeout_ms = 1800000;
   int32_t group_initial_rebalance_delay_ms = 3000;
 

@@ -126,6 +126,9 @@ class Coordinator {
   std::optional<GroupDetail> describe(const std::string& id) const;
   // "", "loading" or "not_coordinator" for group `id` on this broker.
   std::string status_of(const std::string& id) const;
+  // Asks the controllers for __consumer_offsets if it does not exist yet (what
+  // a Kafka client's FindCoordinator does; HTTP consumer instances need it too).
+  void maybe_create_offsets_topic();
 
  private:
   struct Entry {
@@ -216,7 +219,6 @@ class Coordinator {
   void unload(int32_t partition);
   bool load_current(int32_t partition, uint64_t load_id) const;
   void retry_later(std::function<void()> fn, std::chrono::milliseconds delay);
-  void maybe_create_offsets_topic();
   // Creates a compacted internal topic (__consumer_offsets, __transaction_state)
   // through the controllers, once at a time per name.
   void maybe_create_internal_topic(const std::string& name, int32_t partitions,

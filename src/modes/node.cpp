@@ -27,6 +27,7 @@
 #include "net/event_loop.h"
 #include "net/http_server.h"
 #include "rest/acl_routes.h"
+#include "rest/consumer_routes.h"
 #include "rest/group_routes.h"
 #include "rest/metadata_routes.h"
 #include "rest/node_routes.h"
@@ -336,6 +337,8 @@ void register_rest_routes(Node& node) {
   rest::register_record_routes(node.http, node.loop, node.share_io.get(),
                                node.kafka ? &node.kafka->backend() : nullptr, node.view,
                                node.options.node_id);
+  rest::register_consumer_routes(node.http, node.loop, node.groups.get(), node.share_io.get(),
+                                 node.view, node.options);
 }
 
 void start_tracing(const Options& options) {

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include "net/cluster_http.h"
+#include "trace/tracer.h"
 
 namespace dmq::rest {
 
@@ -17,8 +18,12 @@ net::HttpResponse forward_request(const httplib::Request& req, const std::string
   httplib::Headers headers{{marker_header, "1"}};
   if (req.has_header("Authorization"))
     headers.emplace("Authorization", req.get_header_value("Authorization"));
-  auto result = req.method == "GET"
-                    ? client.Get(target.c_str(), headers)
+  // The serving node's span joins the trace of this node's span for the call.
+  if (auto context = trace::current_context())
+    headers.emplace("traceparent", trace::format_traceparent(*context));
+  auto result = req.method == "GET" ? client.Get(target.c_str(), headers)
+                : req.method == "DELETE"
+                    ? client.Delete(target.c_str(), headers)
                     : client.Post(target.c_str(), headers, req.body, "application/json");
   if (!result)
     return net::json_error(503, "node_unreachable",

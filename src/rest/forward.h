@@ -3,7 +3,9 @@
 // coordinator, a partition's leader, a broker), once: the relayed copy carries
 // `marker_header`, and a node that receives a marked request it cannot serve
 // answers 503 instead of relaying again. The client's Authorization header
-// travels with it.
+// travels with it, and so does the trace: a `traceparent` naming the span
+// this thread is working for (trace::current_context), so the serving node's
+// span is its child.
 
 #include <cstdint>
 #include <string>

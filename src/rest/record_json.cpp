@@ -59,6 +59,23 @@ void append_headers_field(std::string& json, const RecordHeaders& headers) {
   json += "]";
 }
 
+void append_log_record(std::string& json, std::string_view prefix, int64_t offset,
+                       int64_t timestamp_ms, const kafka::Record& record) {
+  json += "{";
+  json += prefix;
+  json += "\"offset\":" + std::to_string(offset) +
+          ",\"timestamp\":" + std::to_string(timestamp_ms) + ",";
+  append_bytes_field(json, "key", record.key);
+  json += ",";
+  append_bytes_field(json, "value", record.value);
+  json += ",\"headers\":[";
+  for (size_t h = 0; h < record.headers.size(); ++h) {
+    if (h) json += ",";
+    append_header(json, record.headers[h].key, record.headers[h].value);
+  }
+  json += "]}";
+}
+
 namespace {
 
 using Value = rapidjson::Value;

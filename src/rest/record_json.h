@@ -22,6 +22,8 @@
 #include <variant>
 #include <vector>
 
+#include "kafka/protocol/record_batch.h"
+
 namespace dmq::rest {
 
 using OptionalBytes = std::optional<std::string>;
@@ -37,6 +39,11 @@ void append_bytes_field(std::string& json, std::string_view name, BytesView byte
 void append_header(std::string& json, std::string_view key, BytesView value);
 // Appends `"headers":[...]`.
 void append_headers_field(std::string& json, const RecordHeaders& headers);
+// Appends one log record as HTTP consume answers it:
+// {<prefix>"offset","timestamp","key","value","headers"}; `prefix` is extra
+// leading fields with their trailing comma ("" for none).
+void append_log_record(std::string& json, std::string_view prefix, int64_t offset,
+                       int64_t timestamp_ms, const kafka::Record& record);
 
 struct ProduceRecord {
   OptionalBytes key;

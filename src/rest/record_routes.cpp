@@ -12,6 +12,7 @@
 #include "kafka/protocol/record_batch.h"
 #include "kafka/protocol/record_walk.h"
 #include "rest/forward.h"
+#include "rest/query_params.h"
 #include "rest/record_json.h"
 
 namespace dmq::rest {
@@ -291,16 +292,9 @@ struct ConsumeParams {
 
 std::optional<int64_t> int_param(const httplib::Request& req, const char* name, int64_t lo,
                                  int64_t hi, int64_t fallback, bool* bad) {
-  if (!req.has_param(name)) return fallback;
-  const std::string text = req.get_param_value(name);
-  try {
-    size_t used = 0;
-    const int64_t v = std::stoll(text, &used);
-    if (used == text.size() && v >= lo && v <= hi) return v;
-  } catch (const std::exception&) {
-  }
-  *bad = true;
-  return std::nullopt;
+  auto v = int_query_param(req, name, lo, hi, fallback);
+  if (!v) *bad = true;
+  return v;
 }
 
 std::variant<ConsumeParams, HttpResponse> parse_consume(const httplib::Request& req) {
@@ -358,17 +352,8 @@ std::string records_json(const std::string& topic, int32_t partition, const Read
                   ",\"partition\":" + std::to_string(partition) + ",\"records\":[";
   size_t n = 0;
   auto walk = kafka::walk_records(r.read.batches, r.offset, [&](const kafka::RecordInLog& rec) {
-    j += (n ? ",{\"offset\":" : "{\"offset\":") + std::to_string(rec.offset) +
-         ",\"timestamp\":" + std::to_string(rec.timestamp_ms) + ",";
-    append_bytes_field(j, "key", rec.record.key);
-    j += ",";
-    append_bytes_field(j, "value", rec.record.value);
-    j += ",\"headers\":[";
-    for (size_t h = 0; h < rec.record.headers.size(); ++h) {
-      if (h) j += ",";
-      append_header(j, rec.record.headers[h].key, rec.record.headers[h].value);
-    }
-    j += "]}";
+    if (n) j += ",";
+    append_log_record(j, "", rec.offset, rec.timestamp_ms, rec.record);
     return ++n < max_records;
   });
   const int64_t next = walk.next_offset >= 0 ? walk.next_offset : r.offset;

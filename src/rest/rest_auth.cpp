@@ -51,6 +51,13 @@ const std::vector<ResourceRoute>& resource_routes() {
        ResourceType::kGroup},
       {"GET", std::regex(R"(/v1/share-groups/([^/]+))"), AclOperation::kDescribe,
        ResourceType::kGroup},
+      // A consumer instance and everything it does act for its group, as a
+      // Kafka consumer's JoinGroup, OffsetCommit and OffsetFetch do (READ).
+      {"POST", std::regex(R"(/v1/consumers/([^/]+)(/.*)?)"), AclOperation::kRead,
+       ResourceType::kGroup},
+      {"GET", std::regex(R"(/v1/consumers/([^/]+)/.*)"), AclOperation::kRead, ResourceType::kGroup},
+      {"DELETE", std::regex(R"(/v1/consumers/([^/]+)/.*)"), AclOperation::kRead,
+       ResourceType::kGroup},
   };
   return routes;
 }

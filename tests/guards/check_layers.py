@@ -28,7 +28,7 @@ ALLOWED = {
     "kafka/server": ["broker", "kafka/protocol", "security", "net", "trace", "cluster", "common"],
     "group": ["kafka/server", "broker", "kafka/protocol", "cluster", "common"],
     "txn": ["group", "kafka/server", "broker", "kafka/protocol", "cluster", "common"],
-    "rest": ["txn", "group", "broker", "kafka/protocol", "controller", "security", "net", "cluster", "common"],  # kafka/protocol: HTTP produce/consume build and walk record batches
+    "rest": ["txn", "group", "broker", "kafka/protocol", "controller", "security", "net", "trace", "cluster", "common"],  # kafka/protocol: HTTP produce/consume build and walk record batches; trace: a relayed request carries the caller's traceparent
     "console": ["net", "common"],
     "client": ["kafka/protocol", "net", "common"],
     "modes": None,  # the wiring: may include anything

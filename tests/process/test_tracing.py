@@ -12,7 +12,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from dmqtest import Workdir, free_port, run, wait_until
+from dmqtest import Workdir, free_port, run, start_all, voter_nodes, wait_until
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
@@ -162,6 +162,53 @@ def test_produce_and_fetch_spans():
         receiver.close()
 
 
+def test_relayed_rest_call_names_the_relaying_span_as_parent():
+    """A REST call a node relays to the node that serves it (here an HTTP
+    consume sent to the node that does not lead the partition) carries the
+    relaying node's span as traceparent: the serving node's span is its child,
+    in the caller's trace."""
+    receiver = Receiver()
+    try:
+        with Workdir() as w:
+            nodes, _ = voter_nodes(w, 2, extra=[
+                f"--otel.exporter.otlp.endpoint=http://127.0.0.1:{receiver.port}"])
+            start_all(nodes)
+            first = nodes[0]
+            wait_until(lambda: sum(b["status"] == "alive"
+                                   for b in first.get("/v1/brokers")[1]["brokers"]) == 2,
+                       30, what="both brokers registered")
+            wait_until(lambda: first.post("/v1/topics", {"name": "relayed", "partitions": 1,
+                                                         "replication_factor": 1})[0] in (200, 201),
+                       20, interval_s=0.2, what="topic created")
+            leader = wait_until(lambda: first.get("/v1/topics/relayed")[1]["partitions"][0]["leader"]
+                                if first.get("/v1/topics/relayed")[1]["partitions"][0]["leader"] > 0
+                                else None, 20, what="a leader")
+            relay = next(n for n in nodes if n.node_id != leader)
+            path = "/v1/topics/relayed/partitions/0/records"
+            wait_until(lambda: relay.get(path + "?offset=0",
+                                         headers={"traceparent": traceparent()})[0] == 200,
+                       20, what="the relayed consume")
+
+            def linked():
+                outer = receiver.find(lambda s: s["traceId"] == TRACE_ID
+                                      and s.get("parentSpanId") == PARENT_ID
+                                      and attr(s, "url.path") == path
+                                      and s["resource"]["service.instance.id"]["stringValue"]
+                                      == str(relay.node_id))
+                for o in outer:
+                    inner = receiver.find(lambda s: s.get("parentSpanId") == o["spanId"]
+                                          and attr(s, "url.path") == path)
+                    if inner:
+                        return o, inner[0]
+                return None
+            outer, inner = wait_until(linked, 20, what="the serving node's span under the relay's")
+            assert inner["traceId"] == TRACE_ID, inner
+            assert inner["resource"]["service.instance.id"]["stringValue"] == str(leader), inner
+            assert inner["kind"] == 2, inner  # SERVER, on the leader
+    finally:
+        receiver.close()
+
+
 def test_sampler_ratio_zero_and_unreachable_collector():
     receiver = Receiver()
     try:
@@ -198,4 +245,5 @@ def test_sampler_ratio_zero_and_unreachable_collector():
 
 if __name__ == "__main__":
     run([test_rest_and_raft_spans, test_produce_and_fetch_spans,
+         test_relayed_rest_call_names_the_relaying_span_as_parent,
          test_sampler_ratio_zero_and_unreachable_collector])

@@ -1,0 +1,108 @@
+#include "kafka/protocol/consumer_assignor.h"
+
+#include <algorithm>
+#include <set>
+
+namespace dmq::kafka {
+namespace {
+
+void put_i16(std::string& out, int16_t v) {
+  out += static_cast<char>((v >> 8) & 0xff);
+  out += static_cast<char>(v & 0xff);
+}
+
+void put_i32(std::string& out, int32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+}
+
+void put_string(std::string& out, std::string_view s) {
+  put_i16(out, static_cast<int16_t>(s.size()));
+  out += s;
+}
+
+std::vector<AssignorMember> sorted_by_id(std::vector<AssignorMember> members) {
+  std::sort(members.begin(), members.end(),
+            [](const auto& a, const auto& b) { return a.member_id < b.member_id; });
+  return members;
+}
+
+bool subscribed(const AssignorMember& m, const std::string& topic) {
+  return std::find(m.topics.begin(), m.topics.end(), topic) != m.topics.end();
+}
+
+void assign_range(const std::vector<AssignorMember>& members,
+                  const std::map<std::string, int32_t>& counts,
+                  std::map<std::string, PartitionsByTopic>& out) {
+  for (const auto& [topic, count] : counts) {
+    std::vector<const AssignorMember*> subscribers;
+    for (const auto& m : members)
+      if (subscribed(m, topic)) subscribers.push_back(&m);
+    if (subscribers.empty()) continue;
+    const int32_t n = static_cast<int32_t>(subscribers.size());
+    int32_t next = 0;
+    for (int32_t i = 0; i < n; ++i) {
+      const int32_t take = count / n + (i < count % n ? 1 : 0);
+      auto& list = out[subscribers[static_cast<size_t>(i)]->member_id][topic];
+      for (int32_t k = 0; k < take; ++k) list.push_back(next++);
+      if (list.empty()) out[subscribers[static_cast<size_t>(i)]->member_id].erase(topic);
+    }
+  }
+}
+
+void assign_round_robin(const std::vector<AssignorMember>& members,
+                        const std::map<std::string, int32_t>& counts,
+                        std::map<std::string, PartitionsByTopic>& out) {
+  size_t turn = 0;
+  for (const auto& [topic, count] : counts) {
+    for (int32_t p = 0; p < count; ++p) {
+      // The next member in the circle that subscribes to `topic`.
+      for (size_t tried = 0; tried < members.size(); ++tried) {
+        const auto& m = members[turn++ % members.size()];
+        if (!subscribed(m, topic)) continue;
+        out[m.member_id][topic].push_back(p);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string encode_consumer_subscription(const std::vector<std::string>& topics) {
+  std::string out;
+  put_i16(out, 0);  // version
+  put_i32(out, static_cast<int32_t>(topics.size()));
+  for (const auto& t : topics) put_string(out, t);
+  put_i32(out, -1);  // user data: null
+  return out;
+}
+
+std::string encode_consumer_assignment(const PartitionsByTopic& partitions) {
+  std::string out;
+  put_i16(out, 0);  // version
+  put_i32(out, static_cast<int32_t>(partitions.size()));
+  for (const auto& [topic, list] : partitions) {
+    put_string(out, topic);
+    put_i32(out, static_cast<int32_t>(list.size()));
+    for (int32_t p : list) put_i32(out, p);
+  }
+  put_i32(out, -1);  // user data: null
+  return out;
+}
+
+std::map<std::string, PartitionsByTopic> assign_partitions(
+    std::string_view protocol, const std::vector<AssignorMember>& members,
+    const std::map<std::string, int32_t>& partition_counts) {
+  std::map<std::string, PartitionsByTopic> out;
+  const auto ordered = sorted_by_id(members);
+  for (const auto& m : ordered) out[m.member_id];
+  if (ordered.empty()) return out;
+  if (protocol == "roundrobin") {
+    assign_round_robin(ordered, partition_counts, out);
+  } else {
+    assign_range(ordered, partition_counts, out);
+  }
+  return out;
+}
+
+}  // namespace dmq::kafka
