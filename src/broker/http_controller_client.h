@@ -35,6 +35,7 @@ class HttpControllerClient : public broker::ControllerClient {
   void allocate_producer_ids(int32_t broker_id, int64_t broker_epoch, Done done) override;
   void create_acl(const std::string& binding_json, Done done) override;
   void delete_acls(const std::string& filter_query, Done done) override;
+  void alter_client_quotas(const std::string& body, Done done) override;
   void upsert_scram_credential(const std::string& body, Done done) override;
   void delete_scram_credential(const std::string& user, const std::string& mechanism,
                                Done done) override;

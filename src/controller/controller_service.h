@@ -15,6 +15,9 @@
 //   DELETE /v1/scram-users/{name}?mechanism=  200, 404 unknown_user
 //   POST   /v1/acls                           one ACL binding (DESIGN §5 fields): 201
 //   DELETE /v1/acls?<filter fields>           200 {"deleted":[bindings]}; absent = any
+//   POST   /v1/quotas                         client quotas of one entity (quota/quota_json.h):
+//                                             200 {"entity":..,"validate_only":..}, 400
+//                                             invalid_request
 //   POST   /internal/brokers/register         broker registration -> broker epoch
 //   POST   /internal/brokers/heartbeat        {"broker_id","broker_epoch","want_shutdown"}
 //   POST   /internal/partitions/alter         AlterPartition (KIP-497), see below
@@ -127,6 +130,8 @@ class ControllerService {
   // acls.cpp
   net::HttpResponse handle_create_acl(const httplib::Request& req);
   net::HttpResponse handle_delete_acls(const httplib::Request& req);
+  // quotas.cpp
+  net::HttpResponse handle_alter_quotas(const httplib::Request& req);
 
   net::EventLoop& loop_;
   RaftDriver& driver_;

@@ -27,6 +27,7 @@
 #include "net/event_loop.h"
 #include "net/http_server.h"
 #include "rest/acl_routes.h"
+#include "rest/quota_routes.h"
 #include "rest/group_routes.h"
 #include "rest/metadata_routes.h"
 #include "rest/node_routes.h"
@@ -320,6 +321,7 @@ void register_rest_routes(Node& node) {
   rest::register_metadata_metrics(node.view);
   rest::register_scram_user_routes(node.http, node.view);
   rest::register_acl_routes(node.http, node.view, node.options);
+  rest::register_quota_routes(node.http, node.view);
   rest::register_group_routes(node.http, node.loop, node.groups.get(), node.view,
                               node.options.node_id, node_signer(node));
   rest::register_txn_routes(node.http, node.loop, node.txns.get(), node.view, node.options.node_id);

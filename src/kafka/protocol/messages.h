@@ -8,6 +8,7 @@
 #include "kafka/protocol/msg_admin.h"
 #include "kafka/protocol/msg_core.h"
 #include "kafka/protocol/msg_group.h"
+#include "kafka/protocol/msg_quota.h"
 #include "kafka/protocol/msg_security.h"
 #include "kafka/protocol/msg_txn.h"
 
@@ -47,6 +48,8 @@
   X(kDeleteGroups, DeleteGroupsRequest, DeleteGroupsResponse)                                  \
   X(kIncrementalAlterConfigs, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse) \
   X(kOffsetDelete, OffsetDeleteRequest, OffsetDeleteResponse)                                  \
+  X(kDescribeClientQuotas, DescribeClientQuotasRequest, DescribeClientQuotasResponse)          \
+  X(kAlterClientQuotas, AlterClientQuotasRequest, AlterClientQuotasResponse)                   \
   X(kDescribeUserScramCredentials, DescribeUserScramCredentialsRequest,                        \
     DescribeUserScramCredentialsResponse)                                                      \
   X(kAlterUserScramCredentials, AlterUserScramCredentialsRequest,                              \
