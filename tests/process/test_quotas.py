@@ -173,7 +173,10 @@ def consume_for(bootstrap, client_id, topic, seconds):
 
 
 def fill(bootstrap, topic, total):
-    p = Producer({"bootstrap.servers": bootstrap, "client.id": "filler", "linger.ms": 5})
+    # Small batches: a Fetch returns at least one whole batch (KIP-74), so
+    # 1 MB batches would let each throttled fetch overshoot the quota.
+    p = Producer({"bootstrap.servers": bootstrap, "client.id": "filler", "linger.ms": 5,
+                  "batch.size": 32768})
     value = os.urandom(10 * 1024)
     for _ in range(total // len(value)):
         while True:
