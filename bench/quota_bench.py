@@ -66,7 +66,8 @@ def throttled(node, quota, secs):
     print(f"throttled producer, quota {quota / 1024:.0f} KiB/s, {secs:.0f} s:")
     print("  KiB/s per second: " + " ".join(f"{b / 1024:.0f}" for b in per_second[:int(secs)]))
     print(f"  whole run {total / secs / 1024:.0f} KiB/s = {total / secs / quota:.2f} x quota; "
-          f"{len(throttles)} throttle events, median {sorted(throttles)[len(throttles) // 2] if throttles else 0} ms")
+          f"{len(throttles)} throttle events, median "
+          f"{sorted(throttles)[len(throttles) // 2] if throttles else 0:.1f} s")
 
 
 def produce_n(node, topic, client_id, n, size):
