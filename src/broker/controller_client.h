@@ -104,6 +104,11 @@ class ControllerClient {
   virtual void delete_acls(const std::string& filter_query, Done done) {
     done({0, "unsupported", "delete_acls is not implemented by this client", ""});
   }
+  // AlterClientQuotas (KIP-546): POST /v1/quotas with one entity's ops
+  // (quota::alteration_to_json). Errors: "invalid_request".
+  virtual void alter_client_quotas(const std::string& body, Done done) {
+    done({0, "unsupported", "alter_client_quotas is not implemented by this client", ""});
+  }
   // AlterUserScramCredentials (KIP-554): POST /v1/scram-users with
   // {"name","mechanism","iterations","salt","salted_password"} (base64; the
   // body holds a password equivalent: never log it), DELETE

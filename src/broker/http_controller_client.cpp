@@ -259,6 +259,10 @@ void HttpControllerClient::delete_acls(const std::string& filter_query, Done don
        std::move(done));
 }
 
+void HttpControllerClient::alter_client_quotas(const std::string& body, Done done) {
+  send(worker_, "POST", "/v1/quotas", body, std::move(done));
+}
+
 void HttpControllerClient::upsert_scram_credential(const std::string& body, Done done) {
   send(worker_, "POST", "/v1/scram-users", body, std::move(done));
 }

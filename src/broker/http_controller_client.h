@@ -40,6 +40,7 @@ class HttpControllerClient : public broker::ControllerClient {
                      const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions,
                      ElectDone done) override;
   void delete_acls(const std::string& filter_query, Done done) override;
+  void alter_client_quotas(const std::string& body, Done done) override;
   void upsert_scram_credential(const std::string& body, Done done) override;
   void delete_scram_credential(const std::string& user, const std::string& mechanism,
                                Done done) override;

@@ -1,5 +1,7 @@
 #include "cluster/byte_codec.h"
 
+#include <bit>
+
 namespace dmq::cluster {
 
 void ByteWriter::str(std::string_view s) {
@@ -86,6 +88,36 @@ std::map<std::string, std::string> get_config_map(ByteReader& r) {
     configs[std::move(k)] = r.str();
   }
   return configs;
+}
+
+void put_double(ByteWriter& w, double v) {
+  w.u64(std::bit_cast<uint64_t>(v));
+}
+
+double get_double(ByteReader& r) {
+  return std::bit_cast<double>(r.u64());
+}
+
+void put_quota_entity(ByteWriter& w, const quota::Entity& entity) {
+  w.u32(static_cast<uint32_t>(entity.size()));
+  for (const auto& [type, name] : entity) {
+    w.str(type);
+    w.boolean(name.has_value());
+    if (name) w.str(*name);
+  }
+}
+
+quota::Entity get_quota_entity(ByteReader& r) {
+  uint32_t n = r.count(5);
+  quota::Entity entity;
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    std::string type = r.str();
+    if (!entity.empty() && type <= entity.rbegin()->first) r.fail();
+    std::optional<std::string> name;
+    if (r.boolean()) name = r.str();
+    entity[std::move(type)] = std::move(name);
+  }
+  return entity;
 }
 
 }  // namespace dmq::cluster

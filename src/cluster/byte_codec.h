@@ -15,6 +15,7 @@
 
 #include "cluster/types.h"
 #include "common/big_endian.h"
+#include "quota/quota.h"
 
 namespace dmq::cluster {
 
@@ -49,5 +50,12 @@ std::map<std::string, std::string> get_config_map(ByteReader& r);
 // Each listener: name, host, u16 port, security protocol.
 void put_broker_listeners(ByteWriter& w, const std::vector<BrokerListener>& listeners);
 std::vector<BrokerListener> get_broker_listeners(ByteReader& r);
+// A double as its IEEE-754 bits in a u64.
+void put_double(ByteWriter& w, double v);
+double get_double(ByteReader& r);
+// A quota entity: u32 count, then per component (ascending types) the type
+// and an optional name (absent: the type's default).
+void put_quota_entity(ByteWriter& w, const quota::Entity& entity);
+quota::Entity get_quota_entity(ByteReader& r);
 
 }  // namespace dmq::cluster

@@ -111,6 +111,26 @@ Result<TopicState> decode_topic(std::string_view bytes) {
   return t;
 }
 
+namespace {
+
+// Entities ascending, keys ascending in each: the encoding stays canonical.
+void decode_client_quotas(ByteReader& r, quota::QuotaTable& table) {
+  uint32_t entities = r.count(13);
+  for (uint32_t i = 0; i < entities && r.ok(); ++i) {
+    quota::Entity entity = get_quota_entity(r);
+    if (!table.empty() && entity <= table.rbegin()->first) r.fail();
+    auto& quotas = table[std::move(entity)];
+    uint32_t keys = r.count(12);
+    for (uint32_t k = 0; k < keys && r.ok(); ++k) {
+      std::string key = r.str();
+      if (!quotas.empty() && key <= quotas.rbegin()->first) r.fail();
+      quotas[std::move(key)] = get_double(r);
+    }
+  }
+}
+
+}  // namespace
+
 std::string encode_globals(const MetadataImage& image) {
   ByteWriter w;
   w.u8(format::kGlobalsValueVersion);
@@ -127,6 +147,15 @@ std::string encode_globals(const MetadataImage& image) {
   }
   w.u32(static_cast<uint32_t>(image.acls.size()));
   for (const std::string& binding : image.acls) w.str(binding);
+  w.u32(static_cast<uint32_t>(image.client_quotas.size()));
+  for (const auto& [entity, quotas] : image.client_quotas) {
+    put_quota_entity(w, entity);
+    w.u32(static_cast<uint32_t>(quotas.size()));
+    for (const auto& [key, value] : quotas) {
+      w.str(key);
+      put_double(w, value);
+    }
+  }
   return w.take();
 }
 
@@ -157,6 +186,8 @@ Status decode_globals(std::string_view bytes, MetadataImage* image) {
     uint32_t acls = r.count(4);
     for (uint32_t i = 0; i < acls && r.ok(); ++i) image->acls.insert(r.str());
   }
+  image->client_quotas.clear();
+  if (version >= 4) decode_client_quotas(r, image->client_quotas);
   if (!r.done()) return corrupt("globals value: truncated or trailing bytes");
   return {};
 }

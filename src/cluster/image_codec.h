@@ -11,6 +11,8 @@
 //                | i32 leader_epoch | i32 partition_epoch)
 // globals value: u8 version | i64 next_producer_id | u32 n | n x (str name | configs)
 //                | (version 2) u32 users | users x (str user | mechanism -> credential map)
+//                | (version 3) u32 n | n x str ACL binding
+//                | (version 4) u32 n | n x (quota entity | u32 k | k x (str key | f64 value))
 // image:         u32 n | n x broker value (as str) | u32 n | n x topic value (as str)
 //                | globals value (as str)
 

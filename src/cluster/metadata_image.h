@@ -60,6 +60,8 @@ struct MetadataImage {
   std::map<std::string, std::map<std::string, std::string>, std::less<>> scram_credentials;
   // ACL bindings in security::encode_acl_binding's form (AclRecord).
   std::set<std::string, std::less<>> acls;
+  // Client quotas (ClientQuotaRecord): entity -> key -> value.
+  quota::QuotaTable client_quotas;
   bool operator==(const MetadataImage&) const = default;
 };
 

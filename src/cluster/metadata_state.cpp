@@ -351,6 +351,21 @@ Status MetadataState::handle(const AclRecord& r, LogIndex) {
   return {};
 }
 
+Status MetadataState::handle(const ClientQuotaRecord& r, LogIndex) {
+  if (auto why = quota::validate_entity(r.entity)) return invalid(*why);
+  if (r.value) {
+    if (auto why = quota::validate_quota(r.key, *r.value)) return invalid(*why);
+    image_.client_quotas[r.entity][r.key] = *r.value;
+  } else {
+    if (!quota::kind_of_key(r.key)) return invalid("unknown quota key '" + r.key + "'");
+    auto it = image_.client_quotas.find(r.entity);
+    if (it == image_.client_quotas.end() || !it->second.erase(r.key)) return {};
+    if (it->second.empty()) image_.client_quotas.erase(it);
+  }
+  changes_.globals = true;
+  return {};
+}
+
 Status MetadataState::handle(const ConfigChangeRecord& r, LogIndex) {
   for (const auto& [key, value] : r.changes) {
     if (key.empty()) return Error{ErrorCode::kInvalidConfig, "empty config key"};

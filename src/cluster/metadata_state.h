@@ -86,6 +86,7 @@ class MetadataState {
   Status handle(const ConfigChangeRecord& r, LogIndex index);
   Status handle(const UserScramCredentialRecord& r, LogIndex index);
   Status handle(const AclRecord& r, LogIndex index);
+  Status handle(const ClientQuotaRecord& r, LogIndex index);
 
   Status check_broker_epoch(BrokerId id, BrokerEpoch epoch) const;
   Status check_new_partitions(const std::vector<PartitionAssignment>& parts, size_t existing) const;

@@ -39,8 +39,9 @@ inline constexpr uint8_t kTopicValueReassignmentVersion = 2;
 // RegisterBroker v1); version 1 values decode with none.
 inline constexpr uint8_t kBrokerValueListenersVersion = 2;
 // The globals value (image_codec.h): version 2 appends the SCRAM credentials,
-// version 3 the ACL bindings; older values (written before) decode with none.
-inline constexpr uint8_t kGlobalsValueVersion = 3;
+// version 3 the ACL bindings, version 4 the client quotas; older values
+// (written before) decode with none.
+inline constexpr uint8_t kGlobalsValueVersion = 4;
 
 // Controller driver records share the log with metadata batches: they travel
 // as kNormal entries whose first byte is this marker (never a kBatchVersion);
@@ -67,6 +68,7 @@ enum class RecordType : uint8_t {
   kConfigChange = 10,
   kUserScramCredential = 11,  // a new type: older nodes refuse the batch rather than skip it
   kAcl = 12,                  // likewise
+  kClientQuota = 13,          // likewise
 };
 
 }  // namespace dmq::cluster::format

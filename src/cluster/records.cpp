@@ -117,6 +117,13 @@ struct Encoder {
     w.str(r.binding);
     w.boolean(r.remove);
   }
+  void operator()(const ClientQuotaRecord& r) {
+    head(RecordType::kClientQuota);
+    put_quota_entity(w, r.entity);
+    w.str(r.key);
+    w.boolean(r.value.has_value());
+    if (r.value) put_double(w, *r.value);
+  }
 };
 
 RegisterBrokerRecord decode_register(ByteReader& r, uint8_t version) {
@@ -230,6 +237,13 @@ std::optional<Record> decode_body(RecordType type, ByteReader& r, uint8_t versio
       rec.remove = r.boolean();
       return rec;
     }
+    case RecordType::kClientQuota: {
+      ClientQuotaRecord rec;
+      rec.entity = get_quota_entity(r);
+      rec.key = r.str();
+      if (r.boolean()) rec.value = get_double(r);
+      return rec;
+    }
   }
   return std::nullopt;
 }
@@ -253,7 +267,8 @@ std::string_view record_name(const Record& record) {
                                                 "AllocateProducerIds",
                                                 "ConfigChange",
                                                 "UserScramCredential",
-                                                "Acl"};
+                                                "Acl",
+                                                "ClientQuota"};
   static_assert(std::size(kNames) == std::variant_size_v<Record>);
   return kNames[record.index()];
 }

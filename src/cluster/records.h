@@ -21,6 +21,7 @@
 
 #include "cluster/error.h"
 #include "cluster/types.h"
+#include "quota/quota.h"
 
 namespace dmq::cluster {
 
@@ -164,11 +165,23 @@ struct AclRecord {
   bool operator==(const AclRecord&) const = default;
 };
 
+// Sets (value present) or removes one client quota of one entity (KRaft's
+// ClientQuotaRecord, KIP-546). The entity is a user and/or a client id, each
+// a name or the default (quota/quota.h); the key is Kafka's
+// producer_byte_rate, consumer_byte_rate or request_percentage. Validated
+// again at apply; removing a quota that is not set is a no-op, as in Kafka.
+struct ClientQuotaRecord {
+  quota::Entity entity;
+  std::string key;
+  std::optional<double> value;
+  bool operator==(const ClientQuotaRecord&) const = default;
+};
+
 using Record =
     std::variant<NoOpRecord, RegisterBrokerRecord, FenceBrokerRecord, UnfenceBrokerRecord,
                  UnregisterBrokerRecord, CreateTopicRecord, DeleteTopicRecord,
                  CreatePartitionsRecord, PartitionChangeRecord, AllocateProducerIdsRecord,
-                 ConfigChangeRecord, UserScramCredentialRecord, AclRecord>;
+                 ConfigChangeRecord, UserScramCredentialRecord, AclRecord, ClientQuotaRecord>;
 using RecordBatch = std::vector<Record>;
 
 // Short name of the record type for logs, e.g. "PartitionChange".

@@ -351,6 +351,26 @@ void add_connection_limit_options(CLI::App& app, Options& o, std::string& overri
       ->capture_default_str();
 }
 
+// Client quotas (KIP-13, KIP-219): broker defaults and the measuring window.
+void add_quota_options(CLI::App& app, Options& o) {
+  app.add_option("--quota.producer.default", o.quota_producer_default,
+                 "Produce bytes/s per client id when no client quota applies; 0: unlimited")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX))
+      ->capture_default_str();
+  app.add_option("--quota.consumer.default", o.quota_consumer_default,
+                 "Fetch bytes/s per client id when no client quota applies; 0: unlimited")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX))
+      ->capture_default_str();
+  app.add_option("--quota.window.num", o.quota_window_num,
+                 "Samples a client's rate is measured over")
+      ->check(CLI::Range(2, 1000))
+      ->capture_default_str();
+  app.add_option("--quota.window.size.seconds", o.quota_window_size_seconds,
+                 "Length of one rate sample")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+}
+
 std::optional<std::string> resolve_connection_limits(Options& o, const std::string& overrides) {
   std::string error;
   auto per_ip = parse_connection_overrides(overrides, &error);
@@ -492,6 +512,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
                  "Idle idempotent producers are forgotten after this long")
       ->check(positive)
       ->capture_default_str();
+  add_quota_options(app, o);
   app.add_option("--broker.session.timeout.ms", o.broker_session_timeout_ms,
                  "A broker silent this long is fenced")
       ->check(positive)

@@ -151,6 +151,14 @@ struct Options {
   // max.connections.per.ip.overrides, "ip:count,ip:count", parsed.
   std::map<std::string, int32_t> max_connections_per_ip_overrides;
 
+  // Client quotas (Kafka's names). The broker defaults apply per client id
+  // to clients no quota of the metadata image covers; 0: unlimited (Kafka's
+  // old quota.producer.default / quota.consumer.default, bytes per second).
+  int64_t quota_producer_default = 0;
+  int64_t quota_consumer_default = 0;
+  int32_t quota_window_num = 11;          // samples a rate is measured over
+  int32_t quota_window_size_seconds = 1;  // length of one sample
+
   // Consumer groups (Kafka's names). Kafka's offsets.topic.num.partitions
   // default is 50; DMQ starts with 16, enough to spread coordinators over a
   // small cluster without 50 logs per broker.

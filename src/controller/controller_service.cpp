@@ -602,6 +602,7 @@ void ControllerService::register_routes(net::HttpServer& http) {
   http.post("/v1/elect-leaders", forwarded(&ControllerService::handle_elect_leaders));
   http.post("/v1/acls", forwarded(&ControllerService::handle_create_acl));
   http.del("/v1/acls", forwarded(&ControllerService::handle_delete_acls));
+  http.post("/v1/quotas", forwarded(&ControllerService::handle_alter_quotas));
   http.post("/internal/brokers/register", forwarded(&ControllerService::handle_register));
   http.post("/internal/brokers/heartbeat", forwarded(&ControllerService::handle_heartbeat));
   http.post("/internal/partitions/alter", forwarded(&ControllerService::handle_alter_partition));

@@ -21,6 +21,9 @@
 //   POST   /v1/rebalance                      plans and starts the moves that even out
 //                                             replicas and preferred leaders
 //   POST   /v1/elect-leaders                  {"type":"preferred|unclean","partitions"?}
+//   POST   /v1/quotas                         client quotas of one entity (quota/quota_json.h):
+//                                             200 {"entity":..,"validate_only":..}, 400
+//                                             invalid_request
 //   POST   /internal/brokers/register         broker registration -> broker epoch
 //   POST   /internal/brokers/heartbeat        {"broker_id","broker_epoch","want_shutdown"}
 //   POST   /internal/partitions/alter         AlterPartition (KIP-497), see below
@@ -142,6 +145,8 @@ class ControllerService {
   // acls.cpp
   net::HttpResponse handle_create_acl(const httplib::Request& req);
   net::HttpResponse handle_delete_acls(const httplib::Request& req);
+  // quotas.cpp
+  net::HttpResponse handle_alter_quotas(const httplib::Request& req);
 
   net::EventLoop& loop_;
   RaftDriver& driver_;

@@ -31,6 +31,7 @@
 #include "rest/group_routes.h"
 #include "rest/metadata_routes.h"
 #include "rest/node_routes.h"
+#include "rest/quota_routes.h"
 #include "rest/record_routes.h"
 #include "rest/rest_auth.h"
 #include "rest/scram_routes.h"
@@ -328,6 +329,7 @@ void register_rest_routes(Node& node) {
   rest::register_metadata_metrics(node.view);
   rest::register_scram_user_routes(node.http, node.view);
   rest::register_acl_routes(node.http, node.view, node.options);
+  rest::register_quota_routes(node.http, node.view);
   rest::register_group_routes(node.http, node.loop, node.groups.get(), node.view,
                               node.options.node_id, node_signer(node), listing_filter);
   rest::register_txn_routes(node.http, node.loop, node.txns.get(), node.view, node.options.node_id);

@@ -180,6 +180,11 @@ RestPermission rest_permission(std::string_view method, std::string_view path,
     // Any authenticated principal; the answer lists what it may describe.
     return RestPermission{};
   }
+  if (path == "/v1/quotas") {
+    // Kafka's DescribeClientQuotas / AlterClientQuotas: configs of the cluster.
+    return cluster_needs(method == "GET" ? AclOperation::kDescribeConfigs
+                                         : AclOperation::kAlterConfigs);
+  }
   if (method == "POST" && path == "/v1/topics") {
     // CreateTopics: CREATE on the cluster or on the topic.
     RestPermission need = cluster_needs(AclOperation::kCreate);

@@ -18,17 +18,18 @@ ALLOWED = {
     "common": [],
     "raft": ["common/assert.h", "common/strong_id.h"],  # header-only primitives only
     "store": ["common", "raft"],
-    "cluster": ["common", "store", "raft"],
+    "quota": ["common"],
+    "cluster": ["common", "store", "raft", "quota"],  # quota: entity and key validation at apply
     "kafka/protocol": ["common"],
     "security": ["common"],
     "trace": ["common"],
     "net": ["common", "raft", "security", "trace"],  # security: signing and checking node-to-node requests
-    "controller": ["net", "trace", "cluster", "store", "raft", "security", "common"],  # security: SCRAM credential derivation
+    "controller": ["net", "trace", "cluster", "store", "raft", "security", "quota", "common"],  # security: SCRAM credential derivation
     "broker": ["net", "kafka/protocol", "cluster", "store", "raft", "common"],
-    "kafka/server": ["broker", "kafka/protocol", "security", "net", "trace", "cluster", "common"],
+    "kafka/server": ["broker", "kafka/protocol", "security", "net", "trace", "cluster", "quota", "common"],
     "group": ["kafka/server", "broker", "kafka/protocol", "cluster", "common"],
     "txn": ["group", "kafka/server", "broker", "kafka/protocol", "cluster", "common"],
-    "rest": ["txn", "group", "broker", "kafka/protocol", "controller", "security", "net", "trace", "cluster", "common"],  # kafka/protocol: HTTP produce/consume build and walk record batches; trace: a relayed request carries the caller's traceparent
+    "rest": ["txn", "group", "broker", "kafka/protocol", "controller", "security", "net", "trace", "cluster", "quota", "common"],  # kafka/protocol: HTTP produce/consume build and walk record batches; trace: a relayed request carries the caller's traceparent
     "console": ["net", "common"],
     "client": ["kafka/protocol", "net", "common"],
     "modes": None,  # the wiring: may include anything
@@ -41,6 +42,7 @@ PURE = [
     "raft/",
     "kafka/protocol/",
     "cluster/",
+    "quota/",
     "group/group.",
     "group/records.",
     "group/consumer_protocol.",

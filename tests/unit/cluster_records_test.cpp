@@ -45,7 +45,10 @@ RecordBatch every_record_type() {
           UserScramCredentialRecord{"alice", "SCRAM-SHA-512", "salt=..,iterations=4096"},
           UserScramCredentialRecord{"alice", "SCRAM-SHA-256", std::nullopt},
           AclRecord{std::string("\x01\x02\x03acl", 6), false},
-          AclRecord{"binding", true}};
+          AclRecord{"binding", true},
+          ClientQuotaRecord{
+              {{"client-id", std::nullopt}, {"user", "alice"}}, "producer_byte_rate", 1048576.0},
+          ClientQuotaRecord{{{"client-id", "app"}}, "request_percentage", std::nullopt}};
 }
 
 }  // namespace

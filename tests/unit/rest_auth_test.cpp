@@ -112,6 +112,9 @@ TEST_CASE("each REST endpoint needs what the Kafka API doing the same needs") {
   CHECK(need("GET", "/v1/acls")[0].operation == AclOperation::kDescribe);
   CHECK(need("POST", "/v1/acls")[0].operation == AclOperation::kAlter);
   CHECK(need("DELETE", "/v1/acls")[0].operation == AclOperation::kAlter);
+  // Client quotas: Kafka's DescribeClientQuotas / AlterClientQuotas permissions.
+  CHECK(need("GET", "/v1/quotas")[0].operation == AclOperation::kDescribeConfigs);
+  CHECK(need("POST", "/v1/quotas")[0].operation == AclOperation::kAlterConfigs);
   CHECK(need("POST", "/v1/scram-users")[0].operation == AclOperation::kAlter);
   CHECK(need("POST", "/v1/topics/orders/partitions/0/reassign")[0].resource_type ==
         ResourceType::kCluster);

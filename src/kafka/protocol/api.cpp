@@ -50,6 +50,8 @@ constexpr std::array kApis = {
     ApiInfo{ApiKey::kAlterPartitionReassignments, "AlterPartitionReassignments", 0, 0, 0},
     ApiInfo{ApiKey::kListPartitionReassignments, "ListPartitionReassignments", 0, 0, 0},
     ApiInfo{ApiKey::kOffsetDelete, "OffsetDelete", 0, 0, kNever},
+    ApiInfo{ApiKey::kDescribeClientQuotas, "DescribeClientQuotas", 0, 1, 1},
+    ApiInfo{ApiKey::kAlterClientQuotas, "AlterClientQuotas", 0, 1, 1},
     ApiInfo{ApiKey::kDescribeUserScramCredentials, "DescribeUserScramCredentials", 0, 0, 0},
     ApiInfo{ApiKey::kAlterUserScramCredentials, "AlterUserScramCredentials", 0, 0, 0},
     ApiInfo{ApiKey::kDescribeCluster, "DescribeCluster", 0, 1, 0},

@@ -9,6 +9,7 @@
 #include "kafka/protocol/msg_core.h"
 #include "kafka/protocol/msg_group.h"
 #include "kafka/protocol/msg_reassign.h"
+#include "kafka/protocol/msg_quota.h"
 #include "kafka/protocol/msg_security.h"
 #include "kafka/protocol/msg_txn.h"
 
@@ -53,6 +54,8 @@
   X(kListPartitionReassignments, ListPartitionReassignmentsRequest,                            \
     ListPartitionReassignmentsResponse)                                                        \
   X(kOffsetDelete, OffsetDeleteRequest, OffsetDeleteResponse)                                  \
+  X(kDescribeClientQuotas, DescribeClientQuotasRequest, DescribeClientQuotasResponse)          \
+  X(kAlterClientQuotas, AlterClientQuotasRequest, AlterClientQuotasResponse)                   \
   X(kDescribeUserScramCredentials, DescribeUserScramCredentialsRequest,                        \
     DescribeUserScramCredentialsResponse)                                                      \
   X(kAlterUserScramCredentials, AlterUserScramCredentialsRequest,                              \

@@ -107,6 +107,7 @@ void Connection::close() {
   asio::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
+  if (mute_timer_) mute_timer_->cancel();
   release_reservations();
   slots_.clear();
   if (on_closed_) {
@@ -167,7 +168,7 @@ uint64_t Connection::push_slot(int16_t api_key, std::chrono::steady_clock::time_
 }
 
 bool Connection::must_pause_reading() const {
-  return slots_.size() >= kMaxInFlight || auth_in_progress_ ||
+  return slots_.size() >= kMaxInFlight || auth_in_progress_ || muted_ ||
          unsent_bytes_ > kMaxUnsentResponseBytes;
 }
 
@@ -356,7 +357,24 @@ void Connection::complete(uint64_t seq, Response response) {
   unsent_bytes_ += slot.unsent;
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.received);
   metrics_.record_request(slot.api_key, slot.response.error, seconds.count());
+  if (slot.response.throttle_ms > 0) mute_for(slot.response.throttle_ms);
   maybe_write();
+}
+
+void Connection::mute_for(int32_t ms) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  if (muted_ && until <= mute_until_) return;
+  muted_ = true;
+  mute_until_ = until;
+  if (!mute_timer_) mute_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  mute_timer_->expires_at(until);
+  std::weak_ptr<Connection> weak = shared_from_this();
+  mute_timer_->async_wait([weak](const asio::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->closed_) return;  // cancelled: a later mute re-armed it
+    self->muted_ = false;
+    if (self->reading_paused_ && !self->must_pause_reading()) self->read_frames();
+  });
 }
 
 void Connection::maybe_write() {

@@ -92,6 +92,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_rest_of_body(std::shared_ptr<std::string> frame, size_t have);
   void handle_frame(std::shared_ptr<std::string> frame);
   void complete(uint64_t seq, Response response);
+  // KIP-219: stops reading from this connection for `ms` (a quota's throttle
+  // time), extending a mute in progress if it ends later.
+  void mute_for(int32_t ms);
   void maybe_write();
   void write_front(Slot& slot);
   void write_next();
@@ -154,8 +157,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;
   bool reading_paused_ = false;
   bool budget_waiting_ = false;  // registered with the RequestBudget for a wake-up
-  uint64_t frame_reserved_ = 0;  // the frame being read, until its slot takes it
-  uint64_t unsent_bytes_ = 0;    // sum of Slot::unsent
+  bool muted_ = false;           // throttled by a quota until mute_until_
+  std::chrono::steady_clock::time_point mute_until_;
+  std::unique_ptr<asio::steady_timer> mute_timer_;  // made on the first throttle
+  uint64_t frame_reserved_ = 0;                     // the frame being read, until its slot takes it
+  uint64_t unsent_bytes_ = 0;                       // sum of Slot::unsent
   bool closed_ = false;
   bool close_after_write_ = false;
   // The answer being written, as parts: encoded bytes, or record chunks sent

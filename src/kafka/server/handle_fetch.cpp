@@ -7,6 +7,7 @@
 #include "kafka/protocol/message_set.h"
 #include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
+#include "kafka/server/quota_gate.h"
 #include "kafka/server/request_trace.h"
 #include "kafka/server/server_metrics.h"
 
@@ -25,6 +26,7 @@ struct FetchState {
   std::set<std::string, std::less<>> denied_topics;  // no READ: decided once, at arrival
   trace::Span span;                                  // consumers' fetches only
   bool parked = false;
+  quota::Resolved quota;  // consumer_byte_rate; unlimited for replicas
 };
 
 struct Round {
@@ -159,6 +161,8 @@ void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
     round.resp.session_id = 0;  // no fetch sessions (KIP-227): clients send 0/-1
     const int16_t version = st->ex->request.header.api_version;
     if (version <= 3) down_convert_round(round, req, version);
+    if (ctx.quotas)
+      ctx.quotas->record(quota::Kind::kFetch, st->quota, static_cast<double>(round.bytes), *st->ex);
     Response r = make_response(*st->ex, round.resp, round.first_error);
     r.chunks = std::move(round.chunks);
     st->ex->respond(std::move(r));
@@ -191,6 +195,17 @@ void handle_fetch(HandlerContext& ctx, const ExchangePtr& ex) {
   }
   auto st = std::make_shared<FetchState>();
   st->ex = ex;
+  if (ctx.quotas && req.replica_id < 0) {
+    st->quota = ctx.quotas->resolve(*ctx.backend.metadata(), quota::Kind::kFetch, *ex);
+    if (ctx.quotas->owed(quota::Kind::kFetch, st->quota, *ex) > 0) {
+      // Over its quota: an empty answer now, carrying the throttle time, as
+      // Kafka's throttled fetch response (no partitions, no records).
+      FetchResponse empty;
+      empty.session_id = 0;
+      ex->respond(make_response(*ex, empty));
+      return;
+    }
+  }
   st->deadline = ex->received + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
   if (req.replica_id < 0) {
     st->span = start_request_span(*ex, "kafka.fetch", unix_ns_at(ex->received));

@@ -8,6 +8,7 @@
 #include "kafka/protocol/record_batch.h"
 #include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
+#include "kafka/server/quota_gate.h"
 #include "kafka/server/request_trace.h"
 #include "kafka/server/server_metrics.h"
 
@@ -186,6 +187,11 @@ void handle_produce(HandlerContext& ctx, const ExchangePtr& ex) {
                                               *req.transactional_id)) {
     ex->respond(make_error(*ex, ErrorCode::kTransactionalIdAuthorizationFailed));
     return;
+  }
+  if (ctx.quotas) {
+    // Kafka charges the request's size, then appends all the same (KIP-219).
+    auto q = ctx.quotas->resolve(*ctx.backend.metadata(), quota::Kind::kProduce, *ex);
+    ctx.quotas->record(quota::Kind::kProduce, q, static_cast<double>(ex->frame->size()), *ex);
   }
   auto st = std::make_shared<ProduceState>(ctx.io);
   st->ex = ex;

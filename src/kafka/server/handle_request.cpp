@@ -1,12 +1,13 @@
 // Routing of decoded requests to the per-API handlers.
 #include "kafka/server/authorize.h"
 #include "kafka/server/handlers.h"
+#include "kafka/server/quota_gate.h"
 
 namespace dmq::kafka {
+namespace {
 
-void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
+void route(HandlerContext& ctx, const ExchangePtr& ex) {
   const int16_t key = ex->request.header.api_key;
-  attach_authorizer(ctx, *ex);
   if (auto it = ctx.external.find(key); it != ctx.external.end()) {
     it->second(ex);
     return;
@@ -58,6 +59,10 @@ void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
       return handle_list_partition_reassignments(ctx, ex);
     case ApiKey::kElectLeaders:
       return handle_elect_leaders(ctx, ex);
+    case ApiKey::kDescribeClientQuotas:
+      return handle_describe_client_quotas(ctx, ex);
+    case ApiKey::kAlterClientQuotas:
+      return handle_alter_client_quotas(ctx, ex);
     default:
       // Group APIs belong to the group coordinator, which
       // registers itself in ctx.external. Until then clients get a retriable
@@ -65,6 +70,26 @@ void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
       ex->respond(make_error(*ex, ErrorCode::kCoordinatorNotAvailable));
       return;
   }
+}
+
+}  // namespace
+
+void dispatch(HandlerContext& ctx, const ExchangePtr& ex) {
+  attach_authorizer(ctx, *ex);
+  quota::Resolved request_quota;
+  if (ctx.quotas) {
+    request_quota = ctx.quotas->resolve(*ctx.backend.metadata(), quota::Kind::kRequest, *ex);
+    // KIP-219: what earlier requests owe is this answer's throttle; the time
+    // spent on this one is recorded after it, for the next to pay.
+    ctx.quotas->owed(quota::Kind::kRequest, request_quota, *ex);
+  }
+  if (!request_quota.limit) return route(ctx, ex);
+  const auto start = std::chrono::steady_clock::now();
+  route(ctx, ex);
+  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::steady_clock::now() - start);
+  ctx.quotas->record_after(quota::Kind::kRequest, request_quota,
+                           quota::nanos_to_percent(nanos.count()));
 }
 
 }  // namespace dmq::kafka

@@ -7,6 +7,7 @@
 //
 // Threads: handlers and their callbacks run on the event-loop thread.
 
+#include <algorithm>
 #include <asio.hpp>
 #include <chrono>
 #include <functional>
@@ -48,6 +49,7 @@ struct Response {
   bool close_after = false;            // close the connection once this slot is reached
   bool close_after_sent = false;       // close once this answer is written (failed SASL)
   ErrorCode error = ErrorCode::kNone;  // the first error in the answer, for metrics
+  int32_t throttle_ms = 0;             // a quota's throttle: the connection stops reading
 };
 
 struct ListenerEndpoint;
@@ -77,10 +79,15 @@ struct Exchange {
   // The connection proved it is a broker of this cluster (DMQ-CLUSTER, when
   // a cluster secret is set): only then may it fetch as a replica.
   bool cluster_member = false;
+  // The throttle time the sender's quotas earned (quota_gate.h): written into
+  // the answer's throttle_time_ms by make_response, and the connection is
+  // muted that long once the answer is complete.
+  int32_t throttle_time_ms = 0;
 };
 using ExchangePtr = std::shared_ptr<Exchange>;
 
 class SaslService;
+class QuotaGate;
 class RequestBudget;
 class ConnectionLimits;
 
@@ -109,23 +116,39 @@ struct HandlerContext {
   // listener; null in tests that build a bare context (no bound).
   RequestBudget* request_budget = nullptr;
   ConnectionLimits* connection_limits = nullptr;
+  // Client quotas; null in tests that build a bare context (no quotas).
+  QuotaGate* quotas = nullptr;
 };
 
 // Routes a decoded request (body not monostate) to its handler.
 void dispatch(HandlerContext& ctx, const ExchangePtr& exchange);
 
+// A throttled sender's answer carries its throttle time (KIP-219) in the
+// responses that have the field (a copy only then).
 template <class Resp>
 Response make_response(const Exchange& ex, const Resp& body,
                        ErrorCode first_error = ErrorCode::kNone) {
   Response r;
-  r.frame = encode_response(ex.request.header, body);
+  if constexpr (requires { body.throttle_time_ms; }) {
+    if (ex.throttle_time_ms > 0) {
+      Resp throttled = body;
+      throttled.throttle_time_ms = std::max(throttled.throttle_time_ms, ex.throttle_time_ms);
+      r.frame = encode_response(ex.request.header, throttled);
+    } else {
+      r.frame = encode_response(ex.request.header, body);
+    }
+  } else {
+    r.frame = encode_response(ex.request.header, body);
+  }
   r.error = first_error;
+  r.throttle_ms = ex.throttle_time_ms;
   return r;
 }
 inline Response make_error(const Exchange& ex, ErrorCode error) {
   Response r;
   r.frame = encode_error_response(ex.request, error);
   r.error = error;
+  r.throttle_ms = ex.throttle_time_ms;
   return r;
 }
 
@@ -174,6 +197,9 @@ void handle_delete_acls(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_alter_partition_reassignments(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_list_partition_reassignments(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_elect_leaders(HandlerContext& ctx, const ExchangePtr& ex);
+// handle_quotas.cpp
+void handle_describe_client_quotas(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_alter_client_quotas(HandlerContext& ctx, const ExchangePtr& ex);
 
 // ---- shared helpers (handle_common.cpp) ----------------------------------------
 

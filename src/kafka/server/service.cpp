@@ -12,9 +12,11 @@ Service::Service(asio::io_context& io, const Options& options, std::unique_ptr<B
       request_budget_(io, options.queued_max_request_bytes),
       connection_limits_(options.max_connections, options.max_connections_per_ip,
                          options.max_connections_per_ip_overrides),
+      quotas_(options),
       ctx_{io, options, *backend_, controller, "dmq", {}, {}} {
   ctx_.request_budget = &request_budget_;
   ctx_.connection_limits = &connection_limits_;
+  ctx_.quotas = &quotas_;
 }
 
 Service::~Service() {

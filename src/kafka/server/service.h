@@ -21,6 +21,7 @@
 #include "common/options.h"
 #include "kafka/server/connection_limits.h"
 #include "kafka/server/handlers.h"
+#include "kafka/server/quota_gate.h"
 #include "kafka/server/request_budget.h"
 #include "kafka/server/security_setup.h"
 #include "kafka/server/server.h"
@@ -70,6 +71,7 @@ class Service {
   asio::io_context& io_;
   RequestBudget request_budget_;
   ConnectionLimits connection_limits_;
+  QuotaGate quotas_;
   HandlerContext ctx_;
   ServerSecurity security_;
   bool failed_on_configuration_ = false;
