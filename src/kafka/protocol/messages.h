@@ -8,6 +8,7 @@
 #include "kafka/protocol/msg_admin.h"
 #include "kafka/protocol/msg_core.h"
 #include "kafka/protocol/msg_group.h"
+#include "kafka/protocol/msg_inspect.h"
 #include "kafka/protocol/msg_security.h"
 #include "kafka/protocol/msg_txn.h"
 
@@ -42,6 +43,7 @@
   X(kDeleteAcls, DeleteAclsRequest, DeleteAclsResponse)                                        \
   X(kDescribeConfigs, DescribeConfigsRequest, DescribeConfigsResponse)                         \
   X(kAlterConfigs, AlterConfigsRequest, AlterConfigsResponse)                                  \
+  X(kDescribeLogDirs, DescribeLogDirsRequest, DescribeLogDirsResponse)                         \
   X(kSaslAuthenticate, SaslAuthenticateRequest, SaslAuthenticateResponse)                      \
   X(kCreatePartitions, CreatePartitionsRequest, CreatePartitionsResponse)                      \
   X(kDeleteGroups, DeleteGroupsRequest, DeleteGroupsResponse)                                  \
@@ -52,5 +54,6 @@
   X(kAlterUserScramCredentials, AlterUserScramCredentialsRequest,                              \
     AlterUserScramCredentialsResponse)                                                         \
   X(kDescribeCluster, DescribeClusterRequest, DescribeClusterResponse)                         \
+  X(kDescribeProducers, DescribeProducersRequest, DescribeProducersResponse)                   \
   X(kDescribeTransactions, DescribeTransactionsRequest, DescribeTransactionsResponse)          \
   X(kListTransactions, ListTransactionsRequest, ListTransactionsResponse)
