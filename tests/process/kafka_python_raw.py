@@ -1,10 +1,14 @@
-"""Requests kafka-python 2.0.2 has no class for, built from its own protocol
-classes (Struct, Schema, Array, Int32, ...) and sent on its BrokerConnection.
+""
+    "Requests kafka-python 2.0.2 has no class for, built from its own protocol
+    classes(Struct, Schema, Array, Int32, ...) and
+    sent on its BrokerConnection.
 
-kafka-python 2.0.2 predates flexible versions (KIP-482), so this adds the
-compact types and tagged fields they need. A flexible request's header (v2)
-ends with an empty tagged-field section after the client id, which is the
-same bytes as a leading TaggedFields field of the body; likewise a flexible
+        kafka
+        - python 2.0.2 predates flexible versions(KIP - 482),
+    so this adds the compact types and tagged fields they need
+            .A flexible request's header (v2) ends with an empty tagged
+        - field section after the client id,
+    which is the same bytes as a leading TaggedFields field of the body; likewise a flexible
 response's header (v1) is the correlation id then tagged fields, so response
 classes start with a TaggedFields field."""
 
@@ -77,8 +81,8 @@ class TaggedFields(AbstractType):
             data.read(_read_uvarint(data))
         return None
 
-
-# ---- DescribeLogDirs (key 35) -------------------------------------------------------
+#-- -- DescribeLogDirs( \
+    key 35) -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
 
 
 def _log_dirs_response(version):
@@ -92,7 +96,7 @@ def _log_dirs_response(version):
     result = [("error_code", Int16), ("log_dir", s), ("topics", arr(topic))]
     if version >= 4:
         result += [("total_bytes", Int64), ("usable_bytes", Int64)]
-    fields = tags and [("header_tags", TaggedFields)]
+    fields = [("header_tags", TaggedFields)] if flexible else []
     fields += [("throttle_time_ms", Int32)]
     if version >= 3:
         fields += [("error_code", Int16)]
@@ -107,7 +111,7 @@ def _log_dirs_request(version):
     arr = CompactArray if flexible else Array
     tags = [("tags", TaggedFields)] if flexible else []
     topic = Schema(("topic", s), ("partitions", arr(Int32)), *tags)
-    fields = (tags and [("header_tags", TaggedFields)]) + [("topics", arr(topic)), *tags]
+    fields = ([("header_tags", TaggedFields)] if flexible else []) + [("topics", arr(topic)), *tags]
     return type(f"DescribeLogDirsRequest_v{version}", (Request,),
                 {"API_KEY": 35, "API_VERSION": version, "SCHEMA": Schema(*fields),
                  "RESPONSE_TYPE": _log_dirs_response(version)})
@@ -115,8 +119,8 @@ def _log_dirs_request(version):
 
 DescribeLogDirsRequest = [_log_dirs_request(v) for v in range(5)]
 
-
-# ---- DescribeProducers (key 61), v0, flexible -----------------------------------------
+#-- -- DescribeProducers(key 61), v0, \
+                         flexible -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
 
 _producer = Schema(("producer_id", Int64), ("producer_epoch", Int32), ("last_sequence", Int32),
                    ("last_timestamp", Int64), ("coordinator_epoch", Int32),
