@@ -786,8 +786,7 @@ TEST_CASE("kafka server: DescribeLogDirs names the log dir, its volume and each 
   Client c(node.port());
   const std::string batch = make_batch(3);
   int32_t corr = c.send(3, produce_request("t", 0, batch));
-  REQUIRE(c.read<ProduceResponse>(3, corr).topics[0].partitions[0].error_code ==
-          ErrorCode::kNone);
+  REQUIRE(c.read<ProduceResponse>(3, corr).topics[0].partitions[0].error_code == ErrorCode::kNone);
   const std::string logs = std::filesystem::absolute(node.dir + "/logs").lexically_normal();
   const auto on_disk = static_cast<int64_t>(segment_bytes_on_disk(logs + "/t-0"));
   REQUIRE(on_disk >= static_cast<int64_t>(batch.size()));
@@ -840,8 +839,7 @@ TEST_CASE("kafka server: DescribeProducers shows the leader's idempotent produce
   for (int i = 0; i < 4; ++i) b.add(1700000000000 + i, std::nullopt, std::string_view("x"));
   const std::string batch = b.build();
   int32_t corr = c.send(3, produce_request("t", 1, batch));
-  REQUIRE(c.read<ProduceResponse>(3, corr).topics[0].partitions[0].error_code ==
-          ErrorCode::kNone);
+  REQUIRE(c.read<ProduceResponse>(3, corr).topics[0].partitions[0].error_code == ErrorCode::kNone);
   DescribeProducersRequest req;
   req.topics.push_back({"t", {0, 1, 5}});
   req.topics.push_back({"elsewhere", {0}});
