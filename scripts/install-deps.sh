@@ -8,7 +8,8 @@ build_pkgs=(cmake make g++ pkg-config libasio-dev libcpp-httplib-dev rapidjson-d
   clang-format curl)
 test_pkgs=(systemd kcat python3-confluent-kafka python3-kafka procps
   chromium chromium-driver python3-selenium  # the web console's browser test
-  golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev  # Go clients
+  golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
+  golang-github-confluentinc-confluent-kafka-go-dev  # Go clients
   rsyslog-kafka burrow zookeeper)  # rsyslog's omkafka; Burrow and its ZooKeeper
 
 want=("${build_pkgs[@]}")

@@ -136,6 +136,44 @@ struct OffsetLookup {
   LeaderEpoch leader_epoch = store::kUnknownLeaderEpoch;
 };
 
+// One partition replica hosted here, as DescribeLogDirs and GET /v1/log-dirs
+// show it. `offset_lag` is Kafka's: 0 on the leader; on a follower how far
+// its log end trails the leader's high watermark as of its last fetch.
+struct HostedReplica {
+  TopicPartition partition;
+  uint64_t size_bytes = 0;  // the log segments' bytes on disk
+  Offset log_start_offset = kNoOffset;
+  Offset log_end_offset = kNoOffset;
+  Offset high_watermark = kNoOffset;
+  int64_t offset_lag = 0;
+  bool leader = false;
+};
+
+// The directory holding the partition logs and its volume (statvfs).
+// `error` is KAFKA_STORAGE_ERROR when the volume cannot be read; the byte
+// counts are then -1.
+struct LogDirUsage {
+  std::string path;  // absolute
+  int64_t total_bytes = -1;
+  int64_t usable_bytes = -1;  // available to this (unprivileged) process
+  ErrorCode error = ErrorCode::kNone;
+};
+
+// One idempotent or transactional producer a partition leader tracks
+// (DescribeProducers, KIP-664).
+struct ActiveProducer {
+  int64_t producer_id = -1;
+  int32_t producer_epoch = -1;
+  int32_t last_sequence = -1;
+  int64_t last_timestamp = -1;
+  int32_t coordinator_epoch = -1;         // -1: unknown to the partition
+  int64_t current_txn_start_offset = -1;  // -1: no transaction open here
+};
+struct ProducersLookup {
+  ErrorCode error = ErrorCode::kNone;
+  std::vector<ActiveProducer> producers;  // by producer id
+};
+
 class Backend {
  public:
   using Image = std::shared_ptr<const cluster::MetadataImage>;
@@ -256,6 +294,20 @@ class Backend {
   virtual std::optional<std::pair<Offset, Offset>> replica_offsets(std::string_view topic,
                                                                    PartitionId partition) const {
     return std::nullopt;
+  }
+  // Every replica hosted here (leader or follower), by topic and partition.
+  virtual std::vector<HostedReplica> hosted_replicas() const { return {}; }
+  // One of them; nullopt when not hosted here.
+  virtual std::optional<HostedReplica> hosted_replica(std::string_view topic,
+                                                      PartitionId partition) const {
+    return std::nullopt;
+  }
+  // The partition logs' directory and its volume's size (a statvfs call).
+  virtual LogDirUsage log_dir_usage() const { return {"", -1, -1, ErrorCode::kKafkaStorageError}; }
+  // DescribeProducers, on the leader: the producers of the partition's
+  // producer state (NOT_LEADER_OR_FOLLOWER elsewhere, as Kafka).
+  virtual ProducersLookup active_producers(std::string_view topic, PartitionId partition) const {
+    return {ErrorCode::kUnsupportedVersion, {}};
   }
   // OffsetForLeaderEpoch (KIP-101/KIP-320), served by the leader.
   virtual EpochEndOffset end_offset_for_epoch(std::string_view topic, PartitionId partition,

@@ -118,6 +118,12 @@ class PartitionManager : public Backend {
     if (!p || !p->log) return std::nullopt;
     return std::make_pair(p->log->log_start_offset(), p->high_watermark);
   }
+  // partition_manager_inspect.cpp
+  std::vector<HostedReplica> hosted_replicas() const override;
+  std::optional<HostedReplica> hosted_replica(std::string_view topic,
+                                              PartitionId partition) const override;
+  LogDirUsage log_dir_usage() const override;
+  ProducersLookup active_producers(std::string_view topic, PartitionId partition) const override;
   void init_producer_id(std::function<void(const ProducerIdResult&)> done) override {
     producer_ids_.init_producer_id(std::move(done));
   }
@@ -222,6 +228,7 @@ class PartitionManager : public Backend {
   using DurableDone = std::function<void(Partition* still, const store::LogStatus& status)>;
 
   Partition* find(std::string_view topic, int32_t partition) const;
+  static HostedReplica describe_replica(const Partition& p);
   ProduceConfig produce_config(const cluster::TopicState& topic) const;
   ErrorCode check_leader(std::string_view topic, int32_t partition) const;
   // The steps of produce(): stamp the batch for this leadership, admit it by

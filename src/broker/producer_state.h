@@ -135,6 +135,8 @@ class ProducerStateTable {
   size_t producer_count() const { return producers_.size(); }
   // nullptr when `producer_id` is not tracked.
   const ProducerEntry* find(int64_t producer_id) const;
+  // Every tracked producer, by producer id (DescribeProducers).
+  const std::map<int64_t, ProducerEntry>& producers() const { return producers_; }
 
   // A self-checking binary image (format in producer_state.cpp: version,
   // entries in producer-id order, CRC-32C), for a snapshot file next to the

@@ -61,6 +61,11 @@ class TxnIndex {
   void advance(int64_t high_watermark);
 
   bool is_open(int64_t producer_id) const { return open_.count(producer_id) != 0; }
+  // The first offset of `producer_id`'s open transaction here; -1 if none.
+  int64_t open_since(int64_t producer_id) const {
+    auto it = open_.find(producer_id);
+    return it == open_.end() ? -1 : it->second;
+  }
   // The epoch of the latest marker of `producer_id` (-1: none seen). A data
   // batch of an older epoch belongs to a transaction already ended.
   int16_t marker_epoch(int64_t producer_id) const;

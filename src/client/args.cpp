@@ -49,6 +49,16 @@ void add_topic(CLI::App& app, Invocation& inv, Raw& raw) {
   describe->add_option("name", t.name, "Topic name")->required();
   auto* remove = topic->add_subcommand("delete", "Delete a topic");
   remove->add_option("name", t.name, "Topic name")->required();
+  auto* trim = topic->add_subcommand(
+      "delete-records", "Delete a partition's records below an offset (DeleteRecords)");
+  trim->add_option("name", t.name, "Topic name")->required();
+  trim->add_option("--partition", t.partition, "Partition")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  trim->add_option("--offset", t.offset,
+                   "The new first offset; records below it go (-1: the high watermark)")
+      ->required()
+      ->check(CLI::Range(int64_t{-1}, INT64_MAX));
 }
 
 void add_produce(CLI::App& app, Invocation& inv, Raw& raw) {

@@ -23,9 +23,11 @@ struct CommonArgs {
 };
 
 struct TopicArgs {
-  std::string action;  // create, list, describe, delete
+  std::string action;  // create, list, describe, delete, delete-records
   std::string name;
-  int32_t partitions = -1;          // -1: broker default
+  int32_t partition = -1;   // delete-records
+  int64_t offset = -1;      // delete-records: the new log start offset; -1 the high watermark
+  int32_t partitions = -1;  // -1: broker default
   int16_t replication_factor = -1;  // -1: broker default
   std::vector<std::pair<std::string, std::string>> configs;
   bool if_not_exists = false;

@@ -31,6 +31,7 @@ constexpr int16_t kFetch = 11;
 constexpr int16_t kListOffsets = 5;
 constexpr int16_t kCreateTopics = 5;
 constexpr int16_t kDeleteTopics = 4;
+constexpr int16_t kDeleteRecords = 2;
 constexpr int16_t kDescribeConfigs = 4;
 constexpr int16_t kFindCoordinator = 3;
 constexpr int16_t kOffsetCommit = 7;

@@ -1,4 +1,4 @@
-// `dmq topic create|list|describe|delete`.
+// `dmq topic create|list|describe|delete|delete-records`.
 
 #include <algorithm>
 
@@ -158,6 +158,24 @@ int describe_topic(KafkaClient& client, const Invocation& inv) {
   return 0;
 }
 
+void print_low_watermark(bool json, const TopicArgs& args, int64_t low_watermark) {
+  if (!json) {
+    print("deleted records of " + args.name + " partition " + std::to_string(args.partition) +
+          " below offset " + std::to_string(low_watermark) + "\n");
+    return;
+  }
+  JsonOut j;
+  j.w().StartObject();
+  j.key("topic");
+  j.string(args.name);
+  j.key("partition");
+  j.w().Int(args.partition);
+  j.key("low_watermark");
+  j.w().Int64(low_watermark);
+  j.w().EndObject();
+  print(j.str());
+}
+
 int delete_topic(KafkaClient& client, const Invocation& inv) {
   kafka::DeleteTopicsRequest request;
   request.timeout_ms = inv.common.timeout_ms;
@@ -176,6 +194,46 @@ int delete_topic(KafkaClient& client, const Invocation& inv) {
   return 0;
 }
 
+// DeleteRecords on the partition's leader, once more after a metadata
+// refresh while leadership moves. Prints the new low watermark.
+int delete_records(KafkaClient& client, const Invocation& inv) {
+  const TopicArgs& args = inv.topic;
+  const size_t count = client.wait_for_topic(args.name).partitions.size();
+  if (static_cast<size_t>(args.partition) >= count)
+    throw usage_error("topic '" + args.name + "' has " + std::to_string(count) + " partitions");
+  kafka::DeleteRecordsRequest request;
+  request.timeout_ms = inv.common.timeout_ms;
+  request.topics.push_back({args.name, {{args.partition, args.offset}}});
+  for (int attempt = 1;; ++attempt) {
+    std::vector<int32_t> leaderless;
+    auto routes = client.cluster().by_leader(args.name, {args.partition}, &leaderless);
+    ErrorCode error = ErrorCode::kLeaderNotAvailable;
+    int64_t low_watermark = -1;
+    for (const auto& [leader, parts] : routes) {
+      try {
+        auto response =
+            client.call<kafka::DeleteRecordsResponse>(leader, versions::kDeleteRecords, request);
+        if (response.topics.size() != 1 || response.topics[0].partitions.size() != 1)
+          throw ClientError("DeleteRecords: malformed answer");
+        error = response.topics[0].partitions[0].error_code;
+        low_watermark = response.topics[0].partitions[0].low_watermark;
+      } catch (const BrokerUnavailable&) {
+      }
+    }
+    if (error == ErrorCode::kNone) {
+      print_low_watermark(inv.common.json, args, low_watermark);
+      return 0;
+    }
+    if (!is_retriable_error(error))
+      throw ClientError("cannot delete records of '" + args.name + "' partition " +
+                        std::to_string(args.partition) + " below " + std::to_string(args.offset) +
+                        ": " + kafka_error_name(error));
+    client.backoff(attempt,
+                   "the leader of '" + args.name + "' partition " + std::to_string(args.partition));
+    client.refresh_metadata({args.name});
+  }
+}
+
 }  // namespace
 
 int run_topic(const Invocation& inv) {
@@ -184,6 +242,7 @@ int run_topic(const Invocation& inv) {
   if (action == "create") return create_topic(client, inv);
   if (action == "list") return list_topics(client, inv);
   if (action == "describe") return describe_topic(client, inv);
+  if (action == "delete-records") return delete_records(client, inv);
   return delete_topic(client, inv);
 }
 

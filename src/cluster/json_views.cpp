@@ -58,6 +58,8 @@ void partition(JsonWriter& w, const std::string& topic, const PartitionState& p,
   o ? w.Int64(o->log_start_offset) : w.Null();
   key(w, "high_watermark");
   o ? w.Int64(o->high_watermark) : w.Null();
+  key(w, "size_bytes");
+  o ? w.Int64(o->size_bytes) : w.Null();
   w.EndObject();
 }
 

@@ -23,6 +23,7 @@ namespace dmq::cluster {
 struct PartitionOffsets {
   int64_t log_start_offset = 0;
   int64_t high_watermark = 0;
+  int64_t size_bytes = 0;  // the replica's log segments on this node's disk
 };
 // nullopt (or an empty function) renders the two fields as null.
 using PartitionOffsetsFn =
@@ -38,7 +39,8 @@ std::string topics_json(const MetadataState& state,
                         const std::function<bool(const std::string&)>& shown = {});
 
 // {"name","id","partitions":[{"partition","leader","leader_epoch",
-// "partition_epoch","replicas","isr","log_start_offset","high_watermark"}],
+// "partition_epoch","replicas","isr","log_start_offset","high_watermark",
+// "size_bytes"}],
 // "configs":{}}; "leader" is -1
 // when offline. nullopt if the topic does not exist (answer 404 unknown_topic).
 std::optional<std::string> topic_json(const MetadataState& state, std::string_view name,

@@ -29,6 +29,7 @@
 #include "rest/acl_routes.h"
 #include "rest/consumer_routes.h"
 #include "rest/group_routes.h"
+#include "rest/log_dir_routes.h"
 #include "rest/metadata_routes.h"
 #include "rest/node_routes.h"
 #include "rest/quota_routes.h"
@@ -123,9 +124,10 @@ cluster::PartitionOffsetsFn hosted_partition_offsets(Node& node) {
     broker::Backend* backend = &node.kafka->backend();
     auto offsets = node.loop.call(
         [backend, topic = std::string(topic), id]() -> std::optional<cluster::PartitionOffsets> {
-          auto offsets = backend->replica_offsets(topic, id);
-          if (!offsets) return std::nullopt;  // not hosted here
-          return cluster::PartitionOffsets{offsets->first.value, offsets->second.value};
+          auto r = backend->hosted_replica(topic, id);
+          if (!r) return std::nullopt;  // not hosted here
+          return cluster::PartitionOffsets{r->log_start_offset.value, r->high_watermark.value,
+                                           static_cast<int64_t>(r->size_bytes)};
         },
         std::chrono::milliseconds(1000));
     return offsets ? *offsets : std::nullopt;
@@ -336,6 +338,8 @@ void register_rest_routes(Node& node) {
   rest::register_share_group_routes(node.http, node.loop, node.shares.get(),
                                     node.kafka ? &node.kafka->backend() : nullptr, node.view,
                                     node.options.node_id);
+  rest::register_log_dir_routes(node.http, node.loop, node.kafka ? &node.kafka->backend() : nullptr,
+                                node.options.node_id);
   rest::register_record_routes(node.http, node.loop, node.share_io.get(),
                                node.kafka ? &node.kafka->backend() : nullptr, node.view,
                                node.options.node_id);

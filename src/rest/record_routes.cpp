@@ -11,6 +11,7 @@
 #include "kafka/protocol/partitioning.h"
 #include "kafka/protocol/record_batch.h"
 #include "kafka/protocol/record_walk.h"
+#include "net/json_body.h"
 #include "rest/forward.h"
 #include "rest/query_params.h"
 #include "rest/record_json.h"
@@ -362,16 +363,17 @@ std::string records_json(const std::string& topic, int32_t partition, const Read
          ",\"log_start_offset\":" + std::to_string(r.read.log_start_offset) + "}";
 }
 
-HttpResponse handle_consume(Context& ctx, const httplib::Request& req) {
+// The partition a /v1/topics/{t}/partitions/{p}/... route names, served
+// here; or the answer instead: 404 when unknown, the leader's answer when
+// another node leads it (relayed once, `wait_ms` being how long it may wait).
+std::variant<int32_t, HttpResponse> leader_partition(const Context& ctx,
+                                                     const httplib::Request& req, int64_t wait_ms) {
   const std::string topic = req.matches[1];
   int32_t partition = -1;
   try {
     partition = std::stoi(req.matches[2]);
   } catch (const std::exception&) {
   }
-  auto params = parse_consume(req);
-  if (auto* err = std::get_if<HttpResponse>(&params)) return *err;
-  const auto& p = std::get<ConsumeParams>(params);
   auto image = ctx.view.current();
   auto count = partition_count(image, topic);
   if (auto* err = std::get_if<HttpResponse>(&count)) return *err;
@@ -380,8 +382,19 @@ HttpResponse handle_consume(Context& ctx, const httplib::Request& req) {
         404, "unknown_partition",
         "'" + topic + "' has " + std::to_string(std::get<int32_t>(count)) + " partitions");
   if (!ctx.backend || !req.has_header(kForwardedHeader)) {
-    if (auto answer = relay(ctx, req, image, topic, partition, p.timeout_ms)) return *answer;
+    if (auto answer = relay(ctx, req, image, topic, partition, wait_ms)) return *answer;
   }
+  return partition;
+}
+
+HttpResponse handle_consume(Context& ctx, const httplib::Request& req) {
+  const std::string topic = req.matches[1];
+  auto params = parse_consume(req);
+  if (auto* err = std::get_if<HttpResponse>(&params)) return *err;
+  const auto& p = std::get<ConsumeParams>(params);
+  auto target = leader_partition(ctx, req, p.timeout_ms);
+  if (auto* err = std::get_if<HttpResponse>(&target)) return *err;
+  const int32_t partition = std::get<int32_t>(target);
   auto* backend = ctx.backend;
   group::TopicPartition tp{topic, partition};
   auto result = ctx.loop.call_async<ReadResult>(
@@ -399,6 +412,41 @@ HttpResponse handle_consume(Context& ctx, const httplib::Request& req) {
   return HttpResponse{200, records_json(topic, partition, *result, p.max_records)};
 }
 
+// ---- delete records ---------------------------------------------------------------
+
+// DeleteRecords (KIP-107) on the partition's leader: {"before_offset":N}
+// raises the log start offset to N (-1: the high watermark).
+HttpResponse handle_delete_records(Context& ctx, const httplib::Request& req) {
+  rapidjson::Document doc;
+  if (auto err = net::parse_json_object(req.body, &doc)) return *err;
+  auto field = doc.FindMember("before_offset");
+  if (field == doc.MemberEnd() || !field->value.IsInt64() || field->value.GetInt64() < -1)
+    return json_error(400, "invalid_request",
+                      "before_offset must be an offset >= 0, or -1 for the high watermark");
+  const int64_t before = field->value.GetInt64();
+  auto target = leader_partition(ctx, req, 0);
+  if (auto* err = std::get_if<HttpResponse>(&target)) return *err;
+  const int32_t partition = std::get<int32_t>(target);
+  const std::string topic = req.matches[1];
+  auto* backend = ctx.backend;
+  auto result = ctx.loop.call(
+      [backend, topic, partition, before] {
+        return backend->delete_records(topic, broker::PartitionId(partition), before);
+      },
+      kLoopSlack);
+  if (!result) return json_error(503, "request_timed_out", "the deletion did not finish in time");
+  if (result->error == ErrorCode::kOffsetOutOfRange)
+    return json_error(
+        416, "offset_out_of_range",
+        "before_offset " + std::to_string(before) + " is past the partition's high watermark");
+  if (result->error != ErrorCode::kNone)
+    return kafka_error(result->error, "records of partition " + std::to_string(partition) +
+                                          " of '" + topic + "' cannot be deleted here");
+  return HttpResponse{200, "{\"topic\":" + json_string(topic) +
+                               ",\"partition\":" + std::to_string(partition) +
+                               ",\"low_watermark\":" + std::to_string(result->offset.value) + "}"};
+}
+
 }  // namespace
 
 void register_record_routes(net::HttpServer& http, net::EventLoop& loop, group::ShareIo* io,
@@ -409,6 +457,8 @@ void register_record_routes(net::HttpServer& http, net::EventLoop& loop, group::
             [ctx](const httplib::Request& req) { return handle_produce(*ctx, req); });
   http.get(R"(/v1/topics/([^/]+)/partitions/([0-9]{1,9})/records)",
            [ctx](const httplib::Request& req) { return handle_consume(*ctx, req); });
+  http.post(R"(/v1/topics/([^/]+)/partitions/([0-9]{1,9})/delete-records)",
+            [ctx](const httplib::Request& req) { return handle_delete_records(*ctx, req); });
 }
 
 }  // namespace dmq::rest

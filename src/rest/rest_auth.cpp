@@ -46,6 +46,8 @@ const std::vector<ResourceRoute>& resource_routes() {
        ResourceType::kTopic},
       {"GET", std::regex(R"(/v1/topics/([^/]+)/partitions/[^/]+/records)"), AclOperation::kRead,
        ResourceType::kTopic},
+      {"POST", std::regex(R"(/v1/topics/([^/]+)/partitions/[^/]+/delete-records)"),
+       AclOperation::kDelete, ResourceType::kTopic},
       {"GET", std::regex(R"(/v1/groups/([^/]+))"), AclOperation::kDescribe, ResourceType::kGroup},
       {"POST", std::regex(R"(/v1/share-groups/([^/]+)/(fetch|ack))"), AclOperation::kRead,
        ResourceType::kGroup},

@@ -2,7 +2,8 @@
 """The web console in headless Chromium (Debian's chromium and chromedriver,
 driven by python3-selenium): the overview shows the controller leader and
 the broker the REST API reports, the topic list shows a topic created over
-REST, the message browser shows a record a Kafka client produced (a value
+REST with the bytes its partitions hold on disk (so does the topic page, per
+partition), the message browser shows a record a Kafka client produced (a value
 with markup is shown as text, never run), the produce form writes a record
 that the REST API then reads at the offset the page reported, and the group
 page shows the lag that GET /v1/groups/{id} reports. Screenshots go to
@@ -86,12 +87,20 @@ def test_console_pages_show_what_the_api_reports():
             open_page(driver, node, "/topics")
             rows = text_of(driver, "topic-list")
             assert "orders" in rows, rows
+            # The bytes the node holds for the topic: the sum of the REST sizes.
+            sizes = [p["size_bytes"] for p in node.get("/v1/topics/orders")[1]["partitions"]]
+            assert all(s > 0 for s in sizes), sizes
+            assert f"{sum(sizes):,}" in rows, (sizes, rows)
             screenshot(driver, "topics.png")
 
             open_page(driver, node, "/topic/orders?p=1&o=0")
             wait_until(lambda: driver.find_elements(By.ID, "records"), 10, what="the records table")
             records = text_of(driver, "records")
             assert "hello from kafka" in records and "k0" in records, records
+            # Each partition's size on disk, as GET /v1/topics/{t} reports it.
+            partitions = text_of(driver, "partitions")
+            for part in node.get("/v1/topics/orders")[1]["partitions"]:
+                assert f"{part['size_bytes']:,}" in partitions, (part, partitions)
             # Markup in a value is text on the page, not an element.
             assert "<img id=injected" in records, records
             assert not driver.find_elements(By.ID, "injected"), "a record value became HTML"

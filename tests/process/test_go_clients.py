@@ -1,6 +1,7 @@
 """Go Kafka clients from Debian against a real dmq node: Shopify/sarama
-1.22.1 (its default Kafka 0.8.2 protocol, 0.10.2.0 and its newest, 2.2.0) and
-segmentio/kafka-go 0.2.1 (fixed versions). Each program
+1.22.1 (its default Kafka 0.8.2 protocol, 0.10.2.0 and its newest, 2.2.0),
+segmentio/kafka-go 0.2.1 (fixed versions) and confluent-kafka-go 0.11.6 (cgo
+over Debian's librdkafka, which negotiates versions; idempotent producer). Each program
 (tests/clients/go/src/dmqcompat/) reports metadata, produce with acks=all,
 consume from the oldest offset, a consumer group that commits and a restarted
 member that resumes at the commit, and the client's admin calls. The results
@@ -32,6 +33,7 @@ RUNS = [  # (program, prefix, extra arguments)
     ("sarama", "sd", []),
     ("sarama", "s10", ["-version", "0.10.2.0"]),
     ("sarama", "s22", ["-version", "2.2.0"]),
+    ("confluent", "ck", []),
 ]
 # What DMQ does not serve yet; anything else must work or be refused by the
 # client itself (n/a). A failure here must also be visible in README's matrix.

@@ -769,3 +769,96 @@ TEST_CASE("kafka server: old and new versions: message sets in, down-conversion 
           ErrorCode::kUnknownTopicId);
   }
 }
+
+namespace {
+
+uint64_t segment_bytes_on_disk(const std::string& partition_dir) {
+  uint64_t total = 0;
+  for (const auto& f : std::filesystem::directory_iterator(partition_dir))
+    if (f.path().extension() == ".log") total += std::filesystem::file_size(f.path());
+  return total;
+}
+
+}  // namespace
+
+TEST_CASE("kafka server: DescribeLogDirs names the log dir, its volume and each replica's size") {
+  Node node;
+  Client c(node.port());
+  const std::string batch = make_batch(3);
+  int32_t corr = c.send(3, produce_request("t", 0, batch));
+  REQUIRE(c.read<ProduceResponse>(3, corr).topics[0].partitions[0].error_code == ErrorCode::kNone);
+  const std::string logs = std::filesystem::absolute(node.dir + "/logs").lexically_normal();
+  const auto on_disk = static_cast<int64_t>(segment_bytes_on_disk(logs + "/t-0"));
+  REQUIRE(on_disk >= static_cast<int64_t>(batch.size()));
+  for (int16_t v = 0; v <= 4; ++v) {
+    CAPTURE(v);
+    corr = c.send(v, DescribeLogDirsRequest{});  // null topics: every hosted replica
+    auto resp = c.read<DescribeLogDirsResponse>(v, corr);
+    CHECK(resp.error_code == ErrorCode::kNone);
+    REQUIRE(resp.results.size() == 1);
+    const auto& dir = resp.results[0];
+    CHECK(dir.error_code == ErrorCode::kNone);
+    CHECK(dir.log_dir == logs);
+    REQUIRE(dir.topics.size() == 1);  // "elsewhere" is led by broker 2, not hosted here
+    CHECK(dir.topics[0].name == "t");
+    REQUIRE(dir.topics[0].partitions.size() == 2);
+    CHECK(dir.topics[0].partitions[0].partition_index == 0);
+    CHECK(dir.topics[0].partitions[0].partition_size == on_disk);
+    CHECK(dir.topics[0].partitions[0].offset_lag == 0);
+    CHECK_FALSE(dir.topics[0].partitions[0].is_future_key);
+    CHECK(dir.topics[0].partitions[1].partition_size == 0);
+    if (v >= 4) {
+      CHECK(dir.total_bytes > 0);
+      CHECK(dir.usable_bytes >= 0);
+      CHECK(dir.usable_bytes <= dir.total_bytes);
+    } else {
+      CHECK(dir.total_bytes == -1);  // absent before v4
+    }
+  }
+  // Only what was asked for; unknown and unhosted partitions are left out.
+  DescribeLogDirsRequest some;
+  some.topics.emplace();
+  some.topics->push_back({"t", {1, 7}});
+  some.topics->push_back({"elsewhere", {0}});
+  corr = c.send(4, some);
+  auto resp = c.read<DescribeLogDirsResponse>(4, corr);
+  REQUIRE(resp.results.size() == 1);
+  REQUIRE(resp.results[0].topics.size() == 1);
+  REQUIRE(resp.results[0].topics[0].partitions.size() == 1);
+  CHECK(resp.results[0].topics[0].partitions[0].partition_index == 1);
+}
+
+TEST_CASE("kafka server: DescribeProducers shows the leader's idempotent producers") {
+  Node node;
+  Client c(node.port());
+  RecordBatchBuilder::Options o;
+  o.producer_id = 4242;
+  o.producer_epoch = 3;
+  o.base_sequence = 0;
+  RecordBatchBuilder b(o);
+  for (int i = 0; i < 4; ++i) b.add(1700000000000 + i, std::nullopt, std::string_view("x"));
+  const std::string batch = b.build();
+  int32_t corr = c.send(3, produce_request("t", 1, batch));
+  REQUIRE(c.read<ProduceResponse>(3, corr).topics[0].partitions[0].error_code == ErrorCode::kNone);
+  DescribeProducersRequest req;
+  req.topics.push_back({"t", {0, 1, 5}});
+  req.topics.push_back({"elsewhere", {0}});
+  req.topics.push_back({"nope", {0}});
+  corr = c.send(0, req);
+  auto resp = c.read<DescribeProducersResponse>(0, corr);
+  REQUIRE(resp.topics.size() == 3);
+  REQUIRE(resp.topics[0].partitions.size() == 3);
+  CHECK(resp.topics[0].partitions[0].error_code == ErrorCode::kNone);
+  CHECK(resp.topics[0].partitions[0].active_producers.empty());
+  const auto& p1 = resp.topics[0].partitions[1];
+  CHECK(p1.error_code == ErrorCode::kNone);
+  REQUIRE(p1.active_producers.size() == 1);
+  CHECK(p1.active_producers[0].producer_id == 4242);
+  CHECK(p1.active_producers[0].producer_epoch == 3);
+  CHECK(p1.active_producers[0].last_sequence == 3);
+  CHECK(p1.active_producers[0].last_timestamp == 1700000000003);
+  CHECK(p1.active_producers[0].current_txn_start_offset == -1);
+  CHECK(resp.topics[0].partitions[2].error_code == ErrorCode::kUnknownTopicOrPartition);
+  CHECK(resp.topics[1].partitions[0].error_code == ErrorCode::kNotLeaderOrFollower);
+  CHECK(resp.topics[2].partitions[0].error_code == ErrorCode::kUnknownTopicOrPartition);
+}

@@ -206,14 +206,17 @@ async function topicsPage() {
   const rows = topics.map((t) => {
     const records = t.partitions.reduce((sum, p) => sum + Math.max(0, (p.high_watermark ?? 0) - (p.log_start_offset ?? 0)), 0);
     const urp = t.partitions.filter((p) => p.isr.length < p.replicas.length).length;
+    // Bytes of the replicas this node hosts (size_bytes is null elsewhere).
+    const hosted = t.partitions.filter((p) => p.size_bytes !== null && p.size_bytes !== undefined);
+    const bytes = hosted.length ? hosted.reduce((sum, p) => sum + p.size_bytes, 0) : null;
     return el("tr", {},
       el("td", {}, el("a", { href: `#/topic/${encodeURIComponent(t.name)}` }, t.name)),
-      num(t.partitions.length), num(t.replication_factor), num(records),
+      num(t.partitions.length), num(t.replication_factor), num(records), num(bytes),
       el("td", {}, urp ? pill(`${urp} under-replicated`, "warn") : pill("in sync", "ok")));
   });
   show(el("h1", {}, "Topics"),
     card(null, table("topic-list", ["name", { label: "partitions", num: true }, { label: "replication", num: true },
-      { label: "records", num: true }, "replicas"], rows)));
+      { label: "records", num: true }, { label: "bytes here", num: true }, "replicas"], rows)));
 }
 
 function recordRow(r) {
@@ -283,12 +286,13 @@ async function topicPage(name, query) {
     num(p.leader_epoch), el("td", {}, p.replicas.join(", ")),
     el("td", { class: p.isr.length < p.replicas.length ? "warn" : "" }, p.isr.join(", ")),
     num(p.log_start_offset), num(p.high_watermark),
-    num(p.high_watermark === null ? null : p.high_watermark - p.log_start_offset)));
+    num(p.high_watermark === null ? null : p.high_watermark - p.log_start_offset),
+    num(p.size_bytes)));
   const configs = Object.entries(t.configs || {});
   show(el("h1", {}, `Topic ${t.name}`),
     card("Partitions", table("partitions", [{ label: "partition", num: true }, "leader", { label: "leader epoch", num: true },
       "replicas", "ISR", { label: "log start", num: true }, { label: "high watermark", num: true },
-      { label: "records", num: true }], rows)),
+      { label: "records", num: true }, { label: "bytes on disk", num: true }], rows)),
     browserCard(t, query), produceCard(t),
     card("Configs", configs.length ? table("configs", ["name", "value"],
       configs.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, v)))) : el("p", { class: "muted" }, "defaults")));

@@ -42,6 +42,7 @@ constexpr std::array kApis = {
     ApiInfo{ApiKey::kDeleteAcls, "DeleteAcls", 0, 3, 2},
     ApiInfo{ApiKey::kDescribeConfigs, "DescribeConfigs", 0, 4, 4},
     ApiInfo{ApiKey::kAlterConfigs, "AlterConfigs", 0, 2, 2},
+    ApiInfo{ApiKey::kDescribeLogDirs, "DescribeLogDirs", 0, 4, 2},
     ApiInfo{ApiKey::kSaslAuthenticate, "SaslAuthenticate", 0, 2, 2},
     ApiInfo{ApiKey::kCreatePartitions, "CreatePartitions", 0, 3, 2},
     ApiInfo{ApiKey::kDeleteGroups, "DeleteGroups", 0, 2, 2},
@@ -55,6 +56,7 @@ constexpr std::array kApis = {
     ApiInfo{ApiKey::kDescribeUserScramCredentials, "DescribeUserScramCredentials", 0, 0, 0},
     ApiInfo{ApiKey::kAlterUserScramCredentials, "AlterUserScramCredentials", 0, 0, 0},
     ApiInfo{ApiKey::kDescribeCluster, "DescribeCluster", 0, 1, 0},
+    ApiInfo{ApiKey::kDescribeProducers, "DescribeProducers", 0, 0, 0},
     ApiInfo{ApiKey::kDescribeTransactions, "DescribeTransactions", 0, 0, 0},
     ApiInfo{ApiKey::kListTransactions, "ListTransactions", 0, 0, 0},
 };

@@ -47,6 +47,7 @@ enum class ApiKey : int16_t {
   kDeleteAcls = 31,
   kDescribeConfigs = 32,
   kAlterConfigs = 33,
+  kDescribeLogDirs = 35,
   kSaslAuthenticate = 36,
   kCreatePartitions = 37,
   kDeleteGroups = 42,
@@ -60,6 +61,7 @@ enum class ApiKey : int16_t {
   kDescribeUserScramCredentials = 50,
   kAlterUserScramCredentials = 51,
   kDescribeCluster = 60,
+  kDescribeProducers = 61,
   kDescribeTransactions = 65,
   kListTransactions = 66,
 };

@@ -10,6 +10,7 @@
 #include "kafka/protocol/msg_group.h"
 #include "kafka/protocol/msg_reassign.h"
 #include "kafka/protocol/msg_quota.h"
+#include "kafka/protocol/msg_inspect.h"
 #include "kafka/protocol/msg_security.h"
 #include "kafka/protocol/msg_txn.h"
 
@@ -44,6 +45,7 @@
   X(kDeleteAcls, DeleteAclsRequest, DeleteAclsResponse)                                        \
   X(kDescribeConfigs, DescribeConfigsRequest, DescribeConfigsResponse)                         \
   X(kAlterConfigs, AlterConfigsRequest, AlterConfigsResponse)                                  \
+  X(kDescribeLogDirs, DescribeLogDirsRequest, DescribeLogDirsResponse)                         \
   X(kSaslAuthenticate, SaslAuthenticateRequest, SaslAuthenticateResponse)                      \
   X(kCreatePartitions, CreatePartitionsRequest, CreatePartitionsResponse)                      \
   X(kDeleteGroups, DeleteGroupsRequest, DeleteGroupsResponse)                                  \
@@ -61,5 +63,6 @@
   X(kAlterUserScramCredentials, AlterUserScramCredentialsRequest,                              \
     AlterUserScramCredentialsResponse)                                                         \
   X(kDescribeCluster, DescribeClusterRequest, DescribeClusterResponse)                         \
+  X(kDescribeProducers, DescribeProducersRequest, DescribeProducersResponse)                   \
   X(kDescribeTransactions, DescribeTransactionsRequest, DescribeTransactionsResponse)          \
   X(kListTransactions, ListTransactionsRequest, ListTransactionsResponse)

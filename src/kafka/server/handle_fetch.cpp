@@ -10,6 +10,7 @@
 #include "kafka/server/quota_gate.h"
 #include "kafka/server/request_trace.h"
 #include "kafka/server/server_metrics.h"
+#include "net/worker_pool.h"
 
 namespace dmq::kafka {
 namespace {
@@ -114,10 +115,11 @@ std::string chunk_bytes(const RecordChunk& c) {
 
 // Fetch v0-v3 clients read only message sets of magic 0 (v0-v1) or 1 (v2-v3):
 // each stored range is read and down-converted into owned bytes, leaving the
-// log as it is. This runs on the event loop; its cost is bounded by what the
-// request may return (partition_max_bytes per partition, and max_bytes from
-// v3), the same bound as the bytes it replaces (bench/fetch_downconvert_bench.py
-// measures it).
+// log as it is. Its cost is bounded by what the request may return
+// (partition_max_bytes per partition, and max_bytes from v3), the same bound
+// as the bytes it replaces; it runs on the down-conversion workers
+// (bench/fetch_downconvert_bench.py measures what it costs other clients).
+// Any thread: it touches only the round and the request's frame.
 void down_convert_round(Round& round, const FetchRequest& req, int16_t version) {
   const int8_t magic = version <= 1 ? 0 : 1;
   for (size_t ti = 0; ti < round.resp.responses.size(); ++ti) {
@@ -140,6 +142,42 @@ void down_convert_round(Round& round, const FetchRequest& req, int16_t version) 
   }
 }
 
+// On the loop: sends the encoded answer and ends the request's span.
+void send_answer(const std::shared_ptr<FetchState>& st, Response r, size_t bytes) {
+  const ErrorCode error = r.error;
+  st->ex->respond(std::move(r));
+  if (st->span.active()) {
+    st->span.set("kafka.fetch.bytes", static_cast<int64_t>(bytes));
+    st->span.set("kafka.fetch.parked", int64_t{st->parked});
+    if (error != ErrorCode::kNone) st->span.fail(std::string(error_name(error)));
+    st->span.end();
+  }
+}
+
+// Encodes and sends the round. An old version's round is down-converted and
+// encoded on a worker first and its answer posted back to the loop; the
+// connection keeps answers in request order whenever they complete.
+void answer(HandlerContext& ctx, const std::shared_ptr<FetchState>& st, Round round) {
+  const int16_t version = st->ex->request.header.api_version;
+  auto encode = [st](Round& done) {
+    Response r = make_response(*st->ex, done.resp, done.first_error);
+    r.chunks = std::move(done.chunks);
+    return r;
+  };
+  if (version > 3 || ctx.down_conversion == nullptr) {
+    if (version <= 3)
+      down_convert_round(round, std::get<FetchRequest>(st->ex->request.body), version);
+    const size_t bytes = round.bytes;
+    return send_answer(st, encode(round), bytes);
+  }
+  auto shared = std::make_shared<Round>(std::move(round));
+  ctx.down_conversion->submit([io = &ctx.io, st, shared, version, encode] {
+    down_convert_round(*shared, std::get<FetchRequest>(st->ex->request.body), version);
+    auto r = std::make_shared<Response>(encode(*shared));
+    asio::post(*io, [st, r, bytes = shared->bytes] { send_answer(st, std::move(*r), bytes); });
+  });
+}
+
 void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
   const auto& req = std::get<FetchRequest>(st->ex->request.body);
   Round round = read_all(ctx, req, *st);
@@ -159,20 +197,9 @@ void evaluate(HandlerContext& ctx, const std::shared_ptr<FetchState>& st) {
       for (const auto& p : t.partitions)
         if (p.records.size() > 0) metrics.topic(t.topic).bytes_out->inc(p.records.size());
     round.resp.session_id = 0;  // no fetch sessions (KIP-227): clients send 0/-1
-    const int16_t version = st->ex->request.header.api_version;
-    if (version <= 3) down_convert_round(round, req, version);
     if (ctx.quotas)
       ctx.quotas->record(quota::Kind::kFetch, st->quota, static_cast<double>(round.bytes), *st->ex);
-    Response r = make_response(*st->ex, round.resp, round.first_error);
-    r.chunks = std::move(round.chunks);
-    st->ex->respond(std::move(r));
-    if (st->span.active()) {
-      st->span.set("kafka.fetch.bytes", static_cast<int64_t>(round.bytes));
-      st->span.set("kafka.fetch.parked", int64_t{st->parked});
-      if (round.first_error != ErrorCode::kNone)
-        st->span.fail(std::string(error_name(round.first_error)));
-      st->span.end();
-    }
+    answer(ctx, st, std::move(round));
     return;
   }
   st->parked = true;

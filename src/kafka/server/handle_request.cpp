@@ -39,6 +39,10 @@ void route(HandlerContext& ctx, const ExchangePtr& ex) {
       return handle_incremental_alter_configs(ctx, ex);
     case ApiKey::kDescribeCluster:
       return handle_describe_cluster(ctx, ex);
+    case ApiKey::kDescribeLogDirs:
+      return handle_describe_log_dirs(ctx, ex);
+    case ApiKey::kDescribeProducers:
+      return handle_describe_producers(ctx, ex);
     case ApiKey::kInitProducerId:
       return handle_init_producer_id(ctx, ex);
     case ApiKey::kOffsetForLeaderEpoch:

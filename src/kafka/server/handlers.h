@@ -26,16 +26,20 @@ namespace dmq::kafka {
 
 // The handlers reach the local replicas through the broker's Backend seam.
 using broker::Acks;
+using broker::ActiveProducer;
 using broker::Backend;
 using broker::BrokerId;
 using broker::EpochEndOffset;
 using broker::FetchRead;
+using broker::HostedReplica;
 using broker::LeaderEpoch;
+using broker::LogDirUsage;
 using broker::Offset;
 using broker::OffsetLookup;
 using broker::PartitionId;
 using broker::ProduceResult;
 using broker::ProducerIdResult;
+using broker::ProducersLookup;
 using broker::ProduceTarget;
 using broker::RecordChunk;
 using broker::TopicPartition;
@@ -86,6 +90,12 @@ struct Exchange {
 };
 using ExchangePtr = std::shared_ptr<Exchange>;
 
+}  // namespace dmq::kafka
+namespace dmq::net {
+class WorkerPool;
+}  // namespace dmq::net
+namespace dmq::kafka {
+
 class SaslService;
 class QuotaGate;
 class RequestBudget;
@@ -118,6 +128,9 @@ struct HandlerContext {
   ConnectionLimits* connection_limits = nullptr;
   // Client quotas; null in tests that build a bare context (no quotas).
   QuotaGate* quotas = nullptr;
+  // Where Fetch v0-v3 answers are down-converted, off the loop; null: on
+  // the loop (tests that build a bare context).
+  net::WorkerPool* down_conversion = nullptr;
 };
 
 // Routes a decoded request (body not monostate) to its handler.
@@ -184,6 +197,8 @@ void handle_delete_topics(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_create_partitions(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_configs(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_describe_cluster(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_describe_log_dirs(HandlerContext& ctx, const ExchangePtr& ex);
+void handle_describe_producers(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_alter_configs(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_incremental_alter_configs(HandlerContext& ctx, const ExchangePtr& ex);
 void handle_init_producer_id(HandlerContext& ctx, const ExchangePtr& ex);

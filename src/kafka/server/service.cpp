@@ -3,6 +3,13 @@
 #include "common/log.h"
 
 namespace dmq::kafka {
+namespace {
+
+// Old consumers are few; two threads keep them from taking the machine's
+// cores from the loop and the group commit.
+constexpr size_t kDownConversionThreads = 2;
+
+}  // namespace
 
 Service::Service(asio::io_context& io, const Options& options, std::unique_ptr<Backend> backend,
                  broker::ControllerClient& controller)
@@ -13,7 +20,9 @@ Service::Service(asio::io_context& io, const Options& options, std::unique_ptr<B
       connection_limits_(options.max_connections, options.max_connections_per_ip,
                          options.max_connections_per_ip_overrides),
       quotas_(options),
+      down_conversion_("dmq-downconvert", kDownConversionThreads, std::chrono::seconds(30)),
       ctx_{io, options, *backend_, controller, "dmq", {}, {}} {
+  ctx_.down_conversion = &down_conversion_;
   ctx_.request_budget = &request_budget_;
   ctx_.connection_limits = &connection_limits_;
   ctx_.quotas = &quotas_;
@@ -66,6 +75,7 @@ void Service::stop() {
   if (stopped_) return;
   stopped_ = true;
   for (auto& server : servers_) server->stop();
+  down_conversion_.stop();  // conversions under way finish; their answers find no connection
   backend_->stop();
 }
 

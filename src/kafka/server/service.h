@@ -25,6 +25,7 @@
 #include "kafka/server/request_budget.h"
 #include "kafka/server/security_setup.h"
 #include "kafka/server/server.h"
+#include "net/worker_pool.h"
 
 namespace dmq::kafka {
 
@@ -72,6 +73,9 @@ class Service {
   RequestBudget request_budget_;
   ConnectionLimits connection_limits_;
   QuotaGate quotas_;
+  // Fetch v0-v3 down-conversion: reads and rewrites every record (about
+  // 10 ms per MiB), which on the loop would stall every other connection.
+  net::WorkerPool down_conversion_;
   HandlerContext ctx_;
   ServerSecurity security_;
   bool failed_on_configuration_ = false;
