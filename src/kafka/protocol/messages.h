@@ -8,9 +8,9 @@
 #include "kafka/protocol/msg_admin.h"
 #include "kafka/protocol/msg_core.h"
 #include "kafka/protocol/msg_group.h"
-#include "kafka/protocol/msg_reassign.h"
-#include "kafka/protocol/msg_quota.h"
 #include "kafka/protocol/msg_inspect.h"
+#include "kafka/protocol/msg_quota.h"
+#include "kafka/protocol/msg_reassign.h"
 #include "kafka/protocol/msg_security.h"
 #include "kafka/protocol/msg_txn.h"
 
