@@ -46,6 +46,7 @@
 #include "common/options.h"
 #include "group/share_io.h"
 #include "group/share_partition.h"
+#include "group/share_write_queue.h"
 #include "group/types.h"
 
 namespace dmq::metrics {
@@ -186,10 +187,20 @@ class ShareCoordinator {
     metrics::Counter* acknowledged = nullptr;
   };
   enum class SlotStatus { kLoading, kActive };
+  // A share-partition's state record: which snapshot a write carries.
+  struct StateKey {
+    std::string group_id;
+    TopicPartition tp;
+    friend auto operator<=>(const StateKey&, const StateKey&) = default;
+  };
+  using PersistDone = std::function<void(ShareError)>;
+  using WriteQueue = ShareWriteQueue<StateKey, PersistDone>;
   struct Slot {
     SlotStatus status = SlotStatus::kLoading;
     int32_t leader_epoch = -1;
     uint64_t load_id = 0;
+    WriteQueue writes;          // group commit of this state partition's snapshots
+    bool write_posted = false;  // a start_write() is queued on the loop
   };
   struct FetchOp;
   using LoadOp = ShareLoadState;
@@ -221,8 +232,13 @@ class ShareCoordinator {
   PartitionEntry& partition_entry(GroupEntry& group, const TopicPartition& tp);
   // Writes the snapshots of `tps` of the group with acks=-1; done(kNone) once
   // acknowledged.
-  void persist(const std::string& group_id, const std::set<TopicPartition>& tps,
-               std::function<void(ShareError)> done);
+  // Changes that arrive while a write of the same state partition is in
+  // flight go out together in the next one (share_write_queue.h).
+  void persist(const std::string& group_id, const std::set<TopicPartition>& tps, PersistDone done);
+  void post_write(int32_t partition);
+  void start_write(int32_t partition);
+  void write_finished(int32_t partition, uint64_t load_id, const WriteQueue::Batch& batch,
+                      ShareError e);
   void append(int32_t partition, const std::vector<Record>& records,
               std::function<void(ShareError, int64_t)> done);
   bool slot_current(int32_t partition, uint64_t load_id) const;
@@ -265,6 +281,8 @@ class ShareCoordinator {
   std::set<std::shared_ptr<FetchOp>> fetches_;  // parked fetches, answered on stop
 
   metrics::Counter* loads_total_;
+  metrics::Counter* state_writes_total_;
+  metrics::Counter* state_changes_total_;
 };
 
 }  // namespace dmq::group

@@ -130,9 +130,14 @@ void ShareCoordinator::finish_load(int32_t partition, LoadOp& op) {
 }
 
 void ShareCoordinator::unload(int32_t partition) {
+  WriteQueue::Batch waiting;
+  if (auto it = slots_.find(partition); it != slots_.end())
+    waiting = it->second.writes.take_pending();
   slots_.erase(partition);
   std::erase_if(groups_,
                 [partition](const auto& g) { return g.second.state_partition == partition; });
+  // Their changes were never written; the write in flight answers its own.
+  for (const auto& done : waiting.waiters) done(ShareError::kNotCoordinator);
   // Fetches of those groups learn it at their next step (slot_current).
   LOG_INFO("share") << "no longer coordinating " << kShareStateTopic << "-" << partition;
 }

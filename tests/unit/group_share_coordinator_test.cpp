@@ -61,6 +61,13 @@ class FakeBackend : public broker::Backend {
     log.bytes += bytes;
     // A dropped acknowledgement: the write is in the log, the writer never hears.
     if (drop_acks_to == topic) return;
+    appends[std::string(topic)]++;
+    if (hold_acks_to == topic) {
+      held.push_back([done, base] {
+        done(broker::ProduceResult{ErrorCode::kNone, broker::Offset(base), broker::Offset(0), -1});
+      });
+      return;
+    }
     done(broker::ProduceResult{ErrorCode::kNone, broker::Offset(base), broker::Offset(0), -1});
   }
   broker::FetchRead fetch(std::string_view topic, broker::PartitionId partition,
@@ -93,6 +100,10 @@ class FakeBackend : public broker::Backend {
 
   std::map<std::pair<std::string, int32_t>, Log> logs;
   std::string drop_acks_to;
+  // Acknowledgements of writes to this topic wait in `held` (an append in flight).
+  std::string hold_acks_to;
+  std::vector<std::function<void()>> held;
+  std::map<std::string, int> appends;
   int duplicates = 0;
   int64_t next_producer_id = 1000;
   broker::MetadataView& view_;
@@ -313,4 +324,55 @@ TEST_CASE("share coordinator: an intent persisted before the write is written on
   f.idle(std::chrono::milliseconds(300));
   CHECK(f.dlq_records() == 1);
   CHECK(f.backend.duplicates == 0);
+}
+
+TEST_CASE("share coordinator: acks arriving during a state write share the next one") {
+  Fixture f;
+  f.start_coordinator();
+  std::vector<std::string> members;
+  for (int i = 0; i < 3; ++i) {
+    auto got = f.fetch("", 1);
+    REQUIRE(got.records.size() == 1);
+    members.push_back(got.member_id);
+  }
+  f.backend.hold_acks_to = "__share_group_state";
+  const int before = f.backend.appends["__share_group_state"];
+  std::vector<std::optional<group::ShareAckResult>> out(3);
+  auto ack = [&](int i) {
+    f.shares->acknowledge("g", members[i], {ack_entry(i, group::AckType::kAccept, "")},
+                          [&out, i](group::ShareAckResult r) { out[i] = r; });
+  };
+  ack(0);
+  REQUIRE(f.run_until([&] { return f.backend.held.size() == 1; }));
+  ack(1);
+  ack(2);
+  f.idle(std::chrono::milliseconds(50));
+  // One write in flight; the two later acks wait for the next, none is answered.
+  CHECK(f.backend.held.size() == 1);
+  CHECK(f.backend.appends["__share_group_state"] == before + 1);
+  CHECK((!out[0] && !out[1] && !out[2]));
+
+  auto release = [&] {
+    auto held = std::move(f.backend.held);
+    f.backend.held.clear();
+    for (auto& h : held) h();
+  };
+  release();
+  REQUIRE(f.run_until([&] { return out[0].has_value() && f.backend.held.size() == 1; }));
+  CHECK(out[0]->error == group::ShareError::kNone);
+  CHECK((!out[1] && !out[2]));  // their change was not in the first write
+  CHECK(f.backend.appends["__share_group_state"] == before + 2);
+  release();
+  REQUIRE(f.run_until([&] { return out[1].has_value() && out[2].has_value(); }));
+  CHECK(out[1]->error == group::ShareError::kNone);
+  CHECK(out[2]->error == group::ShareError::kNone);
+  CHECK(f.backend.appends["__share_group_state"] == before + 2);  // 3 acks, 2 writes
+
+  // What was written is what a new coordinator loads: all three accepted.
+  f.backend.hold_acks_to.clear();
+  f.start_coordinator();
+  auto d = f.shares->describe("g");
+  REQUIRE(d);
+  REQUIRE(d->partitions.size() == 1);
+  CHECK(d->partitions[0].start_offset == 3);
 }
