@@ -290,6 +290,8 @@ void ShareCoordinator::acknowledge(const std::string& group_id, const std::strin
     accepted += a.type == AckType::kAccept ? 1 : 0;
   }
   count(*group, events);
+  // A release makes records available, an accept may move the window.
+  wake_fetches(group_id, acks.size());
   const size_t n = acks.size();
   persist(group_id, touched,
           [this, group_id, touched, n, accepted, done = std::move(done)](ShareError e) {
@@ -464,6 +466,7 @@ void ShareCoordinator::on_tick() {
     count(group, events);
     std::erase_if(group.members, [now](const auto& m) { return now - m.second > kMemberIdleMs; });
     if (changed.empty()) continue;
+    wake_fetches(id, static_cast<size_t>(events.lock_expiries));
     std::string group_id = id;
     persist(group_id, changed, [this, group_id, changed](ShareError e) {
       if (e != ShareError::kNone) return;

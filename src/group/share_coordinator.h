@@ -172,6 +172,9 @@ class ShareCoordinator {
     std::unique_ptr<SharePartition> sp;
     std::string dead_letter_topic;
     bool dead_letter_busy = false;  // one dead-letter write at a time (sequence order)
+    // Log bytes per offset in this partition's batches, learned from reads
+    // (0: not yet): how much a fetch reads for the records it wants.
+    double bytes_per_offset = 0;
   };
   struct GroupEntry {
     int32_t state_partition = -1;
@@ -212,6 +215,11 @@ class ShareCoordinator {
   void read_for_fetch(const std::shared_ptr<FetchOp>& op, const TopicPartition& tp);
   void take_records(FetchOp& op, const TopicPartition& tp, const ShareRead& read);
   void finish_round(const std::shared_ptr<FetchOp>& op);
+  void park(const std::shared_ptr<FetchOp>& op);
+  void resume(const std::shared_ptr<FetchOp>& op, uint64_t park_seq);
+  // Up to `records` records of the group may have become deliverable (an
+  // ack, a lock expiry, a dead letter done): parked fetches look again.
+  void wake_fetches(const std::string& group_id, size_t records);
   void answer_fetch(FetchOp& op, ShareError error, const std::string& message);
 
   // ---- dead letters (share_coordinator_dlq.cpp) ----
@@ -275,6 +283,7 @@ class ShareCoordinator {
   std::mt19937_64 rng_;  // member ids and backoff jitter; not security-relevant
   uint64_t next_load_id_ = 1;
   uint64_t ticks_ = 0;
+  uint64_t parks_ = 0;
 
   std::map<int32_t, Slot> slots_;  // state partitions this broker leads
   std::map<std::string, GroupEntry, std::less<>> groups_;

@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <future>
+#include <sstream>
 #include <thread>
 #include <variant>
 
@@ -361,6 +362,49 @@ HttpResponse handle_internal_append(const Context& ctx, const httplib::Request& 
                                ",\"base_offset\":" + std::to_string(r->base_offset) + "}"};
 }
 
+// Body: one "partition offset topic" line per partition. Answers (204) once
+// the high watermark of one of them passes its offset, one is not led here,
+// or wait_ms (at most 5000) has passed.
+HttpResponse handle_internal_watch(const Context& ctx, const httplib::Request& req) {
+  std::vector<std::pair<broker::TopicPartition, int64_t>> from;
+  int64_t wait_ms = -1;
+  try {
+    wait_ms = std::stoll(req.get_param_value("wait_ms"));
+    std::istringstream lines(req.body);
+    std::string line;
+    while (std::getline(lines, line)) {
+      std::istringstream fields(line);
+      int32_t partition = -1;
+      int64_t offset = -1;
+      std::string topic;
+      if (!(fields >> partition >> offset) || !std::getline(fields >> std::ws, topic) ||
+          topic.empty())
+        throw std::invalid_argument(line);
+      from.push_back({{topic, broker::PartitionId(partition)}, offset});
+    }
+  } catch (const std::exception&) {
+    wait_ms = -1;
+  }
+  if (wait_ms < 0 || wait_ms > 5000 || from.empty() || from.size() > 10000)
+    return json_error(400, "invalid_request",
+                      "wait_ms (0-5000) and a body of \"partition offset topic\" lines");
+  auto* backend = ctx.backend;
+  auto woke = ctx.loop.call_async<bool>(
+      [backend, from, wait_ms](auto done) {
+        std::vector<broker::TopicPartition> tps;
+        for (const auto& [tp, offset] : from) {
+          auto offsets = backend->replica_offsets(tp.topic, tp.partition);
+          if (!offsets || offsets->second.value > offset) return done(true);
+          tps.push_back(tp);
+        }
+        backend->park(tps, std::chrono::milliseconds(wait_ms), broker::kConsumerReplicaId,
+                      [done] { done(true); });
+      },
+      std::chrono::milliseconds(wait_ms) + kLoopSlack);
+  if (!woke) return json_error(503, "busy", "the event loop did not answer in time");
+  return HttpResponse{204, ""};
+}
+
 }  // namespace
 
 void register_share_group_routes(net::HttpServer& http, net::EventLoop& loop,
@@ -378,6 +422,8 @@ void register_share_group_routes(net::HttpServer& http, net::EventLoop& loop,
             [ctx](const httplib::Request& req) { return handle_internal_read(*ctx, req); });
   http.post("/internal/share/append",
             [ctx](const httplib::Request& req) { return handle_internal_append(*ctx, req); });
+  http.post("/internal/share/watch",
+            [ctx](const httplib::Request& req) { return handle_internal_watch(*ctx, req); });
 }
 
 }  // namespace dmq::rest

@@ -131,6 +131,19 @@ class FakeIo : public group::ShareIo {
                        done({r.error, r.base_offset.value});
                      });
   }
+  // Parked fetches wait here until the test says new data arrived.
+  void watch(const WatchList& from, std::chrono::milliseconds,
+             std::function<void()> wake) override {
+    watched = from;
+    watchers.push_back(std::move(wake));
+  }
+  void wake_watchers() {
+    auto w = std::move(watchers);
+    watchers.clear();
+    for (auto& wake : w) wake();
+  }
+  WatchList watched;
+  std::vector<std::function<void()>> watchers;
 
  private:
   asio::io_context& io_;
@@ -240,6 +253,21 @@ struct Fixture {
                         [&](group::ShareAckResult r) { out = r; });
     REQUIRE(run_until([&] { return out.has_value(); }));
     return *out;
+  }
+  // A fetch that waits up to 20 s for records, parked once it watches for
+  // new data; `out` is set when it is answered.
+  void start_waiting_fetch(const std::string& member, std::optional<group::ShareFetchResult>& out) {
+    shares->fetch({"g", member, {"t"}, 10, 20000}, [&out](group::ShareFetchResult r) { out = r; });
+    REQUIRE(run_until([&] { return !share_io.watchers.empty(); }));
+  }
+  void produce_one(const std::string& value) {
+    kafka::RecordBatchBuilder builder;
+    builder.add(2000, std::string_view("k"), std::string_view(value));
+    auto batch = builder.build();
+    broker::ValidatedBatch validated{std::span<char>(batch.data(), batch.size()), {}};
+    kafka::read_batch_header(batch, validated.header);
+    backend.produce("t", broker::PartitionId(0), validated, broker::Acks::kAll,
+                    [](const broker::ProduceResult&) {});
   }
   size_t dlq_records() {
     const auto& log = backend.logs[{"dlq", 0}];
@@ -375,4 +403,43 @@ TEST_CASE("share coordinator: acks arriving during a state write share the next 
   REQUIRE(d);
   REQUIRE(d->partitions.size() == 1);
   CHECK(d->partitions[0].start_offset == 3);
+}
+
+TEST_CASE("share coordinator: a parked fetch wakes on new data, not on a poll") {
+  Fixture f;
+  f.start_coordinator();
+  auto got = f.fetch("", 3);
+  REQUIRE(got.records.size() == 3);
+  std::optional<group::ShareFetchResult> out;
+  f.start_waiting_fetch(got.member_id, out);
+  // It watches the partition from the high watermark it read to.
+  REQUIRE(f.share_io.watched.size() == 1);
+  CHECK(f.share_io.watched[0].second == 3);
+  const auto writes_before = f.backend.appends["__share_group_state"];
+  f.idle(std::chrono::milliseconds(300));
+  CHECK(!out);                             // parked: nothing to deliver
+  CHECK(f.share_io.watchers.size() == 1);  // and it did not look again meanwhile
+  CHECK(f.backend.appends["__share_group_state"] == writes_before);
+  f.produce_one("new");
+  f.share_io.wake_watchers();
+  REQUIRE(f.run_until([&] { return out.has_value(); }));
+  REQUIRE(out->records.size() == 1);
+  CHECK(out->records[0].offset == 3);
+  CHECK(out->records[0].value == "new");
+}
+
+TEST_CASE("share coordinator: a release wakes a parked fetch of another member at once") {
+  Fixture f;
+  f.start_coordinator();
+  auto holder = f.fetch("", 3);
+  REQUIRE(holder.records.size() == 3);
+  std::optional<group::ShareFetchResult> out;
+  const auto start = std::chrono::steady_clock::now();
+  f.start_waiting_fetch("", out);
+  CHECK(f.ack(holder.member_id, 1, group::AckType::kRelease).error == group::ShareError::kNone);
+  REQUIRE(f.run_until([&] { return out.has_value(); }));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  REQUIRE(out->records.size() == 1);
+  CHECK(out->records[0].offset == 1);
+  CHECK(out->records[0].delivery_count == 2);
 }
