@@ -512,6 +512,10 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
                  "How long a new group waits for more members before its first rebalance")
       ->check(CLI::Range(0, INT32_MAX))
       ->capture_default_str();
+  app.add_option("--group.share.session.timeout.ms", o.group_share_session_timeout_ms,
+                 "A share-group member with no fetch or ack for this long leaves the group")
+      ->check(CLI::Range(100, INT32_MAX))
+      ->capture_default_str();
   add_security_options(app, o.security);
   add_tracing_options(app, o);
 

@@ -40,6 +40,8 @@ const char* share_error_name(ShareError e) {
       return "record_not_in_flight";
     case ShareError::kWrongMember:
       return "record_locked_by_another_member";
+    case ShareError::kNonEmptyGroup:
+      return "non_empty_group";
   }
   return "unknown";
 }
@@ -347,9 +349,13 @@ void ShareCoordinator::start_write(int32_t partition) {
   // every waiter of this batch.
   for (const auto& key : batch->keys) {
     GroupEntry* group = find(key.group_id);
-    if (!group) continue;
-    auto it = group->partitions.find(key.tp);
-    if (it == group->partitions.end()) continue;
+    auto it = group ? group->partitions.find(key.tp)
+                    : std::map<TopicPartition, PartitionEntry>::iterator{};
+    if (!group || it == group->partitions.end() || !it->second.sp->initialized()) {
+      // Deleted (delete_group): a tombstone, in order with the writes before.
+      records.push_back({encode_share_key(key.group_id, key.tp), std::nullopt});
+      continue;
+    }
     records.push_back(
         {encode_share_key(key.group_id, key.tp), encode_share_value(it->second.sp->snapshot())});
   }
@@ -357,10 +363,6 @@ void ShareCoordinator::start_write(int32_t partition) {
   state_changes_total_->inc(static_cast<double>(batch->waiters.size()));
   const uint64_t load_id = slot.load_id;
   auto shared = std::make_shared<WriteQueue::Batch>(std::move(*batch));
-  if (records.empty()) {
-    // Every group of the batch is gone (deleted): nothing left to write.
-    return write_finished(partition, load_id, *shared, ShareError::kNone);
-  }
   append(partition, records, [this, partition, load_id, shared](ShareError e, int64_t) {
     write_finished(partition, load_id, *shared, e);
   });
@@ -464,7 +466,7 @@ void ShareCoordinator::on_tick() {
       if (events.lock_expiries != before) changed.insert(tp);
     }
     count(group, events);
-    std::erase_if(group.members, [now](const auto& m) { return now - m.second > kMemberIdleMs; });
+    expire_members(group, now);
     if (changed.empty()) continue;
     wake_fetches(id, static_cast<size_t>(events.lock_expiries));
     std::string group_id = id;
@@ -474,6 +476,47 @@ void ShareCoordinator::on_tick() {
     });
   }
   if (++ticks_ % (1000 / kShareTickMs) == 0) update_gauges();
+}
+
+void ShareCoordinator::expire_members(GroupEntry& group, int64_t now) {
+  const int64_t timeout = options_.group_share_session_timeout_ms;
+  std::erase_if(group.members, [now, timeout](const auto& m) { return now - m.second > timeout; });
+}
+
+void ShareCoordinator::delete_group(const std::string& group_id,
+                                    std::function<void(ShareError, std::string)> done) {
+  if (ShareError e = check_group(group_id, nullptr); e != ShareError::kNone)
+    return done(e, share_error_name(e));
+  GroupEntry* group = find(group_id);
+  if (!group) return done(ShareError::kUnknownGroup, "no share group named '" + group_id + "'");
+  expire_members(*group, now_ms());
+  if (!group->members.empty())
+    return done(ShareError::kNonEmptyGroup,
+                "the share group has " + std::to_string(group->members.size()) +
+                    " active member(s); a member leaves group.share.session.timeout.ms after "
+                    "its last fetch or ack");
+  std::set<StateKey> keys;
+  for (const auto& [tp, entry] : group->partitions) {
+    if (!entry.sp->dead_letters_pending().empty() || entry.dead_letter_busy)
+      return done(ShareError::kNonEmptyGroup,
+                  "the share group still has dead letters to write on " + tp.topic + "-" +
+                      std::to_string(tp.partition));
+    keys.insert({group_id, tp});
+  }
+  const int32_t partition = group->state_partition;
+  group->in_flight->set(0);
+  groups_.erase(group_id);
+  // Fetches still parked (of members that went quiet) end with the group.
+  std::vector<std::shared_ptr<FetchOp>> parked;
+  for (const auto& op : fetches_)
+    if (op->request.group_id == group_id) parked.push_back(op);
+  for (const auto& op : parked)
+    answer_fetch(*op, ShareError::kUnknownGroup, "the group was deleted");
+  if (keys.empty()) return done(ShareError::kNone, "");
+  slots_[partition].writes.add(keys, [done](ShareError e) {
+    done(e, e == ShareError::kNone ? "" : "the deletion was not persisted");
+  });
+  post_write(partition);
 }
 
 void ShareCoordinator::update_gauges() {

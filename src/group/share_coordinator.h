@@ -66,9 +66,10 @@ enum class ShareError : uint8_t {
   kInvalidRequest,           // empty group id or member id, bad values
   kUnknownTopic,
   kUnknownGroup,
-  kNotDelivered,  // an ack for a record never delivered to this group
-  kNotInFlight,   // an ack for a record no longer locked
-  kWrongMember,   // an ack for a record locked by another member
+  kNotDelivered,   // an ack for a record never delivered to this group
+  kNotInFlight,    // an ack for a record no longer locked
+  kWrongMember,    // an ack for a record locked by another member
+  kNonEmptyGroup,  // a delete while members are active or dead letters pending
 };
 const char* share_error_name(ShareError e);
 
@@ -135,10 +136,6 @@ struct ShareGroupDetail {
 
 class ShareCoordinator {
  public:
-  // How long a member may stay idle (no fetch, no ack) before it is dropped
-  // from the member list; its locks expire on their own deadlines.
-  static constexpr int64_t kMemberIdleMs = 60000;
-
   ShareCoordinator(asio::io_context& io, const Options& options, broker::Backend& backend,
                    ShareIo& share_io, broker::MetadataView& view,
                    broker::ControllerClient& controller);
@@ -156,6 +153,13 @@ class ShareCoordinator {
   // check fails the call. Answers once the new state is persisted.
   void acknowledge(const std::string& group_id, const std::string& member_id,
                    std::vector<ShareAckEntry> acks, std::function<void(ShareAckResult)> done);
+
+  // DeleteShareGroups' semantics: refused (kNonEmptyGroup) while the group
+  // has members (a fetch or ack within group.share.session.timeout.ms) or
+  // dead letters still to write (their exactly-once write would be lost);
+  // otherwise its state is tombstoned in __share_group_state, and done(kNone)
+  // once that is acknowledged. A later fetch starts the group afresh.
+  void delete_group(const std::string& group_id, std::function<void(ShareError, std::string)> done);
 
   // ---- views (loop thread) ----
   // kNone when this broker serves `group_id` now.
@@ -253,6 +257,7 @@ class ShareCoordinator {
   uint64_t load_id_of(int32_t partition) const;
   void count(GroupEntry& group, const ShareEvents& events);
   std::string new_member_id();
+  void expire_members(GroupEntry& group, int64_t now);
   int64_t now_ms() const;
 
   // ---- leadership and loading (share_coordinator_load.cpp) ----

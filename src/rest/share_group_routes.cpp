@@ -58,6 +58,7 @@ HttpResponse share_error(group::ShareError e, const std::string& message) {
       break;
     case ShareError::kNotInFlight:
     case ShareError::kWrongMember:
+    case ShareError::kNonEmptyGroup:
       status = 409;
       break;
     case ShareError::kNotCoordinator:
@@ -311,6 +312,23 @@ HttpResponse handle_describe(const Context& ctx, const httplib::Request& req) {
   return HttpResponse{200, detail_json(*answer->second)};
 }
 
+HttpResponse handle_delete(const Context& ctx, const httplib::Request& req) {
+  std::string group_id = req.matches[1];
+  if (auto answer = route(ctx, req, group_id, 0)) return *answer;
+  auto* shares = ctx.shares;
+  using Answer = std::pair<group::ShareError, std::string>;
+  auto answer = ctx.loop.call_async<Answer>(
+      [shares, group_id](auto done) {
+        shares->delete_group(group_id, [done](group::ShareError e, std::string message) {
+          done({e, std::move(message)});
+        });
+      },
+      kLoopSlack);
+  if (!answer) return json_error(503, "busy", "the coordinator did not answer in time");
+  if (answer->first != group::ShareError::kNone) return share_error(answer->first, answer->second);
+  return HttpResponse{200, "{\"group_id\":" + json_string(group_id) + ",\"deleted\":true}"};
+}
+
 // ---- internal: partitions this node leads ---------------------------------------------
 
 std::optional<group::TopicPartition> tp_param(const httplib::Request& req) {
@@ -417,6 +435,8 @@ void register_share_group_routes(net::HttpServer& http, net::EventLoop& loop,
             [ctx](const httplib::Request& req) { return handle_ack(*ctx, req); });
   http.get(R"(/v1/share-groups/([^/]+))",
            [ctx](const httplib::Request& req) { return handle_describe(*ctx, req); });
+  http.del(R"(/v1/share-groups/([^/]+))",
+           [ctx](const httplib::Request& req) { return handle_delete(*ctx, req); });
   if (!backend) return;
   http.post("/internal/share/read",
             [ctx](const httplib::Request& req) { return handle_internal_read(*ctx, req); });

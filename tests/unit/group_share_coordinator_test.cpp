@@ -443,3 +443,30 @@ TEST_CASE("share coordinator: a release wakes a parked fetch of another member a
   CHECK(out->records[0].offset == 1);
   CHECK(out->records[0].delivery_count == 2);
 }
+
+TEST_CASE("share coordinator: delete is refused with members, then tombstones the state") {
+  Fixture f;
+  f.options.group_share_session_timeout_ms = 100;
+  f.start_coordinator();
+  auto got = f.fetch("", 2);
+  REQUIRE(got.records.size() == 2);
+  CHECK(f.ack(got.member_id, 0, group::AckType::kAccept).error == group::ShareError::kNone);
+  auto remove = [&] {
+    std::optional<group::ShareError> out;
+    f.shares->delete_group("g", [&](group::ShareError e, std::string) { out = e; });
+    REQUIRE(f.run_until([&] { return out.has_value(); }));
+    return *out;
+  };
+  CHECK(remove() == group::ShareError::kNonEmptyGroup);
+  CHECK(f.shares->describe("g"));
+  f.idle(std::chrono::milliseconds(300));  // the member leaves; its lock on offset 1 stays
+  CHECK(remove() == group::ShareError::kNone);
+  CHECK(!f.shares->describe("g"));
+  CHECK(remove() == group::ShareError::kUnknownGroup);
+  f.start_coordinator();  // the tombstone, not the last snapshot, is what loads
+  CHECK(!f.shares->describe("g"));
+  auto again = f.fetch("", 3);
+  REQUIRE(again.records.size() == 3);
+  CHECK(again.records[0].offset == 0);
+  CHECK(again.records[0].delivery_count == 1);
+}
