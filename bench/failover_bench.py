@@ -15,12 +15,20 @@ killed broker is restarted (same data dir and ports) a few seconds later; the
 longest gap between two acknowledgements while it rejoins the ISR and gets
 its preferred leadership back is the planned-move stall (point 4).
 
+With --fault pause the broker is stopped with SIGSTOP instead (and resumed
+with SIGCONT where a killed one is restarted): its process stops answering
+while its sockets stay open, as a leader cut off by a network partition
+would look to the others (issue 17 point 7). Nothing closes a connection
+then, so the controllers fence it only when its broker session
+(broker.session.timeout.ms, 9 s by default) runs out: the target is under
+the session timeout plus 1 s.
+
 At the end: p50 and max of each, the message counts (every message must be
 acknowledged exactly once: the producer is idempotent), and the machine's
 load average.
 
 Usage: bench/failover_bench.py [--dmq build/dmq] [--kills 10]
-           [--victim leader|follower|both] [--layout split|combined]
+           [--victim leader|follower|both] [--layout split|combined] [--fault kill|pause]
            [--interval-ms 20] [--fresh N] [--json out.json]
 """
 import argparse
@@ -162,7 +170,7 @@ class Cluster:
         return next(b for b in self.brokers if b.node_id == node_id)
 
 
-def one_round(cluster, load, victim_kind, k):
+def one_round(cluster, load, victim_kind, k, fault="kill"):
     wait_until(cluster.settled, 60, interval_s=0.1, what="full ISR and preferred leader")
     time.sleep(1.0)  # acknowledgements flowing on the settled leader
     p = cluster.partition()
@@ -171,23 +179,55 @@ def one_round(cluster, load, victim_kind, k):
     victim = cluster.broker(victim_id)
     also_controller = victim_id == cluster.controller_leader()
     killed_at = time.monotonic()
-    victim.kill()
+    if fault == "pause":
+        victim.proc.send_signal(signal.SIGSTOP)
+    else:
+        victim.kill()
     cluster.down.add(victim_id)
-    wait_until(lambda: load.first_ack_sent_after(killed_at) is not None, 60, interval_s=0.01,
-               what="an acknowledged write after the kill")
-    stall = load.first_ack_sent_after(killed_at) - killed_at
+    if fault == "pause":
+        stall = isolated_leader_replaced(cluster, victim_id, killed_at)
+    wait_until(lambda: load.first_ack_sent_after(killed_at) is not None, 120, interval_s=0.01,
+               what="an acknowledged write after the fault")
+    client_stall = load.first_ack_sent_after(killed_at) - killed_at
+    if fault != "pause":
+        stall = client_stall
     time.sleep(max(0.0, RESTART_AFTER_S - (time.monotonic() - killed_at)))
     restarted_at = time.monotonic()
-    victim.start(wait=False)
+    if fault == "pause":
+        victim.proc.send_signal(signal.SIGCONT)
+    else:
+        victim.start(wait=False)
     cluster.down.discard(victim_id)
     wait_until(cluster.settled, 60, interval_s=0.1, what="the restarted broker back as leader")
     time.sleep(1.0)
     move_gap = load.longest_gap(restarted_at, time.monotonic())
     note = " (also the controller leader)" if also_controller else ""
-    print(f"  kill {k + 1}: {victim_kind} broker {victim_id}{note}: first ack {stall:.3f}s after "
-          f"kill -9; longest ack gap while it rejoined and led again "
+    what = "SIGSTOP" if fault == "pause" else "kill -9"
+    running = (f" (the running producer's first ack after {client_stall:.3f}s)"
+               if fault == "pause" else "")
+    print(f"  round {k + 1}: {victim_kind} broker {victim_id}{note}: first ack {stall:.3f}s after "
+          f"{what}{running}; longest ack gap while it rejoined and led again "
           f"{move_gap if move_gap is None else round(move_gap, 3)}s", flush=True)
     return stall, move_gap, also_controller
+
+
+def isolated_leader_replaced(cluster, victim_id, paused_at):
+    """Seconds from the pause to the first acks=all write acknowledged by the
+    new leader, written by a producer that never knew the paused one. The
+    producer that was running also waits for its requests in flight to the
+    paused broker (librdkafka's request.timeout.ms), which is the client's
+    wait, not the cluster's; it is reported apart."""
+    wait_until(lambda: (cluster.partition() or {}).get("leader") not in (None, -1, victim_id),
+               60, interval_s=0.02, what="a new partition leader")
+    others = ",".join(b.kafka for b in cluster.brokers if b.node_id != victim_id)
+    producer = Producer({"bootstrap.servers": others, "acks": "all", "linger.ms": 0,
+                         "log_level": 0})
+    done = []
+    producer.produce(TOPIC, value=b"after-isolation", partition=0,
+                     on_delivery=lambda err, msg: done.append((err, time.monotonic())))
+    producer.flush(30)
+    assert done and done[0][0] is None, done
+    return done[0][1] - paused_at
 
 
 def fresh_partitions(args):
@@ -235,16 +275,17 @@ def run(args, victim_kind):
         cluster = Cluster(w, args.layout)
         load = Load(cluster.bootstrap, args.interval_ms / 1000)
         load.thread.start()
-        rounds = [one_round(cluster, load, victim_kind, k) for k in range(args.kills)]
+        rounds = [one_round(cluster, load, victim_kind, k, args.fault) for k in range(args.kills)]
         load.stop = True
         load.thread.join(90)
         acked = len(load.acks)
         result = {
-            "victim": victim_kind, "layout": args.layout,
+            "victim": victim_kind, "layout": args.layout, "fault": args.fault,
             "stall_s": [r[0] for r in rounds], "planned_move_gap_s": [r[1] for r in rounds],
             "controller_leader_too": [r[2] for r in rounds],
             "sent": load.sent, "acknowledged": acked, "failed": load.failed}
-        print(summary(f"{victim_kind} kill -9 -> first acks=all write", result["stall_s"]))
+        what = "SIGSTOP" if args.fault == "pause" else "kill -9"
+        print(summary(f"{victim_kind} {what} -> first acks=all write", result["stall_s"]))
         print(summary("restart -> longest acks=all gap (preferred leader back)",
                       result["planned_move_gap_s"]))
         print(f"messages: sent {load.sent}, acknowledged {acked}, failed {load.failed}")
@@ -258,12 +299,14 @@ def main():
     ap.add_argument("--victim", choices=["leader", "follower", "both", "none"], default="both")
     ap.add_argument("--layout", choices=["split", "combined"], default="split")
     ap.add_argument("--interval-ms", type=float, default=20)
+    ap.add_argument("--fault", choices=["kill", "pause"], default="kill",
+                    help="kill -9 the victim, or SIGSTOP it (sockets stay open)")
     ap.add_argument("--fresh", type=int, default=0,
                     help="also time the first write to N freshly created RF 3 partitions")
     ap.add_argument("--json")
     args = ap.parse_args()
     dmqtest.BINARY = os.path.abspath(args.dmq)
-    print(f"failover_bench: {args.layout} layout, {args.kills} kills, binary {dmqtest.BINARY}, "
+    print(f"failover_bench: {args.layout} layout, {args.kills} rounds of {args.fault}, binary {dmqtest.BINARY}, "
           f"load average before {os.getloadavg()[0]:.2f}", flush=True)
     results = []
     kinds = {"both": ["leader", "follower"], "none": []}.get(args.victim, [args.victim])

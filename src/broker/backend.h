@@ -182,6 +182,18 @@ class Backend {
                                      std::function<void(const ProduceResult&)> done) {
     done({ErrorCode::kTransactionalIdAuthorizationFailed});
   }
+  // The offsets a transactional producer commits for a group (TxnOffsetCommit),
+  // as a transactional batch of that producer written by the group
+  // coordinator into the group's __consumer_offsets partition (acks=all), so
+  // they outlive the coordinator until the marker commits or aborts them.
+  // Verified like produce_transactional's first batch; the batch's sequence
+  // is not checked (the coordinator, not the client, numbers it: Kafka skips
+  // the check for coordinator appends too).
+  virtual void append_txn_offsets(std::string_view topic, PartitionId partition,
+                                  const ValidatedBatch& batch, std::string_view transactional_id,
+                                  std::function<void(const ProduceResult&)> done) {
+    done({ErrorCode::kTransactionalIdAuthorizationFailed});
+  }
   // Appends a COMMIT or ABORT marker of `producer_id` (WriteTxnMarkers, from
   // the transaction coordinator) with acks=all; `done` once acknowledged.
   // INVALID_PRODUCER_EPOCH for a marker older than the producer's epoch here.

@@ -434,7 +434,8 @@ void PartitionManager::produce(std::string_view topic, PartitionId partition,
 }
 
 void PartitionManager::append_admitted(Partition& p, const ValidatedBatch& batch, Acks acks,
-                                       std::function<void(const ProduceResult&)> done) {
+                                       std::function<void(const ProduceResult&)> done,
+                                       bool sequenced) {
   if (p.produce_config.compacted) {
     if (ErrorCode e = check_keys(batch.bytes); e != ErrorCode::kNone) {
       done({e});
@@ -447,7 +448,7 @@ void PartitionManager::append_admitted(Partition& p, const ValidatedBatch& batch
   std::optional<BatchIdentity> identity;
   if (header.producer_id >= 0) {
     identity = batch_identity(header);
-    if (!admit_idempotent(p, *identity, append_time, done)) return;
+    if (sequenced && !admit_idempotent(p, *identity, append_time, done)) return;
   }
   auto appended = append_to_log(p, batch.bytes, header, now);
   if (!appended.ok()) {

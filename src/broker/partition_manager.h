@@ -98,6 +98,9 @@ class PartitionManager : public Backend {
                              const ValidatedBatch& batch, Acks acks,
                              std::string_view transactional_id,
                              std::function<void(const ProduceResult&)> done) override;
+  void append_txn_offsets(std::string_view topic, PartitionId partition,
+                          const ValidatedBatch& batch, std::string_view transactional_id,
+                          std::function<void(const ProduceResult&)> done) override;
   void write_txn_marker(std::string_view topic, PartitionId partition, int64_t producer_id,
                         int16_t producer_epoch, bool commit, int32_t coordinator_epoch,
                         std::function<void(ErrorCode)> done) override;
@@ -223,10 +226,16 @@ class PartitionManager : public Backend {
   static kafka::ErrorCode check_keys(std::span<const char> bytes);
   static int64_t stamp_batch(const Partition& p, std::span<char> bytes, kafka::BatchHeader& header,
                              int64_t now);
+  // `sequenced`: the batch's producer sequence is checked (client batches);
+  // a coordinator's own transactional batches are not.
   void append_admitted(Partition& p, const ValidatedBatch& batch, Acks acks,
-                       std::function<void(const ProduceResult&)> done);
+                       std::function<void(const ProduceResult&)> done, bool sequenced = true);
   // Transactional batches (partition_manager_txn.cpp).
   ErrorCode check_txn_batch(const Partition& p, const kafka::BatchHeader& header) const;
+  void admit_transactional(std::string_view topic, PartitionId partition,
+                           const ValidatedBatch& batch, Acks acks,
+                           std::string_view transactional_id, bool sequenced,
+                           std::function<void(const ProduceResult&)> done);
   FetchRead read(std::string_view topic, PartitionId partition, Offset offset, uint32_t max_bytes,
                  BrokerId replica_id, LeaderEpoch current_leader_epoch, bool read_committed);
   bool admit_idempotent(Partition& p, const BatchIdentity& identity, int64_t append_time,

@@ -43,6 +43,21 @@ void PartitionManager::produce_transactional(std::string_view topic, PartitionId
                                              const ValidatedBatch& batch, Acks acks,
                                              std::string_view transactional_id,
                                              std::function<void(const ProduceResult&)> done) {
+  admit_transactional(topic, partition, batch, acks, transactional_id, true, std::move(done));
+}
+
+void PartitionManager::append_txn_offsets(std::string_view topic, PartitionId partition,
+                                          const ValidatedBatch& batch,
+                                          std::string_view transactional_id,
+                                          std::function<void(const ProduceResult&)> done) {
+  admit_transactional(topic, partition, batch, Acks::kAll, transactional_id, false,
+                      std::move(done));
+}
+
+void PartitionManager::admit_transactional(std::string_view topic, PartitionId partition,
+                                           const ValidatedBatch& batch, Acks acks,
+                                           std::string_view transactional_id, bool sequenced,
+                                           std::function<void(const ProduceResult&)> done) {
   Partition* p = find(topic, partition.value);
   if (!p || !p->is_leader || !p->log) {
     done({ErrorCode::kNotLeaderOrFollower});
@@ -58,7 +73,7 @@ void PartitionManager::produce_transactional(std::string_view topic, PartitionId
     return;
   }
   if (p->txns.is_open(batch.header.producer_id)) {
-    append_admitted(*p, batch, acks, std::move(done));
+    append_admitted(*p, batch, acks, std::move(done), sequenced);
     return;
   }
   if (!txn_verifier_) {
@@ -73,7 +88,7 @@ void PartitionManager::produce_transactional(std::string_view topic, PartitionId
   TxnVerification v{std::string(transactional_id), batch.header.producer_id,
                     batch.header.producer_epoch, TopicPartition{std::string(topic), partition}};
   const Stamp asked = p->stamp();
-  txn_verifier_(v, [this, topic = std::string(topic), partition, batch, acks, asked,
+  txn_verifier_(v, [this, topic = std::string(topic), partition, batch, acks, asked, sequenced,
                     done = std::move(done)](ErrorCode e) mutable {
     Partition* q = find(topic, partition.value);
     if (!q || !q->is_leader || !q->log || !(q->stamp() == asked)) {
@@ -85,7 +100,7 @@ void PartitionManager::produce_transactional(std::string_view topic, PartitionId
       done({e});
       return;
     }
-    append_admitted(*q, batch, acks, std::move(done));
+    append_admitted(*q, batch, acks, std::move(done), sequenced);
   });
 }
 

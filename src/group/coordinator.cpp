@@ -401,6 +401,13 @@ void Coordinator::finish_load(int32_t partition, LoadState& state) {
     groups_.emplace(id, std::move(entry));
     loaded++;
   }
+  for (auto& [producer_id, offsets] : state.pending_txn) {
+    pending_txn_offsets_[{producer_id, partition}] = std::move(offsets);
+  }
+  if (!state.pending_txn.empty()) {
+    LOG_INFO("group") << kOffsetsTopic << "-" << partition << ": the offsets of "
+                      << state.pending_txn.size() << " open transactions await their markers";
+  }
   slots_[partition].status = SlotStatus::kActive;
   loads_total_->inc();
   LOG_INFO("group") << "loaded " << kOffsetsTopic << "-" << partition << ": " << loaded
@@ -410,6 +417,8 @@ void Coordinator::finish_load(int32_t partition, LoadState& state) {
 
 void Coordinator::unload(int32_t partition) {
   slots_.erase(partition);
+  std::erase_if(pending_txn_offsets_,
+                [partition](const auto& pending) { return pending.first.second == partition; });
   for (auto it = groups_.begin(); it != groups_.end();) {
     if (it->second.partition != partition) {
       ++it;

@@ -108,10 +108,10 @@ class Coordinator {
   // Answers parked requests with NOT_COORDINATOR and stops the timers. Idempotent.
   void stop();
 
-  // A transaction's marker reached __consumer_offsets partition `partition`
-  // (led here): the offsets producer `producer_id` committed through
-  // TxnOffsetCommit for that partition's groups are written and applied
-  // (commit) or dropped (abort); `done` once written.
+  // A transaction's marker was written to __consumer_offsets partition
+  // `partition` (led here): the offsets producer `producer_id` committed
+  // there through TxnOffsetCommit (already in the log, before the marker)
+  // become the groups' committed offsets (commit) or are dropped (abort).
   void complete_txn_offsets(int64_t producer_id, bool commit, int32_t partition,
                             std::function<void(kafka::ErrorCode)> done);
 
@@ -157,6 +157,14 @@ class Coordinator {
   void handle_delete_groups(const kafka::ExchangePtr& ex);
   void handle_offset_delete(const kafka::ExchangePtr& ex);
   void handle_txn_offset_commit(const kafka::ExchangePtr& ex);  // coordinator_txn.cpp
+  void store_txn_offsets(const kafka::ExchangePtr& ex,
+                         std::shared_ptr<kafka::TxnOffsetCommitResponse> resp, int32_t partition,
+                         TxnOffsets accepted);
+  static kafka::ErrorCode txn_offsets_error(kafka::ErrorCode e);
+  void apply_txn_offsets(int32_t partition, const TxnOffsets& offsets);
+  bool has_pending_txn_offset(const std::string& group_id, const TopicPartition& tp) const;
+  void mark_unstable(const std::string& group_id,
+                     std::vector<kafka::OffsetFetchResponse::Topic>& topics) const;
   // OffsetCommit's per-partition checks; the records and commits of the
   // partitions that passed (the others get their error in `resp`).
   void build_commits(const kafka::OffsetCommitRequest& req, int16_t version, TimeMs t,
@@ -238,14 +246,11 @@ class Coordinator {
   std::map<int32_t, Slot> slots_;  // offsets partitions this broker leads
   std::map<std::string, Entry, std::less<>> groups_;
   std::map<Token, Parked> parked_;
-  // TxnOffsetCommit offsets awaiting their transaction's marker, by producer
-  // id. Memory only: a coordinator failover before the marker loses them
-  // (the transaction still commits; the group keeps its older offsets).
-  struct PendingTxnOffsets {
-    int32_t partition = -1;
-    std::map<std::string, std::map<TopicPartition, CommittedOffset>> offsets;
-  };
-  std::map<int64_t, PendingTxnOffsets> pending_txn_offsets_;
+  // TxnOffsetCommit offsets awaiting their transaction's marker, by
+  // (producer id, __consumer_offsets partition). They are in the log as the
+  // producer's transactional batches, so a coordinator that loads the
+  // partition rebuilds them (LoadState::pending_txn).
+  std::map<std::pair<int64_t, int32_t>, TxnOffsets> pending_txn_offsets_;
   Token next_token_ = 1;
   uint64_t next_load_id_ = 1;
   uint64_t ticks_ = 0;

@@ -28,6 +28,9 @@ struct LoadState {
   int64_t end = 0;   // stop before this offset
   std::map<std::string, std::optional<GroupSnapshot>> meta;
   std::map<std::string, std::map<TopicPartition, std::optional<CommittedOffset>>> offsets;
+  // Offsets in transactional batches whose marker is not read yet, by
+  // producer id: a COMMIT marker moves them into `offsets`, ABORT drops them.
+  std::map<int64_t, TxnOffsets> pending_txn;
   uint64_t records = 0;
   uint64_t skipped = 0;  // unreadable batches or records
 };
@@ -36,8 +39,9 @@ struct LoadState {
 bool read_chunk(const broker::RecordChunk& chunk, std::string& out);
 // Applies the whole batches in `bytes` (as Fetch returns them) to `state`,
 // records below state.next or at/after state.end ignored, and moves
-// state.next past the last batch read. Control batches and malformed
-// batches or records are skipped (counted), never trusted.
+// state.next past the last batch read. Transactional offsets wait for their
+// producer's marker (pending_txn). Malformed batches or records are skipped
+// (counted), never trusted.
 void apply_batches(std::string_view bytes, LoadState& state);
 
 }  // namespace dmq::group

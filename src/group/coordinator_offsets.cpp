@@ -223,6 +223,7 @@ void Coordinator::handle_offset_fetch(const kafka::ExchangePtr& ex) {
         const Entry* entry = find(g.group_id);
         out.topics = fetch_offsets(entry ? entry->group.get() : nullptr, g.topics);
         filter_topics(access, g.topics.has_value(), out.topics);
+        if (req.require_stable) mark_unstable(out.group_id, out.topics);
       }
       if (first == kafka::ErrorCode::kNone) first = out.error_code;
       resp.groups.push_back(std::move(out));
@@ -243,7 +244,25 @@ void Coordinator::handle_offset_fetch(const kafka::ExchangePtr& ex) {
   const Entry* entry = find(req.group_id);
   resp.topics = fetch_offsets(entry ? entry->group.get() : nullptr, req.topics);
   filter_topics(access, req.topics.has_value(), resp.topics);
+  if (v >= 7 && req.require_stable) mark_unstable(std::string(req.group_id), resp.topics);
   ex->respond(kafka::make_response(*ex, resp));
+}
+
+// KIP-447: a client that asks for stable offsets (read_committed consumers)
+// must not start from an offset an open transaction is about to replace; it
+// gets UNSTABLE_OFFSET_COMMIT and retries until the marker has settled it.
+void Coordinator::mark_unstable(const std::string& group_id,
+                                std::vector<kafka::OffsetFetchResponse::Topic>& topics) const {
+  for (auto& t : topics) {
+    for (auto& p : t.partitions) {
+      if (p.error_code != kafka::ErrorCode::kNone) continue;
+      if (!has_pending_txn_offset(group_id, TopicPartition{t.name, p.partition_index})) continue;
+      kafka::OffsetFetchResponse::Partition unstable;
+      unstable.partition_index = p.partition_index;
+      unstable.error_code = kafka::ErrorCode::kUnstableOffsetCommit;
+      p = std::move(unstable);
+    }
+  }
 }
 
 void Coordinator::handle_offset_delete(const kafka::ExchangePtr& ex) {

@@ -1,5 +1,6 @@
 #include "group/internal_topic.h"
 
+#include "common/batch_layout.h"
 #include "common/log.h"
 #include "group/coordinator_internal.h"
 #include "kafka/protocol/record_batch.h"
@@ -16,11 +17,12 @@ void run_after(asio::io_context& io, std::chrono::milliseconds delay, std::weak_
       });
 }
 
-void append_internal(broker::Backend& backend, std::string_view topic, int32_t partition,
-                     const std::vector<InternalRecord>& records, int64_t timestamp_ms,
-                     std::weak_ptr<bool> alive,
-                     std::function<void(kafka::ErrorCode, int64_t)> done) {
-  kafka::RecordBatchBuilder builder;
+namespace {
+
+std::shared_ptr<std::string> build_batch(const std::vector<InternalRecord>& records,
+                                         int64_t timestamp_ms,
+                                         kafka::RecordBatchBuilder::Options options = {}) {
+  kafka::RecordBatchBuilder builder(options);
   for (const auto& [key, value] : records) {
     if (value) {
       builder.add(timestamp_ms, std::string_view(key), std::string_view(*value));
@@ -28,7 +30,23 @@ void append_internal(broker::Backend& backend, std::string_view topic, int32_t p
       builder.add(timestamp_ms, std::string_view(key), std::nullopt);
     }
   }
-  auto batch = std::make_shared<std::string>(builder.build());
+  return std::make_shared<std::string>(builder.build());
+}
+
+broker::ValidatedBatch validated_view(std::string& batch) {
+  broker::ValidatedBatch validated{std::span<char>(batch.data(), batch.size()), {}};
+  // Built by build_batch, so well-formed: its header is read, not validated.
+  kafka::read_batch_header(batch, validated.header);
+  return validated;
+}
+
+}  // namespace
+
+void append_internal(broker::Backend& backend, std::string_view topic, int32_t partition,
+                     const std::vector<InternalRecord>& records, int64_t timestamp_ms,
+                     std::weak_ptr<bool> alive,
+                     std::function<void(kafka::ErrorCode, int64_t)> done) {
+  auto batch = build_batch(records, timestamp_ms);
   const broker::PartitionId id(partition);
   // Written like a Produce with acks=all (Kafka's coordinators do the same).
   broker::ProduceTarget target = backend.produce_target(topic, id, broker::Acks::kAll);
@@ -36,14 +54,35 @@ void append_internal(broker::Backend& backend, std::string_view topic, int32_t p
     done(target.error, -1);
     return;
   }
-  broker::ValidatedBatch validated{std::span<char>(batch->data(), batch->size()), {}};
-  // Built just above, so well-formed: its header is read, not validated.
-  kafka::read_batch_header(*batch, validated.header);
   backend.produce(
-      topic, id, validated, broker::Acks::kAll,
+      topic, id, validated_view(*batch), broker::Acks::kAll,
       [batch, alive = std::move(alive), done = std::move(done)](const broker::ProduceResult& r) {
         if (alive.expired()) return;
         done(r.error, r.base_offset.value);
+      });
+}
+
+void append_internal_txn(broker::Backend& backend, std::string_view topic, int32_t partition,
+                         const std::vector<InternalRecord>& records, int64_t timestamp_ms,
+                         const TxnProducer& producer, std::weak_ptr<bool> alive,
+                         std::function<void(kafka::ErrorCode)> done) {
+  kafka::RecordBatchBuilder::Options options;
+  options.producer_id = producer.producer_id;
+  options.producer_epoch = producer.producer_epoch;
+  options.base_sequence = 0;
+  options.attributes = batch_layout::kTransactionalBit;
+  auto batch = build_batch(records, timestamp_ms, options);
+  const broker::PartitionId id(partition);
+  broker::ProduceTarget target = backend.produce_target(topic, id, broker::Acks::kAll);
+  if (target.error != kafka::ErrorCode::kNone) {
+    done(target.error);
+    return;
+  }
+  backend.append_txn_offsets(
+      topic, id, validated_view(*batch), producer.transactional_id,
+      [batch, alive = std::move(alive), done = std::move(done)](const broker::ProduceResult& r) {
+        if (alive.expired()) return;
+        done(r.error);
       });
 }
 

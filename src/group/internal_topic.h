@@ -40,6 +40,19 @@ void append_internal(broker::Backend& backend, std::string_view topic, int32_t p
                      std::weak_ptr<bool> alive,
                      std::function<void(kafka::ErrorCode, int64_t base_offset)> done);
 
+// The same for a transactional producer's records (TxnOffsetCommit's
+// offsets): one batch of `producer_id`/`producer_epoch` with the
+// transactional bit, through Backend::append_txn_offsets.
+struct TxnProducer {
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+};
+void append_internal_txn(broker::Backend& backend, std::string_view topic, int32_t partition,
+                         const std::vector<InternalRecord>& records, int64_t timestamp_ms,
+                         const TxnProducer& producer, std::weak_ptr<bool> alive,
+                         std::function<void(kafka::ErrorCode)> done);
+
 // Starts a load: appends `marker_key` as a tombstone and, once it is
 // acknowledged, calls `ready(start, end)` with the range to read, from the
 // log start to just past the marker. Every write acknowledged before the

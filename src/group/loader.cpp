@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "broker/txn_index.h"
 #include "group/coordinator_internal.h"
 #include "kafka/protocol/record_batch.h"
 
@@ -26,12 +27,32 @@ bool read_chunk(const broker::RecordChunk& chunk, std::string& out) {
 
 namespace {
 
-void apply_record(const OffsetsRecord& r, LoadState& state) {
-  if (r.kind == OffsetsRecord::Kind::kOffset) {
-    state.offsets[r.group_id][r.tp] = r.offset;
-  } else {
+void apply_record(const OffsetsRecord& r, const kafka::BatchHeader& h, LoadState& state) {
+  if (r.kind != OffsetsRecord::Kind::kOffset) {
     state.meta[r.group_id] = r.group;
+  } else if (!h.is_transactional()) {
+    state.offsets[r.group_id][r.tp] = r.offset;
+  } else if (r.offset) {
+    state.pending_txn[h.producer_id][r.group_id][r.tp] = *r.offset;
   }
+}
+
+// A producer's COMMIT makes its pending offsets the groups' committed
+// offsets, in log order: a later plain commit overrides them as usual.
+void apply_marker(std::string_view batch, const kafka::BatchHeader& h, LoadState& state) {
+  auto type = broker::control_type_of(batch);
+  if (!type) {
+    state.skipped++;
+    return;
+  }
+  auto it = state.pending_txn.find(h.producer_id);
+  if (it == state.pending_txn.end()) return;
+  if (*type == broker::ControlType::kCommit) {
+    for (auto& [group_id, tps] : it->second) {
+      for (auto& [tp, o] : tps) state.offsets[group_id][tp] = std::move(o);
+    }
+  }
+  state.pending_txn.erase(it);
 }
 
 void apply_batch(std::string_view batch, const kafka::BatchHeader& h, LoadState& state) {
@@ -50,7 +71,7 @@ void apply_batch(std::string_view batch, const kafka::BatchHeader& h, LoadState&
       state.skipped++;
       continue;
     }
-    apply_record(*decoded, state);
+    apply_record(*decoded, h, state);
     state.records++;
   }
   if (it.error() != kafka::BatchError::kOk) state.skipped++;
@@ -67,8 +88,12 @@ void apply_batches(std::string_view bytes, LoadState& state) {
     if (h.batch_length <= 0) break;
     const size_t total = h.total_size();
     if (total > bytes.size() - pos) break;  // a partial batch at the end of the chunk
-    if (h.last_offset() >= state.next && !h.is_control()) {
-      apply_batch(bytes.substr(pos, total), h, state);
+    if (h.last_offset() >= state.next) {
+      if (h.is_control()) {
+        apply_marker(bytes.substr(pos, total), h, state);
+      } else {
+        apply_batch(bytes.substr(pos, total), h, state);
+      }
     }
     next = std::max(next, h.last_offset() + 1);
     pos += total;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <compare>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +71,9 @@ struct CommittedOffset {
 
 // Identifies a parked JoinGroup or SyncGroup; chosen by the caller, echoed
 // in the Reply that answers it.
+// The offsets one transaction commits, by group id and partition.
+using TxnOffsets = std::map<std::string, std::map<TopicPartition, CommittedOffset>>;
+
 using Token = uint64_t;
 
 }  // namespace dmq::group

@@ -200,22 +200,26 @@ def test_follower_disk_full():
         http1 = dmqtest.free_port()
         voters = f"1@127.0.0.1:{http1}"
         extra = ["--segment.bytes=1048576", "--replica.lag.time.max.ms=3000"]
-        nodes = [w.node(node_id=1, controllers=voters, http_port=http1, extra=extra),
-                 w.node(node_id=2, role="broker", controllers=voters, extra=extra)]
+        # The controller keeps its Raft log off the brokers' disks: were it
+        # on the follower's full disk, no ISR change could commit (that case
+        # is test_disk_full's), and acks=all would rightly wait.
+        controller = w.node(node_id=1, role="controller", controllers=voters, http_port=http1)
+        nodes = [w.node(node_id=2, role="broker", controllers=voters, extra=extra),
+                 w.node(node_id=3, role="broker", controllers=voters, extra=extra)]
         for n in nodes:
             mount = os.path.join(w.path, f"data-{n.node_id}")
             mount_tmpfs(mount, 40)
             n.data_dir = os.path.join(mount, "node")
             n.mount = mount
-        dmqtest.start_all(nodes)
+        dmqtest.start_all([controller, *nodes])
         body = {"name": TOPIC, "partitions": 1, "replication_factor": 2}
-        dmqtest.wait_until(lambda: nodes[0].post("/v1/topics", body)[0] in (200, 201), 30,
+        dmqtest.wait_until(lambda: controller.post("/v1/topics", body)[0] in (200, 201), 30,
                            interval_s=0.3, what="topic created with 2 replicas")
-        dmqtest.wait_until(lambda: len((topic_partition(nodes[0], TOPIC) or {}).get("isr", [])) == 2,
+        dmqtest.wait_until(lambda: len((topic_partition(controller, TOPIC) or {}).get("isr", [])) == 2,
                            30, what="both replicas in the ISR")
-        leader_id = topic_partition(nodes[0], TOPIC)["leader"]
-        leader = nodes[leader_id - 1]
-        follower = nodes[2 - leader_id]
+        leader_id = topic_partition(controller, TOPIC)["leader"]
+        leader = nodes[leader_id - 2]
+        follower = nodes[3 - leader_id]
         acked = {}
         error, next_id = produce_until_refused(leader.kafka, acked, 0, 20)
         assert error is None, error
@@ -223,13 +227,13 @@ def test_follower_disk_full():
         # The follower cannot append; acks=all waits for the ISR to shrink, then goes on.
         error, next_id = produce_until_refused(leader.kafka, acked, next_id, 200)
         assert error is None, f"the leader refused while only the follower's disk was full: {error}"
-        isr = topic_partition(nodes[0], TOPIC)["isr"]
+        isr = topic_partition(controller, TOPIC)["isr"]
         print(f"   {len(acked)} acknowledged with the follower's disk full; ISR {isr}")
         assert isr == [leader_id], f"the follower stayed in the ISR: {isr}"
         follower.alive()
         leader.alive()
         os.remove(filler)
-        dmqtest.wait_until(lambda: sorted(topic_partition(nodes[0], TOPIC)["isr"]) == [1, 2], 60,
+        dmqtest.wait_until(lambda: sorted(topic_partition(controller, TOPIC)["isr"]) == [2, 3], 60,
                            interval_s=0.5, what="the follower back in the ISR")
         check_every_ack_readable(leader, acked, "after the follower rejoined")
 

@@ -12,6 +12,10 @@
    error, from the committed offsets); at the end `out` read with
    read_committed holds every input exactly once. Prints inputs, outputs,
    missing and duplicated; fails unless both are zero.
+3. Offsets sent to a transaction outlive their group coordinator: after
+   send_offsets_to_transaction the broker coordinating the group is killed
+   with -9; the transaction then commits and the group's committed offset
+   is the one the transaction carried (an aborted one leaves it alone).
 """
 
 import os
@@ -189,5 +193,82 @@ def test_exactly_once_under_coordinator_kill():
         assert not missing and duplicated == 0, sorted(missing)[:10]
 
 
+def group_coordinator(nodes, group):
+    for n in nodes:
+        try:
+            s, body = n.get(f"/v1/groups/{group}", timeout_s=2)
+        except Exception:
+            continue
+        if s == 200:
+            return nodes[body["coordinator"] - 1]
+    return None
+
+
+def committed(boot, group, tp):
+    c = Consumer({"bootstrap.servers": boot, "group.id": group, "enable.auto.commit": False})
+    try:
+        return c.committed([tp], timeout=20)[0].offset
+    finally:
+        c.close()
+
+
+def end_transaction(producer, commit):
+    """Commits or aborts, retrying what librdkafka calls retriable (the
+    coordinators may be moving after the kill)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return producer.commit_transaction(30) if commit else producer.abort_transaction(30)
+        except KafkaException as e:
+            if not e.args[0].retriable() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def offsets_across_coordinator_kill(nodes, boot, group, offset, commit):
+    """Sends `offset` for in-0 in a transaction, kill -9s the group's
+    coordinator, restarts it, then commits or aborts."""
+    tp = TopicPartition("in", 0)
+    consumer = Consumer({"bootstrap.servers": boot, "group.id": group})
+    p = Producer({"bootstrap.servers": boot, "transactional.id": f"offsets-{offset}"})
+    p.init_transactions(60)
+    p.begin_transaction()
+    p.produce("out", value=f"with-offset-{offset}")
+    p.send_offsets_to_transaction([TopicPartition("in", 0, offset)],
+                                  consumer.consumer_group_metadata(), 30)
+    killed = group_coordinator(nodes, group)
+    assert killed is not None, f"no broker coordinates {group}"
+    print(f"kill -9 node {killed.node_id} (coordinates {group}) before "
+          f"{'commit' if commit else 'abort'}", flush=True)
+    killed.kill()
+    killed.start(wait=False)
+    end_transaction(p, commit)
+    consumer.close()
+    return committed(boot, group, tp)
+
+
+def test_txn_offsets_survive_group_coordinator_kill():
+    with dmqtest.Workdir() as w:
+        nodes = cluster(w)
+        create(nodes[0], "in", 1)
+        create(nodes[0], "out", 1)
+        boot = bootstrap(nodes)
+        group = "eos-offsets"
+        # A plain commit first, so the group exists and REST names its coordinator.
+        c = Consumer({"bootstrap.servers": boot, "group.id": group, "enable.auto.commit": False})
+        c.commit(offsets=[TopicPartition("in", 0, 1)], asynchronous=False)
+        c.close()
+        after_commit = offsets_across_coordinator_kill(nodes, boot, group, 42, commit=True)
+        print(f"committed after the committed transaction: {after_commit}", flush=True)
+        assert after_commit == 42, f"the transaction's offset was lost: committed {after_commit}"
+        for n in nodes:  # the killed node is back before the next kill
+            dmqtest.wait_until(lambda: n.alive() and n.get("/v1/health", timeout_s=1)[0] == 200,
+                               30, what=f"node {n.node_id} up")
+        after_abort = offsets_across_coordinator_kill(nodes, boot, group, 77, commit=False)
+        print(f"committed after the aborted transaction: {after_abort}", flush=True)
+        assert after_abort == 42, f"an aborted transaction moved the offset to {after_abort}"
+
+
 if __name__ == "__main__":
-    dmqtest.run([test_markers_reach_every_leader, test_exactly_once_under_coordinator_kill])
+    dmqtest.run([test_markers_reach_every_leader, test_exactly_once_under_coordinator_kill,
+                 test_txn_offsets_survive_group_coordinator_kill])

@@ -1,8 +1,11 @@
 // Loading a __consumer_offsets partition: the last value of each key wins,
 // tombstones delete, records outside [next, end) and unreadable ones are
-// skipped, partial batches at the end of a chunk wait for the next read.
+// skipped, partial batches at the end of a chunk wait for the next read;
+// transactional offsets wait for their producer's COMMIT or ABORT marker.
 #include <doctest/doctest.h>
 
+#include "broker/txn_index.h"
+#include "common/batch_layout.h"
 #include "group/coordinator_internal.h"
 #include "kafka/protocol/record_batch.h"
 
@@ -12,9 +15,16 @@ using dmq::kafka::RecordBatchBuilder;
 namespace {
 
 std::string batch(int64_t base_offset,
-                  const std::vector<std::pair<std::string, std::optional<std::string>>>& records) {
+                  const std::vector<std::pair<std::string, std::optional<std::string>>>& records,
+                  int64_t transactional_producer = -1) {
   RecordBatchBuilder::Options o;
   o.base_offset = base_offset;
+  if (transactional_producer >= 0) {
+    o.producer_id = transactional_producer;
+    o.producer_epoch = 0;
+    o.base_sequence = 0;
+    o.attributes = dmq::batch_layout::kTransactionalBit;
+  }
   RecordBatchBuilder b(o);
   for (const auto& [k, v] : records) {
     if (v) {
@@ -88,4 +98,31 @@ TEST_CASE("unreadable records are skipped, not trusted") {
   s2.end = 3;
   apply_batches(bad, s2);
   CHECK(s2.next == 0);
+}
+
+TEST_CASE("transactional offsets count only once their producer's COMMIT marker is read") {
+  using dmq::broker::build_control_batch;
+  using dmq::broker::ControlType;
+  auto marker = [](int64_t offset, int64_t producer, ControlType type) {
+    std::string m = build_control_batch(producer, 0, type, 0, 1000);
+    dmq::kafka::set_base_offset(m.data(), offset);
+    return m;
+  };
+  std::string bytes =
+      batch(0, {{encode_offset_key("g", {"t", 0}), encode_offset_value(at(1))}}) +
+      batch(1, {{encode_offset_key("g", {"t", 0}), encode_offset_value(at(50))}}, 7) +
+      batch(2, {{encode_offset_key("g", {"t", 1}), encode_offset_value(at(60))}}, 8) +
+      batch(3, {{encode_offset_key("g", {"t", 2}), encode_offset_value(at(70))}}, 9) +
+      marker(4, 8, ControlType::kAbort) + marker(5, 7, ControlType::kCommit);
+  LoadState state;
+  state.end = 6;
+  apply_batches(bytes, state);
+  CHECK(state.next == 6);
+  CHECK(state.skipped == 0);
+  CHECK(state.offsets["g"][{"t", 0}] == at(50));    // committed by producer 7
+  CHECK_FALSE(state.offsets["g"].count({"t", 1}));  // aborted by producer 8
+  CHECK_FALSE(state.offsets["g"].count({"t", 2}));  // producer 9's marker is not read yet
+  REQUIRE(state.pending_txn.count(9));
+  CHECK(state.pending_txn[9]["g"][{"t", 2}] == at(70));
+  CHECK(state.pending_txn.size() == 1);
 }
