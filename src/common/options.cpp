@@ -254,6 +254,14 @@ void add_http_security_options(CLI::App& app, SecurityOptions& s) {
       ->capture_default_str();
 }
 
+// Share groups (KIP-932's broker option names).
+void add_share_group_options(CLI::App& app, Options& o) {
+  app.add_option("--group.share.session.timeout.ms", o.group_share_session_timeout_ms,
+                 "A share-group member with no fetch or ack for this long leaves the group")
+      ->check(CLI::Range(100, INT32_MAX))
+      ->capture_default_str();
+}
+
 // Tracing: spans exported over OTLP/HTTP (src/trace/README.md).
 void add_tracing_options(CLI::App& app, Options& o) {
   app.add_option("--otel.exporter.otlp.endpoint", o.otel_exporter_otlp_endpoint,
@@ -567,6 +575,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, Options* options) 
                  "How long a new group waits for more members before its first rebalance")
       ->check(CLI::Range(0, INT32_MAX))
       ->capture_default_str();
+  add_share_group_options(app, o);
   add_security_options(app, o.security);
   add_tracing_options(app, o);
 

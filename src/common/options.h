@@ -179,6 +179,9 @@ struct Options {
   int64_t rest_consumer_instance_timeout_ms = 300000;
   int32_t group_max_session_timeout_ms = 1800000;
   int32_t group_initial_rebalance_delay_ms = 3000;
+  // Share groups (KIP-932's name): a member with no fetch or ack for this
+  // long leaves the group (its locks expire on their own deadlines).
+  int32_t group_share_session_timeout_ms = 45000;
 
   SecurityOptions security;
 

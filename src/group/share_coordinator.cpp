@@ -40,6 +40,8 @@ const char* share_error_name(ShareError e) {
       return "record_not_in_flight";
     case ShareError::kWrongMember:
       return "record_locked_by_another_member";
+    case ShareError::kNonEmptyGroup:
+      return "non_empty_group";
   }
   return "unknown";
 }
@@ -90,6 +92,13 @@ ShareCoordinator::ShareCoordinator(asio::io_context& io, const Options& options,
   loads_total_ = &metrics::registry().counter(
       "dmq_share_state_partition_loads_total",
       "__share_group_state partitions loaded after becoming their leader.");
+  state_writes_total_ = &metrics::registry().counter(
+      "dmq_share_state_writes_total",
+      "Appends (acks=all) of share-partition state to __share_group_state.");
+  state_changes_total_ = &metrics::registry().counter(
+      "dmq_share_state_changes_total",
+      "Fetches, acknowledgements and other changes those appends made durable; over "
+      "dmq_share_state_writes_total, how many one append carries.");
 }
 
 ShareCoordinator::~ShareCoordinator() {
@@ -118,8 +127,13 @@ void ShareCoordinator::stop() {
   auto parked = std::move(fetches_);
   fetches_.clear();
   for (const auto& op : parked) answer_fetch(*op, ShareError::kNotCoordinator, "shutting down");
+  std::vector<PersistDone> waiting;
+  for (auto& [p, slot] : slots_) {
+    for (auto& done : slot.writes.take_pending().waiters) waiting.push_back(std::move(done));
+  }
   groups_.clear();
   slots_.clear();
+  for (const auto& done : waiting) done(ShareError::kNotCoordinator);
 }
 
 int64_t ShareCoordinator::now_ms() const {
@@ -278,6 +292,8 @@ void ShareCoordinator::acknowledge(const std::string& group_id, const std::strin
     accepted += a.type == AckType::kAccept ? 1 : 0;
   }
   count(*group, events);
+  // A release makes records available, an accept may move the window.
+  wake_fetches(group_id, acks.size());
   const size_t n = acks.size();
   persist(group_id, touched,
           [this, group_id, touched, n, accepted, done = std::move(done)](ShareError e) {
@@ -292,30 +308,84 @@ void ShareCoordinator::acknowledge(const std::string& group_id, const std::strin
 // ---- persistence -------------------------------------------------------------------
 
 void ShareCoordinator::persist(const std::string& group_id, const std::set<TopicPartition>& tps,
-                               std::function<void(ShareError)> done) {
+                               PersistDone done) {
   GroupEntry* group = find(group_id);
   if (!group) return done(ShareError::kNotCoordinator);
-  std::vector<Record> records;
+  auto slot = slots_.find(group->state_partition);
+  if (slot == slots_.end()) return done(ShareError::kNotCoordinator);
+  std::set<StateKey> keys;
   for (const auto& tp : tps) {
     auto it = group->partitions.find(tp);
-    if (it == group->partitions.end() || !it->second.sp->initialized()) continue;
-    records.push_back(
-        {encode_share_key(group_id, tp), encode_share_value(it->second.sp->snapshot())});
+    if (it != group->partitions.end() && it->second.sp->initialized()) keys.insert({group_id, tp});
   }
-  if (records.empty()) return done(ShareError::kNone);
-  const int32_t partition = group->state_partition;
-  const uint64_t load_id = load_id_of(partition);
-  append(partition, records,
-         [this, group_id, tps, partition, load_id, done = std::move(done)](ShareError e, int64_t) {
-           if (e != ShareError::kNone && slot_current(partition, load_id)) {
-             if (GroupEntry* g = find(group_id)) g->unpersisted.insert(tps.begin(), tps.end());
-           }
-           // A write acknowledged after this broker lost the partition is still
-           // durable; but an answer now could contradict the new coordinator.
-           if (e == ShareError::kNone && !slot_current(partition, load_id))
-             e = ShareError::kNotCoordinator;
-           done(e);
-         });
+  // Nothing of this caller's changed: nothing to wait for.
+  if (keys.empty()) return done(ShareError::kNone);
+  slot->second.writes.add(keys, std::move(done));
+  post_write(group->state_partition);
+}
+
+// The write starts on the loop's next turn, not inside the caller: changes
+// made in the same turn (a burst of requests, the waiters of the last write
+// persisting again) share it.
+void ShareCoordinator::post_write(int32_t partition) {
+  auto slot = slots_.find(partition);
+  if (slot == slots_.end() || slot->second.write_posted || slot->second.writes.in_flight()) return;
+  slot->second.write_posted = true;
+  const uint64_t load_id = slot->second.load_id;
+  std::weak_ptr<bool> alive = alive_;
+  asio::post(io_, [this, alive, partition, load_id] {
+    if (alive.expired() || !slot_current(partition, load_id)) return;
+    slots_[partition].write_posted = false;
+    start_write(partition);
+  });
+}
+
+void ShareCoordinator::start_write(int32_t partition) {
+  Slot& slot = slots_[partition];
+  auto batch = slot.writes.maybe_start();
+  if (!batch) return;
+  std::vector<Record> records;
+  // Each share-partition once, as it is now: that includes every change of
+  // every waiter of this batch.
+  for (const auto& key : batch->keys) {
+    GroupEntry* group = find(key.group_id);
+    auto it = group ? group->partitions.find(key.tp)
+                    : std::map<TopicPartition, PartitionEntry>::iterator{};
+    if (!group || it == group->partitions.end() || !it->second.sp->initialized()) {
+      // Deleted (delete_group): a tombstone, in order with the writes before.
+      records.push_back({encode_share_key(key.group_id, key.tp), std::nullopt});
+      continue;
+    }
+    records.push_back(
+        {encode_share_key(key.group_id, key.tp), encode_share_value(it->second.sp->snapshot())});
+  }
+  state_writes_total_->inc();
+  state_changes_total_->inc(static_cast<double>(batch->waiters.size()));
+  const uint64_t load_id = slot.load_id;
+  auto shared = std::make_shared<WriteQueue::Batch>(std::move(*batch));
+  append(partition, records, [this, partition, load_id, shared](ShareError e, int64_t) {
+    write_finished(partition, load_id, *shared, e);
+  });
+}
+
+void ShareCoordinator::write_finished(int32_t partition, uint64_t load_id,
+                                      const WriteQueue::Batch& batch, ShareError e) {
+  const bool current = slot_current(partition, load_id);
+  if (current) {
+    slots_[partition].writes.finish();
+    // Changed in memory but not durable: the tick writes them again, so a
+    // state an error answer left behind still becomes durable.
+    if (e != ShareError::kNone) {
+      for (const auto& key : batch.keys)
+        if (GroupEntry* g = find(key.group_id)) g->unpersisted.insert(key.tp);
+    }
+  } else if (e == ShareError::kNone) {
+    // A write acknowledged after this broker lost the partition is still
+    // durable; but an answer now could contradict the new coordinator.
+    e = ShareError::kNotCoordinator;
+  }
+  for (const auto& done : batch.waiters) done(e);
+  if (current) post_write(partition);
 }
 
 void ShareCoordinator::append(int32_t partition, const std::vector<Record>& records,
@@ -396,8 +466,9 @@ void ShareCoordinator::on_tick() {
       if (events.lock_expiries != before) changed.insert(tp);
     }
     count(group, events);
-    std::erase_if(group.members, [now](const auto& m) { return now - m.second > kMemberIdleMs; });
+    expire_members(group, now);
     if (changed.empty()) continue;
+    wake_fetches(id, static_cast<size_t>(events.lock_expiries));
     std::string group_id = id;
     persist(group_id, changed, [this, group_id, changed](ShareError e) {
       if (e != ShareError::kNone) return;
@@ -405,6 +476,47 @@ void ShareCoordinator::on_tick() {
     });
   }
   if (++ticks_ % (1000 / kShareTickMs) == 0) update_gauges();
+}
+
+void ShareCoordinator::expire_members(GroupEntry& group, int64_t now) {
+  const int64_t timeout = options_.group_share_session_timeout_ms;
+  std::erase_if(group.members, [now, timeout](const auto& m) { return now - m.second > timeout; });
+}
+
+void ShareCoordinator::delete_group(const std::string& group_id,
+                                    std::function<void(ShareError, std::string)> done) {
+  if (ShareError e = check_group(group_id, nullptr); e != ShareError::kNone)
+    return done(e, share_error_name(e));
+  GroupEntry* group = find(group_id);
+  if (!group) return done(ShareError::kUnknownGroup, "no share group named '" + group_id + "'");
+  expire_members(*group, now_ms());
+  if (!group->members.empty())
+    return done(ShareError::kNonEmptyGroup,
+                "the share group has " + std::to_string(group->members.size()) +
+                    " active member(s); a member leaves group.share.session.timeout.ms after "
+                    "its last fetch or ack");
+  std::set<StateKey> keys;
+  for (const auto& [tp, entry] : group->partitions) {
+    if (!entry.sp->dead_letters_pending().empty() || entry.dead_letter_busy)
+      return done(ShareError::kNonEmptyGroup,
+                  "the share group still has dead letters to write on " + tp.topic + "-" +
+                      std::to_string(tp.partition));
+    keys.insert({group_id, tp});
+  }
+  const int32_t partition = group->state_partition;
+  group->in_flight->set(0);
+  groups_.erase(group_id);
+  // Fetches still parked (of members that went quiet) end with the group.
+  std::vector<std::shared_ptr<FetchOp>> parked;
+  for (const auto& op : fetches_)
+    if (op->request.group_id == group_id) parked.push_back(op);
+  for (const auto& op : parked)
+    answer_fetch(*op, ShareError::kUnknownGroup, "the group was deleted");
+  if (keys.empty()) return done(ShareError::kNone, "");
+  slots_[partition].writes.add(keys, [done](ShareError e) {
+    done(e, e == ShareError::kNone ? "" : "the deletion was not persisted");
+  });
+  post_write(partition);
 }
 
 void ShareCoordinator::update_gauges() {

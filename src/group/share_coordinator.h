@@ -46,6 +46,7 @@
 #include "common/options.h"
 #include "group/share_io.h"
 #include "group/share_partition.h"
+#include "group/share_write_queue.h"
 #include "group/types.h"
 
 namespace dmq::metrics {
@@ -65,9 +66,10 @@ enum class ShareError : uint8_t {
   kInvalidRequest,           // empty group id or member id, bad values
   kUnknownTopic,
   kUnknownGroup,
-  kNotDelivered,  // an ack for a record never delivered to this group
-  kNotInFlight,   // an ack for a record no longer locked
-  kWrongMember,   // an ack for a record locked by another member
+  kNotDelivered,   // an ack for a record never delivered to this group
+  kNotInFlight,    // an ack for a record no longer locked
+  kWrongMember,    // an ack for a record locked by another member
+  kNonEmptyGroup,  // a delete while members are active or dead letters pending
 };
 const char* share_error_name(ShareError e);
 
@@ -134,10 +136,6 @@ struct ShareGroupDetail {
 
 class ShareCoordinator {
  public:
-  // How long a member may stay idle (no fetch, no ack) before it is dropped
-  // from the member list; its locks expire on their own deadlines.
-  static constexpr int64_t kMemberIdleMs = 60000;
-
   ShareCoordinator(asio::io_context& io, const Options& options, broker::Backend& backend,
                    ShareIo& share_io, broker::MetadataView& view,
                    broker::ControllerClient& controller);
@@ -156,6 +154,13 @@ class ShareCoordinator {
   void acknowledge(const std::string& group_id, const std::string& member_id,
                    std::vector<ShareAckEntry> acks, std::function<void(ShareAckResult)> done);
 
+  // DeleteShareGroups' semantics: refused (kNonEmptyGroup) while the group
+  // has members (a fetch or ack within group.share.session.timeout.ms) or
+  // dead letters still to write (their exactly-once write would be lost);
+  // otherwise its state is tombstoned in __share_group_state, and done(kNone)
+  // once that is acknowledged. A later fetch starts the group afresh.
+  void delete_group(const std::string& group_id, std::function<void(ShareError, std::string)> done);
+
   // ---- views (loop thread) ----
   // kNone when this broker serves `group_id` now.
   ShareError status_of(const std::string& group_id) const;
@@ -171,6 +176,9 @@ class ShareCoordinator {
     std::unique_ptr<SharePartition> sp;
     std::string dead_letter_topic;
     bool dead_letter_busy = false;  // one dead-letter write at a time (sequence order)
+    // Log bytes per offset in this partition's batches, learned from reads
+    // (0: not yet): how much a fetch reads for the records it wants.
+    double bytes_per_offset = 0;
   };
   struct GroupEntry {
     int32_t state_partition = -1;
@@ -186,10 +194,20 @@ class ShareCoordinator {
     metrics::Counter* acknowledged = nullptr;
   };
   enum class SlotStatus { kLoading, kActive };
+  // A share-partition's state record: which snapshot a write carries.
+  struct StateKey {
+    std::string group_id;
+    TopicPartition tp;
+    friend auto operator<=>(const StateKey&, const StateKey&) = default;
+  };
+  using PersistDone = std::function<void(ShareError)>;
+  using WriteQueue = ShareWriteQueue<StateKey, PersistDone>;
   struct Slot {
     SlotStatus status = SlotStatus::kLoading;
     int32_t leader_epoch = -1;
     uint64_t load_id = 0;
+    WriteQueue writes;          // group commit of this state partition's snapshots
+    bool write_posted = false;  // a start_write() is queued on the loop
   };
   struct FetchOp;
   using LoadOp = ShareLoadState;
@@ -201,6 +219,11 @@ class ShareCoordinator {
   void read_for_fetch(const std::shared_ptr<FetchOp>& op, const TopicPartition& tp);
   void take_records(FetchOp& op, const TopicPartition& tp, const ShareRead& read);
   void finish_round(const std::shared_ptr<FetchOp>& op);
+  void park(const std::shared_ptr<FetchOp>& op);
+  void resume(const std::shared_ptr<FetchOp>& op, uint64_t park_seq);
+  // Up to `records` records of the group may have become deliverable (an
+  // ack, a lock expiry, a dead letter done): parked fetches look again.
+  void wake_fetches(const std::string& group_id, size_t records);
   void answer_fetch(FetchOp& op, ShareError error, const std::string& message);
 
   // ---- dead letters (share_coordinator_dlq.cpp) ----
@@ -221,14 +244,20 @@ class ShareCoordinator {
   PartitionEntry& partition_entry(GroupEntry& group, const TopicPartition& tp);
   // Writes the snapshots of `tps` of the group with acks=-1; done(kNone) once
   // acknowledged.
-  void persist(const std::string& group_id, const std::set<TopicPartition>& tps,
-               std::function<void(ShareError)> done);
+  // Changes that arrive while a write of the same state partition is in
+  // flight go out together in the next one (share_write_queue.h).
+  void persist(const std::string& group_id, const std::set<TopicPartition>& tps, PersistDone done);
+  void post_write(int32_t partition);
+  void start_write(int32_t partition);
+  void write_finished(int32_t partition, uint64_t load_id, const WriteQueue::Batch& batch,
+                      ShareError e);
   void append(int32_t partition, const std::vector<Record>& records,
               std::function<void(ShareError, int64_t)> done);
   bool slot_current(int32_t partition, uint64_t load_id) const;
   uint64_t load_id_of(int32_t partition) const;
   void count(GroupEntry& group, const ShareEvents& events);
   std::string new_member_id();
+  void expire_members(GroupEntry& group, int64_t now);
   int64_t now_ms() const;
 
   // ---- leadership and loading (share_coordinator_load.cpp) ----
@@ -259,12 +288,15 @@ class ShareCoordinator {
   std::mt19937_64 rng_;  // member ids and backoff jitter; not security-relevant
   uint64_t next_load_id_ = 1;
   uint64_t ticks_ = 0;
+  uint64_t parks_ = 0;
 
   std::map<int32_t, Slot> slots_;  // state partitions this broker leads
   std::map<std::string, GroupEntry, std::less<>> groups_;
   std::set<std::shared_ptr<FetchOp>> fetches_;  // parked fetches, answered on stop
 
   metrics::Counter* loads_total_;
+  metrics::Counter* state_writes_total_;
+  metrics::Counter* state_changes_total_;
 };
 
 }  // namespace dmq::group

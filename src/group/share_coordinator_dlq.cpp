@@ -117,6 +117,7 @@ void ShareCoordinator::dead_letter_append(const std::string& group_id, const Top
     }
     group->partitions[tp].sp->dead_letter_done(offset);
     group->dead_lettered->inc();
+    wake_fetches(group_id, 1);  // the window may have moved
     persist(group_id, {tp}, [this, group_id, tp, load_id](ShareError e) {
       dead_letter_finished(group_id, tp, load_id, e == ShareError::kNone);
     });

@@ -1,7 +1,9 @@
 // Share fetch: a round reads every partition of the requested topics at the
 // first offset worth delivering, acquires what the state machine allows,
-// persists the new locks, and answers; with nothing to deliver it looks
-// again every kShareFetchPollMs until wait_ms has passed.
+// persists the new locks, and answers; with nothing to deliver it parks
+// until something may be deliverable (new data past the high watermarks it
+// read to, an ack or lock expiry in the group, a backoff's end) or wait_ms
+// has passed.
 #include <algorithm>
 
 #include "common/batch_layout.h"
@@ -10,6 +12,27 @@
 #include "group/share_coordinator_internal.h"
 
 namespace dmq::group {
+namespace {
+
+// How much to read for `records` offsets: what the partition's batches took
+// per offset so far, with a margin; the most until a read taught it. Reading
+// a whole megabyte for a hundred small records cost more than the rest of
+// the fetch (allocating, filling and copying it).
+uint32_t read_bytes(double bytes_per_offset, size_t records) {
+  if (bytes_per_offset <= 0) return kShareReadBytes;
+  const double want = bytes_per_offset * static_cast<double>(records) * 1.25 + 1024;
+  return static_cast<uint32_t>(std::clamp(want, static_cast<double>(kShareMinReadBytes),
+                                          static_cast<double>(kShareReadBytes)));
+}
+
+void learn_batch_size(std::string_view batches, double* bytes_per_offset) {
+  kafka::BatchHeader h;
+  if (kafka::read_batch_header(batches, h) != kafka::BatchError::kOk) return;
+  if (h.total_size() > batches.size() || h.last_offset_delta < 0) return;
+  *bytes_per_offset = static_cast<double>(h.total_size()) / (h.last_offset_delta + 1.0);
+}
+
+}  // namespace
 
 void ShareCoordinator::fetch(ShareFetchRequest request,
                              std::function<void(ShareFetchResult)> done) {
@@ -32,6 +55,7 @@ void ShareCoordinator::fetch(ShareFetchRequest request,
   op->deadline_ms = now_ms() + std::max<int64_t>(0, request.wait_ms);
   op->request = std::move(request);
   op->done = std::move(done);
+  op->timer = std::make_unique<asio::steady_timer>(io_);
   fetches_.insert(op);
   fetch_round(op);
 }
@@ -51,6 +75,8 @@ void ShareCoordinator::fetch_round(const std::shared_ptr<FetchOp>& op) {
   // available, concurrent members spread over the partitions.
   if (!tps.empty())
     std::rotate(tps.begin(), tps.begin() + static_cast<long>(rng_() % tps.size()), tps.end());
+  op->read_failed = false;
+  op->at_end.clear();
   // Each read adds itself; the 1 is this loop, so that no completion
   // finishes the round before every read was started.
   op->pending = 1;
@@ -86,6 +112,8 @@ void ShareCoordinator::fetch_partition(const std::shared_ptr<FetchOp>& op,
         op->dirty.insert(tp);
       }
       read_for_fetch(op, tp);
+    } else {
+      op->read_failed = true;
     }
     if (--op->pending == 0) finish_round(op);
   });
@@ -100,11 +128,25 @@ void ShareCoordinator::read_for_fetch(const std::shared_ptr<FetchOp>& op,
   // stops there and acquire() checks each offset against the one it reports.
   const int64_t from = entry.sp->first_wanted(now_ms(), INT64_MAX);
   if (from < 0) return;
+  // The records wanted, and the window's offsets before them that may be
+  // skipped (locked or done).
+  const size_t room = op->request.max_records - op->records.size();
+  const auto window = static_cast<size_t>(entry.sp->config().partition_limit);
+  const auto skippable = static_cast<size_t>(std::clamp<int64_t>(
+      entry.sp->snapshot().next_offset - from, 0, static_cast<int64_t>(window)));
   op->pending++;
-  share_io_.read(tp, from, kShareReadBytes, [this, op, tp](ShareRead r) {
-    if (!op->answered && slot_current(op->state_partition, op->load_id)) take_records(*op, tp, r);
-    if (--op->pending == 0) finish_round(op);
-  });
+  share_io_.read(tp, from, read_bytes(entry.bytes_per_offset, room + skippable),
+                 [this, op, tp](ShareRead r) {
+                   if (!op->answered && slot_current(op->state_partition, op->load_id)) {
+                     if (r.error == kafka::ErrorCode::kNone && r.high_watermark >= 0) {
+                       op->at_end.emplace_back(tp, r.high_watermark);
+                     } else if (r.error != kafka::ErrorCode::kOffsetOutOfRange) {
+                       op->read_failed = true;
+                     }
+                     take_records(*op, tp, r);
+                   }
+                   if (--op->pending == 0) finish_round(op);
+                 });
 }
 
 void ShareCoordinator::take_records(FetchOp& op, const TopicPartition& tp, const ShareRead& r) {
@@ -117,6 +159,7 @@ void ShareCoordinator::take_records(FetchOp& op, const TopicPartition& tp, const
     return;
   }
   if (r.error != kafka::ErrorCode::kNone || r.batches.empty()) return;
+  learn_batch_size(r.batches, &entry.bytes_per_offset);
   // Another partition's read may have filled the fetch meanwhile.
   if (op.records.size() >= op.request.max_records) return;
   const int64_t from = entry.sp->first_wanted(now_ms(), r.high_watermark);
@@ -161,8 +204,66 @@ void ShareCoordinator::finish_round(const std::shared_ptr<FetchOp>& op) {
     }
     if (!op->records.empty() || now_ms() >= op->deadline_ms)
       return answer_fetch(*op, ShareError::kNone, "");
-    retry_later([this, op] { fetch_round(op); }, std::chrono::milliseconds(kShareFetchPollMs));
+    park(op);
   });
+}
+
+void ShareCoordinator::park(const std::shared_ptr<FetchOp>& op) {
+  op->parked = true;
+  op->parked_order = ++parks_;
+  const uint64_t seq = ++op->park_seq;
+  const int64_t now = now_ms();
+  int64_t wake_at = op->deadline_ms;
+  if (op->read_failed) wake_at = std::min<int64_t>(wake_at, now + kShareFetchRetryMs);
+  if (GroupEntry* group = find(op->request.group_id)) {
+    for (const auto& [tp, entry] : group->partitions) {
+      if (std::find(op->request.topics.begin(), op->request.topics.end(), tp.topic) ==
+          op->request.topics.end())
+        continue;
+      const int64_t at = entry.sp->next_available_at(now);
+      if (at >= 0) wake_at = std::min(wake_at, at);
+    }
+  }
+  std::weak_ptr<bool> alive = alive_;
+  op->timer->expires_after(std::chrono::milliseconds(std::max<int64_t>(0, wake_at - now)));
+  op->timer->async_wait([this, alive, op, seq](const asio::error_code& ec) {
+    if (!ec && !alive.expired()) resume(op, seq);
+  });
+  if (op->at_end.empty()) return;
+  share_io_.watch(op->at_end,
+                  std::chrono::milliseconds(std::max<int64_t>(0, op->deadline_ms - now)),
+                  [this, alive, op, seq] {
+                    if (!alive.expired()) resume(op, seq);
+                  });
+}
+
+void ShareCoordinator::resume(const std::shared_ptr<FetchOp>& op, uint64_t park_seq) {
+  if (op->answered || !op->parked || op->park_seq != park_seq) return;
+  op->parked = false;
+  op->timer->cancel();
+  fetch_round(op);
+}
+
+// Wakes the fetches parked longest first, as many as `records` could serve:
+// waking every parked fetch for each ack made them all read the log to find
+// the few records one of them takes (a thundering herd that cost more than
+// the polling it replaced). One that finds nothing parks again at the back.
+void ShareCoordinator::wake_fetches(const std::string& group_id, size_t records) {
+  std::vector<std::shared_ptr<FetchOp>> parked;
+  for (const auto& op : fetches_)
+    if (op->parked && op->request.group_id == group_id) parked.push_back(op);
+  std::sort(parked.begin(), parked.end(),
+            [](const auto& a, const auto& b) { return a->parked_order < b->parked_order; });
+  std::weak_ptr<bool> alive = alive_;
+  size_t served = 0;
+  for (const auto& op : parked) {
+    if (served >= records) break;
+    served += op->request.max_records;
+    // Later, not inside the caller (an ack still applying its changes).
+    asio::post(io_, [this, alive, op, seq = op->park_seq] {
+      if (!alive.expired()) resume(op, seq);
+    });
+  }
 }
 
 void ShareCoordinator::answer_fetch(FetchOp& op, ShareError error, const std::string& message) {
@@ -174,6 +275,7 @@ void ShareCoordinator::answer_fetch(FetchOp& op, ShareError error, const std::st
       break;
     }
   }
+  if (op.timer) op.timer->cancel();
   ShareFetchResult result;
   result.error = error;
   result.message = message;

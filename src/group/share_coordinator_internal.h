@@ -19,11 +19,13 @@
 namespace dmq::group {
 
 inline constexpr int kShareTickMs = 100;
-// A parked fetch looks again this often while it waits for records (the
-// partitions may be led by other brokers, whose high watermarks do not wake
-// this one).
-inline constexpr int kShareFetchPollMs = 50;
-inline constexpr uint32_t kShareReadBytes = 1u << 20;
+// A parked fetch is woken by new data (ShareIo::watch), an acknowledgement or
+// lock expiry in its group, or the end of a redelivery backoff; only a
+// partition it could not read (no leader, a peer unreachable) is looked at
+// again on a timer, this often.
+inline constexpr int kShareFetchRetryMs = 50;
+inline constexpr uint32_t kShareReadBytes = 1u << 20;  // the most one read asks for
+inline constexpr uint32_t kShareMinReadBytes = 16u << 10;
 
 // One record decoded from fetched batches, owning its bytes.
 using DecodedRecord = kafka::OwnedRecord;
@@ -39,6 +41,14 @@ struct ShareCoordinator::FetchOp {
   std::set<TopicPartition> dirty;
   std::vector<ShareRecordOut> records;
   bool answered = false;
+  // Between rounds, waiting for something to deliver. Wake-ups name the
+  // park they were set up for (park_seq): an older one is a no-op.
+  bool parked = false;
+  uint64_t park_seq = 0;
+  uint64_t parked_order = 0;                  // parked after every fetch with a smaller one
+  bool read_failed = false;                   // this round: a partition could not be read
+  ShareIo::WatchList at_end;                  // this round: read up to their high watermark
+  std::unique_ptr<asio::steady_timer> timer;  // deadline, backoff end or retry
 };
 
 struct ShareLoadState {

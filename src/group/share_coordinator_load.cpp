@@ -2,6 +2,8 @@
 // group coordinator does for __consumer_offsets (coordinator.cpp): a marker
 // written with acks=-1 first, so that the high watermark covers every
 // snapshot an earlier leader acknowledged, then everything up to it is read.
+#include <algorithm>
+
 #include "common/batch_layout.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -104,6 +106,10 @@ void ShareCoordinator::finish_load(int32_t partition, LoadOp& op) {
   std::vector<std::pair<std::string, TopicPartition>> pending;
   for (auto& [group_id, partitions] : op.state) {
     if (group_id.empty()) continue;
+    // A deleted group: every share-partition of it tombstoned.
+    if (std::none_of(partitions.begin(), partitions.end(),
+                     [](const auto& p) { return p.second.has_value(); }))
+      continue;
     GroupEntry& group = group_entry(group_id, partition);
     groups++;
     for (auto& [tp, snapshot] : partitions) {
@@ -130,9 +136,14 @@ void ShareCoordinator::finish_load(int32_t partition, LoadOp& op) {
 }
 
 void ShareCoordinator::unload(int32_t partition) {
+  WriteQueue::Batch waiting;
+  if (auto it = slots_.find(partition); it != slots_.end())
+    waiting = it->second.writes.take_pending();
   slots_.erase(partition);
   std::erase_if(groups_,
                 [partition](const auto& g) { return g.second.state_partition == partition; });
+  // Their changes were never written; the write in flight answers its own.
+  for (const auto& done : waiting.waiters) done(ShareError::kNotCoordinator);
   // Fetches of those groups learn it at their next step (slot_current).
   LOG_INFO("share") << "no longer coordinating " << kShareStateTopic << "-" << partition;
 }

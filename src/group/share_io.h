@@ -8,9 +8,12 @@
 // Threads: called on the event-loop thread; every callback runs on the
 // event-loop thread, exactly once.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "broker/backend.h"
 #include "group/types.h"
@@ -42,6 +45,14 @@ class ShareIo {
   // and sequence set) are deduplicated by the partition's producer state.
   virtual void append(const TopicPartition& tp, std::string batch,
                       std::function<void(ShareAppend)> done) = 0;
+  // Calls `wake` exactly once: soon after the high watermark of one of the
+  // partitions passes the offset given with it, and at the latest about
+  // `timeout` later. It may wake early (the caller looks again and may
+  // watch again); it never sleeps through such a move. What a parked share
+  // fetch waits on instead of polling.
+  using WatchList = std::vector<std::pair<TopicPartition, int64_t>>;
+  virtual void watch(const WatchList& from, std::chrono::milliseconds timeout,
+                     std::function<void()> wake) = 0;
 };
 
 // The local halves, on a partition this broker leads (loop thread): what

@@ -93,6 +93,15 @@ int64_t SharePartition::first_wanted(int64_t now_ms, int64_t high_watermark) con
   return -1;
 }
 
+int64_t SharePartition::next_available_at(int64_t now_ms) const {
+  int64_t out = -1;
+  for (const auto& [offset, r] : s_.records) {
+    if (r.state != RecordState::kAvailable || r.available_at_ms <= now_ms) continue;
+    if (out < 0 || r.available_at_ms < out) out = r.available_at_ms;
+  }
+  return out;
+}
+
 std::vector<int64_t> SharePartition::acquire(const std::vector<int64_t>& found,
                                              int64_t high_watermark, const std::string& member_id,
                                              int64_t now_ms, size_t max, ShareEvents* events) {

@@ -103,6 +103,10 @@ class SharePartition {
   // now, or -1 when nothing can be delivered (all locked, window full, or
   // nothing below `high_watermark`).
   int64_t first_wanted(int64_t now_ms, int64_t high_watermark) const;
+  // When the first record now waiting out its redelivery backoff becomes
+  // deliverable (the earliest available_at_ms after `now_ms`), or -1 when
+  // none waits: how long a parked fetch may sleep.
+  int64_t next_available_at(int64_t now_ms) const;
   // Of the offsets a read found (ascending), those to deliver now, at most
   // `max`: AVAILABLE records past their backoff, then new records from
   // next_offset while the window has room. Locks them for `member_id`;

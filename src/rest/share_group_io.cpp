@@ -55,6 +55,17 @@ group::ShareRead remote_read(const std::string& host, uint16_t port,
   return out;
 }
 
+// Answers once the leader saw a high watermark pass one of the offsets, or
+// after wait_ms; any failure counts as an answer (the watcher looks again).
+void remote_watch(const std::string& host, uint16_t port,
+                  const std::map<group::TopicPartition, int64_t>& from, int wait_ms) {
+  std::string body;
+  for (const auto& [tp, offset] : from)
+    body += std::to_string(tp.partition) + " " + std::to_string(offset) + " " + tp.topic + "\n";
+  std::string path = "/internal/share/watch?wait_ms=" + std::to_string(wait_ms);
+  client_for(host, port).Post(path.c_str(), forwarded_headers(path, body), body, "text/plain");
+}
+
 group::ShareAppend remote_append(const std::string& host, uint16_t port,
                                  const group::TopicPartition& tp, const std::string& batch) {
   group::ShareAppend out;
@@ -78,7 +89,11 @@ group::ShareAppend remote_append(const std::string& host, uint16_t port,
 
 ShareGroupIo::ShareGroupIo(asio::io_context& io, broker::Backend& backend,
                            const broker::MetadataView& view)
-    : backend_(backend), view_(view), workers_(io, kThreads) {}
+    : backend_(backend),
+      view_(view),
+      io_(io),
+      watch_workers_(io, kWatchThreads),
+      workers_(io, kThreads) {}
 
 ShareGroupIo::~ShareGroupIo() = default;
 
@@ -143,6 +158,73 @@ void ShareGroupIo::append(const group::TopicPartition& tp, std::string batch,
   submit([this, host, port, tp, batch = std::move(batch), done = std::move(done)]() mutable {
     auto r = remote_append(host, port, tp, batch);
     post_to_loop([r, done = std::move(done)] { done(r); });
+  });
+}
+
+void ShareGroupIo::wake_later(std::function<void()> wake) {
+  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
+  timer->async_wait([timer, wake = std::move(wake)](const asio::error_code&) { wake(); });
+}
+
+void ShareGroupIo::watch(const WatchList& from, std::chrono::milliseconds timeout,
+                         std::function<void()> wake) {
+  // Whichever source fires first wakes the caller; the others find it done.
+  auto fired = std::make_shared<bool>(false);
+  auto once = [fired, wake = std::move(wake)] {
+    if (*fired) return;
+    *fired = true;
+    wake();
+  };
+  std::vector<broker::TopicPartition> local;
+  std::map<int32_t, WatchList> remote;
+  std::map<int32_t, std::pair<std::string, uint16_t>> address;
+  for (const auto& [tp, offset] : from) {
+    int32_t leader = -1;
+    std::string host;
+    uint16_t port = 0;
+    if (!leader_address(tp, &leader, &host, &port))
+      continue;  // the caller's retry timer looks again
+    if (leader == backend_.node_id().value) {
+      local.push_back({tp.topic, broker::PartitionId(tp.partition)});
+    } else {
+      remote[leader].emplace_back(tp, offset);
+      address[leader] = {host, port};
+    }
+  }
+  if (!local.empty()) backend_.park(local, timeout, broker::kConsumerReplicaId, once);
+  for (const auto& [leader, list] : remote)
+    watch_remote(leader, address[leader].first, address[leader].second, list, once);
+  if (local.empty() && remote.empty()) wake_later(once);
+}
+
+void ShareGroupIo::watch_remote(int32_t leader, const std::string& host, uint16_t port,
+                                const WatchList& from, std::function<void()> wake) {
+  auto running = remote_watches_.find(leader);
+  if (running != remote_watches_.end()) {
+    // The poll in flight wakes when a high watermark passes what it watches;
+    // that covers this watcher when it watches the same partitions from the
+    // same offsets or later ones (an early wake is allowed, a missed one not).
+    bool covered = true;
+    for (const auto& [tp, offset] : from) {
+      auto it = running->second.from.find(tp);
+      covered = covered && it != running->second.from.end() && it->second <= offset;
+    }
+    if (covered) return running->second.wakes.push_back(std::move(wake));
+    return wake_later(std::move(wake));  // not covered: look again shortly
+  }
+  if (static_cast<int>(remote_watches_.size()) >= kWatchThreads) return wake_later(std::move(wake));
+  RemoteWatch& w = remote_watches_[leader];
+  for (const auto& [tp, offset] : from) w.from[tp] = offset;
+  w.wakes.push_back(std::move(wake));
+  watch_workers_.submit([this, leader, host, port, from = w.from] {
+    remote_watch(host, port, from, kRemoteWatchMs);
+    watch_workers_.post_to_loop([this, leader] {
+      auto it = remote_watches_.find(leader);
+      if (it == remote_watches_.end()) return;
+      auto wakes = std::move(it->second.wakes);
+      remote_watches_.erase(it);
+      for (const auto& wake : wakes) wake();
+    });
   });
 }
 

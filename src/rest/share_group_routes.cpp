@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <future>
+#include <sstream>
 #include <thread>
 #include <variant>
 
@@ -57,6 +58,7 @@ HttpResponse share_error(group::ShareError e, const std::string& message) {
       break;
     case ShareError::kNotInFlight:
     case ShareError::kWrongMember:
+    case ShareError::kNonEmptyGroup:
       status = 409;
       break;
     case ShareError::kNotCoordinator:
@@ -310,6 +312,23 @@ HttpResponse handle_describe(const Context& ctx, const httplib::Request& req) {
   return HttpResponse{200, detail_json(*answer->second)};
 }
 
+HttpResponse handle_delete(const Context& ctx, const httplib::Request& req) {
+  std::string group_id = req.matches[1];
+  if (auto answer = route(ctx, req, group_id, 0)) return *answer;
+  auto* shares = ctx.shares;
+  using Answer = std::pair<group::ShareError, std::string>;
+  auto answer = ctx.loop.call_async<Answer>(
+      [shares, group_id](auto done) {
+        shares->delete_group(group_id, [done](group::ShareError e, std::string message) {
+          done({e, std::move(message)});
+        });
+      },
+      kLoopSlack);
+  if (!answer) return json_error(503, "busy", "the coordinator did not answer in time");
+  if (answer->first != group::ShareError::kNone) return share_error(answer->first, answer->second);
+  return HttpResponse{200, "{\"group_id\":" + json_string(group_id) + ",\"deleted\":true}"};
+}
+
 // ---- internal: partitions this node leads ---------------------------------------------
 
 std::optional<group::TopicPartition> tp_param(const httplib::Request& req) {
@@ -361,6 +380,49 @@ HttpResponse handle_internal_append(const Context& ctx, const httplib::Request& 
                                ",\"base_offset\":" + std::to_string(r->base_offset) + "}"};
 }
 
+// Body: one "partition offset topic" line per partition. Answers (204) once
+// the high watermark of one of them passes its offset, one is not led here,
+// or wait_ms (at most 5000) has passed.
+HttpResponse handle_internal_watch(const Context& ctx, const httplib::Request& req) {
+  std::vector<std::pair<broker::TopicPartition, int64_t>> from;
+  int64_t wait_ms = -1;
+  try {
+    wait_ms = std::stoll(req.get_param_value("wait_ms"));
+    std::istringstream lines(req.body);
+    std::string line;
+    while (std::getline(lines, line)) {
+      std::istringstream fields(line);
+      int32_t partition = -1;
+      int64_t offset = -1;
+      std::string topic;
+      if (!(fields >> partition >> offset) || !std::getline(fields >> std::ws, topic) ||
+          topic.empty())
+        throw std::invalid_argument(line);
+      from.push_back({{topic, broker::PartitionId(partition)}, offset});
+    }
+  } catch (const std::exception&) {
+    wait_ms = -1;
+  }
+  if (wait_ms < 0 || wait_ms > 5000 || from.empty() || from.size() > 10000)
+    return json_error(400, "invalid_request",
+                      "wait_ms (0-5000) and a body of \"partition offset topic\" lines");
+  auto* backend = ctx.backend;
+  auto woke = ctx.loop.call_async<bool>(
+      [backend, from, wait_ms](auto done) {
+        std::vector<broker::TopicPartition> tps;
+        for (const auto& [tp, offset] : from) {
+          auto offsets = backend->replica_offsets(tp.topic, tp.partition);
+          if (!offsets || offsets->second.value > offset) return done(true);
+          tps.push_back(tp);
+        }
+        backend->park(tps, std::chrono::milliseconds(wait_ms), broker::kConsumerReplicaId,
+                      [done] { done(true); });
+      },
+      std::chrono::milliseconds(wait_ms) + kLoopSlack);
+  if (!woke) return json_error(503, "busy", "the event loop did not answer in time");
+  return HttpResponse{204, ""};
+}
+
 }  // namespace
 
 void register_share_group_routes(net::HttpServer& http, net::EventLoop& loop,
@@ -373,11 +435,15 @@ void register_share_group_routes(net::HttpServer& http, net::EventLoop& loop,
             [ctx](const httplib::Request& req) { return handle_ack(*ctx, req); });
   http.get(R"(/v1/share-groups/([^/]+))",
            [ctx](const httplib::Request& req) { return handle_describe(*ctx, req); });
+  http.del(R"(/v1/share-groups/([^/]+))",
+           [ctx](const httplib::Request& req) { return handle_delete(*ctx, req); });
   if (!backend) return;
   http.post("/internal/share/read",
             [ctx](const httplib::Request& req) { return handle_internal_read(*ctx, req); });
   http.post("/internal/share/append",
             [ctx](const httplib::Request& req) { return handle_internal_append(*ctx, req); });
+  http.post("/internal/share/watch",
+            [ctx](const httplib::Request& req) { return handle_internal_watch(*ctx, req); });
 }
 
 }  // namespace dmq::rest

@@ -49,6 +49,7 @@ PURE = [
     "group/types.",
     "group/share_partition.",
     "group/share_records.",
+    "group/share_write_queue.",
     "store/log_format.",
     "store/log_index.",
     "store/leader_epoch_cache.",

@@ -20,8 +20,8 @@ CLI_WORKERS = 2
 RECORDS = 10000
 
 
-def start_node(w):
-    node = w.node()
+def start_node(w, extra=None):
+    node = w.node(extra=extra)
     node.start()
     wait_until(lambda: any(b.get("status") == "alive" for b in node.get("/v1/brokers")[1]["brokers"]),
                15, what="broker registration")
@@ -290,7 +290,51 @@ def test_bad_input_gets_clear_errors():
         print("   unknown topic/group, malformed JSON, bad values, foreign and undelivered acks refused")
 
 
+def test_delete_share_group():
+    """DELETE /v1/share-groups/{g}: 409 while a member is active, then the
+    group's state is gone, also after a restart (tombstoned, not only dropped
+    from memory): the next fetch starts afresh."""
+    with Workdir() as w:
+        node = start_node(w, extra=["--group.share.session.timeout.ms=1500"])
+        create_topic(node, "del", 1, configs={"share.auto.offset.reset": "earliest"})
+        produce(node.kafka, "del", {0: [b"a", b"b", b"c"]})
+        status, body = fetch(node, "g-del", ["del"], max_records=2, wait_ms=2000)
+        assert status == 200 and len(body["records"]) == 2, body
+        member = body["member_id"]
+        status, _ = ack(node, "g-del", member, [ack_entry(body["records"][0])])
+        assert status == 200
+        url = "/v1/share-groups/g-del"
+        status, err = node.delete(url)
+        assert status == 409 and err["error"]["code"] == "non_empty_group", (status, err)
+        assert node.get(url)[0] == 200  # refused: nothing of it was deleted
+        status, err = node.delete("/v1/share-groups/never-seen")
+        assert status == 404 and err["error"]["code"] == "unknown_group", (status, err)
+        # The member leaves group.share.session.timeout.ms after its last call
+        # (its lock on offset 1 does not keep the group alive).
+        deleted = {}
+
+        def delete_answers_200():
+            deleted["answer"] = node.delete(url)
+            return deleted["answer"][0] == 200
+
+        wait_until(delete_answers_200, 15, interval_s=0.2, what="the delete accepted")
+        assert deleted["answer"][1] == {"group_id": "g-del", "deleted": True}, deleted
+        status, err = node.get(url)
+        assert status == 404 and err["error"]["code"] == "unknown_group", (status, err)
+        node.stop()
+        node.start()
+        wait_until(lambda: node.get(url)[0] == 404 and
+                   node.get(url)[1]["error"]["code"] == "unknown_group", 20, interval_s=0.2,
+                   what="the reloaded coordinator answers for the group")
+        # A new group of the same name: every record again, first delivery.
+        status, body = fetch(node, "g-del", ["del"], max_records=10, wait_ms=5000)
+        assert status == 200, body
+        assert [(r["offset"], r["delivery_count"]) for r in body["records"]] == [(0, 1), (1, 1), (2, 1)], body
+        print("   delete refused with an active member, accepted after it left, gone after a restart")
+
+
 if __name__ == "__main__":
-    run([test_bad_input_gets_clear_errors, test_stopped_worker_has_its_records_redelivered,
+    run([test_bad_input_gets_clear_errors, test_delete_share_group,
+         test_stopped_worker_has_its_records_redelivered,
          test_cli_worker_releases_failures_until_they_are_dead_lettered,
          test_failing_records_reach_the_dead_letter_topic, test_workers_accept_every_record_once])

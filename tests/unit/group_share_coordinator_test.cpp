@@ -61,6 +61,13 @@ class FakeBackend : public broker::Backend {
     log.bytes += bytes;
     // A dropped acknowledgement: the write is in the log, the writer never hears.
     if (drop_acks_to == topic) return;
+    appends[std::string(topic)]++;
+    if (hold_acks_to == topic) {
+      held.push_back([done, base] {
+        done(broker::ProduceResult{ErrorCode::kNone, broker::Offset(base), broker::Offset(0), -1});
+      });
+      return;
+    }
     done(broker::ProduceResult{ErrorCode::kNone, broker::Offset(base), broker::Offset(0), -1});
   }
   broker::FetchRead fetch(std::string_view topic, broker::PartitionId partition,
@@ -93,6 +100,10 @@ class FakeBackend : public broker::Backend {
 
   std::map<std::pair<std::string, int32_t>, Log> logs;
   std::string drop_acks_to;
+  // Acknowledgements of writes to this topic wait in `held` (an append in flight).
+  std::string hold_acks_to;
+  std::vector<std::function<void()>> held;
+  std::map<std::string, int> appends;
   int duplicates = 0;
   int64_t next_producer_id = 1000;
   broker::MetadataView& view_;
@@ -120,6 +131,19 @@ class FakeIo : public group::ShareIo {
                        done({r.error, r.base_offset.value});
                      });
   }
+  // Parked fetches wait here until the test says new data arrived.
+  void watch(const WatchList& from, std::chrono::milliseconds,
+             std::function<void()> wake) override {
+    watched = from;
+    watchers.push_back(std::move(wake));
+  }
+  void wake_watchers() {
+    auto w = std::move(watchers);
+    watchers.clear();
+    for (auto& wake : w) wake();
+  }
+  WatchList watched;
+  std::vector<std::function<void()>> watchers;
 
  private:
   asio::io_context& io_;
@@ -230,6 +254,21 @@ struct Fixture {
     REQUIRE(run_until([&] { return out.has_value(); }));
     return *out;
   }
+  // A fetch that waits up to 20 s for records, parked once it watches for
+  // new data; `out` is set when it is answered.
+  void start_waiting_fetch(const std::string& member, std::optional<group::ShareFetchResult>& out) {
+    shares->fetch({"g", member, {"t"}, 10, 20000}, [&out](group::ShareFetchResult r) { out = r; });
+    REQUIRE(run_until([&] { return !share_io.watchers.empty(); }));
+  }
+  void produce_one(const std::string& value) {
+    kafka::RecordBatchBuilder builder;
+    builder.add(2000, std::string_view("k"), std::string_view(value));
+    auto batch = builder.build();
+    broker::ValidatedBatch validated{std::span<char>(batch.data(), batch.size()), {}};
+    kafka::read_batch_header(batch, validated.header);
+    backend.produce("t", broker::PartitionId(0), validated, broker::Acks::kAll,
+                    [](const broker::ProduceResult&) {});
+  }
   size_t dlq_records() {
     const auto& log = backend.logs[{"dlq", 0}];
     return group::decode_records(log.bytes, 0, 1000).size();
@@ -313,4 +352,121 @@ TEST_CASE("share coordinator: an intent persisted before the write is written on
   f.idle(std::chrono::milliseconds(300));
   CHECK(f.dlq_records() == 1);
   CHECK(f.backend.duplicates == 0);
+}
+
+TEST_CASE("share coordinator: acks arriving during a state write share the next one") {
+  Fixture f;
+  f.start_coordinator();
+  std::vector<std::string> members;
+  for (int i = 0; i < 3; ++i) {
+    auto got = f.fetch("", 1);
+    REQUIRE(got.records.size() == 1);
+    members.push_back(got.member_id);
+  }
+  f.backend.hold_acks_to = "__share_group_state";
+  const int before = f.backend.appends["__share_group_state"];
+  std::vector<std::optional<group::ShareAckResult>> out(3);
+  auto ack = [&](int i) {
+    f.shares->acknowledge("g", members[i], {ack_entry(i, group::AckType::kAccept, "")},
+                          [&out, i](group::ShareAckResult r) { out[i] = r; });
+  };
+  ack(0);
+  REQUIRE(f.run_until([&] { return f.backend.held.size() == 1; }));
+  ack(1);
+  ack(2);
+  f.idle(std::chrono::milliseconds(50));
+  // One write in flight; the two later acks wait for the next, none is answered.
+  CHECK(f.backend.held.size() == 1);
+  CHECK(f.backend.appends["__share_group_state"] == before + 1);
+  CHECK((!out[0] && !out[1] && !out[2]));
+
+  auto release = [&] {
+    auto held = std::move(f.backend.held);
+    f.backend.held.clear();
+    for (auto& h : held) h();
+  };
+  release();
+  REQUIRE(f.run_until([&] { return out[0].has_value() && f.backend.held.size() == 1; }));
+  CHECK(out[0]->error == group::ShareError::kNone);
+  CHECK((!out[1] && !out[2]));  // their change was not in the first write
+  CHECK(f.backend.appends["__share_group_state"] == before + 2);
+  release();
+  REQUIRE(f.run_until([&] { return out[1].has_value() && out[2].has_value(); }));
+  CHECK(out[1]->error == group::ShareError::kNone);
+  CHECK(out[2]->error == group::ShareError::kNone);
+  CHECK(f.backend.appends["__share_group_state"] == before + 2);  // 3 acks, 2 writes
+
+  // What was written is what a new coordinator loads: all three accepted.
+  f.backend.hold_acks_to.clear();
+  f.start_coordinator();
+  auto d = f.shares->describe("g");
+  REQUIRE(d);
+  REQUIRE(d->partitions.size() == 1);
+  CHECK(d->partitions[0].start_offset == 3);
+}
+
+TEST_CASE("share coordinator: a parked fetch wakes on new data, not on a poll") {
+  Fixture f;
+  f.start_coordinator();
+  auto got = f.fetch("", 3);
+  REQUIRE(got.records.size() == 3);
+  std::optional<group::ShareFetchResult> out;
+  f.start_waiting_fetch(got.member_id, out);
+  // It watches the partition from the high watermark it read to.
+  REQUIRE(f.share_io.watched.size() == 1);
+  CHECK(f.share_io.watched[0].second == 3);
+  const auto writes_before = f.backend.appends["__share_group_state"];
+  f.idle(std::chrono::milliseconds(300));
+  CHECK(!out);                             // parked: nothing to deliver
+  CHECK(f.share_io.watchers.size() == 1);  // and it did not look again meanwhile
+  CHECK(f.backend.appends["__share_group_state"] == writes_before);
+  f.produce_one("new");
+  f.share_io.wake_watchers();
+  REQUIRE(f.run_until([&] { return out.has_value(); }));
+  REQUIRE(out->records.size() == 1);
+  CHECK(out->records[0].offset == 3);
+  CHECK(out->records[0].value == "new");
+}
+
+TEST_CASE("share coordinator: a release wakes a parked fetch of another member at once") {
+  Fixture f;
+  f.start_coordinator();
+  auto holder = f.fetch("", 3);
+  REQUIRE(holder.records.size() == 3);
+  std::optional<group::ShareFetchResult> out;
+  const auto start = std::chrono::steady_clock::now();
+  f.start_waiting_fetch("", out);
+  CHECK(f.ack(holder.member_id, 1, group::AckType::kRelease).error == group::ShareError::kNone);
+  REQUIRE(f.run_until([&] { return out.has_value(); }));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  REQUIRE(out->records.size() == 1);
+  CHECK(out->records[0].offset == 1);
+  CHECK(out->records[0].delivery_count == 2);
+}
+
+TEST_CASE("share coordinator: delete is refused with members, then tombstones the state") {
+  Fixture f;
+  f.options.group_share_session_timeout_ms = 100;
+  f.start_coordinator();
+  auto got = f.fetch("", 2);
+  REQUIRE(got.records.size() == 2);
+  CHECK(f.ack(got.member_id, 0, group::AckType::kAccept).error == group::ShareError::kNone);
+  auto remove = [&] {
+    std::optional<group::ShareError> out;
+    f.shares->delete_group("g", [&](group::ShareError e, std::string) { out = e; });
+    REQUIRE(f.run_until([&] { return out.has_value(); }));
+    return *out;
+  };
+  CHECK(remove() == group::ShareError::kNonEmptyGroup);
+  CHECK(f.shares->describe("g"));
+  f.idle(std::chrono::milliseconds(300));  // the member leaves; its lock on offset 1 stays
+  CHECK(remove() == group::ShareError::kNone);
+  CHECK(!f.shares->describe("g"));
+  CHECK(remove() == group::ShareError::kUnknownGroup);
+  f.start_coordinator();  // the tombstone, not the last snapshot, is what loads
+  CHECK(!f.shares->describe("g"));
+  auto again = f.fetch("", 3);
+  REQUIRE(again.records.size() == 3);
+  CHECK(again.records[0].offset == 0);
+  CHECK(again.records[0].delivery_count == 1);
 }

@@ -173,6 +173,22 @@ TEST_CASE("share: backoff grows exponentially to the cap, jittered by the inject
   CHECK(sp.first_wanted(1050, 1) == 0);
 }
 
+TEST_CASE("share: a parked fetch learns when the first backoff ends") {
+  auto c = config();
+  c.retry_backoff_ms = 100;
+  c.retry_backoff_max_ms = 1000;
+  SharePartition sp(c, [] { return 1.0; });
+  sp.initialize(0);
+  CHECK(sp.next_available_at(0) == -1);  // nothing backs off
+  sp.acquire(range(0, 2), 2, "a", 0, 10, nullptr);
+  sp.ack(0, AckType::kRelease, "", 1000, nullptr);  // back at 1100
+  CHECK(sp.next_available_at(1000) == 1100);
+  sp.ack(1, AckType::kRelease, "", 1050, nullptr);  // back at 1150
+  CHECK(sp.next_available_at(1000) == 1100);
+  CHECK(sp.next_available_at(1100) == 1150);  // the first is deliverable now
+  CHECK(sp.next_available_at(1150) == -1);
+}
+
 TEST_CASE("share: snapshots round-trip through the state record codec") {
   auto sp = make(config(5, true), 7);
   sp.acquire(range(7, 12), 12, "member-1", 100, 10, nullptr);
