@@ -113,7 +113,15 @@ void add_consume(CLI::App& app, Invocation& inv, Raw& raw) {
   auto& c = inv.consume;
   consume->add_option("topic", c.topic, "Topic")->required();
   add_start_options(consume, c, raw);
-  consume->add_option("--group", c.group, "Commit offsets for this consumer group");
+  auto* group = consume->add_option(
+      "--group", c.group,
+      "Join this consumer group and read the partitions it assigns (with --partition: commit "
+      "as a simple consumer)");
+  consume
+      ->add_option("--session-timeout-ms", c.session_timeout_ms,
+                   "With --group: the member's session timeout (heartbeats every third)")
+      ->check(CLI::Range(1000, 300000))
+      ->needs(group);
   consume->add_option("--max-messages", c.max_messages, "Stop after this many records")
       ->check(CLI::Range(int64_t{1}, INT64_MAX));
   consume

@@ -57,6 +57,7 @@ struct ConsumeArgs {
   std::optional<int32_t> partition;
   bool exit_at_end = false;
   int32_t max_wait_ms = 500;
+  int32_t session_timeout_ms = 10000;  // --group: the member's session
   // --share: a share-group worker over the REST API (--http) instead of a
   // Kafka consumer; --exec runs a command per record.
   std::string share_group;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "client/args.h"
@@ -36,6 +37,13 @@ ClientConfig client_config(const CommonArgs& common);
 // -1 (Kafka's answer), which callers treat as "the end".
 std::map<int32_t, int64_t> list_offsets(KafkaClient& client, const std::string& topic,
                                         const std::vector<int32_t>& partitions, int64_t timestamp);
+
+// Commits `offsets` of `topic` for `group` as member `member_id` of
+// `generation` (-1 and "": a simple consumer), retrying while the coordinator
+// moves; returns the first partition's error.
+kafka::ErrorCode send_commit(KafkaClient& client, const std::string& group,
+                             const std::string& topic, const std::map<int32_t, int64_t>& offsets,
+                             int32_t generation, std::string_view member_id);
 
 // Commits `offsets` of `topic` for `group` as a simple (generation -1)
 // consumer, retrying when the coordinator moves. Throws on a refusal.

@@ -96,12 +96,14 @@ std::map<int32_t, int64_t> list_offsets(KafkaClient& client, const std::string& 
   return out;
 }
 
-void commit_offsets(KafkaClient& client, const std::string& group, const std::string& topic,
-                    const std::map<int32_t, int64_t>& offsets) {
-  if (offsets.empty()) return;
+ErrorCode send_commit(KafkaClient& client, const std::string& group, const std::string& topic,
+                      const std::map<int32_t, int64_t>& offsets, int32_t generation,
+                      std::string_view member_id) {
+  if (offsets.empty()) return ErrorCode::kNone;
   kafka::OffsetCommitRequest request;
   request.group_id = group;
-  request.generation_id = -1;  // a simple consumer's commit, as KafkaConsumer.assign() makes
+  request.generation_id = generation;
+  request.member_id = member_id;
   auto& t = request.topics.emplace_back();
   t.name = topic;
   for (const auto& [p, offset] : offsets) t.partitions.push_back({p, offset, -1, std::nullopt});
@@ -115,7 +117,13 @@ void commit_offsets(KafkaClient& client, const std::string& group, const std::st
   };
   auto response = client.call_coordinator<kafka::OffsetCommitResponse>(
       group, versions::kOffsetCommit, request, first_error);
-  ErrorCode error = first_error(response);
+  return first_error(response);
+}
+
+void commit_offsets(KafkaClient& client, const std::string& group, const std::string& topic,
+                    const std::map<int32_t, int64_t>& offsets) {
+  // A simple consumer's commit, as KafkaConsumer.assign() makes.
+  ErrorCode error = send_commit(client, group, topic, offsets, -1, "");
   // A generation -1 commit is refused while the group has joined members.
   if (error == ErrorCode::kUnknownMemberId || error == ErrorCode::kIllegalGeneration) {
     throw ClientError("group '" + group +

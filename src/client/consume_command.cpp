@@ -1,11 +1,20 @@
 // `dmq consume TOPIC`: fetches from every partition's leader and prints each
 // record with --format or as JSON, until --max-messages, the end of every
-// partition (--exit-at-end) or SIGINT. With --group, positions start at the
-// group's committed offsets and are committed as a simple consumer
-// (generation -1, what KafkaConsumer.assign() + commitSync() sends).
+// partition (--exit-at-end) or SIGINT. With --group, the consumer joins the
+// group (GroupMember, what KafkaConsumer.subscribe() does), reads the
+// partitions the group assigns it from their committed offsets and commits
+// every second, before each rebalance and on exit, then leaves the group.
+// With --group and --partition it reads that partition as a simple consumer
+// and commits with generation -1 (what KafkaConsumer.assign() +
+// commitSync() sends).
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "client/commands.h"
 #include "client/format.h"
+#include "client/group_member.h"
 #include "client/interrupt.h"
 #include "client/output.h"
 #include "client/records.h"
@@ -27,10 +36,14 @@ class Consumer {
 
   void start(const TopicInfo& topic);
   void run();
-  void commit();
+  void finish();
 
  private:
+  void start_at(const std::vector<int32_t>& partitions);
   int64_t start_offset(int32_t p, const std::map<int32_t, int64_t>& committed);
+  kafka::ErrorCode commit();
+  void keep_membership();
+  void rebalance(kafka::ErrorCode why);
   bool done() const;
   void fetch_from(int32_t leader, const std::vector<int32_t>& partitions, bool& stale);
   void handle_partition(const kafka::FetchResponse::Partition& rp, bool& stale);
@@ -41,6 +54,7 @@ class Consumer {
   OutputFormat format_;
   std::map<int32_t, Position> positions_;
   std::map<int32_t, int64_t> committed_;
+  std::optional<GroupMember> member_;  // --group without --partition
   int64_t printed_ = 0;
   int64_t last_commit_ms_ = 0;
   std::string out_;
@@ -71,14 +85,30 @@ std::map<int32_t, int64_t> fetch_committed(KafkaClient& client, const std::strin
 }
 
 void Consumer::start(const TopicInfo& topic) {
-  auto partitions = partitions_of(topic, args_.partition);
-  std::map<int32_t, int64_t> committed;
-  if (!args_.group.empty())
-    committed = fetch_committed(client_, args_.group, topic.name, partitions);
-  for (int32_t p : partitions) positions_[p] = Position{start_offset(p, committed), -1};
+  if (args_.group.empty() || args_.partition) return start_at(partitions_of(topic, args_.partition));
+  member_.emplace(client_, args_.group, std::vector<std::string>{args_.topic},
+                  args_.session_timeout_ms);
+  auto assigned = member_->join();
+  start_at(assigned[args_.topic]);
 }
 
+void Consumer::start_at(const std::vector<int32_t>& partitions) {
+  positions_.clear();
+  committed_.clear();
+  std::map<int32_t, int64_t> committed;
+  if (!args_.group.empty() && !partitions.empty())
+    committed = fetch_committed(client_, args_.group, args_.topic, partitions);
+  for (int32_t p : partitions) {
+    positions_[p] = Position{start_offset(p, committed), -1};
+    if (member_ && committed.count(p)) committed_[p] = committed.at(p);
+  }
+}
+
+// A group member resumes from the group's committed offset; the start option
+// only places partitions the group never committed (auto.offset.reset).
 int64_t Consumer::start_offset(int32_t p, const std::map<int32_t, int64_t>& committed) {
+  auto c = committed.find(p);
+  if (member_ && c != committed.end()) return c->second;
   auto list = [&](int64_t ts) {
     int64_t offset = list_offsets(client_, args_.topic, {p}, ts).at(p);
     // No record at or after the timestamp: start at the end (Kafka's answer is -1).
@@ -96,7 +126,6 @@ int64_t Consumer::start_offset(int32_t p, const std::map<int32_t, int64_t>& comm
     case StartAt::kDefault:
       break;
   }
-  auto c = committed.find(p);
   return c != committed.end() ? c->second : list(-1);
 }
 
@@ -124,7 +153,12 @@ void Consumer::run() {
         stale = true;  // the leader may be dead; its partitions will move
       }
     }
-    if (!args_.group.empty() && monotonic_ms() - last_commit_ms_ >= 1000) commit();
+    if (member_) keep_membership();
+    if (!args_.group.empty() && monotonic_ms() - last_commit_ms_ >= 1000) {
+      kafka::ErrorCode error = commit();
+      if (error != ErrorCode::kNone) rebalance(error);
+    }
+    if (positions_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(std::min(args_.max_wait_ms, 200)));  // nothing assigned
     if (!stale) {
       attempt = 1;
       continue;
@@ -197,15 +231,51 @@ void Consumer::handle_partition(const kafka::FetchResponse::Partition& rp, bool&
   }
 }
 
-void Consumer::commit() {
+// Commits the positions that moved: as a simple consumer (throws on a
+// refusal) or as the group member (returns the coordinator's error).
+ErrorCode Consumer::commit() {
   last_commit_ms_ = monotonic_ms();
   std::map<int32_t, int64_t> changed;
   for (const auto& [p, pos] : positions_) {
     auto c = committed_.find(p);
     if (c == committed_.end() || c->second != pos.offset) changed[p] = pos.offset;
   }
-  commit_offsets(client_, args_.group, args_.topic, changed);
+  if (!member_) {
+    commit_offsets(client_, args_.group, args_.topic, changed);
+  } else if (ErrorCode error = member_->commit(args_.topic, changed); error != ErrorCode::kNone) {
+    if (error == ErrorCode::kRebalanceInProgress || error == ErrorCode::kIllegalGeneration ||
+        error == ErrorCode::kUnknownMemberId || error == ErrorCode::kFencedInstanceId)
+      return error;
+    throw ClientError("committing offsets of group '" + args_.group +
+                      "': " + kafka_error_name(error));
+  }
   for (const auto& [p, offset] : changed) committed_[p] = offset;
+  return ErrorCode::kNone;
+}
+
+void Consumer::keep_membership() {
+  ErrorCode error = member_->heartbeat_if_due();
+  if (error != ErrorCode::kNone) rebalance(error);
+}
+
+// The group is rebalancing (or dropped this member): commit what was printed
+// while the generation still holds, so the next owner of each partition
+// starts after it, then join again and read the new assignment from the
+// group's committed offsets.
+void Consumer::rebalance(ErrorCode why) {
+  if (why == ErrorCode::kRebalanceInProgress) why = commit();
+  if (why != ErrorCode::kNone && why != ErrorCode::kRebalanceInProgress) {
+    member_->forget_membership();  // the commit is lost; the next owner rereads those records
+  }
+  auto assigned = member_->join();
+  start_at(assigned[args_.topic]);
+}
+
+// SIGINT, --max-messages or --exit-at-end: commit what was printed and leave.
+void Consumer::finish() {
+  if (args_.group.empty()) return;
+  commit();
+  if (member_) member_->leave();
 }
 
 }  // namespace
@@ -221,7 +291,7 @@ int run_consume(const Invocation& inv) {
   Consumer consumer(client, inv, std::move(*format));
   consumer.start(topic);
   consumer.run();
-  if (!inv.consume.group.empty()) consumer.commit();
+  consumer.finish();
   return 0;
 }
 

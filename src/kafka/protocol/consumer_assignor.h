@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,11 @@ using PartitionsByTopic = std::map<std::string, std::vector<int32_t>>;
 
 std::string encode_consumer_subscription(const std::vector<std::string>& topics);
 std::string encode_consumer_assignment(const PartitionsByTopic& partitions);
+
+// Readers of any version (the fields read come first in every version); input
+// is untrusted: nullopt when the bytes are not a subscription / assignment.
+std::optional<std::vector<std::string>> decode_consumer_subscription(std::string_view bytes);
+std::optional<PartitionsByTopic> decode_consumer_assignment(std::string_view bytes);
 
 struct AssignorMember {
   std::string member_id;
