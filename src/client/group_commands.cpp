@@ -5,11 +5,49 @@
 #include "client/commands.h"
 #include "client/json_out.h"
 #include "client/output.h"
+#include "kafka/protocol/consumer_assignor.h"
 
 namespace dmq::client {
 namespace {
 
 using kafka::ErrorCode;
+
+// A member's assigned partitions, when the group speaks the "consumer"
+// protocol (other protocol types carry bytes of their own: none shown).
+kafka::PartitionsByTopic assignment_of(const kafka::DescribeGroupsResponse::Group& g,
+                                       const kafka::DescribeGroupsResponse::Member& m) {
+  if (g.protocol_type != "consumer") return {};
+  return kafka::decode_consumer_assignment(m.member_assignment).value_or(kafka::PartitionsByTopic{});
+}
+
+// "orders:0,1 audit:3", or "-" with nothing assigned.
+std::string assignment_text(const kafka::PartitionsByTopic& assigned) {
+  std::string out;
+  for (const auto& [topic, partitions] : assigned) {
+    if (partitions.empty()) continue;
+    if (!out.empty()) out += ' ';
+    out += topic + ':';
+    for (size_t i = 0; i < partitions.size(); ++i)
+      out += (i ? "," : "") + std::to_string(partitions[i]);
+  }
+  return out.empty() ? "-" : out;
+}
+
+void assignment_json(JsonOut& j, const kafka::PartitionsByTopic& assigned) {
+  j.key("assignment");
+  j.w().StartArray();
+  for (const auto& [topic, partitions] : assigned) {
+    j.w().StartObject();
+    j.key("topic");
+    j.string(topic);
+    j.key("partitions");
+    j.w().StartArray();
+    for (int32_t p : partitions) j.w().Int(p);
+    j.w().EndArray();
+    j.w().EndObject();
+  }
+  j.w().EndArray();
+}
 
 int list_groups(KafkaClient& client, const Invocation& inv) {
   // Each broker lists only the groups it coordinates (Kafka's ListGroups).
@@ -121,6 +159,7 @@ void describe_json(const kafka::DescribeGroupsResponse::Group& g, const std::vec
     j.string(m.client_id);
     j.key("client_host");
     j.string(m.client_host);
+    assignment_json(j, assignment_of(g, m));
     j.w().EndObject();
   }
   j.w().EndArray();
@@ -165,8 +204,9 @@ int describe_group(KafkaClient& client, const Invocation& inv) {
   }
   out += table.render();
   if (!g.members.empty()) {
-    Table members({"MEMBER", "CLIENT-ID", "HOST"});
-    for (const auto& m : g.members) members.add({m.member_id, m.client_id, m.client_host});
+    Table members({"MEMBER", "CLIENT-ID", "HOST", "ASSIGNMENT"});
+    for (const auto& m : g.members)
+      members.add({m.member_id, m.client_id, m.client_host, assignment_text(assignment_of(g, m))});
     out += "\n" + members.render();
   }
   print(out);
