@@ -85,7 +85,8 @@ std::map<int32_t, int64_t> fetch_committed(KafkaClient& client, const std::strin
 }
 
 void Consumer::start(const TopicInfo& topic) {
-  if (args_.group.empty() || args_.partition) return start_at(partitions_of(topic, args_.partition));
+  if (args_.group.empty() || args_.partition)
+    return start_at(partitions_of(topic, args_.partition));
   member_.emplace(client_, args_.group, std::vector<std::string>{args_.topic},
                   args_.session_timeout_ms);
   auto assigned = member_->join();
@@ -158,7 +159,9 @@ void Consumer::run() {
       kafka::ErrorCode error = commit();
       if (error != ErrorCode::kNone) rebalance(error);
     }
-    if (positions_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(std::min(args_.max_wait_ms, 200)));  // nothing assigned
+    if (positions_.empty())
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min(args_.max_wait_ms, 200)));  // nothing assigned
     if (!stale) {
       attempt = 1;
       continue;

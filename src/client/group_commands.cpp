@@ -17,7 +17,8 @@ using kafka::ErrorCode;
 kafka::PartitionsByTopic assignment_of(const kafka::DescribeGroupsResponse::Group& g,
                                        const kafka::DescribeGroupsResponse::Member& m) {
   if (g.protocol_type != "consumer") return {};
-  return kafka::decode_consumer_assignment(m.member_assignment).value_or(kafka::PartitionsByTopic{});
+  return kafka::decode_consumer_assignment(m.member_assignment)
+      .value_or(kafka::PartitionsByTopic{});
 }
 
 // "orders:0,1 audit:3", or "-" with nothing assigned.

@@ -43,8 +43,8 @@ kafka::JoinGroupResponse GroupMember::send_join() {
   req.member_id = member_id_;
   req.protocol_type = "consumer";
   req.protocols = {{"range", subscription}, {"roundrobin", subscription}};
-  return client_.call_coordinator<kafka::JoinGroupResponse>(group_, kJoinVersion, req,
-                                                            coordinator_error<kafka::JoinGroupResponse>);
+  return client_.call_coordinator<kafka::JoinGroupResponse>(
+      group_, kJoinVersion, req, coordinator_error<kafka::JoinGroupResponse>);
 }
 
 kafka::PartitionsByTopic GroupMember::join() {
@@ -152,7 +152,7 @@ void GroupMember::leave() {
   req.group_id = group_;
   req.members.push_back({member_id_, std::nullopt, std::nullopt});
   client_.call_coordinator<kafka::LeaveGroupResponse>(group_, kLeaveVersion, req,
-                                                     coordinator_error<kafka::LeaveGroupResponse>);
+                                                      coordinator_error<kafka::LeaveGroupResponse>);
   forget_membership();
 }
 

@@ -42,7 +42,8 @@ class GroupMember {
  private:
   kafka::JoinGroupResponse send_join();
   std::string sync(const kafka::JoinGroupResponse& joined);
-  std::map<std::string, int32_t> partition_counts(const std::vector<kafka::AssignorMember>& members);
+  std::map<std::string, int32_t> partition_counts(
+      const std::vector<kafka::AssignorMember>& members);
 
   KafkaClient& client_;
   std::string group_;

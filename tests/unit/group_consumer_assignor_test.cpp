@@ -25,6 +25,24 @@ TEST_CASE("consumer subscription and assignment bytes decode as Kafka's v0 shape
   CHECK((*assigned)[2].partition == 1);
 }
 
+TEST_CASE("the kafka-layer readers give back what was encoded and refuse bad bytes") {
+  auto topics = dmq::kafka::decode_consumer_subscription(
+      dmq::kafka::encode_consumer_subscription({"a", "bb"}));
+  REQUIRE(topics);
+  CHECK(*topics == std::vector<std::string>{"a", "bb"});
+  const PartitionsByTopic plan{{"a", {0, 2}}, {"bb", {1}}};
+  auto bytes = dmq::kafka::encode_consumer_assignment(plan);
+  auto assigned = dmq::kafka::decode_consumer_assignment(bytes);
+  REQUIRE(assigned);
+  CHECK(*assigned == plan);
+  // Truncated anywhere inside the partition list, a negative version, or an
+  // array count larger than the bytes left: not an assignment.
+  CHECK_FALSE(dmq::kafka::decode_consumer_assignment(bytes.substr(0, bytes.size() - 6)));
+  CHECK_FALSE(dmq::kafka::decode_consumer_assignment(std::string("\xff\xff", 2)));
+  CHECK_FALSE(dmq::kafka::decode_consumer_assignment(std::string("\0\0\x7f\xff\xff\xff", 6)));
+  CHECK_FALSE(dmq::kafka::decode_consumer_subscription(std::string("\0", 1)));
+}
+
 TEST_CASE("range gives each subscriber a contiguous block, the first ones one more") {
   std::vector<AssignorMember> members = {{"m2", {"t"}}, {"m1", {"t"}}, {"m3", {"t", "u"}}};
   auto out = dmq::kafka::assign_partitions("range", members, {{"t", 7}, {"u", 2}});

@@ -60,7 +60,6 @@ struct Reader {
   }
 };
 
-
 bool subscribed(const AssignorMember& m, const std::string& topic) {
   return std::find(m.topics.begin(), m.topics.end(), topic) != m.topics.end();
 }
