@@ -82,15 +82,8 @@ kafka::PartitionsByTopic GroupMember::join() {
 std::string GroupMember::sync(const kafka::JoinGroupResponse& joined) {
   std::vector<std::pair<std::string, std::string>> assignments;
   if (joined.leader == joined.member_id) {
-    std::vector<kafka::AssignorMember> members;
-    for (const auto& m : joined.members) {
-      auto topics = kafka::decode_consumer_subscription(m.metadata);
-      members.push_back({m.member_id, topics.value_or(std::vector<std::string>{})});
-    }
-    auto plan = kafka::assign_partitions(joined.protocol_name.value_or("range"), members,
-                                         partition_counts(members));
-    for (const auto& [member, partitions] : plan)
-      assignments.emplace_back(member, kafka::encode_consumer_assignment(partitions));
+    assignments = kafka::leader_assignments(joined.protocol_name.value_or("range"), joined.members,
+                                            partition_counts(joined.members));
   }
   kafka::SyncGroupRequest req;
   req.group_id = group_;
@@ -116,9 +109,12 @@ std::string GroupMember::sync(const kafka::JoinGroupResponse& joined) {
 
 // Partitions of every topic some member subscribed to (unknown topics: none).
 std::map<std::string, int32_t> GroupMember::partition_counts(
-    const std::vector<kafka::AssignorMember>& members) {
+    const std::vector<kafka::JoinGroupResponse::Member>& members) {
   std::set<std::string> wanted;
-  for (const auto& m : members) wanted.insert(m.topics.begin(), m.topics.end());
+  for (const auto& m : members) {
+    auto topics = kafka::decode_consumer_subscription(m.metadata);
+    if (topics) wanted.insert(topics->begin(), topics->end());
+  }
   const auto& map = client_.refresh_metadata({wanted.begin(), wanted.end()});
   std::map<std::string, int32_t> counts;
   for (const auto& name : wanted) {

@@ -43,7 +43,7 @@ class GroupMember {
   kafka::JoinGroupResponse send_join();
   std::string sync(const kafka::JoinGroupResponse& joined);
   std::map<std::string, int32_t> partition_counts(
-      const std::vector<kafka::AssignorMember>& members);
+      const std::vector<kafka::JoinGroupResponse::Member>& members);
 
   KafkaClient& client_;
   std::string group_;

@@ -58,15 +58,8 @@ void ConsumerInstances::sync(Instance& in, const kafka::JoinGroupResponse& joine
   // The leader assigns for everyone, by the protocol the coordinator chose.
   std::vector<std::pair<std::string, std::string>> assignments;
   if (joined.leader == joined.member_id) {
-    std::vector<kafka::AssignorMember> members;
-    for (const auto& m : joined.members) {
-      auto topics = group::decode_subscription_topics(m.metadata);
-      members.push_back({m.member_id, topics.value_or(std::vector<std::string>{})});
-    }
-    auto plan = kafka::assign_partitions(joined.protocol_name.value_or("range"), members,
-                                         partition_counts());
-    for (const auto& [member, partitions] : plan)
-      assignments.emplace_back(member, kafka::encode_consumer_assignment(partitions));
+    assignments = kafka::leader_assignments(joined.protocol_name.value_or("range"), joined.members,
+                                            partition_counts());
   }
   kafka::SyncGroupRequest req;
   req.group_id = in.key.first;

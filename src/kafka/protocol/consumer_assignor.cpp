@@ -26,7 +26,7 @@ std::vector<AssignorMember> sorted_by_id(std::vector<AssignorMember> members) {
   return members;
 }
 
-struct Reader {
+struct ConsumerBytesReader {  // big-endian, bounded by the bytes left
   std::string_view rest;
   bool ok = true;
   int64_t be(size_t n) {
@@ -125,7 +125,7 @@ std::string encode_consumer_assignment(const PartitionsByTopic& partitions) {
 }
 
 std::optional<std::vector<std::string>> decode_consumer_subscription(std::string_view bytes) {
-  Reader r{bytes};
+  ConsumerBytesReader r{bytes};
   if (r.be(2) < 0) return std::nullopt;
   int32_t n = r.count(2);
   std::vector<std::string> topics;
@@ -135,7 +135,7 @@ std::optional<std::vector<std::string>> decode_consumer_subscription(std::string
 }
 
 std::optional<PartitionsByTopic> decode_consumer_assignment(std::string_view bytes) {
-  Reader r{bytes};
+  ConsumerBytesReader r{bytes};
   if (r.be(2) < 0) return std::nullopt;
   int32_t n = r.count(6);
   PartitionsByTopic out;
@@ -161,6 +161,21 @@ std::map<std::string, PartitionsByTopic> assign_partitions(
   } else {
     assign_range(ordered, partition_counts, out);
   }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> leader_assignments(
+    std::string_view protocol, const std::vector<JoinGroupResponse::Member>& members,
+    const std::map<std::string, int32_t>& partition_counts) {
+  std::vector<AssignorMember> subscriptions;
+  for (const auto& m : members) {
+    auto topics = decode_consumer_subscription(m.metadata);
+    subscriptions.push_back({m.member_id, topics.value_or(std::vector<std::string>{})});
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [member, partitions] :
+       assign_partitions(protocol, subscriptions, partition_counts))
+    out.emplace_back(member, encode_consumer_assignment(partitions));
   return out;
 }
 

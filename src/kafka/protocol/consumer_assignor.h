@@ -13,7 +13,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "kafka/protocol/msg_group.h"
 
 namespace dmq::kafka {
 
@@ -44,6 +47,13 @@ struct AssignorMember {
 //               subscribed to its topic.
 std::map<std::string, PartitionsByTopic> assign_partitions(
     std::string_view protocol, const std::vector<AssignorMember>& members,
+    const std::map<std::string, int32_t>& partition_counts);
+
+// The group leader's half of SyncGroup: each JoinGroup member's assignment
+// bytes by `protocol`, from the subscriptions in their metadata (a member
+// whose subscription cannot be read gets nothing).
+std::vector<std::pair<std::string, std::string>> leader_assignments(
+    std::string_view protocol, const std::vector<JoinGroupResponse::Member>& members,
     const std::map<std::string, int32_t>& partition_counts);
 
 }  // namespace dmq::kafka
