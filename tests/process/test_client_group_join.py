@@ -3,8 +3,9 @@ does: two such processes share a 4-partition topic (each gets partitions,
 seen by `GET /v1/groups/G` and `dmq group describe --json`), print every
 record exactly once between them, and when one is interrupted it commits,
 leaves, and the other takes its partitions over from the committed offsets
-without losing or repeating a record. Committed offsets are cross-checked
-with confluent-kafka."""
+without losing or repeating a record. A confluent-kafka consumer then joins
+beside it and they split the partitions and new records; committed offsets
+are cross-checked with confluent-kafka."""
 
 import collections
 import json
@@ -21,6 +22,8 @@ import dmqtest  # noqa: E402
 import kafka_roundtrip  # noqa: E402
 from test_client_group import real_consumer_position  # noqa: E402
 from test_client_topic import ok  # noqa: E402
+
+from confluent_kafka import Consumer  # noqa: E402
 
 TOPIC, GROUP, PARTITIONS = "jt", "jg", 4
 
@@ -103,6 +106,41 @@ def check_describe_shows_assignment(b, rest):
         assert row.split()[-1] == f"{TOPIC}:" + ",".join(map(str, parts)), (row, parts)
 
 
+def share_with_a_real_consumer(b, node, dmq_member):
+    """A confluent-kafka consumer joins the group beside the dmq member: the
+    two agree on an assignment (whichever leads) and read 40 new records
+    exactly once between them; closing it commits and hands its partitions
+    back."""
+    real = Consumer({"bootstrap.servers": b, "group.id": GROUP, "auto.offset.reset": "earliest",
+                     "enable.auto.commit": True, "auto.commit.interval.ms": 500,
+                     "session.timeout.ms": 10000, "heartbeat.interval.ms": 1000})
+    real.subscribe([TOPIC])
+    got, new = [], None
+    before = len(dmq_member.lines)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        m = real.poll(0.2)
+        if m is not None and m.error() is None:
+            got.append(m.value().decode())
+        if new is None:
+            members = rest_assignments(node)
+            if len(members) == 2 and all(members.values()):
+                new = produce(b, 150, 10)
+        elif len(got) + len(dmq_member.lines) - before >= 40:
+            break
+    assert new is not None, "the real consumer never got a share of the partitions"
+    for _ in range(10):  # anything more would be a duplicate
+        m = real.poll(0.1)
+        if m is not None and m.error() is None:
+            got.append(m.value().decode())
+    real.close()
+    assert got, "the real consumer read nothing"
+    seen = collections.Counter(got + dmq_member.lines[before:])
+    assert set(seen) == new and max(seen.values()) == 1, (seen.most_common(3), len(seen))
+    wait_for_members(node, 1)
+    return new
+
+
 def run(node):
     b = node.kafka
     ok(["topic", "create", TOPIC, "--partitions", str(PARTITIONS)], b)
@@ -132,12 +170,13 @@ def run(node):
         seen = collections.Counter(a.lines + c.lines)
         assert set(seen) == first | second and max(seen.values()) == 1, seen.most_common(3)
         assert set(c.lines[before:]) == second, len(c.lines[before:])
+        share_with_a_real_consumer(b, node, c)
         c.interrupt()
 
         # Committed where a real Kafka consumer of the group resumes.
-        assert committed_offsets(b) == {p: 150 for p in range(PARTITIONS)}
+        assert committed_offsets(b) == {p: 160 for p in range(PARTITIONS)}
         real = real_consumer_position(b, GROUP, TOPIC, list(range(PARTITIONS)))
-        assert real == {p: 150 for p in range(PARTITIONS)}, real
+        assert real == {p: 160 for p in range(PARTITIONS)}, real
         status, body = node.get(f"/v1/groups/{GROUP}")
         assert status == 200 and body["members"] == [], body
     finally:
