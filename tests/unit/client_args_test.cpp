@@ -127,6 +127,16 @@ TEST_CASE("consume --share: a share-group worker over REST, with or without --ex
                     "--http 'nohostport'");
 }
 
+TEST_CASE("consume --group takes a session timeout; without --group it is bad usage") {
+  CHECK(parse({"consume", "t", "--group", "g"}).invocation->consume.session_timeout_ms == 10000);
+  auto r = parse({"consume", "t", "--group", "g", "--session-timeout-ms", "6000"});
+  REQUIRE(r.invocation.has_value());
+  CHECK(r.invocation->consume.session_timeout_ms == 6000);
+  check_usage_error({"consume", "t", "--session-timeout-ms", "6000"}, "--group");
+  check_usage_error({"consume", "t", "--group", "g", "--session-timeout-ms", "10"},
+                    "--session-timeout-ms");
+}
+
 TEST_CASE("usage errors are one line with exit code 2") {
   check_usage_error({"topic"}, "subcommand");
   check_usage_error({"topic", "create"}, "name");
