@@ -1,14 +1,10 @@
-""
-    "Requests kafka-python 2.0.2 has no class for, built from its own protocol
-    classes(Struct, Schema, Array, Int32, ...) and
-    sent on its BrokerConnection.
+"""Requests kafka-python 2.0.2 has no class for, built from its own protocol
+classes (Struct, Schema, Array, Int32, ...) and sent on its BrokerConnection.
 
-        kafka
-        - python 2.0.2 predates flexible versions(KIP - 482),
-    so this adds the compact types and tagged fields they need
-            .A flexible request's header (v2) ends with an empty tagged
-        - field section after the client id,
-    which is the same bytes as a leading TaggedFields field of the body; likewise a flexible
+kafka-python 2.0.2 predates flexible versions (KIP-482), so this adds the
+compact types and tagged fields they need. A flexible request's header (v2)
+ends with an empty tagged-field section after the client id, which is the
+same bytes as a leading TaggedFields field of the body; likewise a flexible
 response's header (v1) is the correlation id then tagged fields, so response
 classes start with a TaggedFields field."""
 
@@ -81,8 +77,8 @@ class TaggedFields(AbstractType):
             data.read(_read_uvarint(data))
         return None
 
-#-- -- DescribeLogDirs( \
-    key 35) -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+
+# ---- DescribeLogDirs (key 35) -------------------------------------------------------
 
 
 def _log_dirs_response(version):
@@ -119,8 +115,8 @@ def _log_dirs_request(version):
 
 DescribeLogDirsRequest = [_log_dirs_request(v) for v in range(5)]
 
-#-- -- DescribeProducers(key 61), v0, \
-                         flexible -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -- -
+
+# ---- DescribeProducers (key 61), v0, flexible -----------------------------------------
 
 _producer = Schema(("producer_id", Int64), ("producer_epoch", Int32), ("last_sequence", Int32),
                    ("last_timestamp", Int64), ("coordinator_epoch", Int32),
