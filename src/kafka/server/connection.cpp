@@ -329,6 +329,9 @@ void Connection::handle_frame(std::shared_ptr<std::string> frame) {
   ex->respond = [weak, seq](Response response) {
     if (auto self = weak.lock()) self->complete(seq, std::move(response));
   };
+  ex->expect_answer_bytes = [weak, seq](uint64_t bytes) {
+    if (auto self = weak.lock()) self->expect_answer_bytes(seq, bytes);
+  };
   ex->listener = &endpoint_;
   ex->principal = principal_;
   ex->cluster_member = cluster_member_;
@@ -353,12 +356,28 @@ void Connection::complete(uint64_t seq, Response response) {
   // connection's unsent bytes until written.
   if (slot.reserved > 0 && ctx_.request_budget)
     ctx_.request_budget->release(std::exchange(slot.reserved, 0));
-  slot.unsent = response_memory(slot.response);
-  unsent_bytes_ += slot.unsent;
+  unsent_bytes_ -= std::exchange(slot.unsent, 0);  // what expect_answer_bytes counted
+  add_unsent(slot, response_memory(slot.response));
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.received);
   metrics_.record_request(slot.api_key, slot.response.error, seconds.count());
   if (slot.response.throttle_ms > 0) mute_for(slot.response.throttle_ms);
   maybe_write();
+}
+
+void Connection::expect_answer_bytes(uint64_t seq, uint64_t bytes) {
+  if (closed_ || seq < front_seq_ || seq - front_seq_ >= slots_.size()) return;
+  Slot& slot = slots_[seq - front_seq_];
+  if (!slot.ready) add_unsent(slot, bytes);
+}
+
+void Connection::add_unsent(Slot& slot, uint64_t bytes) {
+  const bool was_over = unsent_bytes_ > kMaxUnsentResponseBytes;
+  slot.unsent += bytes;
+  unsent_bytes_ += bytes;
+  // Reading may already be paused for another reason (too many requests in
+  // flight); from now on unsent answers hold it too.
+  if (!was_over && unsent_bytes_ > kMaxUnsentResponseBytes && reading_paused_)
+    metrics_.reading_paused_for_unsent_bytes.inc();
 }
 
 void Connection::mute_for(int32_t ms) {

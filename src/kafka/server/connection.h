@@ -92,6 +92,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_rest_of_body(std::shared_ptr<std::string> frame, size_t have);
   void handle_frame(std::shared_ptr<std::string> frame);
   void complete(uint64_t seq, Response response);
+  void expect_answer_bytes(uint64_t seq, uint64_t bytes);
+  void add_unsent(Slot& slot, uint64_t bytes);
   // KIP-219: stops reading from this connection for `ms` (a quota's throttle
   // time), extending a mute in progress if it ends later.
   void mute_for(int32_t ms);

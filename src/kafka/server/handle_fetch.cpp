@@ -170,6 +170,7 @@ void answer(HandlerContext& ctx, const std::shared_ptr<FetchState>& st, Round ro
     const size_t bytes = round.bytes;
     return send_answer(st, encode(round), bytes);
   }
+  if (st->ex->expect_answer_bytes) st->ex->expect_answer_bytes(round.bytes);
   auto shared = std::make_shared<Round>(std::move(round));
   ctx.down_conversion->submit([io = &ctx.io, st, shared, version, encode] {
     down_convert_round(*shared, std::get<FetchRequest>(st->ex->request.body), version);

@@ -87,6 +87,11 @@ struct Exchange {
   // the answer's throttle_time_ms by make_response, and the connection is
   // muted that long once the answer is complete.
   int32_t throttle_time_ms = 0;
+  // For a handler that builds a large answer off the loop (Fetch
+  // down-conversion): the connection counts `bytes` as unsent answer bytes
+  // at once, so a client that does not read its answers cannot make the
+  // broker build more of them than the connection's bound. Unset in tests.
+  std::function<void(uint64_t bytes)> expect_answer_bytes;
 };
 using ExchangePtr = std::shared_ptr<Exchange>;
 
