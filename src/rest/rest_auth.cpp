@@ -129,13 +129,16 @@ security::Result<std::unique_ptr<CertificateAuth>> certificate_auth(const Option
 }
 
 // The topics of a share-group fetch ({"topics":[t]}) or ack
-// ({"acks":[{"topic"}]}) body: Kafka's ShareFetch and ShareAcknowledge need
-// READ on each topic as well as on the group. A body that does not parse
-// names none; its handler answers 400.
-std::vector<std::string> share_body_topics(const httplib::Request& req) {
-  static const std::regex kShareRoute(R"(/v1/share-groups/[^/]+/(fetch|ack))");
+// ({"acks":[{"topic"}]}) body, and of an HTTP consumer's subscription
+// ({"topics":[t]}) or commit ({"offsets":[{"topic"}]}): as Kafka's
+// ShareFetch, ShareAcknowledge, Fetch and OffsetCommit, these need READ on
+// each topic as well as on the group. A body that does not parse names
+// none; its handler answers 400.
+std::vector<std::string> read_body_topics(const httplib::Request& req) {
+  static const std::regex kRoutes(
+      R"(/v1/share-groups/[^/]+/(fetch|ack)|/v1/consumers/[^/]+/instances/[^/]+/(subscription|offsets))");
   std::vector<std::string> topics;
-  if (req.method != "POST" || !std::regex_match(req.path, kShareRoute)) return topics;
+  if (req.method != "POST" || !std::regex_match(req.path, kRoutes)) return topics;
   rapidjson::Document doc;
   if (net::parse_json_object(req.body, &doc)) return topics;
   auto add = [&topics](const rapidjson::Value& v) {
@@ -144,9 +147,11 @@ std::vector<std::string> share_body_topics(const httplib::Request& req) {
   if (auto it = doc.FindMember("topics"); it != doc.MemberEnd() && it->value.IsArray()) {
     for (const auto& t : it->value.GetArray()) add(t);
   }
-  if (auto it = doc.FindMember("acks"); it != doc.MemberEnd() && it->value.IsArray()) {
-    for (const auto& a : it->value.GetArray()) {
-      if (a.IsObject() && a.HasMember("topic")) add(a["topic"]);
+  for (const char* list : {"acks", "offsets"}) {
+    if (auto it = doc.FindMember(list); it != doc.MemberEnd() && it->value.IsArray()) {
+      for (const auto& a : it->value.GetArray()) {
+        if (a.IsObject() && a.HasMember("topic")) add(a["topic"]);
+      }
     }
   }
   std::sort(topics.begin(), topics.end());
@@ -311,7 +316,7 @@ std::optional<net::HttpResponse> RestAuth::check(const httplib::Request& req) {
       rest_permission(req.method, req.path, options_.security.metrics_require_auth, body_topic);
   if (need.open && !internal_needs_certificate(req.path)) return std::nullopt;
   if (need.open) need = cluster_needs(AclOperation::kClusterAction);
-  for (std::string& topic : share_body_topics(req)) {
+  for (std::string& topic : read_body_topics(req)) {
     need.all_of.push_back({AclOperation::kRead, ResourceType::kTopic, std::move(topic)});
   }
   const std::string node_header = req.get_header_value(std::string(kNodeAuthHeader).c_str());

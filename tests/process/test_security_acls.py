@@ -373,6 +373,30 @@ def test_share_fetch_needs_read_on_the_topic():
     assert status == 403, (status, body)
 
 
+def test_http_consumer_needs_read_on_the_topic():
+    """An HTTP consumer instance subscribes and commits as a Kafka consumer
+    does: READ on the group is not enough, each topic needs READ too."""
+    c = STATE["c"]
+    admin, henry = c.token("admin"), c.token("henry")
+    assert rest(c.node, "POST", "/v1/acls", admin, acl("User:henry", "GROUP", "hc-henry",
+                                                       "READ"))[0] == 201
+    dmqtest.wait_until(lambda: rest(c.node, "POST", "/v1/consumers/hc-henry", henry,
+                                    {"name": "i1"})[0] in (200, 409), 10,
+                       what="henry may create a consumer instance in hc-henry")
+    sub = "/v1/consumers/hc-henry/instances/i1/subscription"
+    status, body = rest(c.node, "POST", sub, henry, {"topics": ["t-other"]})
+    assert status == 403 and body["error"]["code"] == "forbidden", (status, body)
+    commit = {"offsets": [{"topic": "t-other", "partition": 0, "offset": 0}]}
+    status, body = rest(c.node, "POST", "/v1/consumers/hc-henry/instances/i1/offsets", henry,
+                        commit)
+    assert status == 403, (status, body)
+    assert rest(c.node, "POST", "/v1/acls", admin, acl("User:henry", "TOPIC", "t-other",
+                                                       "READ"))[0] == 201
+    dmqtest.wait_until(lambda: rest(c.node, "POST", sub, henry, {"topics": ["t-other"]})[0]
+                       in (200, 204), 10, what="henry may subscribe to t-other")
+    rest(c.node, "DELETE", "/v1/consumers/hc-henry/instances/i1", henry)
+
+
 def test_idempotent_producer_deny_wins():
     """InitProducerId's "WRITE on some topic" weighs DENY (KIP-679): bob's
     only WRITE ALLOW is cancelled by a DENY on the same name, so an
@@ -528,7 +552,8 @@ def main():
                      test_acls_between_kafkajs_and_rest, test_read_only_principal, test_alter_configs_needs_alter_configs,
                      test_group_without_read_is_refused,
                      test_deny_wins_over_allow, test_lists_filter_item_by_item,
-                     test_share_fetch_needs_read_on_the_topic, test_idempotent_producer_deny_wins,
+                     test_share_fetch_needs_read_on_the_topic, test_http_consumer_needs_read_on_the_topic,
+                     test_idempotent_producer_deny_wins,
                      test_alter_user_scram_credentials_over_kafka])
     dmqtest.run([test_acl_reaches_every_broker_within_a_second])
 
