@@ -94,6 +94,10 @@ void ProduceBench::receive_oldest(int32_t leader) {
 BenchResult ProduceBench::run() {
   const TopicInfo topic = client_.wait_for_topic(args_.topic);
   auto partitions = partitions_of(topic, std::nullopt);
+  // A topic just created is in the metadata before every leader hosts its
+  // partition: ListOffsets retries until each leader serves it, so the
+  // timed produce does not meet UNKNOWN_TOPIC_OR_PARTITION.
+  list_offsets(client_, args_.topic, partitions, -1);
   Progress progress;
   int64_t start = monotonic_us();
   int64_t sent = 0;
